@@ -1,0 +1,396 @@
+import { createHmac } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Agent, type Dispatcher, request } from 'undici';
+import type { z } from 'zod';
+import { GraphError, GraphInputError } from './errors.js';
+import { DEFAULT_RETRY_POLICY, decideRetry, parseRetryAfter, type RetryPolicy } from './retry.js';
+import {
+  type AssignedAccount,
+  type AssignedUser,
+  assignedAccountsPageSchema,
+  assignedUsersPageSchema,
+  graphErrorBodySchema,
+  successSchema,
+} from './schemas.js';
+import { isTask, MAX_TASKS_PER_CALL, normalizeTasks, TASKS, type Task } from './tasks.js';
+import { parseUsageHeaders, UsageTracker } from './usage.js';
+
+/** The smallest logger the client needs; pino's fits. */
+export interface GraphLogger {
+  debug(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+}
+
+export interface GraphClientOptions {
+  baseUrl?: string;
+  version?: string;
+  accessToken: string;
+  /** When set, every call carries `appsecret_proof`. */
+  appSecret?: string;
+  /** Per-attempt limit on waiting for headers and for body data. */
+  timeoutMs?: number;
+  retry?: Partial<RetryPolicy>;
+  dispatcher?: Dispatcher;
+  logger?: GraphLogger;
+  now?: () => number;
+  sleep?: (ms: number) => Promise<unknown>;
+  random?: () => number;
+}
+
+export interface AssignedUsersQuery {
+  wabaId: string;
+  businessId: string;
+  /** Page size, 1–100. */
+  limit?: number;
+  fields?: readonly string[];
+}
+
+export interface AssignedUsersPage {
+  users: AssignedUser[];
+  /** `summary.total_count`, when Graph sends it. */
+  totalCount?: number;
+}
+
+export interface AssignedAccountsQuery {
+  userId: string;
+  limit?: number;
+  fields?: readonly string[];
+}
+
+export const DEFAULT_BASE_URL = 'https://graph.facebook.com';
+export const DEFAULT_VERSION = 'v23.0';
+export const MAX_PAGE_SIZE = 100;
+/** `tasks` is not in Meta's reference, but real responses carry it and the roster needs it. */
+export const ASSIGNED_USER_FIELDS = ['id', 'name', 'user_type', 'business', 'tasks'] as const;
+export const ASSIGNED_ACCOUNT_FIELDS = ['id', 'name', 'status', 'business_id', 'permissions'] as const;
+
+const NUMERIC_ID = /^[0-9]{1,32}$/;
+const VERSION = /^v[0-9]+\.[0-9]+$/;
+
+type Method = 'GET' | 'POST' | 'DELETE';
+
+interface CallSpec {
+  method: Method;
+  /** Path below the version, e.g. `123/assigned_users`. */
+  path: string;
+  query?: URLSearchParams;
+  form?: URLSearchParams;
+  /** The object the call is about; usage holds are tracked per scope. */
+  scope: string;
+}
+
+/** Graph API client for WABA user assignments: typed, validated, retried within bounds, budget-aware. */
+export class GraphClient {
+  private readonly base: URL;
+  private readonly version: string;
+  private readonly authorization: string;
+  private readonly appSecretProof?: string;
+  private readonly dispatcher: Dispatcher;
+  private readonly ownsDispatcher: boolean;
+  private readonly policy: RetryPolicy;
+  private readonly usage = new UsageTracker();
+  private readonly now: () => number;
+  private readonly sleep: (ms: number) => Promise<unknown>;
+  private readonly random: () => number;
+  private readonly logger?: GraphLogger;
+  /** Calls sent to Graph, retries included. */
+  callCount = 0;
+
+  constructor(options: GraphClientOptions) {
+    this.base = new URL(options.baseUrl ?? DEFAULT_BASE_URL);
+    this.version = options.version ?? DEFAULT_VERSION;
+    if (!VERSION.test(this.version))
+      throw new GraphInputError(`Graph API version must look like v23.0, got "${this.version}".`);
+    if (!options.accessToken) throw new GraphInputError('A Meta access token is required.');
+    this.authorization = `Bearer ${options.accessToken}`;
+    if (options.appSecret) {
+      this.appSecretProof = createHmac('sha256', options.appSecret).update(options.accessToken).digest('hex');
+    }
+    const timeoutMs = options.timeoutMs ?? 10_000;
+    this.ownsDispatcher = !options.dispatcher;
+    this.dispatcher =
+      options.dispatcher ??
+      new Agent({ keepAliveTimeout: 30_000, connections: 32, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+    this.policy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
+    this.now = options.now ?? Date.now;
+    this.sleep = options.sleep ?? sleep;
+    this.random = options.random ?? Math.random;
+    this.logger = options.logger;
+  }
+
+  /** Every page of the users assigned to a WABA, following Graph's cursors until there is no `next`. */
+  async *assignedUsers(query: AssignedUsersQuery): AsyncGenerator<AssignedUsersPage> {
+    requireId('WABA id', query.wabaId);
+    requireId('business id', query.businessId);
+    const params = new URLSearchParams({
+      business: query.businessId,
+      fields: (query.fields ?? ASSIGNED_USER_FIELDS).join(','),
+      limit: String(pageSize(query.limit)),
+    });
+    const path = `${query.wabaId}/assigned_users`;
+    for await (const page of this.pages(path, params, query.wabaId, assignedUsersPageSchema)) {
+      yield { users: page.data, totalCount: page.summary?.total_count };
+    }
+  }
+
+  /** The whole roster of a WABA in one array. */
+  async listAssignedUsers(query: AssignedUsersQuery): Promise<AssignedUsersPage> {
+    const users: AssignedUser[] = [];
+    let totalCount: number | undefined;
+    for await (const page of this.assignedUsers(query)) {
+      users.push(...page.users);
+      totalCount ??= page.totalCount;
+    }
+    return { users, totalCount };
+  }
+
+  /** Gives `userId` exactly `tasks` on the WABA (Graph replaces the user's task set). */
+  async assignUser(input: { wabaId: string; userId: string; tasks: readonly string[] }): Promise<void> {
+    requireId('WABA id', input.wabaId);
+    requireId('user id', input.userId);
+    const tasks = requireTasks(input.tasks);
+    const form = new URLSearchParams({ user: input.userId, tasks: JSON.stringify(tasks) });
+    await this.confirm({ method: 'POST', path: `${input.wabaId}/assigned_users`, form, scope: input.wabaId });
+  }
+
+  /** Removes `userId` from the WABA, with every task they held. */
+  async removeUser(input: { wabaId: string; userId: string }): Promise<void> {
+    requireId('WABA id', input.wabaId);
+    requireId('user id', input.userId);
+    // Meta's SDKs send DELETE parameters in the query string; Graph accepts both.
+    const query = new URLSearchParams({ user: input.userId });
+    await this.confirm({ method: 'DELETE', path: `${input.wabaId}/assigned_users`, query, scope: input.wabaId });
+  }
+
+  /** Every page of the WABAs assigned to a user. */
+  async *assignedAccounts(query: AssignedAccountsQuery): AsyncGenerator<AssignedAccount[]> {
+    requireId('user id', query.userId);
+    const params = new URLSearchParams({
+      fields: (query.fields ?? ASSIGNED_ACCOUNT_FIELDS).join(','),
+      limit: String(pageSize(query.limit)),
+    });
+    const path = `${query.userId}/assigned_whatsapp_business_accounts`;
+    for await (const page of this.pages(path, params, query.userId, assignedAccountsPageSchema)) yield page.data;
+  }
+
+  async listAssignedAccounts(query: AssignedAccountsQuery): Promise<AssignedAccount[]> {
+    const accounts: AssignedAccount[] = [];
+    for await (const page of this.assignedAccounts(query)) accounts.push(...page);
+    return accounts;
+  }
+
+  async close(): Promise<void> {
+    if (this.ownsDispatcher) await this.dispatcher.close();
+  }
+
+  private async *pages<S extends z.ZodType<{ paging?: { next?: string; cursors?: { after?: string } } }>>(
+    path: string,
+    firstQuery: URLSearchParams,
+    scope: string,
+    schema: S,
+  ): AsyncGenerator<z.infer<S>> {
+    let query: URLSearchParams | undefined = firstQuery;
+    while (query) {
+      const page: z.infer<S> = await this.call({ method: 'GET', path, query, scope }, schema);
+      yield page;
+      query = nextPageQuery(page.paging, query);
+    }
+  }
+
+  private async confirm(spec: CallSpec): Promise<void> {
+    const body = await this.call(spec, successSchema);
+    if (!body.success) {
+      throw new GraphError({ message: 'Graph did not confirm the change (success: false).', category: 'unknown' });
+    }
+  }
+
+  private async call<S extends z.ZodType>(spec: CallSpec, schema: S): Promise<z.infer<S>> {
+    const started = this.now();
+    for (let attempt = 1; ; attempt++) {
+      await this.waitForBudget(spec.scope, started);
+      let failure: GraphError;
+      let serverWaitMs: number | undefined;
+      try {
+        return await this.attempt(spec, schema, attempt);
+      } catch (error) {
+        if (!(error instanceof GraphAttemptError)) throw error;
+        failure = error.graphError;
+        serverWaitMs = error.serverWaitMs;
+      }
+      if (failure.category === 'throttled') {
+        this.usage.holdScope(spec.scope, this.now() + (serverWaitMs ?? this.policy.baseDelayMs));
+      }
+      const decision = decideRetry(
+        failure,
+        attempt,
+        this.now() - started,
+        this.policy,
+        serverWaitMs,
+        this.now(),
+        this.random,
+      );
+      if (!decision.retry) throw decision.error;
+      this.logger?.warn(
+        { method: spec.method, path: spec.path, attempt, code: failure.code, delayMs: decision.delayMs },
+        'graph call failed; retrying',
+      );
+      await this.sleep(decision.delayMs);
+    }
+  }
+
+  /** Holds a call while this scope's usage is at or above the threshold, failing fast when the hold is too long. */
+  private async waitForBudget(scope: string, started: number): Promise<void> {
+    const now = this.now();
+    const until = this.usage.heldUntil(scope, now);
+    if (until === 0) return;
+    if (until - started > this.policy.maxTotalMs) {
+      throw new GraphError({
+        message: `Meta's rate limit for this account is nearly used up; calls resume at ${new Date(until).toISOString()}.`,
+        category: 'throttled',
+        retryAt: new Date(until),
+      });
+    }
+    this.logger?.warn({ scope, waitMs: until - now }, 'graph usage high; holding call');
+    await this.sleep(until - now);
+  }
+
+  private async attempt<S extends z.ZodType>(spec: CallSpec, schema: S, attempt: number): Promise<z.infer<S>> {
+    const url = new URL(`/${this.version}/${spec.path}`, this.base);
+    const query = new URLSearchParams(spec.query);
+    if (this.appSecretProof) query.set('appsecret_proof', this.appSecretProof);
+    url.search = query.toString();
+
+    const headers: Record<string, string> = { authorization: this.authorization, accept: 'application/json' };
+    if (spec.form) headers['content-type'] = 'application/x-www-form-urlencoded';
+
+    const sentAt = this.now();
+    this.callCount++;
+    let status: number;
+    let text: string;
+    let responseHeaders: Record<string, string | string[] | undefined>;
+    try {
+      const response = await request(url, {
+        method: spec.method,
+        headers,
+        body: spec.form?.toString(),
+        dispatcher: this.dispatcher,
+      });
+      status = response.statusCode;
+      responseHeaders = response.headers;
+      text = await response.body.text();
+    } catch (error) {
+      // Only the error code leaves this function: undici errors never carry the URL, and neither do we.
+      const reason = (error as { code?: string }).code ?? (error as Error).name;
+      throw new GraphAttemptError(
+        new GraphError({ message: `Could not reach the Graph API (${reason}).`, category: 'transient', cause: reason }),
+      );
+    }
+    const now = this.now();
+    this.usage.record(spec.scope, parseUsageHeaders(responseHeaders), now);
+    this.logger?.debug({ method: spec.method, path: spec.path, status, attempt, ms: now - sentAt }, 'graph call');
+
+    const json = parseJson(text);
+    const errorBody = graphErrorBodySchema.safeParse(json);
+    if (status >= 200 && status < 300 && !errorBody.success) {
+      const parsed = schema.safeParse(json);
+      if (parsed.success) return parsed.data;
+      throw new GraphError({
+        message: `The Graph API answered in a shape we do not understand: ${parsed.error.issues[0]?.message ?? 'not JSON'}.`,
+        category: 'unknown',
+        status,
+      });
+    }
+    const error = errorBody.success ? GraphError.fromBody(errorBody.data.error, status) : statusError(status);
+    const serverWaitMs = serverWait(responseHeaders, now);
+    throw new GraphAttemptError(error, serverWaitMs);
+  }
+}
+
+/** A failed attempt, before the retry policy has had its say. */
+class GraphAttemptError extends Error {
+  constructor(
+    readonly graphError: GraphError,
+    readonly serverWaitMs?: number,
+  ) {
+    super(graphError.message);
+  }
+}
+
+function statusError(status: number): GraphError {
+  if (status === 429)
+    return new GraphError({ message: 'The Graph API is rate limiting us (HTTP 429).', category: 'throttled', status });
+  if (status >= 500)
+    return new GraphError({ message: `The Graph API failed (HTTP ${status}).`, category: 'transient', status });
+  return new GraphError({
+    message: `The Graph API answered HTTP ${status} without an error body.`,
+    category: 'unknown',
+    status,
+  });
+}
+
+/** The longest wait the server asked for: `Retry-After`, or Meta's regain estimate. */
+function serverWait(headers: Record<string, string | string[] | undefined>, now: number): number | undefined {
+  const retryAfter = headers['retry-after'];
+  const waits = [parseRetryAfter(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter, now)];
+  for (const reading of parseUsageHeaders(headers)) if (reading.regainAfterMs > 0) waits.push(reading.regainAfterMs);
+  const known = waits.filter((wait): wait is number => wait !== undefined);
+  return known.length > 0 ? Math.max(...known) : undefined;
+}
+
+/**
+ * The next page's query, or undefined on the last page. Parameters come from `paging.next`, but the call goes to our
+ * own base URL and path: `next` may embed an `access_token`, which must never travel in a URL, and we do not send our
+ * token to whatever host a response names.
+ */
+export function nextPageQuery(
+  paging: { next?: string; cursors?: { after?: string } } | undefined,
+  previous: URLSearchParams,
+): URLSearchParams | undefined {
+  if (!paging?.next) return undefined;
+  const query = new URLSearchParams(previous);
+  let fromNext: URLSearchParams | undefined;
+  try {
+    fromNext = new URL(paging.next).searchParams;
+  } catch {
+    fromNext = undefined;
+  }
+  const after = fromNext?.get('after') ?? paging.cursors?.after;
+  if (!after || after === previous.get('after')) return undefined;
+  query.set('after', after);
+  query.delete('before');
+  return query;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function pageSize(limit: number | undefined): number {
+  const size = limit ?? MAX_PAGE_SIZE;
+  if (!Number.isInteger(size) || size < 1 || size > MAX_PAGE_SIZE) {
+    throw new GraphInputError(`Page size must be a whole number from 1 to ${MAX_PAGE_SIZE}, got ${limit}.`);
+  }
+  return size;
+}
+
+function requireId(what: string, value: string): void {
+  if (typeof value !== 'string' || !NUMERIC_ID.test(value)) {
+    throw new GraphInputError(`The ${what} must be numeric (digits only), got "${String(value).slice(0, 40)}".`);
+  }
+}
+
+function requireTasks(tasks: readonly string[]): Task[] {
+  const unknown = tasks.filter((task) => !isTask(task));
+  if (unknown.length > 0) {
+    throw new GraphInputError(`Unknown task ${unknown.join(', ')}. Valid tasks: ${TASKS.join(', ')}.`);
+  }
+  const normalized = normalizeTasks(tasks);
+  if (normalized.length < 1 || normalized.length > MAX_TASKS_PER_CALL) {
+    throw new GraphInputError(`A user gets 1 to ${MAX_TASKS_PER_CALL} tasks in one call, got ${normalized.length}.`);
+  }
+  return normalized;
+}
