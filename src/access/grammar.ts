@@ -1,0 +1,159 @@
+import { normalizeTasks, TASKS, type Task } from '../graph/tasks.js';
+
+/** What a `/waba …` text asks for. Parsing is pure and cheap, so listeners can answer in their ack. */
+export type Command =
+  | { kind: 'compose' }
+  | { kind: 'help' }
+  | { kind: 'list' }
+  | { kind: 'accounts'; userId: string }
+  | { kind: 'grant'; userId: string; tasks: Task[]; reason?: string }
+  | { kind: 'revoke'; userId: string; reason?: string }
+  | { kind: 'invalid'; problem: string; hint: string };
+
+export const USAGE = {
+  grant: '/waba grant <meta-user-id> <TASK>[,<TASK>…] [because <reason>]',
+  revoke: '/waba revoke <meta-user-id> [because <reason>]',
+  list: '/waba list',
+  accounts: '/waba accounts <meta-user-id>',
+  help: '/waba help',
+} as const;
+
+const REASON_MARKERS = new Set(['because', 'reason:', '--']);
+const META_USER_ID = /^[0-9]{1,32}$/;
+
+export function parseCommand(text: string): Command {
+  const trimmed = text.trim();
+  if (trimmed === '') return { kind: 'compose' };
+  const [verbToken = '', ...rest] = trimmed.split(/\s+/);
+  const verb = verbToken.toLowerCase();
+  switch (verb) {
+    case 'help':
+    case '?':
+      return { kind: 'help' };
+    case 'list':
+    case 'roster':
+      return rest.length === 0 ? { kind: 'list' } : invalid(`\`list\` takes no arguments.`, USAGE.list);
+    case 'accounts':
+      return parseAccounts(rest);
+    case 'grant':
+      return parseGrant(rest);
+    case 'revoke':
+      return parseRevoke(rest);
+    default:
+      return invalid(`I don't know the command \`${clip(verbToken)}\`.`, 'Try `/waba help` to see what I can do.');
+  }
+}
+
+function parseAccounts(args: string[]): Command {
+  if (args.length === 0) return invalid('Whose accounts? The user id is missing.', USAGE.accounts);
+  const user = parseUser(args[0]!, USAGE.accounts);
+  if ('problem' in user) return user;
+  if (args.length > 1) return invalid('`accounts` takes one user id.', USAGE.accounts);
+  return { kind: 'accounts', userId: user.userId };
+}
+
+function parseGrant(args: string[]): Command {
+  if (args.length === 0) return invalid('Who should get access? The user id and tasks are missing.', USAGE.grant);
+  const user = parseUser(args[0]!, USAGE.grant);
+  if ('problem' in user) return user;
+  const { before, reason } = splitReason(args.slice(1));
+  if (reason === '') return invalid('The reason after `because` is empty.', USAGE.grant);
+  const words = before.flatMap((word) => word.split(',')).filter(Boolean);
+  if (words.length === 0) return invalid('Which tasks? Name at least one.', `${USAGE.grant} — tasks: ${TASKS.join(', ')}`);
+  const tasks: string[] = [];
+  for (const word of words) {
+    const task = toTask(word);
+    if (!task) return unknownTask(word);
+    tasks.push(task);
+  }
+  return { kind: 'grant', userId: user.userId, tasks: normalizeTasks(tasks), ...(reason ? { reason } : {}) };
+}
+
+function parseRevoke(args: string[]): Command {
+  if (args.length === 0) return invalid('Whose access should be removed? The user id is missing.', USAGE.revoke);
+  const user = parseUser(args[0]!, USAGE.revoke);
+  if ('problem' in user) return user;
+  const { before, reason } = splitReason(args.slice(1));
+  if (before.length > 0) {
+    return invalid(
+      '`revoke` removes the user with all their tasks, so it takes no task names.',
+      `${USAGE.revoke} — to keep some tasks, ask for a new grant after the revoke.`,
+    );
+  }
+  if (reason === '') return invalid('The reason after `because` is empty.', USAGE.revoke);
+  return { kind: 'revoke', userId: user.userId, ...(reason ? { reason } : {}) };
+}
+
+function parseUser(token: string, usage: string): { userId: string } | Extract<Command, { kind: 'invalid' }> {
+  if (META_USER_ID.test(token)) return { userId: token };
+  if (/^<[@!#]/.test(token) || token.startsWith('@')) {
+    return invalid(
+      `\`${clip(token)}\` is a Slack name; for now I need the person's Meta business-user id (digits).`,
+      `Find it in Meta Business Settings → Users → People, then: ${usage}`,
+    );
+  }
+  return invalid(`\`${clip(token)}\` is not a Meta user id: it must be digits only.`, usage);
+}
+
+/** Splits words at the first reason marker (`because`, `reason:`, `--`) or a quoted phrase. */
+function splitReason(words: string[]): { before: string[]; reason?: string } {
+  const index = words.findIndex((word) => REASON_MARKERS.has(word.toLowerCase()) || /^["“']/.test(word));
+  if (index < 0) return { before: words };
+  const marker = words[index]!;
+  const isQuote = /^["“']/.test(marker);
+  const reasonWords = isQuote ? words.slice(index) : words.slice(index + 1);
+  const reason = reasonWords
+    .join(' ')
+    .replace(/^["“']|["”']$/g, '')
+    .trim();
+  return { before: words.slice(0, index), reason };
+}
+
+function toTask(word: string): Task | undefined {
+  const candidate = word.toUpperCase().replace(/-/g, '_');
+  return (TASKS as readonly string[]).includes(candidate) ? (candidate as Task) : undefined;
+}
+
+function unknownTask(word: string): Command {
+  const nearest = nearestTask(word);
+  return invalid(
+    `\`${clip(word)}\` is not a task I know.${nearest ? ` Did you mean \`${nearest}\`?` : ''}`,
+    `Valid tasks: ${TASKS.join(', ')}. To add a reason, put it after \`because\`.`,
+  );
+}
+
+/** The task closest to `word` by edit distance, when it is close enough to be a typo. */
+export function nearestTask(word: string): Task | undefined {
+  const candidate = word.toUpperCase().replace(/-/g, '_');
+  let best: { task: Task; distance: number } | undefined;
+  for (const task of TASKS) {
+    const distance = editDistance(candidate, task);
+    if (!best || distance < best.distance) best = { task, distance };
+  }
+  if (!best) return undefined;
+  const tolerance = Math.max(2, Math.floor(best.task.length / 3));
+  return best.distance <= tolerance ? best.task : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current.push(Math.min(previous[j]! + 1, current[j - 1]! + 1, substitution));
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
+}
+
+function invalid(problem: string, hint: string): Extract<Command, { kind: 'invalid' }> {
+  return { kind: 'invalid', problem, hint };
+}
+
+/** Echoes user text back safely: short, and without backticks that would break the code span. */
+function clip(text: string): string {
+  const clean = text.replace(/`/g, "'");
+  return clean.length > 40 ? `${clean.slice(0, 40)}…` : clean;
+}

@@ -1,0 +1,41 @@
+import type { AccessRequest } from './request.js';
+
+export type DecideVerdict = { allowed: true } | { allowed: false; reason: 'own-request' | 'not-approver' };
+
+/** Members of a Slack user group, for approvers configured as groups (S…). */
+export type GroupMembers = (groupId: string) => Promise<string[]>;
+
+/** Who may decide on requests: configured approvers and members of configured groups, never the requester. */
+export class ApproverPolicy {
+  private readonly userIds: Set<string>;
+  private readonly groupIds: string[];
+
+  constructor(
+    approverIds: readonly string[],
+    private readonly groupMembers: GroupMembers,
+  ) {
+    this.userIds = new Set(approverIds.filter((id) => !id.startsWith('S')));
+    this.groupIds = approverIds.filter((id) => id.startsWith('S'));
+  }
+
+  async isApprover(slackUserId: string): Promise<boolean> {
+    if (this.userIds.has(slackUserId)) return true;
+    for (const group of this.groupIds) {
+      if ((await this.groupMembers(group)).includes(slackUserId)) return true;
+    }
+    return false;
+  }
+
+  async canDecide(request: Pick<AccessRequest, 'requesterId'>, slackUserId: string): Promise<DecideVerdict> {
+    // Checked first: an approver asking for access still needs someone else's approval.
+    if (request.requesterId === slackUserId) return { allowed: false, reason: 'own-request' };
+    return (await this.isApprover(slackUserId)) ? { allowed: true } : { allowed: false, reason: 'not-approver' };
+  }
+
+  /** Every individual approver, groups expanded: the people to DM when there is no approval channel. */
+  async approverUserIds(): Promise<string[]> {
+    const ids = new Set(this.userIds);
+    for (const group of this.groupIds) for (const member of await this.groupMembers(group)) ids.add(member);
+    return [...ids];
+  }
+}

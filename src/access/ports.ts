@@ -1,0 +1,48 @@
+import type { AccessRequest, MessageRef, Pending } from './request.js';
+
+/** One line of the audit log: a request moved to `state` because of `actor` (a Slack user id or `system`). */
+export interface AuditEntry {
+  requestId: string;
+  at: string;
+  actor: string;
+  event: AccessRequest['state'] | 'announced' | 'notify-failed';
+  detail?: string;
+}
+
+/** Where requests live. Writes to one request happen under that request's lock. */
+export interface RequestRepository {
+  get(id: string): Promise<AccessRequest | undefined>;
+  save(request: AccessRequest): Promise<void>;
+  /** Ids of requests not yet final (pending, approved, executing). */
+  openIds(): Promise<string[]>;
+  setOpen(id: string, open: boolean): Promise<void>;
+  appendAudit(entry: AuditEntry): Promise<void>;
+  auditOf(id: string): Promise<AuditEntry[]>;
+}
+
+export class LockBusyError extends Error {
+  constructor(key: string) {
+    super(`${key} is locked by another worker.`);
+    this.name = 'LockBusyError';
+  }
+}
+
+/** Mutual exclusion per key; across replicas when the store is shared. */
+export interface Locker {
+  /** Runs `fn` holding the lock; throws LockBusyError when it cannot be had within `waitMs`. */
+  withLock<T>(key: string, fn: () => Promise<T>, options?: { waitMs?: number; ttlMs?: number }): Promise<T>;
+}
+
+/** Tells people about requests; implemented by the Slack layer. */
+export interface RequestNotifier {
+  /** Posts the approval message(s) for a new request; returns where they are. */
+  announce(request: Pending): Promise<MessageRef[]>;
+  /** A request reached a new state: update the approval messages, tell the origin channel and the requester. */
+  changed(request: AccessRequest): Promise<void>;
+}
+
+export interface Clock {
+  now(): Date;
+}
+
+export const systemClock: Clock = { now: () => new Date() };

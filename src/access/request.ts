@@ -1,0 +1,218 @@
+import { z } from 'zod';
+import { taskSchema } from '../graph/tasks.js';
+
+/**
+ * An access request and its life: each state is its own type, and only the transitions below move between them.
+ *
+ *   pending ─▶ approved ─▶ executing ─▶ succeeded | failed
+ *      │                                           │ (retry) ─▶ approved
+ *      └──▶ denied | expired | canceled
+ */
+
+const isoDate = z.iso.datetime();
+
+export const messageRefSchema = z.object({ channel: z.string(), ts: z.string() });
+export type MessageRef = z.infer<typeof messageRefSchema>;
+
+export const decisionSchema = z.object({
+  by: z.string(),
+  at: isoDate,
+  decision: z.enum(['approve', 'deny', 'retry']),
+  reason: z.string().optional(),
+});
+export type Decision = z.infer<typeof decisionSchema>;
+
+export const executionErrorSchema = z.object({
+  message: z.string(),
+  category: z.string(),
+  code: z.number().optional(),
+  subcode: z.number().optional(),
+  fbtraceId: z.string().optional(),
+  userMessage: z.string().optional(),
+  retryAt: isoDate.optional(),
+});
+export type ExecutionError = z.infer<typeof executionErrorSchema>;
+
+const base = z.object({
+  id: z.string(),
+  kind: z.enum(['grant', 'revoke']),
+  wabaId: z.string(),
+  targetUserId: z.string(),
+  targetName: z.string().optional(),
+  /** Tasks asked for (empty for a revoke). */
+  tasks: z.array(taskSchema),
+  /** The user's tasks when the request was made; null when they had no access. */
+  currentTasks: z.array(taskSchema).nullable(),
+  /** What the user will hold once the request is carried out; empty for a revoke. */
+  afterTasks: z.array(taskSchema),
+  requesterId: z.string(),
+  originChannelId: z.string(),
+  reason: z.string().optional(),
+  createdAt: isoDate,
+  expiresAt: isoDate,
+  approvalMessages: z.array(messageRefSchema),
+  decisions: z.array(decisionSchema),
+  updatedAt: isoDate,
+});
+
+export const pendingSchema = base.extend({ state: z.literal('pending') });
+export const approvedSchema = base.extend({ state: z.literal('approved') });
+export const executingSchema = base.extend({
+  state: z.literal('executing'),
+  startedAt: isoDate,
+  /** Until when the executor owns the request; after it, recovery may take over. */
+  leaseUntil: isoDate,
+  attempts: z.number().int().positive(),
+});
+export const succeededSchema = base.extend({
+  state: z.literal('succeeded'),
+  finishedAt: isoDate,
+  /** What the user held after the change (empty: removed). */
+  resultTasks: z.array(taskSchema),
+  note: z.string().optional(),
+});
+export const failedSchema = base.extend({
+  state: z.literal('failed'),
+  finishedAt: isoDate,
+  error: executionErrorSchema,
+});
+export const deniedSchema = base.extend({ state: z.literal('denied'), finishedAt: isoDate });
+export const expiredSchema = base.extend({ state: z.literal('expired'), finishedAt: isoDate });
+export const canceledSchema = base.extend({ state: z.literal('canceled'), finishedAt: isoDate, canceledBy: z.string() });
+
+export const accessRequestSchema = z.discriminatedUnion('state', [
+  pendingSchema,
+  approvedSchema,
+  executingSchema,
+  succeededSchema,
+  failedSchema,
+  deniedSchema,
+  expiredSchema,
+  canceledSchema,
+]);
+
+export type AccessRequest = z.infer<typeof accessRequestSchema>;
+export type Pending = z.infer<typeof pendingSchema>;
+export type Approved = z.infer<typeof approvedSchema>;
+export type Executing = z.infer<typeof executingSchema>;
+export type Succeeded = z.infer<typeof succeededSchema>;
+export type Failed = z.infer<typeof failedSchema>;
+export type Denied = z.infer<typeof deniedSchema>;
+export type Expired = z.infer<typeof expiredSchema>;
+export type Canceled = z.infer<typeof canceledSchema>;
+export type RequestState = AccessRequest['state'];
+
+/** States from which nothing more happens unless a person acts (retry a failure). */
+export const FINAL_STATES: ReadonlySet<RequestState> = new Set(['succeeded', 'failed', 'denied', 'expired', 'canceled']);
+
+export function isFinal(request: AccessRequest): boolean {
+  return FINAL_STATES.has(request.state);
+}
+
+export class InvalidTransitionError extends Error {
+  constructor(from: RequestState, to: string) {
+    super(`A ${from} request cannot become ${to}.`);
+    this.name = 'InvalidTransitionError';
+  }
+}
+
+type Fields<T> = Omit<T, 'state'>;
+const strip = <T extends AccessRequest>({ state: _state, ...rest }: T): Fields<T> => rest;
+/** The fields every state shares, without the ones particular to the state being left. */
+function common(request: AccessRequest): z.infer<typeof base> {
+  return base.parse(strip(request));
+}
+
+function expect<S extends RequestState>(
+  request: AccessRequest,
+  from: S,
+  to: string,
+): asserts request is Extract<AccessRequest, { state: S }> {
+  if (request.state !== from) throw new InvalidTransitionError(request.state, to);
+}
+
+export function approve(request: AccessRequest, by: string, at: Date): Approved {
+  expect(request, 'pending', 'approved');
+  return {
+    ...common(request),
+    state: 'approved',
+    decisions: [...request.decisions, { by, at: at.toISOString(), decision: 'approve' }],
+    updatedAt: at.toISOString(),
+  };
+}
+
+export function deny(request: AccessRequest, by: string, at: Date, reason?: string): Denied {
+  expect(request, 'pending', 'denied');
+  const decision: Decision = { by, at: at.toISOString(), decision: 'deny', ...(reason ? { reason } : {}) };
+  return {
+    ...common(request),
+    state: 'denied',
+    decisions: [...request.decisions, decision],
+    finishedAt: at.toISOString(),
+    updatedAt: at.toISOString(),
+  };
+}
+
+export function expire(request: AccessRequest, at: Date): Expired {
+  expect(request, 'pending', 'expired');
+  return { ...common(request), state: 'expired', finishedAt: at.toISOString(), updatedAt: at.toISOString() };
+}
+
+export function cancel(request: AccessRequest, by: string, at: Date): Canceled {
+  expect(request, 'pending', 'canceled');
+  return {
+    ...common(request),
+    state: 'canceled',
+    canceledBy: by,
+    finishedAt: at.toISOString(),
+    updatedAt: at.toISOString(),
+  };
+}
+
+/** Claims an approved request for execution, or takes over one whose executor's lease ran out. */
+export function startExecution(request: AccessRequest, at: Date, leaseMs: number): Executing {
+  if (request.state !== 'approved' && request.state !== 'executing') {
+    throw new InvalidTransitionError(request.state, 'executing');
+  }
+  return {
+    ...common(request),
+    state: 'executing',
+    startedAt: at.toISOString(),
+    leaseUntil: new Date(at.getTime() + leaseMs).toISOString(),
+    attempts: request.state === 'executing' ? request.attempts + 1 : 1,
+    updatedAt: at.toISOString(),
+  };
+}
+
+export function succeed(request: AccessRequest, at: Date, resultTasks: Succeeded['resultTasks'], note?: string): Succeeded {
+  expect(request, 'executing', 'succeeded');
+  return {
+    ...common(request),
+    state: 'succeeded',
+    resultTasks,
+    ...(note ? { note } : {}),
+    finishedAt: at.toISOString(),
+    updatedAt: at.toISOString(),
+  };
+}
+
+export function fail(request: AccessRequest, at: Date, error: ExecutionError): Failed {
+  expect(request, 'executing', 'failed');
+  return { ...common(request), state: 'failed', error, finishedAt: at.toISOString(), updatedAt: at.toISOString() };
+}
+
+/** An approver sends a failed request to Graph again. */
+export function retry(request: AccessRequest, by: string, at: Date): Approved {
+  expect(request, 'failed', 'approved (retry)');
+  return {
+    ...common(request),
+    state: 'approved',
+    decisions: [...request.decisions, { by, at: at.toISOString(), decision: 'retry' }],
+    updatedAt: at.toISOString(),
+  };
+}
+
+/** Who approved or denied: the last approve/deny decision. */
+export function decider(request: AccessRequest): Decision | undefined {
+  return request.decisions.filter((decision) => decision.decision !== 'retry').at(-1);
+}

@@ -1,0 +1,389 @@
+import { randomBytes } from 'node:crypto';
+import { GraphError, GraphInputError } from '../graph/errors.js';
+import type { AssignedAccount } from '../graph/schemas.js';
+import { normalizeTasks, type Task } from '../graph/tasks.js';
+import type { ApproverPolicy, DecideVerdict } from './policy.js';
+import { type Clock, type Locker, LockBusyError, type RequestNotifier, type RequestRepository, systemClock } from './ports.js';
+import {
+  type AccessRequest,
+  approve,
+  cancel,
+  deny,
+  type ExecutionError,
+  type Executing,
+  expire,
+  fail,
+  isFinal,
+  type Pending,
+  retry,
+  startExecution,
+  succeed,
+} from './request.js';
+import type { Roster, WabaAccess } from './waba.js';
+
+export interface ServiceLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export interface AccessServiceDeps {
+  repository: RequestRepository;
+  locker: Locker;
+  waba: WabaAccess;
+  policy: ApproverPolicy;
+  notifier: RequestNotifier;
+  requestTtlMs: number;
+  clock?: Clock;
+  /** How long an executor owns a request before recovery may take it over; longer than any Graph call. */
+  executionLeaseMs?: number;
+  logger?: ServiceLogger;
+  newId?: () => string;
+}
+
+export interface SubmitInput {
+  kind: 'grant' | 'revoke';
+  userId: string;
+  tasks?: Task[];
+  reason?: string;
+  requesterId: string;
+  channelId: string;
+}
+
+export type SubmitResult =
+  | { kind: 'submitted'; request: Pending }
+  /** Nothing was stored: the request would change nothing, or cannot be carried out. */
+  | { kind: 'rejected'; problem: string; hint: string };
+
+export type DecideResult =
+  | { kind: 'done'; request: AccessRequest }
+  | { kind: 'forbidden'; reason: Extract<DecideVerdict, { allowed: false }>['reason']; request: AccessRequest }
+  | { kind: 'already'; request: AccessRequest }
+  | { kind: 'not-found' }
+  | { kind: 'busy' };
+
+const DEFAULT_LEASE_MS = 5 * 60_000;
+const lockKey = (id: string) => `request:${id}`;
+
+/** Drives access requests from submission to their end. Knows nothing of Slack. */
+export class AccessService {
+  private readonly clock: Clock;
+  private readonly leaseMs: number;
+  private readonly newId: () => string;
+  private readonly inFlight = new Set<Promise<unknown>>();
+
+  constructor(private readonly deps: AccessServiceDeps) {
+    this.clock = deps.clock ?? systemClock;
+    this.leaseMs = deps.executionLeaseMs ?? DEFAULT_LEASE_MS;
+    this.newId = deps.newId ?? (() => randomBytes(5).toString('hex'));
+  }
+
+  roster(): Promise<Roster> {
+    return this.deps.waba.roster();
+  }
+
+  accountsOf(userId: string): Promise<AssignedAccount[]> {
+    return this.deps.waba.accountsOf(userId);
+  }
+
+  async get(id: string): Promise<AccessRequest | undefined> {
+    return this.deps.repository.get(id);
+  }
+
+  /** Records a request and asks the approvers; rejects at once what would change nothing. */
+  async submit(input: SubmitInput): Promise<SubmitResult> {
+    const { waba } = this.deps;
+    const current = await waba.currentAccess(input.userId);
+    const requested = input.tasks ?? [];
+    let afterTasks: Task[];
+    if (input.kind === 'revoke') {
+      if (!current) {
+        return {
+          kind: 'rejected',
+          problem: `User ${input.userId} has no access to this WhatsApp Business Account, so there is nothing to revoke.`,
+          hint: 'Check the id with `/waba list`.',
+        };
+      }
+      afterTasks = [];
+    } else {
+      if (!current && !(await waba.userExists(input.userId))) {
+        return {
+          kind: 'rejected',
+          problem: `Meta does not know a user with id ${input.userId}.`,
+          hint: 'Copy the id from Meta Business Settings → Users → People (or System users), then try again.',
+        };
+      }
+      const held = new Set(current?.tasks ?? []);
+      if (requested.every((task) => held.has(task))) {
+        return {
+          kind: 'rejected',
+          problem: `User ${input.userId} already has ${requested.join(', ')}; nothing to ask for.`,
+          hint: 'See everyone’s tasks with `/waba list`.',
+        };
+      }
+      afterTasks = normalizeTasks([...(current?.tasks ?? []), ...requested]);
+    }
+
+    const now = this.clock.now();
+    const request: Pending = {
+      id: this.newId(),
+      state: 'pending',
+      kind: input.kind,
+      wabaId: waba.wabaId,
+      targetUserId: input.userId,
+      ...(current?.name ? { targetName: current.name } : {}),
+      tasks: requested,
+      currentTasks: current?.tasks ?? null,
+      afterTasks,
+      requesterId: input.requesterId,
+      originChannelId: input.channelId,
+      ...(input.reason ? { reason: input.reason } : {}),
+      createdAt: now.toISOString(),
+      expiresAt: new Date(now.getTime() + this.deps.requestTtlMs).toISOString(),
+      approvalMessages: [],
+      decisions: [],
+      updatedAt: now.toISOString(),
+    };
+    await this.persist(request, input.requesterId);
+
+    try {
+      const messages = await this.deps.notifier.announce(request);
+      const announced: Pending = { ...request, approvalMessages: messages };
+      await this.deps.locker.withLock(lockKey(request.id), async () => {
+        // A fast approver may already have decided; keep their decision and only add where the messages are.
+        const latest = (await this.deps.repository.get(request.id)) ?? announced;
+        await this.deps.repository.save({ ...latest, approvalMessages: messages });
+      });
+      await this.audit(request.id, input.requesterId, 'announced', `${messages.length} message(s)`);
+      return { kind: 'submitted', request: announced };
+    } catch (error) {
+      // Nobody could be asked, so the request must not wait for an approval that cannot come.
+      this.deps.logger?.error({ err: error, requestId: request.id }, 'could not post approval message');
+      await this.deps.locker.withLock(lockKey(request.id), async () => {
+        const latest = await this.deps.repository.get(request.id);
+        if (latest?.state === 'pending') {
+          await this.persist(cancel(latest, 'system', this.clock.now()), 'system', 'approval message could not be posted');
+        }
+      });
+      return {
+        kind: 'rejected',
+        problem: 'I could not post the approval request, so nothing was requested.',
+        hint: 'Make sure the bot is in the approval channel (or can DM approvers), then try again.',
+      };
+    }
+  }
+
+  /** Whether `actorId` may approve or deny request `id`, without changing it. */
+  async verdict(id: string, actorId: string): Promise<DecideResult | { kind: 'allowed'; request: AccessRequest }> {
+    const request = await this.deps.repository.get(id);
+    if (!request) return { kind: 'not-found' };
+    if (request.state !== 'pending') return { kind: 'already', request };
+    const verdict = await this.deps.policy.canDecide(request, actorId);
+    return verdict.allowed ? { kind: 'allowed', request } : { kind: 'forbidden', reason: verdict.reason, request };
+  }
+
+  /**
+   * Approves or denies. Concurrent clicks, in this process or another replica, are serialised by the request's
+   * lock: exactly one moves it out of pending, and only that one calls Graph.
+   */
+  async decide(input: { requestId: string; actorId: string; decision: 'approve' | 'deny'; reason?: string }): Promise<DecideResult> {
+    const check = await this.verdict(input.requestId, input.actorId);
+    if (check.kind !== 'allowed') return check;
+
+    let claimed: { kind: 'executing'; request: Executing } | DecideResult;
+    try {
+      claimed = await this.deps.locker.withLock(lockKey(input.requestId), async () => {
+        const request = await this.deps.repository.get(input.requestId);
+        if (!request) return { kind: 'not-found' } as const;
+        if (request.state !== 'pending') return { kind: 'already', request } as const;
+        const now = this.clock.now();
+        if (new Date(request.expiresAt) <= now) {
+          const expired = expire(request, now);
+          await this.persist(expired, 'system');
+          return { kind: 'already', request: expired } as const;
+        }
+        if (input.decision === 'deny') {
+          const denied = deny(request, input.actorId, now, input.reason);
+          await this.persist(denied, input.actorId, input.reason);
+          return { kind: 'done', request: denied } as const;
+        }
+        const approved = approve(request, input.actorId, now);
+        await this.persist(approved, input.actorId);
+        const executing = startExecution(approved, now, this.leaseMs);
+        await this.persist(executing, 'system');
+        return { kind: 'executing', request: executing } as const;
+      });
+    } catch (error) {
+      if (error instanceof LockBusyError) return { kind: 'busy' };
+      throw error;
+    }
+
+    if (claimed.kind === 'executing') return { kind: 'done', request: await this.execute(claimed.request) };
+    if (claimed.kind === 'done' || (claimed.kind === 'already' && claimed.request.state === 'expired')) {
+      await this.notify(claimed.request);
+    }
+    return claimed;
+  }
+
+  /** An approver sends a failed request to Graph once more. */
+  async retry(input: { requestId: string; actorId: string }): Promise<DecideResult> {
+    const request = await this.deps.repository.get(input.requestId);
+    if (!request) return { kind: 'not-found' };
+    if (request.state !== 'failed') return { kind: 'already', request };
+    const verdict = await this.deps.policy.canDecide(request, input.actorId);
+    if (!verdict.allowed) return { kind: 'forbidden', reason: verdict.reason, request };
+    let executing: Executing | undefined;
+    try {
+      executing = await this.deps.locker.withLock(lockKey(input.requestId), async () => {
+        const latest = await this.deps.repository.get(input.requestId);
+        if (latest?.state !== 'failed') return undefined;
+        const now = this.clock.now();
+        const approved = retry(latest, input.actorId, now);
+        await this.persist(approved, input.actorId, 'retry');
+        const started = startExecution(approved, now, this.leaseMs);
+        await this.persist(started, 'system');
+        return started;
+      });
+    } catch (error) {
+      if (error instanceof LockBusyError) return { kind: 'busy' };
+      throw error;
+    }
+    if (!executing) {
+      const latest = await this.deps.repository.get(input.requestId);
+      return latest ? { kind: 'already', request: latest } : { kind: 'not-found' };
+    }
+    return { kind: 'done', request: await this.execute(executing) };
+  }
+
+  /** Expires pending requests past their time. Returns how many it expired. */
+  async expireDue(): Promise<number> {
+    let count = 0;
+    for (const id of await this.deps.repository.openIds()) {
+      const expired = await this.withRequestLock(id, async () => {
+        const request = await this.deps.repository.get(id);
+        if (request?.state !== 'pending' || new Date(request.expiresAt) > this.clock.now()) return undefined;
+        const next = expire(request, this.clock.now());
+        await this.persist(next, 'system');
+        return next;
+      });
+      if (expired) {
+        count++;
+        await this.notify(expired);
+      }
+    }
+    return count;
+  }
+
+  /**
+   * At start: carries on with requests that were approved but not finished when a process stopped. Both Graph
+   * operations are idempotent (assign sends the full task set; remove checks the roster first), so a request whose
+   * write may or may not have landed is safely sent again.
+   */
+  async recover(): Promise<number> {
+    let resumed = 0;
+    for (const id of await this.deps.repository.openIds()) {
+      const executing = await this.withRequestLock(id, async () => {
+        const request = await this.deps.repository.get(id);
+        if (!request) {
+          await this.deps.repository.setOpen(id, false);
+          return undefined;
+        }
+        const now = this.clock.now();
+        const orphaned =
+          request.state === 'approved' || (request.state === 'executing' && new Date(request.leaseUntil) <= now);
+        if (!orphaned) return undefined;
+        const next = startExecution(request, now, this.leaseMs);
+        await this.persist(next, 'system', 'resumed after restart');
+        return next;
+      });
+      if (executing) {
+        resumed++;
+        this.deps.logger?.info({ requestId: id }, 'resuming interrupted request');
+        await this.execute(executing);
+      }
+    }
+    return resumed;
+  }
+
+  /** Resolves when executions under way have finished (for graceful shutdown). */
+  async drain(): Promise<void> {
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  async auditOf(id: string) {
+    return this.deps.repository.auditOf(id);
+  }
+
+  private execute(request: Executing): Promise<AccessRequest> {
+    const run = this.runExecution(request);
+    this.inFlight.add(run);
+    return run.finally(() => this.inFlight.delete(run));
+  }
+
+  private async runExecution(request: Executing): Promise<AccessRequest> {
+    const { waba } = this.deps;
+    let final: AccessRequest;
+    try {
+      if (request.kind === 'grant') {
+        const result = await waba.addTasks(request.targetUserId, request.tasks);
+        final = succeed(request, this.clock.now(), result);
+      } else {
+        const removed = await waba.removeUser(request.targetUserId);
+        final = succeed(request, this.clock.now(), [], removed ? undefined : 'The user had no access any more.');
+      }
+    } catch (error) {
+      this.deps.logger?.warn({ err: error, requestId: request.id }, 'graph change failed');
+      final = fail(request, this.clock.now(), toExecutionError(error));
+    }
+    await this.deps.locker.withLock(lockKey(request.id), () => this.persist(final, 'system'), { waitMs: 15_000 });
+    await this.notify(final);
+    return final;
+  }
+
+  private async withRequestLock<T>(id: string, fn: () => Promise<T>): Promise<T | undefined> {
+    try {
+      return await this.deps.locker.withLock(lockKey(id), fn);
+    } catch (error) {
+      if (error instanceof LockBusyError) return undefined;
+      throw error;
+    }
+  }
+
+  private async persist(request: AccessRequest, actor: string, detail?: string): Promise<void> {
+    await this.deps.repository.save(request);
+    await this.deps.repository.setOpen(request.id, !isFinal(request));
+    await this.audit(request.id, actor, request.state, detail);
+  }
+
+  private async audit(requestId: string, actor: string, event: Parameters<RequestRepository['appendAudit']>[0]['event'], detail?: string) {
+    const entry = { requestId, at: this.clock.now().toISOString(), actor, event, ...(detail ? { detail } : {}) };
+    await this.deps.repository.appendAudit(entry);
+    this.deps.logger?.info({ audit: entry }, `request ${requestId} ${event}`);
+  }
+
+  private async notify(request: AccessRequest): Promise<void> {
+    try {
+      await this.deps.notifier.changed(request);
+    } catch (error) {
+      // The state is saved; a failed Slack update must not undo or repeat the Graph change.
+      this.deps.logger?.error({ err: error, requestId: request.id }, 'could not tell Slack about a request');
+      await this.audit(request.id, 'system', 'notify-failed', error instanceof Error ? error.message : String(error));
+    }
+  }
+}
+
+export function toExecutionError(error: unknown): ExecutionError {
+  if (error instanceof GraphError) {
+    return {
+      message: error.message,
+      category: error.category,
+      ...(error.code === undefined ? {} : { code: error.code }),
+      ...(error.subcode === undefined ? {} : { subcode: error.subcode }),
+      ...(error.fbtraceId ? { fbtraceId: error.fbtraceId } : {}),
+      ...(error.userMessage ? { userMessage: error.userMessage } : {}),
+      ...(error.retryAt ? { retryAt: error.retryAt.toISOString() } : {}),
+    };
+  }
+  if (error instanceof GraphInputError) return { message: error.message, category: 'invalid' };
+  return { message: 'An unexpected error stopped the change; the logs have the details.', category: 'unknown' };
+}

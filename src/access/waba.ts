@@ -1,0 +1,80 @@
+import type { GraphClient } from '../graph/client.js';
+import { GraphError } from '../graph/errors.js';
+import type { AssignedAccount, AssignedUser } from '../graph/schemas.js';
+import { normalizeTasks, type Task } from '../graph/tasks.js';
+
+export interface Roster {
+  users: AssignedUser[];
+  totalCount?: number;
+}
+
+/**
+ * One WABA's user assignments, as the access domain needs them. Reads of the roster are cached briefly because
+ * `assigned_users` shares a budget of 200 calls an hour per WABA; every write, and every read before a write,
+ * goes to Graph.
+ */
+export class WabaAccess {
+  private cached?: { roster: Roster; at: number };
+
+  constructor(
+    private readonly graph: GraphClient,
+    readonly wabaId: string,
+    private readonly businessId: string,
+    private readonly cacheMs = 30_000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async roster(options: { fresh?: boolean } = {}): Promise<Roster> {
+    const now = this.now();
+    if (!options.fresh && this.cached && now - this.cached.at < this.cacheMs) return this.cached.roster;
+    const roster = await this.graph.listAssignedUsers({ wabaId: this.wabaId, businessId: this.businessId });
+    this.cached = { roster, at: now };
+    return roster;
+  }
+
+  /** The user's tasks on this WABA, or null when they have no access. */
+  async currentAccess(userId: string, options: { fresh?: boolean } = {}): Promise<{ tasks: Task[]; name?: string } | null> {
+    const user = (await this.roster(options)).users.find((candidate) => candidate.id === userId);
+    return user ? { tasks: normalizeTasks(user.tasks), name: user.name || undefined } : null;
+  }
+
+  /** Whether Meta knows this user id at all (asked on the user's own edge, outside the WABA's budget). */
+  async userExists(userId: string): Promise<boolean> {
+    try {
+      await this.graph.listAssignedAccounts({ userId, limit: 1 });
+      return true;
+    } catch (error) {
+      if (error instanceof GraphError && error.category === 'not_found') return false;
+      throw error;
+    }
+  }
+
+  async accountsOf(userId: string): Promise<AssignedAccount[]> {
+    return this.graph.listAssignedAccounts({ userId });
+  }
+
+  /** Adds tasks to what the user holds now (a fresh read), never taking any away. Returns the resulting set. */
+  async addTasks(userId: string, tasks: readonly Task[]): Promise<Task[]> {
+    const current = await this.currentAccess(userId, { fresh: true });
+    const after = normalizeTasks([...(current?.tasks ?? []), ...tasks]);
+    if (current && after.length === current.tasks.length) return after;
+    try {
+      await this.graph.assignUser({ wabaId: this.wabaId, userId, tasks: after });
+    } finally {
+      this.cached = undefined;
+    }
+    return after;
+  }
+
+  /** Removes the user with all their tasks. Returns false when they had no access to remove. */
+  async removeUser(userId: string): Promise<boolean> {
+    const current = await this.currentAccess(userId, { fresh: true });
+    if (!current) return false;
+    try {
+      await this.graph.removeUser({ wabaId: this.wabaId, userId });
+    } finally {
+      this.cached = undefined;
+    }
+    return true;
+  }
+}

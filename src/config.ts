@@ -1,0 +1,141 @@
+import { z } from 'zod';
+import { parseDuration } from './access/duration.js';
+import { DEFAULT_BASE_URL, DEFAULT_VERSION } from './graph/client.js';
+
+/** Every setting, validated. The one place that reads the environment. */
+export interface Config {
+  slack: {
+    botToken: string;
+    signingSecret: string;
+    /** Set: Socket Mode. Unset: HTTP mode on `port`. */
+    appToken?: string;
+    port: number;
+    apiUrl?: string;
+  };
+  graph: {
+    accessToken: string;
+    appSecret?: string;
+    baseUrl: string;
+    version: string;
+  };
+  wabaId: string;
+  businessId: string;
+  approverIds: string[];
+  approvalChannelId?: string;
+  requestTtlMs: number;
+  storeUrl: string;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+}
+
+/** What each required variable is and where to get it: printed, one line each, when it is missing. */
+const REQUIRED: Record<string, string> = {
+  SLACK_BOT_TOKEN: "the bot token (xoxb-…), from your Slack app's OAuth & Permissions page",
+  SLACK_SIGNING_SECRET: "the signing secret, from your Slack app's Basic Information page",
+  META_ACCESS_TOKEN:
+    'a system-user access token with whatsapp_business_management, from Meta Business Settings → System users',
+  WABA_ID: 'the WhatsApp Business Account id (digits), from WhatsApp Manager → Account tools → Account info',
+  META_BUSINESS_ID: 'the id (digits) of the business that owns the WABA, from Meta Business Settings → Business info',
+  APPROVER_IDS:
+    'comma-separated Slack user ids (U…) and/or user-group ids (S…) who may approve, from a profile → ⋮ → Copy member ID',
+};
+
+const numericId = (name: string) => z.string().regex(/^[0-9]{1,32}$/, `${name} must be digits only`);
+const slackId = z.string().regex(/^[UWS][A-Z0-9]{2,}$/, 'expected Slack user ids (U…/W…) or user-group ids (S…)');
+
+const schema = z.object({
+  SLACK_BOT_TOKEN: z.string().min(1),
+  SLACK_SIGNING_SECRET: z.string().min(1),
+  SLACK_APP_TOKEN: z
+    .string()
+    .regex(/^xapp-/, 'SLACK_APP_TOKEN must be an app-level token starting with xapp-')
+    .optional(),
+  PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
+  SLACK_API_URL: z.url().optional(),
+  META_ACCESS_TOKEN: z.string().min(1),
+  META_APP_SECRET: z.string().min(1).optional(),
+  GRAPH_API_BASE_URL: z.url().default(DEFAULT_BASE_URL),
+  GRAPH_API_VERSION: z
+    .string()
+    .regex(/^v[0-9]+\.[0-9]+$/, 'GRAPH_API_VERSION must look like v23.0')
+    .default(DEFAULT_VERSION),
+  WABA_ID: numericId('WABA_ID'),
+  META_BUSINESS_ID: numericId('META_BUSINESS_ID'),
+  APPROVER_IDS: z
+    .string()
+    .transform((value) => value.split(/[\s,]+/).filter(Boolean))
+    .pipe(z.array(slackId).min(1, 'APPROVER_IDS needs at least one id')),
+  APPROVAL_CHANNEL_ID: z
+    .string()
+    .regex(/^[CGD][A-Z0-9]{2,}$/, 'APPROVAL_CHANNEL_ID must be a channel id (C…/G…)')
+    .optional(),
+  REQUEST_TTL: z
+    .string()
+    .default('24h')
+    .transform((value, ctx) => {
+      const ms = parseDuration(value);
+      if (ms === undefined) {
+        ctx.addIssue({ code: 'custom', message: `REQUEST_TTL must be a duration like 30m, 4h or 2d, got "${value}"` });
+        return z.NEVER;
+      }
+      return ms;
+    }),
+  STORE_URL: z
+    .string()
+    .default('sqlite://./data/waba-access.sqlite')
+    .refine((url) => /^(sqlite|redis|rediss|memory):\/\//.test(url), 'STORE_URL must start with sqlite://, redis:// or memory://'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Configuration is incomplete:\n${problems.join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads the config from `env`; throws a ConfigError listing every problem, one line each. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // Empty strings in .env files mean "not set".
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ''));
+  const missing = Object.entries(REQUIRED)
+    .filter(([name]) => present[name] === undefined)
+    .map(([name, what]) => `${name} is missing: ${what}.`);
+  const parsed = schema.safeParse(present);
+  const invalid = parsed.success
+    ? []
+    : parsed.error.issues
+        .filter((issue) => !(issue.code === 'invalid_type' && present[String(issue.path[0])] === undefined))
+        .map((issue) => `${String(issue.path[0])} is invalid: ${issue.message}.`);
+  if (missing.length > 0 || invalid.length > 0 || !parsed.success) throw new ConfigError([...missing, ...invalid]);
+
+  const e = parsed.data;
+  return {
+    slack: {
+      botToken: e.SLACK_BOT_TOKEN,
+      signingSecret: e.SLACK_SIGNING_SECRET,
+      appToken: e.SLACK_APP_TOKEN,
+      port: e.PORT,
+      apiUrl: e.SLACK_API_URL,
+    },
+    graph: {
+      accessToken: e.META_ACCESS_TOKEN,
+      appSecret: e.META_APP_SECRET,
+      baseUrl: e.GRAPH_API_BASE_URL,
+      version: e.GRAPH_API_VERSION,
+    },
+    wabaId: e.WABA_ID,
+    businessId: e.META_BUSINESS_ID,
+    approverIds: e.APPROVER_IDS,
+    approvalChannelId: e.APPROVAL_CHANNEL_ID,
+    requestTtlMs: e.REQUEST_TTL,
+    storeUrl: e.STORE_URL,
+    logLevel: e.LOG_LEVEL,
+  };
+}
+
+/** The values that must never appear in logs, messages or errors. */
+export function secretsOf(config: Config): string[] {
+  return [config.slack.botToken, config.slack.signingSecret, config.slack.appToken, config.graph.accessToken, config.graph.appSecret].filter(
+    (value): value is string => typeof value === 'string' && value.length >= 6,
+  );
+}

@@ -1,0 +1,94 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { App } from '@slack/bolt';
+import { ApproverPolicy } from './access/policy.js';
+import { AccessService } from './access/service.js';
+import { WabaAccess } from './access/waba.js';
+import { createBoltApp } from './app.js';
+import { type Config, secretsOf } from './config.js';
+import { GraphClient } from './graph/client.js';
+import { createLogger, type Logger } from './logger.js';
+import { registerListeners } from './slack/listeners/index.js';
+import { SlackNotifier } from './slack/notifier.js';
+import { slackGroupMembers } from './slack/usergroups.js';
+import { openStore, type Store } from './store/open-store.js';
+
+export interface RunningBot {
+  app: App;
+  service: AccessService;
+  store: Store;
+  graph: GraphClient;
+  /** The HTTP port (HTTP mode only). */
+  port?: number;
+  /** Stops taking requests, lets Graph calls under way finish (bounded), closes the store. */
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  logger?: Logger;
+  /** How often pending requests are checked for expiry. */
+  sweepIntervalMs?: number;
+  /** The longest a stop waits for Graph calls under way. */
+  drainTimeoutMs?: number;
+}
+
+/** Builds everything from the config and starts serving Slack. */
+export async function startBot(config: Config, options: StartOptions = {}): Promise<RunningBot> {
+  const logger = options.logger ?? createLogger({ level: config.logLevel, secrets: secretsOf(config) });
+  const store = await openStore(config.storeUrl, logger);
+  const graph = new GraphClient({ ...config.graph, logger: logger.child({ component: 'graph' }) });
+  const waba = new WabaAccess(graph, config.wabaId, config.businessId);
+
+  let draining = false;
+  const app = createBoltApp(config, logger, async () => !draining && (await store.ping()));
+  const policy = new ApproverPolicy(config.approverIds, slackGroupMembers(app.client));
+  const notifier = new SlackNotifier(app.client, policy, config.approvalChannelId, logger);
+  const service = new AccessService({
+    repository: store.repository,
+    locker: store.locker,
+    waba,
+    policy,
+    notifier,
+    requestTtlMs: config.requestTtlMs,
+    logger: logger.child({ component: 'access' }),
+  });
+  registerListeners(app, {
+    service,
+    policy,
+    approverIds: config.approverIds,
+    approvalChannelId: config.approvalChannelId,
+    wabaId: config.wabaId,
+  });
+
+  const started = (await app.start(config.slack.port)) as unknown;
+  const port = config.slack.appToken ? undefined : ((started as Server).address() as AddressInfo).port;
+  logger.info(
+    { mode: config.slack.appToken ? 'socket' : 'http', port, store: store.kind, graphVersion: config.graph.version },
+    'waba-access is running',
+  );
+
+  const resumed = await service.recover();
+  if (resumed > 0) logger.info({ resumed }, 'resumed interrupted requests');
+  const sweep = () =>
+    service.expireDue().catch((error: unknown) => logger.error({ err: error }, 'expiry sweep failed'));
+  await sweep();
+  const sweeper = setInterval(sweep, options.sweepIntervalMs ?? 30_000);
+  sweeper.unref();
+
+  return {
+    app,
+    service,
+    store,
+    graph,
+    port,
+    async stop() {
+      draining = true;
+      clearInterval(sweeper);
+      await app.stop();
+      const drainTimeout = new Promise((resolve) => setTimeout(resolve, options.drainTimeoutMs ?? 30_000).unref());
+      await Promise.race([service.drain(), drainTimeout]);
+      await graph.close();
+      await store.close();
+    },
+  };
+}

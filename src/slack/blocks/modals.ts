@@ -1,0 +1,86 @@
+import { TASKS } from '../../graph/tasks.js';
+import { FIELD, VIEW } from '../ids.js';
+import type { ModalView } from './types.js';
+
+export interface ComposeMetadata {
+  channelId: string;
+}
+
+/** `/waba` with no text: a form for a grant or revoke request. */
+export function composeModal(metadata: ComposeMetadata): ModalView {
+  return {
+    type: 'modal',
+    callback_id: VIEW.compose,
+    private_metadata: JSON.stringify(metadata),
+    title: { type: 'plain_text', text: 'Request WABA access' },
+    submit: { type: 'plain_text', text: 'Send for approval' },
+    close: { type: 'plain_text', text: 'Cancel' },
+    blocks: [
+      {
+        type: 'input',
+        block_id: FIELD.kind,
+        label: { type: 'plain_text', text: 'What should happen?' },
+        element: {
+          type: 'radio_buttons',
+          action_id: FIELD.kind,
+          initial_option: { text: { type: 'plain_text', text: 'Grant tasks' }, value: 'grant' },
+          options: [
+            { text: { type: 'plain_text', text: 'Grant tasks' }, value: 'grant' },
+            { text: { type: 'plain_text', text: 'Revoke all access' }, value: 'revoke' },
+          ],
+        },
+      },
+      {
+        type: 'input',
+        block_id: FIELD.user,
+        label: { type: 'plain_text', text: 'Meta business-user id' },
+        hint: { type: 'plain_text', text: 'Digits only; find it in Meta Business Settings → Users.' },
+        element: { type: 'plain_text_input', action_id: FIELD.user, placeholder: { type: 'plain_text', text: '1234567890' } },
+      },
+      {
+        type: 'input',
+        block_id: FIELD.tasks,
+        optional: true,
+        label: { type: 'plain_text', text: 'Tasks (for a grant)' },
+        element: {
+          type: 'multi_static_select',
+          action_id: FIELD.tasks,
+          placeholder: { type: 'plain_text', text: 'Choose tasks' },
+          options: TASKS.map((task) => ({ text: { type: 'plain_text', text: task }, value: task })),
+        },
+      },
+      {
+        type: 'input',
+        block_id: FIELD.reason,
+        optional: true,
+        label: { type: 'plain_text', text: 'Reason' },
+        element: { type: 'plain_text_input', action_id: FIELD.reason, multiline: true, max_length: 500 },
+      },
+    ],
+  };
+}
+
+/** Deny: an optional reason for the requester. */
+export function denyModal(requestId: string): ModalView {
+  return {
+    type: 'modal',
+    callback_id: VIEW.deny,
+    private_metadata: requestId,
+    title: { type: 'plain_text', text: 'Deny request' },
+    submit: { type: 'plain_text', text: 'Deny' },
+    close: { type: 'plain_text', text: 'Back' },
+    blocks: [
+      {
+        type: 'section',
+        text: { type: 'mrkdwn', text: `Deny request \`${requestId}\`? The requester will see your reason.` },
+      },
+      {
+        type: 'input',
+        block_id: FIELD.reason,
+        optional: true,
+        label: { type: 'plain_text', text: 'Reason' },
+        element: { type: 'plain_text_input', action_id: FIELD.reason, multiline: true, max_length: 500 },
+      },
+    ],
+  };
+}

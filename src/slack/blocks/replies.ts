@@ -1,0 +1,107 @@
+import { USAGE } from '../../access/grammar.js';
+import type { AccessRequest } from '../../access/request.js';
+import type { Roster } from '../../access/waba.js';
+import type { AssignedAccount } from '../../graph/schemas.js';
+import { TASKS } from '../../graph/tasks.js';
+import { clip, escapeText, mention, packLines, slackDate, taskList } from '../format.js';
+import { LIMITS } from '../limits.js';
+import { outcomeText, targetLabel } from './request.js';
+import type { Block, MessageBody } from './types.js';
+
+const section = (text: string): Block => ({ type: 'section', text: { type: 'mrkdwn', text: clip(text, LIMITS.sectionText) } });
+const context = (text: string): Block => ({ type: 'context', elements: [{ type: 'mrkdwn', text: clip(text, LIMITS.contextText) }] });
+
+export function helpMessage(): MessageBody {
+  return {
+    text: 'How to use /waba',
+    blocks: [
+      { type: 'header', text: { type: 'plain_text', text: 'WhatsApp Business access' } },
+      section(
+        [
+          '*Ask for access* (an approver decides):',
+          `• \`${USAGE.grant}\``,
+          '   e.g. `/waba grant 1234567890 MESSAGING because covers support this week`',
+          '   e.g. `/waba grant 1234567890 messaging,view_templates`',
+          `• \`${USAGE.revoke}\` — removes the user and *all* their tasks`,
+          '',
+          '*Look things up* (no approval needed):',
+          `• \`${USAGE.list}\` — everyone on the account and their tasks`,
+          `• \`${USAGE.accounts}\` — the accounts a user can reach`,
+          '',
+          '`/waba` alone opens a form.',
+        ].join('\n'),
+      ),
+      context(`Tasks: ${TASKS.join(', ')}. The user id is the person’s Meta business-user id (digits).`),
+    ],
+  };
+}
+
+export function problemMessage(problem: string, hint: string): MessageBody {
+  return { text: `${problem} ${hint}`, blocks: [section(`❌ ${problem}\n${hint}`)] };
+}
+
+export function submittedMessage(request: AccessRequest, approvalChannelId?: string): MessageBody {
+  const where = approvalChannelId ? `in <#${approvalChannelId}>` : 'to the approvers by DM';
+  const what = request.kind === 'grant' ? `${taskList(request.tasks)} for ${targetLabel(request)}` : `removal of ${targetLabel(request)}`;
+  return {
+    text: `Request ${request.id} sent for approval.`,
+    blocks: [
+      section(`📨 Asked for ${what}. I sent it ${where}; I’ll tell you here when someone decides.`),
+      context(`Request \`${request.id}\` · expires ${slackDate(request.expiresAt)}`),
+    ],
+  };
+}
+
+/** The roster, packed to stay inside Slack's limits however long it is. */
+export function rosterMessage(roster: Roster, wabaId: string): MessageBody {
+  const users = [...roster.users].sort((a, b) => a.name.localeCompare(b.name));
+  const lines = users.map(
+    (user) =>
+      `• *${escapeText(user.name || 'Unnamed')}* \`${user.id}\` · ${user.user_type ?? 'user'} · ${taskList(user.tasks)}`,
+  );
+  const header: Block = { type: 'header', text: { type: 'plain_text', text: `Users on WABA ${wabaId}` } };
+  if (users.length === 0) return { text: 'No users are assigned to this account.', blocks: [header, section('No users are assigned to this account.')] };
+
+  // Header, one context line, and the rest for sections: the count always fits.
+  const room = LIMITS.messageBlocks - 2;
+  const chunks = packLines(lines);
+  const shown = chunks.slice(0, room);
+  const shownUsers = shown.reduce((count, chunk) => count + chunk.split('\n').length, 0);
+  const total = roster.totalCount ?? users.length;
+  const note =
+    shownUsers < users.length
+      ? `Showing ${shownUsers} of ${total} users (Slack caps a message at ${LIMITS.messageBlocks} blocks). Look someone up with \`${USAGE.accounts}\`.`
+      : `${total} user${total === 1 ? '' : 's'}.`;
+  return { text: `${total} users on WABA ${wabaId}`, blocks: [header, ...shown.map(section), context(note)] };
+}
+
+export function accountsMessage(userId: string, accounts: AssignedAccount[]): MessageBody {
+  if (accounts.length === 0) {
+    return { text: `User ${userId} has no WhatsApp Business Accounts.`, blocks: [section(`User \`${userId}\` has no WhatsApp Business Accounts assigned.`)] };
+  }
+  const lines = accounts.map(
+    (account) =>
+      `• *${escapeText(account.name || 'Unnamed')}* \`${account.id}\`${account.status ? ` · ${account.status}` : ''} · ${taskList(account.permissions)}`,
+  );
+  const chunks = packLines(lines).slice(0, LIMITS.messageBlocks - 2);
+  return {
+    text: `User ${userId} has ${accounts.length} WhatsApp Business Accounts.`,
+    blocks: [section(`*WhatsApp Business Accounts of \`${userId}\`* (${accounts.length})`), ...chunks.map(section)],
+  };
+}
+
+/** Why a click changed nothing. */
+export function alreadyDecidedText(request: AccessRequest): string {
+  return `This request is no longer waiting for a decision.\n${outcomeText(request)}`;
+}
+
+export function forbiddenText(reason: 'own-request' | 'not-approver', approverIds: readonly string[]): string {
+  if (reason === 'own-request') {
+    return 'You made this request, so someone else has to decide it — even approvers cannot approve their own requests.';
+  }
+  return `Only approvers can decide access requests; nothing changed. The approvers are ${approverIds.map(mention).join(', ')}.`;
+}
+
+export const BUSY_TEXT = 'Another approver is deciding this request right now. The message will update in a moment.';
+export const NOT_FOUND_TEXT =
+  'I can’t find this request any more, so nothing changed. Ask the requester to send it again with `/waba grant …`.';

@@ -1,0 +1,21 @@
+/** Every Slack identifier the app registers, in one place. */
+export const COMMAND = '/waba';
+
+export const ACTION = {
+  approve: 'waba_approve',
+  deny: 'waba_deny',
+  retry: 'waba_retry',
+} as const;
+
+export const VIEW = {
+  compose: 'waba_compose',
+  deny: 'waba_deny_reason',
+} as const;
+
+/** Block and element ids inside the modals. */
+export const FIELD = {
+  kind: 'kind',
+  user: 'user',
+  tasks: 'tasks',
+  reason: 'reason',
+} as const;

@@ -1,0 +1,18 @@
+import type { App, BlockAction, ButtonAction, ViewSubmitAction } from '@slack/bolt';
+import { ACTION, COMMAND, VIEW } from '../ids.js';
+import { approveButton, denyButton, retryButton } from './actions.js';
+import { wabaCommand } from './command.js';
+import type { ListenerDeps } from './deps.js';
+import { composeSubmission, denySubmission } from './views.js';
+
+export type { ListenerDeps } from './deps.js';
+
+/** Maps Slack ids to handlers; nothing else. */
+export function registerListeners(app: App, deps: ListenerDeps): void {
+  app.command(COMMAND, wabaCommand(deps));
+  app.action<BlockAction<ButtonAction>>(ACTION.approve, approveButton(deps));
+  app.action<BlockAction<ButtonAction>>(ACTION.deny, denyButton(deps));
+  app.action<BlockAction<ButtonAction>>(ACTION.retry, retryButton(deps));
+  app.view<ViewSubmitAction>(VIEW.compose, composeSubmission(deps));
+  app.view<ViewSubmitAction>(VIEW.deny, denySubmission(deps));
+}

@@ -1,0 +1,80 @@
+import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } from '@slack/bolt';
+import { isTask, type Task } from '../../graph/tasks.js';
+import { problemMessage, submittedMessage } from '../blocks/replies.js';
+import type { ComposeMetadata } from '../blocks/modals.js';
+import { FIELD } from '../ids.js';
+import type { ListenerDeps } from './deps.js';
+import { clickReply, failureReply, tellUser } from './replies.js';
+
+type ViewArgs = SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs;
+type Values = ViewSubmitAction['view']['state']['values'];
+
+const META_USER_ID = /^[0-9]{1,32}$/;
+
+function field(values: Values, id: string) {
+  return values[id]?.[id];
+}
+
+function parseMetadata(raw: string): ComposeMetadata | undefined {
+  try {
+    const parsed = JSON.parse(raw) as Partial<ComposeMetadata>;
+    return typeof parsed.channelId === 'string' ? { channelId: parsed.channelId } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The compose form: checked before the ack, so mistakes show next to the field and the form stays open. */
+export function composeSubmission(deps: ListenerDeps) {
+  return async ({ ack, view, body, client, logger }: ViewArgs): Promise<void> => {
+    const values = view.state.values;
+    const kind = field(values, FIELD.kind)?.selected_option?.value === 'revoke' ? 'revoke' : 'grant';
+    const userId = (field(values, FIELD.user)?.value ?? '').trim();
+    const tasks = (field(values, FIELD.tasks)?.selected_options ?? []).map((option) => option.value).filter(isTask) as Task[];
+    const reason = field(values, FIELD.reason)?.value?.trim() || undefined;
+
+    const errors: Record<string, string> = {};
+    if (!META_USER_ID.test(userId)) errors[FIELD.user] = 'Enter the Meta business-user id: digits only.';
+    if (kind === 'grant' && tasks.length === 0) errors[FIELD.tasks] = 'Choose at least one task to grant.';
+    if (kind === 'revoke' && tasks.length > 0) errors[FIELD.tasks] = 'A revoke removes all tasks; clear this field.';
+    if (Object.keys(errors).length > 0) return ack({ response_action: 'errors', errors });
+    await ack();
+
+    const channelId = parseMetadata(view.private_metadata)?.channelId;
+    const requesterId = body.user.id;
+    try {
+      const result = await deps.service.submit({
+        kind,
+        userId,
+        ...(kind === 'grant' ? { tasks } : {}),
+        ...(reason ? { reason } : {}),
+        requesterId,
+        channelId: channelId ?? requesterId,
+      });
+      const reply =
+        result.kind === 'submitted'
+          ? submittedMessage(result.request, deps.approvalChannelId)
+          : problemMessage(result.problem, result.hint);
+      await tellUser(client, requesterId, channelId, reply);
+    } catch (error) {
+      logger.warn('compose submission failed', error);
+      await tellUser(client, requesterId, channelId, failureReply(error));
+    }
+  };
+}
+
+/** The deny form: the request id travels in private_metadata, and the stored request decides what happens. */
+export function denySubmission(deps: ListenerDeps) {
+  return async ({ ack, view, body, client }: ViewArgs): Promise<void> => {
+    await ack();
+    const reason = field(view.state.values, FIELD.reason)?.value?.trim() || undefined;
+    const result = await deps.service.decide({
+      requestId: view.private_metadata,
+      actorId: body.user.id,
+      decision: 'deny',
+      ...(reason ? { reason } : {}),
+    });
+    const reply = clickReply(result, deps.approverIds);
+    if (reply) await tellUser(client, body.user.id, undefined, { text: reply, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: reply } }] });
+  };
+}

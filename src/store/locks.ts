@@ -1,0 +1,78 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type Locker, LockBusyError } from '../access/ports.js';
+
+const DEFAULT_WAIT_MS = 5_000;
+const DEFAULT_TTL_MS = 30_000;
+
+/** Mutual exclusion inside one process: a queue of waiters per key. */
+export class InProcessLocker implements Locker {
+  private readonly tails = new Map<string, Promise<void>>();
+
+  async withLock<T>(key: string, fn: () => Promise<T>, options: { waitMs?: number } = {}): Promise<T> {
+    const previous = this.tails.get(key) ?? Promise.resolve();
+    let release!: () => void;
+    const mine = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const tail = previous.then(() => mine);
+    this.tails.set(key, tail);
+
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), options.waitMs ?? DEFAULT_WAIT_MS);
+      timer.unref();
+    });
+    const acquired = await Promise.race([previous.then(() => true), timedOut]);
+    clearTimeout(timer);
+    const cleanUp = () => {
+      release();
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+    };
+    if (!acquired) {
+      // Keep our place in the queue until the holder is done, so later waiters still wait for it.
+      void previous.then(cleanUp);
+      throw new LockBusyError(key);
+    }
+    try {
+      return await fn();
+    } finally {
+      cleanUp();
+    }
+  }
+}
+
+/** The few Redis commands a lock needs; @redis/client's client fits. */
+export interface RedisLockClient {
+  set(key: string, value: string, options: { condition: 'NX'; expiration: { type: 'PX'; value: number } }): Promise<unknown>;
+  eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
+}
+
+/** Deletes the lock only if it still holds our token, so an expired lock taken by someone else is left alone. */
+const RELEASE_SCRIPT = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
+
+/** Mutual exclusion across replicas: `SET key token NX PX ttl`, released by compare-and-delete. */
+export class RedisLocker implements Locker {
+  constructor(
+    private readonly client: RedisLockClient,
+    private readonly prefix = 'waba-access:lock:',
+  ) {}
+
+  async withLock<T>(key: string, fn: () => Promise<T>, options: { waitMs?: number; ttlMs?: number } = {}): Promise<T> {
+    const redisKey = this.prefix + key;
+    const token = randomUUID();
+    const deadline = Date.now() + (options.waitMs ?? DEFAULT_WAIT_MS);
+    const ttl = options.ttlMs ?? DEFAULT_TTL_MS;
+    for (;;) {
+      const reply = await this.client.set(redisKey, token, { condition: 'NX', expiration: { type: 'PX', value: ttl } });
+      if (reply === 'OK') break;
+      if (Date.now() >= deadline) throw new LockBusyError(key);
+      await sleep(10 + Math.random() * 30);
+    }
+    try {
+      return await fn();
+    } finally {
+      await this.client.eval(RELEASE_SCRIPT, { keys: [redisKey], arguments: [token] });
+    }
+  }
+}

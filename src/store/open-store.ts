@@ -1,0 +1,85 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import KeyvRedis, { createClient } from '@keyv/redis';
+import KeyvSqlite from '@keyv/sqlite';
+import Keyv from 'keyv';
+import type { Locker, RequestRepository } from '../access/ports.js';
+import { InProcessLocker, RedisLocker } from './locks.js';
+import { KeyvRequestRepository } from './requests.js';
+
+export interface Store {
+  kind: 'sqlite' | 'redis' | 'memory';
+  repository: RequestRepository;
+  locker: Locker;
+  /** Whether the store answers: for /healthz. */
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export interface StoreLogger {
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+const NAMESPACE = 'waba-access';
+
+/**
+ * Opens the store named by STORE_URL: `sqlite://path` (one process; the default), `redis://…` (replicas share it,
+ * with Redis locks), or `memory://` (tests; nothing survives a restart).
+ */
+export async function openStore(url: string, logger?: StoreLogger): Promise<Store> {
+  if (url.startsWith('redis://') || url.startsWith('rediss://')) return openRedis(url, logger);
+  if (url.startsWith('sqlite://')) return openSqlite(url, logger);
+  if (url.startsWith('memory://')) {
+    logger?.warn({}, 'STORE_URL is memory://: requests are lost when the process stops. Use it for tests only.');
+    const keyv = withErrorLog(new Keyv({ namespace: NAMESPACE, throwOnErrors: true }), logger);
+    return fromKeyv('memory', keyv, new InProcessLocker(), async () => undefined);
+  }
+  throw new Error(`STORE_URL must start with sqlite://, redis:// or memory://, got "${url.split(':')[0]}:…".`);
+}
+
+async function openSqlite(url: string, logger?: StoreLogger): Promise<Store> {
+  const path = resolve(url.slice('sqlite://'.length));
+  mkdirSync(dirname(path), { recursive: true });
+  const adapter = new KeyvSqlite({ uri: `sqlite://${path}`, busyTimeout: 5_000 });
+  const keyv = withErrorLog(new Keyv({ store: adapter, namespace: NAMESPACE, throwOnErrors: true }), logger);
+  return fromKeyv('sqlite', keyv, new InProcessLocker(), () => adapter.disconnect());
+}
+
+async function openRedis(url: string, logger?: StoreLogger): Promise<Store> {
+  const client = createClient({ url });
+  client.on('error', (error: unknown) => logger?.error({ err: error }, 'redis connection error'));
+  await client.connect();
+  const keyv = withErrorLog(
+    new Keyv({ store: new KeyvRedis(client), namespace: NAMESPACE, throwOnErrors: true }),
+    logger,
+  );
+  const locker = new RedisLocker(client);
+  return fromKeyv('redis', keyv, locker, async () => {
+    await client.close();
+  });
+}
+
+function fromKeyv(kind: Store['kind'], keyv: Keyv, locker: Locker, close: () => Promise<unknown>): Store {
+  return {
+    kind,
+    repository: new KeyvRequestRepository(keyv, locker),
+    locker,
+    async ping() {
+      try {
+        await keyv.get('ping');
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    async close() {
+      await close();
+    },
+  };
+}
+
+function withErrorLog(keyv: Keyv, logger?: StoreLogger): Keyv {
+  keyv.on('error', (error: unknown) => logger?.error({ err: error }, 'store error'));
+  return keyv;
+}
