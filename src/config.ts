@@ -82,7 +82,10 @@ const schema = z.object({
   STORE_URL: z
     .string()
     .default('sqlite://./data/waba-access.sqlite')
-    .refine((url) => /^(sqlite|redis|rediss|memory):\/\//.test(url), 'STORE_URL must start with sqlite://, redis:// or memory://'),
+    .refine(
+      (url) => /^(sqlite|redis|rediss|memory):\/\//.test(url),
+      'STORE_URL must start with sqlite://, redis:// or memory://',
+    ),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -96,7 +99,9 @@ export class ConfigError extends Error {
 /** Reads the config from `env`; throws a ConfigError listing every problem, one line each. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // Empty strings in .env files mean "not set".
-  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ''));
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ''),
+  );
   const missing = Object.entries(REQUIRED)
     .filter(([name]) => present[name] === undefined)
     .map(([name, what]) => `${name} is missing: ${what}.`);
@@ -135,7 +140,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 
 /** The values that must never appear in logs, messages or errors. */
 export function secretsOf(config: Config): string[] {
-  return [config.slack.botToken, config.slack.signingSecret, config.slack.appToken, config.graph.accessToken, config.graph.appSecret].filter(
-    (value): value is string => typeof value === 'string' && value.length >= 6,
-  );
+  return [
+    config.slack.botToken,
+    config.slack.signingSecret,
+    config.slack.appToken,
+    config.graph.accessToken,
+    config.graph.appSecret,
+  ].filter((value): value is string => typeof value === 'string' && value.length >= 6);
 }

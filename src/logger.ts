@@ -38,7 +38,12 @@ function scrubDeep(value: unknown, secrets: readonly string[], depth = 0): unkno
   if (typeof value === 'string') return scrub(value, secrets);
   if (depth > 6 || value === null || typeof value !== 'object') return value;
   if (value instanceof Error) {
-    return { type: value.name, message: scrub(value.message, secrets), stack: value.stack && scrub(value.stack, secrets) };
+    // Same prototype, so pino's error serializer still names the type; only the text is cleaned.
+    const copy = Object.create(Object.getPrototypeOf(value)) as Error;
+    Object.assign(copy, scrubDeep({ ...value }, secrets, depth + 1));
+    copy.message = scrub(value.message, secrets);
+    copy.stack = value.stack && scrub(value.stack, secrets);
+    return copy;
   }
   if (Array.isArray(value)) return value.map((item) => scrubDeep(item, secrets, depth + 1));
   return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, scrubDeep(item, secrets, depth + 1)]));

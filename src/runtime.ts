@@ -50,6 +50,7 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
     policy,
     notifier,
     requestTtlMs: config.requestTtlMs,
+    sharedStore: store.kind === 'redis',
     logger: logger.child({ component: 'access' }),
   });
   registerListeners(app, {

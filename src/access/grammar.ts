@@ -59,7 +59,8 @@ function parseGrant(args: string[]): Command {
   const { before, reason } = splitReason(args.slice(1));
   if (reason === '') return invalid('The reason after `because` is empty.', USAGE.grant);
   const words = before.flatMap((word) => word.split(',')).filter(Boolean);
-  if (words.length === 0) return invalid('Which tasks? Name at least one.', `${USAGE.grant} — tasks: ${TASKS.join(', ')}`);
+  if (words.length === 0)
+    return invalid('Which tasks? Name at least one.', `${USAGE.grant} — tasks: ${TASKS.join(', ')}`);
   const tasks: string[] = [];
   for (const word of words) {
     const task = toTask(word);

@@ -78,7 +78,11 @@ export const failedSchema = base.extend({
 });
 export const deniedSchema = base.extend({ state: z.literal('denied'), finishedAt: isoDate });
 export const expiredSchema = base.extend({ state: z.literal('expired'), finishedAt: isoDate });
-export const canceledSchema = base.extend({ state: z.literal('canceled'), finishedAt: isoDate, canceledBy: z.string() });
+export const canceledSchema = base.extend({
+  state: z.literal('canceled'),
+  finishedAt: isoDate,
+  canceledBy: z.string(),
+});
 
 export const accessRequestSchema = z.discriminatedUnion('state', [
   pendingSchema,
@@ -103,7 +107,13 @@ export type Canceled = z.infer<typeof canceledSchema>;
 export type RequestState = AccessRequest['state'];
 
 /** States from which nothing more happens unless a person acts (retry a failure). */
-export const FINAL_STATES: ReadonlySet<RequestState> = new Set(['succeeded', 'failed', 'denied', 'expired', 'canceled']);
+export const FINAL_STATES: ReadonlySet<RequestState> = new Set([
+  'succeeded',
+  'failed',
+  'denied',
+  'expired',
+  'canceled',
+]);
 
 export function isFinal(request: AccessRequest): boolean {
   return FINAL_STATES.has(request.state);
@@ -184,7 +194,12 @@ export function startExecution(request: AccessRequest, at: Date, leaseMs: number
   };
 }
 
-export function succeed(request: AccessRequest, at: Date, resultTasks: Succeeded['resultTasks'], note?: string): Succeeded {
+export function succeed(
+  request: AccessRequest,
+  at: Date,
+  resultTasks: Succeeded['resultTasks'],
+  note?: string,
+): Succeeded {
   expect(request, 'executing', 'succeeded');
   return {
     ...common(request),

@@ -3,14 +3,21 @@ import { GraphError, GraphInputError } from '../graph/errors.js';
 import type { AssignedAccount } from '../graph/schemas.js';
 import { normalizeTasks, type Task } from '../graph/tasks.js';
 import type { ApproverPolicy, DecideVerdict } from './policy.js';
-import { type Clock, type Locker, LockBusyError, type RequestNotifier, type RequestRepository, systemClock } from './ports.js';
+import {
+  type Clock,
+  LockBusyError,
+  type Locker,
+  type RequestNotifier,
+  type RequestRepository,
+  systemClock,
+} from './ports.js';
 import {
   type AccessRequest,
   approve,
   cancel,
   deny,
-  type ExecutionError,
   type Executing,
+  type ExecutionError,
   expire,
   fail,
   isFinal,
@@ -37,6 +44,11 @@ export interface AccessServiceDeps {
   clock?: Clock;
   /** How long an executor owns a request before recovery may take it over; longer than any Graph call. */
   executionLeaseMs?: number;
+  /**
+   * Whether other processes share the store (Redis). When not, a request found executing at start was left by a
+   * process that is gone, whatever its lease says.
+   */
+  sharedStore?: boolean;
   logger?: ServiceLogger;
   newId?: () => string;
 }
@@ -91,7 +103,11 @@ export class AccessService {
   }
 
   /** Records a request and asks the approvers; rejects at once what would change nothing. */
-  async submit(input: SubmitInput): Promise<SubmitResult> {
+  submit(input: SubmitInput): Promise<SubmitResult> {
+    return this.track(this.submitNow(input));
+  }
+
+  private async submitNow(input: SubmitInput): Promise<SubmitResult> {
     const { waba } = this.deps;
     const current = await waba.currentAccess(input.userId);
     const requested = input.tasks ?? [];
@@ -162,7 +178,11 @@ export class AccessService {
       await this.deps.locker.withLock(lockKey(request.id), async () => {
         const latest = await this.deps.repository.get(request.id);
         if (latest?.state === 'pending') {
-          await this.persist(cancel(latest, 'system', this.clock.now()), 'system', 'approval message could not be posted');
+          await this.persist(
+            cancel(latest, 'system', this.clock.now()),
+            'system',
+            'approval message could not be posted',
+          );
         }
       });
       return {
@@ -186,7 +206,21 @@ export class AccessService {
    * Approves or denies. Concurrent clicks, in this process or another replica, are serialised by the request's
    * lock: exactly one moves it out of pending, and only that one calls Graph.
    */
-  async decide(input: { requestId: string; actorId: string; decision: 'approve' | 'deny'; reason?: string }): Promise<DecideResult> {
+  decide(input: {
+    requestId: string;
+    actorId: string;
+    decision: 'approve' | 'deny';
+    reason?: string;
+  }): Promise<DecideResult> {
+    return this.track(this.decideNow(input));
+  }
+
+  private async decideNow(input: {
+    requestId: string;
+    actorId: string;
+    decision: 'approve' | 'deny';
+    reason?: string;
+  }): Promise<DecideResult> {
     const check = await this.verdict(input.requestId, input.actorId);
     if (check.kind !== 'allowed') return check;
 
@@ -226,7 +260,11 @@ export class AccessService {
   }
 
   /** An approver sends a failed request to Graph once more. */
-  async retry(input: { requestId: string; actorId: string }): Promise<DecideResult> {
+  retry(input: { requestId: string; actorId: string }): Promise<DecideResult> {
+    return this.track(this.retryNow(input));
+  }
+
+  private async retryNow(input: { requestId: string; actorId: string }): Promise<DecideResult> {
     const request = await this.deps.repository.get(input.requestId);
     if (!request) return { kind: 'not-found' };
     if (request.state !== 'failed') return { kind: 'already', request };
@@ -256,7 +294,11 @@ export class AccessService {
   }
 
   /** Expires pending requests past their time. Returns how many it expired. */
-  async expireDue(): Promise<number> {
+  expireDue(): Promise<number> {
+    return this.track(this.expireDueNow());
+  }
+
+  private async expireDueNow(): Promise<number> {
     let count = 0;
     for (const id of await this.deps.repository.openIds()) {
       const expired = await this.withRequestLock(id, async () => {
@@ -290,7 +332,8 @@ export class AccessService {
         }
         const now = this.clock.now();
         const orphaned =
-          request.state === 'approved' || (request.state === 'executing' && new Date(request.leaseUntil) <= now);
+          request.state === 'approved' ||
+          (request.state === 'executing' && (!this.deps.sharedStore || new Date(request.leaseUntil) <= now));
         if (!orphaned) return undefined;
         const next = startExecution(request, now, this.leaseMs);
         await this.persist(next, 'system', 'resumed after restart');
@@ -305,9 +348,9 @@ export class AccessService {
     return resumed;
   }
 
-  /** Resolves when executions under way have finished (for graceful shutdown). */
+  /** Resolves when every operation under way (submissions, decisions, Graph changes) has finished. */
   async drain(): Promise<void> {
-    await Promise.allSettled([...this.inFlight]);
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
   }
 
   async auditOf(id: string) {
@@ -315,9 +358,12 @@ export class AccessService {
   }
 
   private execute(request: Executing): Promise<AccessRequest> {
-    const run = this.runExecution(request);
-    this.inFlight.add(run);
-    return run.finally(() => this.inFlight.delete(run));
+    return this.track(this.runExecution(request));
+  }
+
+  private track<T>(work: Promise<T>): Promise<T> {
+    this.inFlight.add(work);
+    return work.finally(() => this.inFlight.delete(work));
   }
 
   private async runExecution(request: Executing): Promise<AccessRequest> {
@@ -355,7 +401,12 @@ export class AccessService {
     await this.audit(request.id, actor, request.state, detail);
   }
 
-  private async audit(requestId: string, actor: string, event: Parameters<RequestRepository['appendAudit']>[0]['event'], detail?: string) {
+  private async audit(
+    requestId: string,
+    actor: string,
+    event: Parameters<RequestRepository['appendAudit']>[0]['event'],
+    detail?: string,
+  ) {
     const entry = { requestId, at: this.clock.now().toISOString(), actor, event, ...(detail ? { detail } : {}) };
     await this.deps.repository.appendAudit(entry);
     this.deps.logger?.info({ audit: entry }, `request ${requestId} ${event}`);

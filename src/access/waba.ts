@@ -33,7 +33,10 @@ export class WabaAccess {
   }
 
   /** The user's tasks on this WABA, or null when they have no access. */
-  async currentAccess(userId: string, options: { fresh?: boolean } = {}): Promise<{ tasks: Task[]; name?: string } | null> {
+  async currentAccess(
+    userId: string,
+    options: { fresh?: boolean } = {},
+  ): Promise<{ tasks: Task[]; name?: string } | null> {
     const user = (await this.roster(options)).users.find((candidate) => candidate.id === userId);
     return user ? { tasks: normalizeTasks(user.tasks), name: user.name || undefined } : null;
   }

@@ -1,4 +1,4 @@
-import { LogLevel, type Logger as BoltLogger } from '@slack/bolt';
+import { type Logger as BoltLogger, LogLevel } from '@slack/bolt';
 import type { Logger } from '../logger.js';
 
 const TO_PINO: Record<LogLevel, string> = {
@@ -11,14 +11,16 @@ const TO_PINO: Record<LogLevel, string> = {
 /** Bolt's logger interface on top of our pino logger, so Bolt's lines are structured and scrubbed too. */
 export function boltLogger(logger: Logger): BoltLogger {
   let child = logger.child({ component: 'bolt' });
-  const write = (level: 'debug' | 'info' | 'warn' | 'error') => (...messages: unknown[]) => {
-    const errors = messages.filter((message) => message instanceof Error);
-    const text = messages
-      .filter((message) => !(message instanceof Error))
-      .map((message) => (typeof message === 'string' ? message : JSON.stringify(message)))
-      .join(' ');
-    child[level](errors.length > 0 ? { err: errors[0] } : {}, text);
-  };
+  const write =
+    (level: 'debug' | 'info' | 'warn' | 'error') =>
+    (...messages: unknown[]) => {
+      const errors = messages.filter((message) => message instanceof Error);
+      const text = messages
+        .filter((message) => !(message instanceof Error))
+        .map((message) => (typeof message === 'string' ? message : JSON.stringify(message)))
+        .join(' ');
+      child[level](errors.length > 0 ? { err: errors[0] } : {}, text);
+    };
   return {
     debug: write('debug'),
     info: write('info'),

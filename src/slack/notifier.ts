@@ -48,7 +48,10 @@ export class SlackNotifier implements RequestNotifier {
       try {
         await this.client.chat.postMessage({ channel: request.originChannelId, ...result });
       } catch (error) {
-        this.logger?.warn({ err: error, channel: request.originChannelId }, 'could not post the result to the origin channel');
+        this.logger?.warn(
+          { err: error, channel: request.originChannelId },
+          'could not post the result to the origin channel',
+        );
       }
     }
     await this.client.chat.postMessage({ channel: request.requesterId, ...result });

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type Locker, LockBusyError } from '../access/ports.js';
+import { LockBusyError, type Locker } from '../access/ports.js';
 
 const DEFAULT_WAIT_MS = 5_000;
 const DEFAULT_TTL_MS = 30_000;
@@ -44,7 +44,11 @@ export class InProcessLocker implements Locker {
 
 /** The few Redis commands a lock needs; @redis/client's client fits. */
 export interface RedisLockClient {
-  set(key: string, value: string, options: { condition: 'NX'; expiration: { type: 'PX'; value: number } }): Promise<unknown>;
+  set(
+    key: string,
+    value: string,
+    options: { condition: 'NX'; expiration: { type: 'PX'; value: number } },
+  ): Promise<unknown>;
   eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
 }
 

@@ -35,7 +35,11 @@ export function composeModal(metadata: ComposeMetadata): ModalView {
         block_id: FIELD.user,
         label: { type: 'plain_text', text: 'Meta business-user id' },
         hint: { type: 'plain_text', text: 'Digits only; find it in Meta Business Settings → Users.' },
-        element: { type: 'plain_text_input', action_id: FIELD.user, placeholder: { type: 'plain_text', text: '1234567890' } },
+        element: {
+          type: 'plain_text_input',
+          action_id: FIELD.user,
+          placeholder: { type: 'plain_text', text: '1234567890' },
+        },
       },
       {
         type: 'input',

@@ -8,8 +8,14 @@ import { LIMITS } from '../limits.js';
 import { outcomeText, targetLabel } from './request.js';
 import type { Block, MessageBody } from './types.js';
 
-const section = (text: string): Block => ({ type: 'section', text: { type: 'mrkdwn', text: clip(text, LIMITS.sectionText) } });
-const context = (text: string): Block => ({ type: 'context', elements: [{ type: 'mrkdwn', text: clip(text, LIMITS.contextText) }] });
+const section = (text: string): Block => ({
+  type: 'section',
+  text: { type: 'mrkdwn', text: clip(text, LIMITS.sectionText) },
+});
+const context = (text: string): Block => ({
+  type: 'context',
+  elements: [{ type: 'mrkdwn', text: clip(text, LIMITS.contextText) }],
+});
 
 export function helpMessage(): MessageBody {
   return {
@@ -42,7 +48,10 @@ export function problemMessage(problem: string, hint: string): MessageBody {
 
 export function submittedMessage(request: AccessRequest, approvalChannelId?: string): MessageBody {
   const where = approvalChannelId ? `in <#${approvalChannelId}>` : 'to the approvers by DM';
-  const what = request.kind === 'grant' ? `${taskList(request.tasks)} for ${targetLabel(request)}` : `removal of ${targetLabel(request)}`;
+  const what =
+    request.kind === 'grant'
+      ? `${taskList(request.tasks)} for ${targetLabel(request)}`
+      : `removal of ${targetLabel(request)}`;
   return {
     text: `Request ${request.id} sent for approval.`,
     blocks: [
@@ -60,7 +69,11 @@ export function rosterMessage(roster: Roster, wabaId: string): MessageBody {
       `• *${escapeText(user.name || 'Unnamed')}* \`${user.id}\` · ${user.user_type ?? 'user'} · ${taskList(user.tasks)}`,
   );
   const header: Block = { type: 'header', text: { type: 'plain_text', text: `Users on WABA ${wabaId}` } };
-  if (users.length === 0) return { text: 'No users are assigned to this account.', blocks: [header, section('No users are assigned to this account.')] };
+  if (users.length === 0)
+    return {
+      text: 'No users are assigned to this account.',
+      blocks: [header, section('No users are assigned to this account.')],
+    };
 
   // Header, one context line, and the rest for sections: the count always fits.
   const room = LIMITS.messageBlocks - 2;
@@ -77,7 +90,10 @@ export function rosterMessage(roster: Roster, wabaId: string): MessageBody {
 
 export function accountsMessage(userId: string, accounts: AssignedAccount[]): MessageBody {
   if (accounts.length === 0) {
-    return { text: `User ${userId} has no WhatsApp Business Accounts.`, blocks: [section(`User \`${userId}\` has no WhatsApp Business Accounts assigned.`)] };
+    return {
+      text: `User ${userId} has no WhatsApp Business Accounts.`,
+      blocks: [section(`User \`${userId}\` has no WhatsApp Business Accounts assigned.`)],
+    };
   }
   const lines = accounts.map(
     (account) =>

@@ -55,8 +55,20 @@ export function approvalMessage(request: AccessRequest): MessageBody {
       type: 'actions',
       block_id: `decide:${request.id}`,
       elements: [
-        { type: 'button', action_id: ACTION.approve, style: 'primary', text: { type: 'plain_text', text: 'Approve' }, value: request.id },
-        { type: 'button', action_id: ACTION.deny, style: 'danger', text: { type: 'plain_text', text: 'Deny' }, value: request.id },
+        {
+          type: 'button',
+          action_id: ACTION.approve,
+          style: 'primary',
+          text: { type: 'plain_text', text: 'Approve' },
+          value: request.id,
+        },
+        {
+          type: 'button',
+          action_id: ACTION.deny,
+          style: 'danger',
+          text: { type: 'plain_text', text: 'Deny' },
+          value: request.id,
+        },
       ],
     });
   } else {
@@ -111,10 +123,14 @@ export function outcomeText(request: AccessRequest): string {
 export function failureText(error: ExecutionError, retry: 'button' | 'command' = 'button'): string {
   const again = retry === 'button' ? 'press Retry' : 'run the command again';
   const details = [
-    error.code === undefined ? undefined : `code ${error.code}${error.subcode === undefined ? '' : `/${error.subcode}`}`,
+    error.code === undefined
+      ? undefined
+      : `code ${error.code}${error.subcode === undefined ? '' : `/${error.subcode}`}`,
     error.fbtraceId ? `fbtrace_id \`${escapeText(error.fbtraceId)}\`` : undefined,
   ].filter(Boolean);
-  const lines = [`*Meta said:* ${escapeText(error.userMessage ?? error.message)}${details.length ? ` (${details.join(', ')})` : ''}`];
+  const lines = [
+    `*Meta said:* ${escapeText(error.userMessage ?? error.message)}${details.length ? ` (${details.join(', ')})` : ''}`,
+  ];
   switch (error.category) {
     case 'auth':
       lines.push(
@@ -122,7 +138,9 @@ export function failureText(error: ExecutionError, retry: 'button' | 'command' =
       );
       break;
     case 'permission':
-      lines.push('The bot’s system user lacks permission on this account: an admin must give it full control of the WABA.');
+      lines.push(
+        'The bot’s system user lacks permission on this account: an admin must give it full control of the WABA.',
+      );
       break;
     case 'throttled':
       lines.push(

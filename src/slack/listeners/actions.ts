@@ -14,7 +14,11 @@ async function answerClick(args: ButtonArgs, reply: string | undefined): Promise
 export function approveButton(deps: ListenerDeps) {
   return async (args: ButtonArgs): Promise<void> => {
     await args.ack();
-    const result = await deps.service.decide({ requestId: args.action.value ?? '', actorId: args.body.user.id, decision: 'approve' });
+    const result = await deps.service.decide({
+      requestId: args.action.value ?? '',
+      actorId: args.body.user.id,
+      decision: 'approve',
+    });
     await answerClick(args, clickReply(result, deps.approverIds));
   };
 }

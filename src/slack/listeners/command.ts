@@ -1,8 +1,8 @@
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import { type Command, parseCommand } from '../../access/grammar.js';
+import { composeModal } from '../blocks/modals.js';
 import { accountsMessage, helpMessage, problemMessage, rosterMessage, submittedMessage } from '../blocks/replies.js';
 import type { MessageBody } from '../blocks/types.js';
-import { composeModal } from '../blocks/modals.js';
 import type { ListenerDeps } from './deps.js';
 import { failureReply } from './replies.js';
 
@@ -16,14 +16,21 @@ export function wabaCommand(deps: ListenerDeps) {
   return async ({ command, ack, respond, client, logger }: CommandArgs): Promise<void> => {
     const parsed = parseCommand(command.text ?? '');
     if (parsed.kind === 'help') return ack({ response_type: 'ephemeral', ...helpMessage() });
-    if (parsed.kind === 'invalid') return ack({ response_type: 'ephemeral', ...problemMessage(parsed.problem, parsed.hint) });
+    if (parsed.kind === 'invalid')
+      return ack({ response_type: 'ephemeral', ...problemMessage(parsed.problem, parsed.hint) });
     await ack();
     try {
       if (parsed.kind === 'compose') {
-        await client.views.open({ trigger_id: command.trigger_id, view: composeModal({ channelId: command.channel_id }) });
+        await client.views.open({
+          trigger_id: command.trigger_id,
+          view: composeModal({ channelId: command.channel_id }),
+        });
         return;
       }
-      await respond({ response_type: 'ephemeral', ...(await answer(deps, parsed, command.user_id, command.channel_id)) });
+      await respond({
+        response_type: 'ephemeral',
+        ...(await answer(deps, parsed, command.user_id, command.channel_id)),
+      });
     } catch (error) {
       logger.warn('waba command failed', error);
       await respond({ response_type: 'ephemeral', ...failureReply(error) });

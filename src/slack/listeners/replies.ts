@@ -1,10 +1,9 @@
 import type { webApi } from '@slack/bolt';
 import type { DecideResult } from '../../access/service.js';
 import { toExecutionError } from '../../access/service.js';
-import { problemMessage } from '../blocks/replies.js';
+import { alreadyDecidedText, BUSY_TEXT, forbiddenText, NOT_FOUND_TEXT, problemMessage } from '../blocks/replies.js';
 import { failureText } from '../blocks/request.js';
 import type { MessageBody } from '../blocks/types.js';
-import { alreadyDecidedText, BUSY_TEXT, forbiddenText, NOT_FOUND_TEXT } from '../blocks/replies.js';
 
 /** The private answer to a click that changed nothing; undefined when the message itself shows the change. */
 export function clickReply(result: DecideResult, approverIds: readonly string[]): string | undefined {
@@ -26,13 +25,21 @@ export function clickReply(result: DecideResult, approverIds: readonly string[])
 export function failureReply(error: unknown): MessageBody {
   const detail = toExecutionError(error);
   if (detail.category === 'unknown' && detail.code === undefined) {
-    return problemMessage('Something went wrong on my side; nothing was changed.', 'Try again in a minute; if it keeps happening, tell the bot’s admin.');
+    return problemMessage(
+      'Something went wrong on my side; nothing was changed.',
+      'Try again in a minute; if it keeps happening, tell the bot’s admin.',
+    );
   }
   return problemMessage('Meta could not answer.', failureText(detail, 'command'));
 }
 
 /** Tells one user something privately: ephemeral in the channel, or by DM where the bot cannot post. */
-export async function tellUser(client: webApi.WebClient, userId: string, channelId: string | undefined, message: MessageBody) {
+export async function tellUser(
+  client: webApi.WebClient,
+  userId: string,
+  channelId: string | undefined,
+  message: MessageBody,
+) {
   if (channelId) {
     try {
       await client.chat.postEphemeral({ channel: channelId, user: userId, ...message });

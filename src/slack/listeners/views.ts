@@ -1,7 +1,7 @@
 import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } from '@slack/bolt';
 import { isTask, type Task } from '../../graph/tasks.js';
-import { problemMessage, submittedMessage } from '../blocks/replies.js';
 import type { ComposeMetadata } from '../blocks/modals.js';
+import { problemMessage, submittedMessage } from '../blocks/replies.js';
 import { FIELD } from '../ids.js';
 import type { ListenerDeps } from './deps.js';
 import { clickReply, failureReply, tellUser } from './replies.js';
@@ -30,7 +30,9 @@ export function composeSubmission(deps: ListenerDeps) {
     const values = view.state.values;
     const kind = field(values, FIELD.kind)?.selected_option?.value === 'revoke' ? 'revoke' : 'grant';
     const userId = (field(values, FIELD.user)?.value ?? '').trim();
-    const tasks = (field(values, FIELD.tasks)?.selected_options ?? []).map((option) => option.value).filter(isTask) as Task[];
+    const tasks = (field(values, FIELD.tasks)?.selected_options ?? [])
+      .map((option) => option.value)
+      .filter(isTask) as Task[];
     const reason = field(values, FIELD.reason)?.value?.trim() || undefined;
 
     const errors: Record<string, string> = {};
@@ -75,6 +77,10 @@ export function denySubmission(deps: ListenerDeps) {
       ...(reason ? { reason } : {}),
     });
     const reply = clickReply(result, deps.approverIds);
-    if (reply) await tellUser(client, body.user.id, undefined, { text: reply, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: reply } }] });
+    if (reply)
+      await tellUser(client, body.user.id, undefined, {
+        text: reply,
+        blocks: [{ type: 'section', text: { type: 'mrkdwn', text: reply } }],
+      });
   };
 }

@@ -1,0 +1,193 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { loadConfig } from '../../src/config.js';
+import { createLogger } from '../../src/logger.js';
+import { type RunningBot, startBot } from '../../src/runtime.js';
+import { FakeGraph } from '../fakes/graph-server.js';
+import { FakeSlack, type SlackMessage } from '../fakes/slack-api.js';
+import {
+  blockActionBody,
+  type SendOptions,
+  sendSigned,
+  slashCommandBody,
+  viewSubmissionBody,
+} from './slack-requests.js';
+
+/** The cast and the secrets of every end-to-end test. None of these are real. */
+export const SIGNING_SECRET = 'e2e-signing-secret-0123456789abcdef';
+export const BOT_TOKEN = 'xoxb-e2e-bot-token-not-real';
+export const META_TOKEN = 'EAAe2eMetaTokenNotReal123';
+export const APP_SECRET = 'e2e-app-secret-not-real';
+export const WABA_ID = '1000000000001';
+export const BUSINESS_ID = '2000000000001';
+export const APPROVAL_CHANNEL = 'CAPPROVALS';
+export const TEAM_CHANNEL = 'CTEAM';
+export const LEAD = 'ULEAD';
+export const ANN = 'UANN';
+export const BOB = 'UBOB';
+export const GROUP = 'SAPPROVERS';
+export const CAROL = 'UCAROL';
+export const STRANGER = 'USTRANGER';
+/** On the WABA with MANAGE. */
+export const ALICE = '300000000000001';
+/** Known to Meta, not on the WABA. */
+export const DAVE = '300000000000002';
+
+export interface HarnessOptions {
+  env?: Record<string, string | undefined>;
+  /** Use this Graph fake instead of a new one (to keep its state across restarts). */
+  graph?: FakeGraph;
+  sweepIntervalMs?: number;
+}
+
+let responseCounter = 0;
+
+export class Harness {
+  readonly logs: string[] = [];
+  bot?: RunningBot;
+  private readonly dir = mkdtempSync(join(tmpdir(), 'waba-e2e-'));
+
+  private constructor(
+    readonly graph: FakeGraph,
+    readonly slack: FakeSlack,
+    readonly env: Record<string, string | undefined>,
+    private readonly sweepIntervalMs?: number,
+  ) {}
+
+  static async start(options: HarnessOptions = {}): Promise<Harness> {
+    const graph = options.graph ?? defaultGraph();
+    if (!graph.url) await graph.start();
+    const slack = new FakeSlack();
+    await slack.start();
+    slack.usergroups.set(GROUP, [CAROL]);
+    const harness = new Harness(graph, slack, {}, options.sweepIntervalMs);
+    Object.assign(harness.env, {
+      SLACK_BOT_TOKEN: BOT_TOKEN,
+      SLACK_SIGNING_SECRET: SIGNING_SECRET,
+      SLACK_API_URL: slack.apiUrl,
+      PORT: '0',
+      META_ACCESS_TOKEN: META_TOKEN,
+      META_APP_SECRET: APP_SECRET,
+      GRAPH_API_BASE_URL: graph.url,
+      WABA_ID,
+      META_BUSINESS_ID: BUSINESS_ID,
+      APPROVER_IDS: `${ANN},${BOB},${GROUP}`,
+      APPROVAL_CHANNEL_ID: APPROVAL_CHANNEL,
+      STORE_URL: `sqlite://${join(harness.dir, 'store.sqlite')}`,
+      LOG_LEVEL: 'debug',
+      ...options.env,
+    });
+    await harness.startBot();
+    return harness;
+  }
+
+  async startBot(): Promise<void> {
+    const config = loadConfig(this.env as NodeJS.ProcessEnv);
+    const logger = createLogger({
+      level: config.logLevel,
+      secrets: [BOT_TOKEN, SIGNING_SECRET, META_TOKEN, APP_SECRET],
+      destination: { write: (line: string) => void this.logs.push(line) },
+    });
+    this.bot = await startBot(config, {
+      logger,
+      sweepIntervalMs: this.sweepIntervalMs ?? 60_000,
+      drainTimeoutMs: 5_000,
+    });
+  }
+
+  async restartBot(): Promise<void> {
+    await this.bot?.stop();
+    await this.startBot();
+  }
+
+  get eventsUrl(): string {
+    return `http://127.0.0.1:${this.bot?.port}/slack/events`;
+  }
+
+  /** Sends `/waba text`; returns the HTTP answer and the id of its response URL. */
+  async command(text: string, userId = LEAD, channelId = TEAM_CHANNEL, options: SendOptions = {}) {
+    const responseId = `r${++responseCounter}`;
+    const body = slashCommandBody({ text, userId, channelId, responseUrl: this.slack.responseUrl(responseId) });
+    const reply = await sendSigned(this.eventsUrl, SIGNING_SECRET, body, options);
+    return { ...reply, responseId };
+  }
+
+  /** Clicks a button of a message, as `userId`. */
+  async click(message: SlackMessage, actionId: string, userId: string, value?: string, options: SendOptions = {}) {
+    const responseId = `r${++responseCounter}`;
+    const body = blockActionBody({
+      actionId,
+      value: value ?? buttonValue(message, actionId),
+      userId,
+      channelId: message.channel,
+      messageTs: message.ts,
+      responseUrl: this.slack.responseUrl(responseId),
+    });
+    const reply = await sendSigned(this.eventsUrl, SIGNING_SECRET, body, options);
+    return { ...reply, responseId };
+  }
+
+  async submitView(
+    callbackId: string,
+    userId: string,
+    privateMetadata: string,
+    values: Record<string, Record<string, unknown>>,
+  ) {
+    const body = viewSubmissionBody({ callbackId, userId, privateMetadata, values });
+    return sendSigned(this.eventsUrl, SIGNING_SECRET, body);
+  }
+
+  /** What was posted to a response URL. */
+  responses(responseId: string): Array<Record<string, unknown>> {
+    return this.slack.responses.filter((response) => response.id === responseId).map((response) => response.body);
+  }
+
+  approvalMessages(): SlackMessage[] {
+    return this.slack.messagesIn(APPROVAL_CHANNEL);
+  }
+
+  async stop(): Promise<void> {
+    await this.bot?.stop();
+    await this.slack.stop();
+    await this.graph.stop();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+export function defaultGraph(): FakeGraph {
+  return new FakeGraph({ accessToken: META_TOKEN, appSecret: APP_SECRET })
+    .addWaba({ id: WABA_ID, name: 'Support line', businessId: BUSINESS_ID })
+    .addUser({ id: ALICE, name: 'Alice Example', user_type: 'BUSINESS_USER' })
+    .addUser({ id: DAVE, name: 'Dave Example', user_type: 'BUSINESS_USER' })
+    .assign(WABA_ID, ALICE, ['MANAGE']);
+}
+
+function buttonValue(message: SlackMessage, actionId: string): string {
+  for (const block of message.blocks) {
+    for (const element of (block.elements as Array<Record<string, unknown>> | undefined) ?? []) {
+      if (element.action_id === actionId) return String(element.value);
+    }
+  }
+  throw new Error(`message ${message.ts} has no ${actionId} button`);
+}
+
+type Truthy<T> = Exclude<T, false | 0 | '' | null | undefined>;
+
+/** Polls until `check` returns something truthy (or stops throwing). */
+export async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 5_000): Promise<Truthy<T>> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value) return value as Truthy<T>;
+      lastError = new Error('condition not met');
+    } catch (error) {
+      lastError = error;
+    }
+    if (Date.now() > deadline) throw lastError;
+    await sleep(20);
+  }
+}

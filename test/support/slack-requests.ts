@@ -1,0 +1,123 @@
+import { createHmac } from 'node:crypto';
+
+/** Builds and sends Slack requests signed exactly as Slack signs them (v0, HMAC-SHA256 over `v0:ts:body`). */
+
+export function sign(secret: string, timestamp: number, body: string): string {
+  return `v0=${createHmac('sha256', secret).update(`v0:${timestamp}:${body}`).digest('hex')}`;
+}
+
+export interface SendOptions {
+  timestamp?: number;
+  signature?: string;
+}
+
+export async function sendSigned(
+  url: string,
+  secret: string,
+  body: string,
+  options: SendOptions = {},
+): Promise<{ status: number; body: string; json?: Record<string, unknown> }> {
+  const timestamp = options.timestamp ?? Math.floor(Date.now() / 1000);
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      'x-slack-request-timestamp': String(timestamp),
+      'x-slack-signature': options.signature ?? sign(secret, timestamp, body),
+    },
+    body,
+  });
+  const text = await response.text();
+  let json: Record<string, unknown> | undefined;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = undefined;
+  }
+  return { status: response.status, body: text, json };
+}
+
+export function slashCommandBody(input: {
+  text: string;
+  userId: string;
+  channelId: string;
+  responseUrl: string;
+  triggerId?: string;
+}): string {
+  return new URLSearchParams({
+    token: 'deprecated-verification-token',
+    team_id: 'T0TEST',
+    team_domain: 'test',
+    channel_id: input.channelId,
+    channel_name: 'test',
+    user_id: input.userId,
+    user_name: input.userId.toLowerCase(),
+    command: '/waba',
+    text: input.text,
+    api_app_id: 'A0TEST',
+    response_url: input.responseUrl,
+    trigger_id: input.triggerId ?? `trigger-${Math.random().toString(36).slice(2)}`,
+  }).toString();
+}
+
+export function blockActionBody(input: {
+  actionId: string;
+  value: string;
+  userId: string;
+  channelId: string;
+  messageTs: string;
+  responseUrl: string;
+}): string {
+  const payload = {
+    type: 'block_actions',
+    team: { id: 'T0TEST', domain: 'test' },
+    user: { id: input.userId, username: input.userId.toLowerCase(), team_id: 'T0TEST' },
+    api_app_id: 'A0TEST',
+    token: 'deprecated-verification-token',
+    container: { type: 'message', message_ts: input.messageTs, channel_id: input.channelId, is_ephemeral: false },
+    trigger_id: `trigger-${Math.random().toString(36).slice(2)}`,
+    channel: { id: input.channelId, name: 'approvals' },
+    message: { type: 'message', ts: input.messageTs, text: '' },
+    response_url: input.responseUrl,
+    actions: [
+      {
+        type: 'button',
+        action_id: input.actionId,
+        block_id: 'decide',
+        value: input.value,
+        text: { type: 'plain_text', text: 'x' },
+        action_ts: String(Date.now() / 1000),
+      },
+    ],
+  };
+  return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+}
+
+export function viewSubmissionBody(input: {
+  callbackId: string;
+  userId: string;
+  privateMetadata: string;
+  values: Record<string, Record<string, unknown>>;
+}): string {
+  const payload = {
+    type: 'view_submission',
+    team: { id: 'T0TEST', domain: 'test' },
+    user: { id: input.userId, username: input.userId.toLowerCase(), team_id: 'T0TEST' },
+    api_app_id: 'A0TEST',
+    token: 'deprecated-verification-token',
+    trigger_id: `trigger-${Math.random().toString(36).slice(2)}`,
+    view: {
+      id: 'V0TEST',
+      type: 'modal',
+      callback_id: input.callbackId,
+      private_metadata: input.privateMetadata,
+      state: { values: input.values },
+      hash: 'h',
+      team_id: 'T0TEST',
+      app_id: 'A0TEST',
+      bot_id: 'BBOT',
+      blocks: [],
+    },
+  };
+  return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+}
