@@ -24,6 +24,8 @@ export interface Config {
   approvalChannelId?: string;
   requestTtlMs: number;
   storeUrl: string;
+  /** Keeps several deployments apart in one Redis. */
+  storeNamespace: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
@@ -40,7 +42,7 @@ const REQUIRED: Record<string, string> = {
 };
 
 const numericId = (name: string) => z.string().regex(/^[0-9]{1,32}$/, `${name} must be digits only`);
-const slackId = z.string().regex(/^[UWS][A-Z0-9]{2,}$/, 'expected Slack user ids (U…/W…) or user-group ids (S…)');
+const SLACK_ID = /^[UWS][A-Z0-9]{2,}$/;
 
 const schema = z.object({
   SLACK_BOT_TOKEN: z.string().min(1),
@@ -60,10 +62,18 @@ const schema = z.object({
     .default(DEFAULT_VERSION),
   WABA_ID: numericId('WABA_ID'),
   META_BUSINESS_ID: numericId('META_BUSINESS_ID'),
-  APPROVER_IDS: z
-    .string()
-    .transform((value) => value.split(/[\s,]+/).filter(Boolean))
-    .pipe(z.array(slackId).min(1, 'APPROVER_IDS needs at least one id')),
+  APPROVER_IDS: z.string().transform((value, ctx) => {
+    const ids = value.split(/[\s,]+/).filter(Boolean);
+    const bad = ids.filter((id) => !SLACK_ID.test(id));
+    if (ids.length === 0 || bad.length > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `${bad.map((id) => `"${id}"`).join(', ') || 'nothing'} is not a Slack user id (U…/W…) or user-group id (S…)`,
+      });
+      return z.NEVER;
+    }
+    return ids;
+  }),
   APPROVAL_CHANNEL_ID: z
     .string()
     .regex(/^[CGD][A-Z0-9]{2,}$/, 'APPROVAL_CHANNEL_ID must be a channel id (C…/G…)')
@@ -86,6 +96,10 @@ const schema = z.object({
       (url) => /^(sqlite|redis|rediss|memory):\/\//.test(url),
       'STORE_URL must start with sqlite://, redis:// or memory://',
     ),
+  STORE_NAMESPACE: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'STORE_NAMESPACE must be lowercase letters, digits and dashes')
+    .default('waba-access'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -111,7 +125,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     : parsed.error.issues
         .filter((issue) => !(issue.code === 'invalid_type' && present[String(issue.path[0])] === undefined))
         .map((issue) => `${String(issue.path[0])} is invalid: ${issue.message}.`);
-  if (missing.length > 0 || invalid.length > 0 || !parsed.success) throw new ConfigError([...missing, ...invalid]);
+  if (missing.length > 0 || invalid.length > 0 || !parsed.success)
+    throw new ConfigError([...new Set([...missing, ...invalid])]);
 
   const e = parsed.data;
   return {
@@ -134,6 +149,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     approvalChannelId: e.APPROVAL_CHANNEL_ID,
     requestTtlMs: e.REQUEST_TTL,
     storeUrl: e.STORE_URL,
+    storeNamespace: e.STORE_NAMESPACE,
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -35,7 +35,7 @@ export interface StartOptions {
 /** Builds everything from the config and starts serving Slack. */
 export async function startBot(config: Config, options: StartOptions = {}): Promise<RunningBot> {
   const logger = options.logger ?? createLogger({ level: config.logLevel, secrets: secretsOf(config) });
-  const store = await openStore(config.storeUrl, logger);
+  const store = await openStore(config.storeUrl, { namespace: config.storeNamespace, logger });
   const graph = new GraphClient({ ...config.graph, logger: logger.child({ component: 'graph' }) });
   const waba = new WabaAccess(graph, config.wabaId, config.businessId);
 

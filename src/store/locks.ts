@@ -59,7 +59,7 @@ const RELEASE_SCRIPT = `if redis.call('get', KEYS[1]) == ARGV[1] then return red
 export class RedisLocker implements Locker {
   constructor(
     private readonly client: RedisLockClient,
-    private readonly prefix = 'waba-access:lock:',
+    private readonly prefix: string,
   ) {}
 
   async withLock<T>(key: string, fn: () => Promise<T>, options: { waitMs?: number; ttlMs?: number } = {}): Promise<T> {

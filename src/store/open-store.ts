@@ -21,40 +21,42 @@ export interface StoreLogger {
   error(obj: object, msg: string): void;
 }
 
-const NAMESPACE = 'waba-access';
+const DEFAULT_NAMESPACE = 'waba-access';
 
 /**
  * Opens the store named by STORE_URL: `sqlite://path` (one process; the default), `redis://…` (replicas share it,
  * with Redis locks), or `memory://` (tests; nothing survives a restart).
  */
-export async function openStore(url: string, logger?: StoreLogger): Promise<Store> {
-  if (url.startsWith('redis://') || url.startsWith('rediss://')) return openRedis(url, logger);
-  if (url.startsWith('sqlite://')) return openSqlite(url, logger);
+export async function openStore(
+  url: string,
+  options: { namespace?: string; logger?: StoreLogger } = {},
+): Promise<Store> {
+  const { logger } = options;
+  const namespace = options.namespace ?? DEFAULT_NAMESPACE;
+  if (url.startsWith('redis://') || url.startsWith('rediss://')) return openRedis(url, namespace, logger);
+  if (url.startsWith('sqlite://')) return openSqlite(url, namespace, logger);
   if (url.startsWith('memory://')) {
     logger?.warn({}, 'STORE_URL is memory://: requests are lost when the process stops. Use it for tests only.');
-    const keyv = withErrorLog(new Keyv({ namespace: NAMESPACE, throwOnErrors: true }), logger);
+    const keyv = withErrorLog(new Keyv({ namespace, throwOnErrors: true }), logger);
     return fromKeyv('memory', keyv, new InProcessLocker(), async () => undefined);
   }
   throw new Error(`STORE_URL must start with sqlite://, redis:// or memory://, got "${url.split(':')[0]}:…".`);
 }
 
-async function openSqlite(url: string, logger?: StoreLogger): Promise<Store> {
+async function openSqlite(url: string, namespace: string, logger?: StoreLogger): Promise<Store> {
   const path = resolve(url.slice('sqlite://'.length));
   mkdirSync(dirname(path), { recursive: true });
   const adapter = new KeyvSqlite({ uri: `sqlite://${path}`, busyTimeout: 5_000 });
-  const keyv = withErrorLog(new Keyv({ store: adapter, namespace: NAMESPACE, throwOnErrors: true }), logger);
+  const keyv = withErrorLog(new Keyv({ store: adapter, namespace, throwOnErrors: true }), logger);
   return fromKeyv('sqlite', keyv, new InProcessLocker(), () => adapter.disconnect());
 }
 
-async function openRedis(url: string, logger?: StoreLogger): Promise<Store> {
+async function openRedis(url: string, namespace: string, logger?: StoreLogger): Promise<Store> {
   const client = createClient({ url });
   client.on('error', (error: unknown) => logger?.error({ err: error }, 'redis connection error'));
   await client.connect();
-  const keyv = withErrorLog(
-    new Keyv({ store: new KeyvRedis(client), namespace: NAMESPACE, throwOnErrors: true }),
-    logger,
-  );
-  const locker = new RedisLocker(client);
+  const keyv = withErrorLog(new Keyv({ store: new KeyvRedis(client), namespace, throwOnErrors: true }), logger);
+  const locker = new RedisLocker(client, `${namespace}:lock:`);
   return fromKeyv('redis', keyv, locker, async () => {
     await client.close();
   });

@@ -38,12 +38,14 @@ describe('durability', () => {
 
     // What a crash leaves behind: one request claimed (executing), one approved but not yet claimed.
     const store = (await import('../../src/store/open-store.js')).openStore;
-    const repository = (await store(String(h.env.STORE_URL))).repository;
+    const crashed = await store(String(h.env.STORE_URL), { namespace: h.env.STORE_NAMESPACE });
+    const repository = crashed.repository;
     const now = new Date();
     const grantRequest = (await repository.get(requestIdOf(grant!)))!;
     await repository.save(startExecution(approve(grantRequest, ANN, now), now, 60 * 60_000));
     const revokeRequest = (await repository.get(requestIdOf(revoke!)))!;
     await repository.save(approve(revokeRequest, BOB, now));
+    await crashed.close();
 
     await h.startBot();
     await eventually(() => h.graph.tasksOf(WABA_ID, DAVE)?.join() === 'MESSAGING');

@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TASKS } from '../../src/graph/tasks.js';
 
@@ -135,6 +136,8 @@ export class FakeGraph {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // Latency is time from arrival to answer, the fake's own work included, as a remote server's would be.
+    const arrived = performance.now();
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const raw = Buffer.concat(chunks).toString('utf8');
@@ -156,22 +159,23 @@ export class FakeGraph {
 
     const faultIndex = this.faults.findIndex((fault) => !fault.match || fault.match({ method, path: url.pathname }));
     const fault = faultIndex >= 0 ? this.faults.splice(faultIndex, 1)[0] : undefined;
-    const delay = this.latencyMs + (fault?.delayMs ?? 0);
-    if (delay > 0) await sleep(delay);
-    if (fault?.reset) {
+    const answer: [number, unknown] | undefined = fault?.reset
+      ? undefined
+      : fault?.status !== undefined
+        ? [fault.status, fault.body ?? graphError(2, 'Fake fault')]
+        : this.route(method, url, query, form, req);
+    const payload = answer && JSON.stringify(answer[1]);
+    await waitUntil(arrived + this.latencyMs + (fault?.delayMs ?? 0));
+    if (!answer) {
       record.status = -1;
       req.socket.destroy();
       return;
     }
-
-    const [status, body] =
-      fault?.status !== undefined
-        ? [fault.status, fault.body ?? graphError(2, 'Fake fault')]
-        : this.route(method, url, query, form, req);
+    const [status, body] = answer;
     record.status = status;
     record.response = body;
     res.writeHead(status, { 'content-type': 'application/json', ...this.extraHeaders, ...fault?.headers });
-    res.end(JSON.stringify(body));
+    res.end(payload);
   }
 
   private route(
@@ -212,7 +216,7 @@ export class FakeGraph {
           business_id: waba.businessId,
           permissions: waba.assignments.get(id),
         }));
-      return [200, this.page(url, accounts, query)];
+      return [200, this.page(url, accounts, accounts.length, query, (account) => account)];
     }
 
     const waba = this.wabas.get(id);
@@ -220,7 +224,7 @@ export class FakeGraph {
     if (method === 'GET') {
       if (!query.business) return [400, graphError(100, 'The parameter business is required')];
       if (query.business !== waba.businessId) return [403, graphError(200, 'Business has no access to this WABA')];
-      const roster = [...waba.assignments.entries()].map(([userId, tasks]) => {
+      const toUser = ([userId, tasks]: [string, string[]]) => {
         const user = this.users.get(userId);
         return {
           id: userId,
@@ -229,9 +233,9 @@ export class FakeGraph {
           business: { id: waba.businessId, name: 'Fake Business' },
           tasks,
         };
-      });
-      const page = this.page(url, roster, query);
-      return [200, { ...page, summary: { total_count: roster.length } }];
+      };
+      const page = this.page(url, waba.assignments.entries(), waba.assignments.size, query, toUser);
+      return [200, { ...page, summary: { total_count: waba.assignments.size } }];
     }
 
     const userId = params.user;
@@ -260,14 +264,22 @@ export class FakeGraph {
     return [400, graphError(100, 'Unsupported method')];
   }
 
-  private page<T>(url: URL, items: T[], query: Record<string, string>): { data: T[]; paging?: object } {
+  /** One page of `items`, shaped by `shape` (only the page's items are shaped). */
+  /** One page of `items` (of which there are `size`), shaped by `shape`; only the page's items are touched. */
+  private page<T, U>(
+    url: URL,
+    items: Iterable<T>,
+    size: number,
+    query: Record<string, string>,
+    shape: (item: T) => U,
+  ): { data: U[]; paging?: object } {
     const limit = Math.min(Math.max(Number(query.limit ?? 25) || 25, 1), 100);
     const offset = query.after ? decodeCursor(query.after) : 0;
-    const data = items.slice(offset, offset + limit);
+    const data = pageOf(items[Symbol.iterator](), offset, limit).map(shape);
     const end = offset + data.length;
-    if (items.length === 0) return { data };
+    if (size === 0) return { data };
     const cursors = { before: encodeCursor(offset), after: encodeCursor(end) };
-    if (end >= items.length) return { data, paging: { cursors } };
+    if (end >= size) return { data, paging: { cursors } };
     // Like Graph, `next` embeds the token when the caller's URL did; ours never does, so use a marker value.
     const next = new URL(url.pathname, this.baseUrl);
     for (const [key, value] of Object.entries(query)) if (key !== 'after') next.searchParams.set(key, value);
@@ -303,6 +315,26 @@ function objectMissing(id: string) {
     'GraphMethodException',
     33,
   );
+}
+
+/** Items `offset` to `offset + limit` of an iterator, without copying the rest. */
+function pageOf<T>(items: Iterator<T>, offset: number, limit: number): T[] {
+  const page: T[] = [];
+  let index = 0;
+  for (let next = items.next(); !next.done && page.length < limit; next = items.next(), index++) {
+    if (index >= offset) page.push(next.value);
+  }
+  return page;
+}
+
+/**
+ * Waits until a moment on the performance clock. Timers fire up to a millisecond or two late, which would add to
+ * every simulated latency; the last stretch is covered by yielding to the event loop instead.
+ */
+async function waitUntil(deadline: number): Promise<void> {
+  const coarse = Math.floor(deadline - performance.now()) - 1;
+  if (coarse > 0) await sleep(coarse);
+  while (performance.now() < deadline) await new Promise((resolve) => setImmediate(resolve));
 }
 
 function encodeCursor(offset: number): string {

@@ -76,6 +76,8 @@ export class Harness {
       APPROVER_IDS: `${ANN},${BOB},${GROUP}`,
       APPROVAL_CHANNEL_ID: APPROVAL_CHANNEL,
       STORE_URL: `sqlite://${join(harness.dir, 'store.sqlite')}`,
+      // Tests sharing one Redis stay out of each other's keys.
+      STORE_NAMESPACE: `e2e-${Math.random().toString(36).slice(2, 10)}`,
       LOG_LEVEL: 'debug',
       ...options.env,
     });

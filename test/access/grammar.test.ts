@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { nearestTask, parseCommand } from '../../src/access/grammar.js';
+
+describe('parseCommand', () => {
+  it('opens the form for an empty command', () => {
+    expect(parseCommand('   ')).toEqual({ kind: 'compose' });
+  });
+
+  it('reads grants with tasks in any case, separated by commas or spaces, de-duplicated in a stable order', () => {
+    expect(parseCommand('grant 123 messaging,MANAGE  view-templates messaging')).toEqual({
+      kind: 'grant',
+      userId: '123',
+      tasks: ['MANAGE', 'VIEW_TEMPLATES', 'MESSAGING'],
+    });
+  });
+
+  it.each([
+    ['grant 123 MESSAGING because covers support', 'covers support'],
+    ['grant 123 MESSAGING reason: on call', 'on call'],
+    ['grant 123 MESSAGING -- audit', 'audit'],
+    ['grant 123 MESSAGING "on call this week"', 'on call this week'],
+  ])('reads the reason in %s', (text, reason) => {
+    expect(parseCommand(text)).toMatchObject({ kind: 'grant', tasks: ['MESSAGING'], reason });
+  });
+
+  it('reads revoke, list, accounts and help', () => {
+    expect(parseCommand('REVOKE 42 because left')).toEqual({ kind: 'revoke', userId: '42', reason: 'left' });
+    expect(parseCommand('list')).toEqual({ kind: 'list' });
+    expect(parseCommand('accounts 42')).toEqual({ kind: 'accounts', userId: '42' });
+    expect(parseCommand('help')).toEqual({ kind: 'help' });
+  });
+
+  it('names the nearest task for a typo, and lists every valid task', () => {
+    const result = parseCommand('grant 123 MESAGING');
+    expect(result.kind).toBe('invalid');
+    if (result.kind !== 'invalid') return;
+    expect(result.problem).toContain('Did you mean `MESSAGING`?');
+    expect(result.hint).toContain('FULL_CONTROL');
+  });
+
+  it.each([
+    ['grant', /user id and tasks are missing/],
+    ['grant 123', /Which tasks/],
+    ['grant alice MESSAGING', /not a Meta user id/],
+    ['grant <@U123|alice> MESSAGING', /is a Slack name/],
+    ['grant @alice MESSAGING', /is a Slack name/],
+    ['grant 123 MESSAGING because', /reason after `because` is empty/],
+    ['revoke', /user id is missing/],
+    ['revoke 123 MESSAGING', /takes no task names/],
+    ['accounts', /user id is missing/],
+    ['accounts 1 2', /takes one user id/],
+    ['list everything', /takes no arguments/],
+    ['dance', /don't know the command `dance`/],
+  ])('explains what is wrong with "%s"', (text, problem) => {
+    const result = parseCommand(text);
+    expect(result.kind).toBe('invalid');
+    if (result.kind === 'invalid') {
+      expect(result.problem).toMatch(problem);
+      expect(result.hint.length).toBeGreaterThan(5);
+    }
+  });
+
+  it('does not echo back long or code-breaking input', () => {
+    const result = parseCommand(`dance${'x'.repeat(500)}\`injected\``);
+    expect(result.kind === 'invalid' && result.problem.length).toBeLessThan(120);
+    expect(result.kind === 'invalid' && result.problem).not.toContain('`injected`');
+  });
+});
+
+describe('nearestTask', () => {
+  it('suggests only close matches', () => {
+    expect(nearestTask('manage_template')).toBe('MANAGE_TEMPLATES');
+    expect(nearestTask('full-control')).toBe('FULL_CONTROL');
+    expect(nearestTask('banana')).toBeUndefined();
+  });
+});

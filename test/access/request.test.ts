@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import {
+  accessRequestSchema,
+  approve,
+  cancel,
+  decider,
+  deny,
+  expire,
+  fail,
+  InvalidTransitionError,
+  isFinal,
+  retry,
+  startExecution,
+  succeed,
+} from '../../src/access/request.js';
+import { at, later, pendingRequest } from '../support/requests.js';
+
+describe('request states', () => {
+  it('goes pending → approved → executing → succeeded, each state valid against its schema', () => {
+    const approved = approve(pendingRequest(), 'UANN', at);
+    const executing = startExecution(approved, at, 60_000);
+    const succeeded = succeed(executing, later, ['MANAGE', 'MESSAGING']);
+    for (const state of [approved, executing, succeeded]) expect(accessRequestSchema.parse(state)).toEqual(state);
+    expect(executing.leaseUntil).toBe('2026-01-01T10:01:00.000Z');
+    expect(executing.attempts).toBe(1);
+    expect(decider(succeeded)).toMatchObject({ by: 'UANN', decision: 'approve' });
+    expect(isFinal(succeeded)).toBe(true);
+  });
+
+  it('fails with Meta’s error and can be retried into a new execution', () => {
+    const executing = startExecution(approve(pendingRequest(), 'UANN', at), at, 1);
+    const failed = fail(executing, later, { message: 'expired', category: 'auth', code: 190 });
+    expect(failed).toMatchObject({ state: 'failed', error: { code: 190 } });
+    const again = startExecution(retry(failed, 'UBOB', later), later, 1);
+    expect(again.state).toBe('executing');
+    expect(again.decisions.map((d) => d.decision)).toEqual(['approve', 'retry']);
+    expect(decider(again)?.by).toBe('UANN');
+    expect('error' in again).toBe(false);
+  });
+
+  it('takes over an executing request whose lease ran out, counting the attempt', () => {
+    const executing = startExecution(approve(pendingRequest(), 'UANN', at), at, 1);
+    expect(startExecution(executing, later, 1).attempts).toBe(2);
+  });
+
+  it('ends pending requests by denial with a reason, expiry or cancellation', () => {
+    expect(deny(pendingRequest(), 'UBOB', at, 'no')).toMatchObject({ state: 'denied', decisions: [{ reason: 'no' }] });
+    expect(expire(pendingRequest(), later)).toMatchObject({ state: 'expired', finishedAt: later.toISOString() });
+    expect(cancel(pendingRequest(), 'ULEAD', at)).toMatchObject({ state: 'canceled', canceledBy: 'ULEAD' });
+  });
+
+  it('refuses every other move', () => {
+    const denied = deny(pendingRequest(), 'UBOB', at);
+    expect(() => approve(denied, 'UANN', at)).toThrow(InvalidTransitionError);
+    expect(() => deny(denied, 'UANN', at)).toThrow(/denied request cannot become denied/);
+    expect(() => startExecution(pendingRequest(), at, 1)).toThrow(InvalidTransitionError);
+    expect(() => succeed(pendingRequest(), at, [])).toThrow(InvalidTransitionError);
+    expect(() => retry(pendingRequest(), 'UANN', at)).toThrow(InvalidTransitionError);
+    expect(() => expire(approve(pendingRequest(), 'UANN', at), at)).toThrow(InvalidTransitionError);
+  });
+
+  it('rejects stored records that are not a valid state', () => {
+    expect(() => accessRequestSchema.parse({ ...pendingRequest(), state: 'granted' })).toThrow();
+    expect(() => accessRequestSchema.parse({ ...pendingRequest(), state: 'executing' })).toThrow();
+  });
+});

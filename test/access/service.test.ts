@@ -1,0 +1,240 @@
+import Keyv from 'keyv';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ApproverPolicy } from '../../src/access/policy.js';
+import type { RequestNotifier } from '../../src/access/ports.js';
+import {
+  type AccessRequest,
+  approve,
+  type MessageRef,
+  type Pending,
+  startExecution,
+} from '../../src/access/request.js';
+import { AccessService } from '../../src/access/service.js';
+import { WabaAccess } from '../../src/access/waba.js';
+import { GraphClient } from '../../src/graph/client.js';
+import { InProcessLocker } from '../../src/store/locks.js';
+import { KeyvRequestRepository } from '../../src/store/requests.js';
+import { FakeGraph, graphError } from '../fakes/graph-server.js';
+
+const WABA = '1000000000001';
+const BUSINESS = '2000000000001';
+const ALICE = '300000000000001';
+const DAVE = '300000000000002';
+
+/** Records what the service asks Slack to show. */
+class RecordingNotifier implements RequestNotifier {
+  announced: Pending[] = [];
+  changes: AccessRequest[] = [];
+  failAnnounce = false;
+  async announce(request: Pending): Promise<MessageRef[]> {
+    if (this.failAnnounce) throw new Error('channel_not_found');
+    this.announced.push(request);
+    return [{ channel: 'CAPPROVALS', ts: `${this.announced.length}.0` }];
+  }
+  async changed(request: AccessRequest): Promise<void> {
+    this.changes.push(request);
+  }
+}
+
+let graph: FakeGraph;
+let client: GraphClient;
+let notifier: RecordingNotifier;
+let repository: KeyvRequestRepository;
+let now: Date;
+let service: AccessService;
+
+function build(options: { sharedStore?: boolean } = {}) {
+  const locker = new InProcessLocker();
+  repository ??= new KeyvRequestRepository(new Keyv(), locker);
+  return new AccessService({
+    repository,
+    locker,
+    waba: new WabaAccess(client, WABA, BUSINESS, 30_000, () => now.getTime()),
+    policy: new ApproverPolicy(['UANN', 'UBOB'], async () => []),
+    notifier,
+    requestTtlMs: 60 * 60_000,
+    clock: { now: () => now },
+    executionLeaseMs: 60_000,
+    ...options,
+  });
+}
+
+beforeEach(async () => {
+  graph = new FakeGraph({ accessToken: 't' })
+    .addWaba({ id: WABA, name: 'Support', businessId: BUSINESS })
+    .addUser({ id: ALICE, name: 'Alice', user_type: 'BUSINESS_USER' })
+    .addUser({ id: DAVE, name: 'Dave', user_type: 'BUSINESS_USER' })
+    .assign(WABA, ALICE, ['MANAGE']);
+  await graph.start();
+  client = new GraphClient({ baseUrl: graph.url, accessToken: 't', retry: { baseDelayMs: 1, maxDelayMs: 2 } });
+  notifier = new RecordingNotifier();
+  repository = undefined as unknown as KeyvRequestRepository;
+  now = new Date('2026-03-01T09:00:00Z');
+  service = build();
+});
+
+afterEach(async () => {
+  await client.close();
+  await graph.stop();
+});
+
+async function submitGrant(userId = ALICE, tasks: Pending['tasks'] = ['MESSAGING']) {
+  const result = await service.submit({ kind: 'grant', userId, tasks, requesterId: 'ULEAD', channelId: 'CTEAM' });
+  if (result.kind !== 'submitted') throw new Error(result.problem);
+  return result.request;
+}
+
+describe('AccessService', () => {
+  it('records a pending request with current → after, and where its approval message is', async () => {
+    const request = await submitGrant();
+    expect(request).toMatchObject({
+      state: 'pending',
+      currentTasks: ['MANAGE'],
+      afterTasks: ['MANAGE', 'MESSAGING'],
+      targetName: 'Alice',
+      expiresAt: '2026-03-01T10:00:00.000Z',
+      approvalMessages: [{ channel: 'CAPPROVALS', ts: '1.0' }],
+    });
+    expect(await repository.get(request.id)).toEqual(request);
+    expect(await repository.openIds()).toEqual([request.id]);
+    expect(graph.writes()).toEqual([]);
+  });
+
+  it('carries out an approval and keeps an audit trail of every step', async () => {
+    const request = await submitGrant();
+    const result = await service.decide({ requestId: request.id, actorId: 'UANN', decision: 'approve' });
+    expect(result).toMatchObject({
+      kind: 'done',
+      request: { state: 'succeeded', resultTasks: ['MANAGE', 'MESSAGING'] },
+    });
+    expect((await service.auditOf(request.id)).map((entry) => `${entry.actor}:${entry.event}`)).toEqual([
+      'ULEAD:pending',
+      'ULEAD:announced',
+      'UANN:approved',
+      'system:executing',
+      'system:succeeded',
+    ]);
+    expect(await repository.openIds()).toEqual([]);
+    expect(notifier.changes.map((change) => change.state)).toEqual(['succeeded']);
+  });
+
+  it('adds to what the user holds at execution time, never removing tasks granted meanwhile', async () => {
+    const request = await submitGrant();
+    graph.assign(WABA, ALICE, ['MANAGE', 'VIEW_COST']);
+    now = new Date(now.getTime() + 1_000);
+    await service.decide({ requestId: request.id, actorId: 'UANN', decision: 'approve' });
+    expect(graph.tasksOf(WABA, ALICE)).toEqual(['MANAGE', 'VIEW_COST', 'MESSAGING']);
+  });
+
+  it('runs one Graph write for 25 concurrent approvals', async () => {
+    const request = await submitGrant();
+    const results = await Promise.all(
+      Array.from({ length: 25 }, (_, i) =>
+        service.decide({ requestId: request.id, actorId: i % 2 ? 'UANN' : 'UBOB', decision: 'approve' }),
+      ),
+    );
+    expect(results.filter((result) => result.kind === 'done')).toHaveLength(1);
+    expect(results.filter((result) => result.kind === 'already')).toHaveLength(24);
+    expect(graph.writes()).toHaveLength(1);
+  });
+
+  it('refuses the requester and strangers without changing anything', async () => {
+    const request = await submitGrant();
+    expect(await service.decide({ requestId: request.id, actorId: 'ULEAD', decision: 'approve' })).toMatchObject({
+      kind: 'forbidden',
+      reason: 'own-request',
+    });
+    expect(await service.decide({ requestId: request.id, actorId: 'UEVE', decision: 'deny' })).toMatchObject({
+      kind: 'forbidden',
+      reason: 'not-approver',
+    });
+    expect((await repository.get(request.id))?.state).toBe('pending');
+  });
+
+  it('rejects, storing nothing, a grant of tasks already held and a revoke of someone without access', async () => {
+    expect(
+      await service.submit({ kind: 'grant', userId: ALICE, tasks: ['MANAGE'], requesterId: 'ULEAD', channelId: 'C' }),
+    ).toMatchObject({
+      kind: 'rejected',
+    });
+    expect(await service.submit({ kind: 'revoke', userId: DAVE, requesterId: 'ULEAD', channelId: 'C' })).toMatchObject({
+      kind: 'rejected',
+    });
+    expect(await repository.openIds()).toEqual([]);
+  });
+
+  it('cancels a request whose approval message could not be posted', async () => {
+    notifier.failAnnounce = true;
+    const result = await service.submit({
+      kind: 'grant',
+      userId: DAVE,
+      tasks: ['MESSAGING'],
+      requesterId: 'ULEAD',
+      channelId: 'C',
+    });
+    expect(result).toMatchObject({ kind: 'rejected', problem: expect.stringContaining('could not post') });
+    expect(await repository.openIds()).toEqual([]);
+  });
+
+  it('expires requests past their time, and an approval arriving after expiry finds it expired', async () => {
+    const first = await submitGrant();
+    const second = await submitGrant(DAVE);
+    now = new Date(now.getTime() + 60 * 60_000);
+    expect(await service.decide({ requestId: first.id, actorId: 'UANN', decision: 'approve' })).toMatchObject({
+      kind: 'already',
+      request: { state: 'expired' },
+    });
+    expect(await service.expireDue()).toBe(1);
+    expect((await repository.get(second.id))?.state).toBe('expired');
+    expect(graph.writes()).toEqual([]);
+  });
+
+  it('records Meta’s error on failure, and a retry by an approver succeeds', async () => {
+    const request = await submitGrant();
+    graph.queueFault({
+      status: 403,
+      body: graphError(200, 'Permissions error', 'OAuthException', undefined),
+      match: (c) => c.method === 'POST',
+    });
+    const failed = await service.decide({ requestId: request.id, actorId: 'UANN', decision: 'approve' });
+    expect(failed).toMatchObject({
+      kind: 'done',
+      request: { state: 'failed', error: { category: 'permission', code: 200, fbtraceId: 'Fake200Trace' } },
+    });
+    expect(await service.retry({ requestId: request.id, actorId: 'ULEAD' })).toMatchObject({ kind: 'forbidden' });
+    expect(await service.retry({ requestId: request.id, actorId: 'UBOB' })).toMatchObject({
+      kind: 'done',
+      request: { state: 'succeeded' },
+    });
+  });
+
+  it('succeeds without a DELETE when the user lost access before the revoke ran', async () => {
+    const result = await service.submit({ kind: 'revoke', userId: ALICE, requesterId: 'ULEAD', channelId: 'C' });
+    if (result.kind !== 'submitted') throw new Error('not submitted');
+    graph.wabas.get(WABA)!.assignments.delete(ALICE);
+    const done = await service.decide({ requestId: result.request.id, actorId: 'UANN', decision: 'approve' });
+    expect(done).toMatchObject({ request: { state: 'succeeded', note: 'The user had no access any more.' } });
+    expect(graph.calls.filter((call) => call.method === 'DELETE')).toEqual([]);
+  });
+
+  it('resumes orphaned work at start; with a shared store it leaves work whose lease is still held', async () => {
+    const request = await submitGrant();
+    const executing = startExecution(approve((await repository.get(request.id))!, 'UANN', now), now, 60_000);
+    await repository.save(executing);
+
+    expect(await build({ sharedStore: true }).recover()).toBe(0);
+    expect(graph.writes()).toEqual([]);
+
+    expect(await build({ sharedStore: false }).recover()).toBe(1);
+    expect((await repository.get(request.id))?.state).toBe('succeeded');
+    expect(graph.writes()).toHaveLength(1);
+  });
+
+  it('lets shared-store recovery take over once the lease has run out', async () => {
+    const request = await submitGrant();
+    await repository.save(startExecution(approve((await repository.get(request.id))!, 'UANN', now), now, 60_000));
+    now = new Date(now.getTime() + 61_000);
+    expect(await build({ sharedStore: true }).recover()).toBe(1);
+    expect(await repository.get(request.id)).toMatchObject({ state: 'succeeded' });
+  });
+});

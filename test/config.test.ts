@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, secretsOf } from '../src/config.js';
+
+const valid = {
+  SLACK_BOT_TOKEN: 'xoxb-1',
+  SLACK_SIGNING_SECRET: 'signing-secret',
+  META_ACCESS_TOKEN: 'meta-token',
+  WABA_ID: '123',
+  META_BUSINESS_ID: '456',
+  APPROVER_IDS: 'U0001, U0002,S0003',
+};
+
+describe('loadConfig', () => {
+  it('fills defaults', () => {
+    const config = loadConfig(valid);
+    expect(config).toMatchObject({
+      slack: { port: 3000, appToken: undefined },
+      graph: { baseUrl: 'https://graph.facebook.com', version: 'v23.0' },
+      approverIds: ['U0001', 'U0002', 'S0003'],
+      requestTtlMs: 24 * 3_600_000,
+      storeUrl: 'sqlite://./data/waba-access.sqlite',
+      storeNamespace: 'waba-access',
+      logLevel: 'info',
+    });
+  });
+
+  it('reads every optional setting', () => {
+    const config = loadConfig({
+      ...valid,
+      SLACK_APP_TOKEN: 'xapp-1',
+      PORT: '8080',
+      SLACK_API_URL: 'http://127.0.0.1:9/api/',
+      META_APP_SECRET: 'app-secret',
+      GRAPH_API_BASE_URL: 'http://127.0.0.1:8',
+      GRAPH_API_VERSION: 'v26.0',
+      APPROVAL_CHANNEL_ID: 'C0123',
+      REQUEST_TTL: '2h',
+      STORE_URL: 'redis://127.0.0.1:6379',
+      LOG_LEVEL: 'debug',
+    });
+    expect(config).toMatchObject({
+      slack: { appToken: 'xapp-1', port: 8080, apiUrl: 'http://127.0.0.1:9/api/' },
+      graph: { appSecret: 'app-secret', version: 'v26.0' },
+      approvalChannelId: 'C0123',
+      requestTtlMs: 7_200_000,
+      storeUrl: 'redis://127.0.0.1:6379',
+    });
+    expect(secretsOf(config)).toEqual(['xoxb-1', 'signing-secret', 'xapp-1', 'meta-token', 'app-secret']);
+  });
+
+  it('lists every missing variable with what it is and where to get it, one line each', () => {
+    const error = (() => {
+      try {
+        loadConfig({ WABA_ID: '', SLACK_BOT_TOKEN: 'xoxb-1' });
+      } catch (e) {
+        return e as ConfigError;
+      }
+    })();
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error!.problems.map((line) => line.split(' ')[0])).toEqual([
+      'SLACK_SIGNING_SECRET',
+      'META_ACCESS_TOKEN',
+      'WABA_ID',
+      'META_BUSINESS_ID',
+      'APPROVER_IDS',
+    ]);
+    expect(error!.problems[0]).toMatch(/is missing: .*Basic Information/);
+  });
+
+  it.each([
+    ['WABA_ID', 'abc', /WABA_ID is invalid: WABA_ID must be digits only/],
+    ['APPROVER_IDS', 'U0001,alice', /APPROVER_IDS is invalid: "alice" is not a Slack user id/],
+    ['REQUEST_TTL', 'tomorrow', /REQUEST_TTL must be a duration like 30m/],
+    ['STORE_URL', 'postgres://x', /STORE_URL must start with sqlite:\/\//],
+    ['SLACK_APP_TOKEN', 'xoxb-wrong', /app-level token starting with xapp-/],
+    ['GRAPH_API_VERSION', '23', /must look like v23.0/],
+    ['STORE_NAMESPACE', 'Has Spaces', /lowercase letters, digits and dashes/],
+  ])('explains an invalid %s', (name, value, message) => {
+    expect(() => loadConfig({ ...valid, [name]: value })).toThrow(message);
+  });
+});

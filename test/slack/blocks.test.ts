@@ -1,0 +1,158 @@
+import { describe, expect, it } from 'vitest';
+import { approve, deny, expire, fail, startExecution, succeed } from '../../src/access/request.js';
+import { TASKS } from '../../src/graph/tasks.js';
+import { composeModal, denyModal } from '../../src/slack/blocks/modals.js';
+import { accountsMessage, helpMessage, problemMessage, rosterMessage } from '../../src/slack/blocks/replies.js';
+import { approvalMessage, resultMessage } from '../../src/slack/blocks/request.js';
+import type { Block, MessageBody, ModalView } from '../../src/slack/blocks/types.js';
+import { ACTION } from '../../src/slack/ids.js';
+import { LIMITS } from '../../src/slack/limits.js';
+import { at, later, pendingRequest } from '../support/requests.js';
+
+/** The parts of a block the limits speak of. */
+interface LooseBlock {
+  type: string;
+  block_id?: string;
+  text?: { text: string };
+  fields?: Array<{ text: string }>;
+  elements?: Array<{ text: { text: string }; value?: string }>;
+}
+
+/** Every Block Kit limit the bot could run into, checked on one message or view. */
+function limitProblems(blocks: Block[], maxBlocks: number): string[] {
+  const problems: string[] = [];
+  if (blocks.length > maxBlocks) problems.push(`${blocks.length} blocks`);
+  for (const block of blocks as unknown as LooseBlock[]) {
+    if (block.type === 'section') {
+      if (block.text && block.text.text.length > LIMITS.sectionText) problems.push('section text too long');
+      if ((block.fields ?? []).length > LIMITS.sectionFields) problems.push('too many fields');
+      for (const field of block.fields ?? []) if (field.text.length > LIMITS.fieldText) problems.push('field too long');
+    }
+    if (block.type === 'header' && (block.text?.text.length ?? 0) > LIMITS.headerText) problems.push('header too long');
+    if (block.type === 'actions') {
+      const elements = block.elements ?? [];
+      if (elements.length > LIMITS.actionsElements) problems.push('too many buttons');
+      for (const element of elements) {
+        if (element.text.text.length > LIMITS.buttonText) problems.push('button text too long');
+        if ((element.value ?? '').length > LIMITS.buttonValue) problems.push('button value too long');
+      }
+    }
+    if ((block.block_id ?? '').length > 255) problems.push('block_id too long');
+  }
+  return problems;
+}
+
+const withinMessageLimits = (body: MessageBody) => expect(limitProblems(body.blocks, LIMITS.messageBlocks)).toEqual([]);
+
+function roster(count: number) {
+  return {
+    users: Array.from({ length: count }, (_, i) => ({
+      id: String(100_000_000_000_000 + i),
+      name: `A rather long display name for user number ${i}`,
+      user_type: 'BUSINESS_USER',
+      tasks: [...TASKS].slice(0, 6),
+    })),
+    totalCount: count,
+  };
+}
+
+describe('approval message', () => {
+  it('carries the request id in both buttons, and nothing else', () => {
+    const message = approvalMessage(pendingRequest({ reason: 'because' }));
+    withinMessageLimits(message);
+    const actions = message.blocks.find((block) => block.type === 'actions') as {
+      elements: Array<{ action_id: string; value: string; style: string }>;
+    };
+    expect(actions.elements.map((e) => [e.action_id, e.value, e.style])).toEqual([
+      [ACTION.approve, 'r1', 'primary'],
+      [ACTION.deny, 'r1', 'danger'],
+    ]);
+  });
+
+  it('escapes what people typed and keeps a 10,000-character reason within limits', () => {
+    const message = approvalMessage(
+      pendingRequest({ reason: `<!channel> & ${'x'.repeat(10_000)}`, targetName: '<@U1>' }),
+    );
+    withinMessageLimits(message);
+    const text = JSON.stringify(message.blocks);
+    expect(text).toContain('&lt;!channel&gt; &amp;');
+    expect(text).toContain('&lt;@U1&gt;');
+    expect(text).not.toContain('<!channel>');
+  });
+
+  it('has no decision buttons once decided, and offers Retry only after a failure', () => {
+    const executing = startExecution(approve(pendingRequest(), 'UANN', at), at, 1);
+    const states = [
+      succeed(executing, later, ['MANAGE', 'MESSAGING']),
+      deny(pendingRequest(), 'UBOB', at, 'no'),
+      expire(pendingRequest(), later),
+      fail(executing, later, {
+        message: 'Session expired',
+        category: 'auth',
+        code: 190,
+        subcode: 463,
+        fbtraceId: 'AbC',
+      }),
+    ];
+    const buttons = states.map((state) =>
+      approvalMessage(state)
+        .blocks.filter((block) => block.type === 'actions')
+        .flatMap((block) => (block as { elements: Array<{ action_id: string }> }).elements.map((e) => e.action_id)),
+    );
+    expect(buttons).toEqual([[], [], [], [ACTION.retry]]);
+    const failed = JSON.stringify(approvalMessage(states[3]!).blocks);
+    expect(failed).toContain('configuration problem');
+    expect(failed).toContain('AbC');
+    for (const state of states) {
+      withinMessageLimits(approvalMessage(state));
+      withinMessageLimits(resultMessage(state));
+    }
+  });
+});
+
+describe('roster', () => {
+  it.each([0, 1, 250, 500, 5_000])('renders %d users within Slack’s limits', (count) => {
+    const message = rosterMessage(roster(count), '123');
+    withinMessageLimits(message);
+    expect(message.text).toBeTruthy();
+  });
+
+  it('shows all 250 users of a 250-user roster', () => {
+    const message = rosterMessage(roster(250), '123');
+    const text = JSON.stringify(message.blocks);
+    expect(text).toContain('user number 0');
+    expect(text).toContain('user number 249');
+    expect(text).toContain('250 users.');
+  });
+
+  it('says how many were left out when even packed text cannot fit', () => {
+    const message = rosterMessage(roster(5_000), '123');
+    expect(JSON.stringify(message.blocks)).toMatch(/Showing \d+ of 5000 users/);
+  });
+});
+
+describe('other replies and views', () => {
+  it('stay within limits', () => {
+    withinMessageLimits(helpMessage());
+    withinMessageLimits(problemMessage('x'.repeat(5_000), 'y'));
+    withinMessageLimits(
+      accountsMessage(
+        '1',
+        Array.from({ length: 300 }, (_, i) => ({ id: String(i), name: `WABA ${i}`, permissions: ['MANAGE'] })),
+      ),
+    );
+    for (const view of [composeModal({ channelId: 'C1' }), denyModal('r1')] as ModalView[]) {
+      expect(limitProblems(view.blocks as Block[], LIMITS.viewBlocks)).toEqual([]);
+      for (const label of [view.title, view.submit, view.close])
+        expect(label!.text.length).toBeLessThanOrEqual(LIMITS.modalTitle);
+      expect((view.private_metadata ?? '').length).toBeLessThanOrEqual(LIMITS.privateMetadata);
+    }
+  });
+
+  it('offers every task in the form', () => {
+    const tasks = composeModal({ channelId: 'C1' }).blocks.find((block) => block.block_id === 'tasks') as {
+      element: { options: Array<{ value: string }> };
+    };
+    expect(tasks.element.options.map((option) => option.value)).toEqual([...TASKS]);
+  });
+});
