@@ -60,6 +60,22 @@ export function slashCommandBody(input: {
   }).toString();
 }
 
+/** The fields every interaction payload carries. */
+function interaction(type: 'block_actions' | 'view_submission', userId: string) {
+  return {
+    type,
+    team: { id: 'T0TEST', domain: 'test' },
+    user: { id: userId, username: userId.toLowerCase(), team_id: 'T0TEST' },
+    api_app_id: 'A0TEST',
+    token: 'deprecated-verification-token',
+    trigger_id: `trigger-${Math.random().toString(36).slice(2)}`,
+  };
+}
+
+function asForm(payload: object): string {
+  return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+}
+
 export function blockActionBody(input: {
   actionId: string;
   value: string;
@@ -68,14 +84,9 @@ export function blockActionBody(input: {
   messageTs: string;
   responseUrl: string;
 }): string {
-  const payload = {
-    type: 'block_actions',
-    team: { id: 'T0TEST', domain: 'test' },
-    user: { id: input.userId, username: input.userId.toLowerCase(), team_id: 'T0TEST' },
-    api_app_id: 'A0TEST',
-    token: 'deprecated-verification-token',
+  return asForm({
+    ...interaction('block_actions', input.userId),
     container: { type: 'message', message_ts: input.messageTs, channel_id: input.channelId, is_ephemeral: false },
-    trigger_id: `trigger-${Math.random().toString(36).slice(2)}`,
     channel: { id: input.channelId, name: 'approvals' },
     message: { type: 'message', ts: input.messageTs, text: '' },
     response_url: input.responseUrl,
@@ -89,8 +100,7 @@ export function blockActionBody(input: {
         action_ts: String(Date.now() / 1000),
       },
     ],
-  };
-  return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+  });
 }
 
 export function viewSubmissionBody(input: {
@@ -99,13 +109,8 @@ export function viewSubmissionBody(input: {
   privateMetadata: string;
   values: Record<string, Record<string, unknown>>;
 }): string {
-  const payload = {
-    type: 'view_submission',
-    team: { id: 'T0TEST', domain: 'test' },
-    user: { id: input.userId, username: input.userId.toLowerCase(), team_id: 'T0TEST' },
-    api_app_id: 'A0TEST',
-    token: 'deprecated-verification-token',
-    trigger_id: `trigger-${Math.random().toString(36).slice(2)}`,
+  return asForm({
+    ...interaction('view_submission', input.userId),
     view: {
       id: 'V0TEST',
       type: 'modal',
@@ -118,6 +123,5 @@ export function viewSubmissionBody(input: {
       bot_id: 'BBOT',
       blocks: [],
     },
-  };
-  return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+  });
 }

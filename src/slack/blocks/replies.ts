@@ -17,6 +17,10 @@ const context = (text: string): Block => ({
   elements: [{ type: 'mrkdwn', text: clip(text, LIMITS.contextText) }],
 });
 
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}
+
 export function helpMessage(): MessageBody {
   return {
     text: 'How to use /waba',
@@ -84,8 +88,8 @@ export function rosterMessage(roster: Roster, wabaId: string): MessageBody {
   const note =
     shownUsers < users.length
       ? `Showing ${shownUsers} of ${total} users (Slack caps a message at ${LIMITS.messageBlocks} blocks). Look someone up with \`${USAGE.accounts}\`.`
-      : `${total} user${total === 1 ? '' : 's'}.`;
-  return { text: `${total} users on WABA ${wabaId}`, blocks: [header, ...shown.map(section), context(note)] };
+      : `${plural(total, 'user')}.`;
+  return { text: `${plural(total, 'user')} on WABA ${wabaId}`, blocks: [header, ...shown.map(section), context(note)] };
 }
 
 export function accountsMessage(userId: string, accounts: AssignedAccount[]): MessageBody {
@@ -101,7 +105,7 @@ export function accountsMessage(userId: string, accounts: AssignedAccount[]): Me
   );
   const chunks = packLines(lines).slice(0, LIMITS.messageBlocks - 2);
   return {
-    text: `User ${userId} has ${accounts.length} WhatsApp Business Accounts.`,
+    text: `User ${userId} has ${plural(accounts.length, 'WhatsApp Business Account')}.`,
     blocks: [section(`*WhatsApp Business Accounts of \`${userId}\`* (${accounts.length})`), ...chunks.map(section)],
   };
 }
