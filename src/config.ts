@@ -23,6 +23,13 @@ export interface Config {
   approverIds: string[];
   approvalChannelId?: string;
   requestTtlMs: number;
+  grants: {
+    /** Grants asked for without `for …` last this long; unset: they are permanent (when allowed). */
+    defaultMs?: number;
+    maxMs: number;
+    minMs: number;
+    allowPermanent: boolean;
+  };
   storeUrl: string;
   /** Keeps several deployments apart in one Redis. */
   storeNamespace: string;
@@ -43,6 +50,18 @@ const REQUIRED: Record<string, string> = {
 
 const numericId = (name: string) => z.string().regex(/^[0-9]{1,32}$/, `${name} must be digits only`);
 const SLACK_ID = /^[UWS][A-Z0-9]{2,}$/;
+
+/** A duration setting (`30m`, `4h`, `2d`) in milliseconds. */
+function duration(name: string) {
+  return z.string().transform((value, ctx) => {
+    const ms = parseDuration(value);
+    if (ms === undefined) {
+      ctx.addIssue({ code: 'custom', message: `${name} must be a duration like 30m, 4h or 2d, got "${value}"` });
+      return z.NEVER;
+    }
+    return ms;
+  });
+}
 
 const schema = z.object({
   SLACK_BOT_TOKEN: z.string().min(1),
@@ -78,17 +97,14 @@ const schema = z.object({
     .string()
     .regex(/^[CGD][A-Z0-9]{2,}$/, 'APPROVAL_CHANNEL_ID must be a channel id (C…/G…)')
     .optional(),
-  REQUEST_TTL: z
-    .string()
-    .default('24h')
-    .transform((value, ctx) => {
-      const ms = parseDuration(value);
-      if (ms === undefined) {
-        ctx.addIssue({ code: 'custom', message: `REQUEST_TTL must be a duration like 30m, 4h or 2d, got "${value}"` });
-        return z.NEVER;
-      }
-      return ms;
-    }),
+  REQUEST_TTL: duration('REQUEST_TTL').default(24 * 3_600_000),
+  DEFAULT_GRANT_DURATION: duration('DEFAULT_GRANT_DURATION').optional(),
+  MAX_GRANT_DURATION: duration('MAX_GRANT_DURATION').default(30 * 86_400_000),
+  MIN_GRANT_DURATION: duration('MIN_GRANT_DURATION').default(60_000),
+  ALLOW_PERMANENT_GRANTS: z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'ALLOW_PERMANENT_GRANTS must be true or false' })
+    .default('true')
+    .transform((value) => ['true', '1', 'yes'].includes(value)),
   STORE_URL: z
     .string()
     .default('sqlite://./data/waba-access.sqlite')
@@ -129,6 +145,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError([...new Set([...missing, ...invalid])]);
 
   const e = parsed.data;
+  const limits = [
+    e.MIN_GRANT_DURATION > e.MAX_GRANT_DURATION && 'MIN_GRANT_DURATION is longer than MAX_GRANT_DURATION.',
+    e.DEFAULT_GRANT_DURATION !== undefined &&
+      (e.DEFAULT_GRANT_DURATION > e.MAX_GRANT_DURATION || e.DEFAULT_GRANT_DURATION < e.MIN_GRANT_DURATION) &&
+      'DEFAULT_GRANT_DURATION must lie between MIN_GRANT_DURATION and MAX_GRANT_DURATION.',
+  ].filter((problem): problem is string => typeof problem === 'string');
+  if (limits.length > 0) throw new ConfigError(limits);
   return {
     slack: {
       botToken: e.SLACK_BOT_TOKEN,
@@ -148,6 +171,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     approverIds: e.APPROVER_IDS,
     approvalChannelId: e.APPROVAL_CHANNEL_ID,
     requestTtlMs: e.REQUEST_TTL,
+    grants: {
+      ...(e.DEFAULT_GRANT_DURATION === undefined ? {} : { defaultMs: e.DEFAULT_GRANT_DURATION }),
+      maxMs: e.MAX_GRANT_DURATION,
+      minMs: e.MIN_GRANT_DURATION,
+      allowPermanent: e.ALLOW_PERMANENT_GRANTS,
+    },
     storeUrl: e.STORE_URL,
     storeNamespace: e.STORE_NAMESPACE,
     logLevel: e.LOG_LEVEL,

@@ -50,6 +50,7 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
     policy,
     notifier,
     requestTtlMs: config.requestTtlMs,
+    durations: config.grants,
     sharedStore: store.kind === 'redis',
     logger: logger.child({ component: 'access' }),
   });
@@ -70,8 +71,12 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
 
   const resumed = await service.recover();
   if (resumed > 0) logger.info({ resumed }, 'resumed interrupted requests');
+  // Pending requests past their time expire; temporary grants past their end end (also catching up after downtime).
   const sweep = () =>
-    service.expireDue().catch((error: unknown) => logger.error({ err: error }, 'expiry sweep failed'));
+    Promise.all([
+      service.expireDue().catch((error: unknown) => logger.error({ err: error }, 'request expiry sweep failed')),
+      service.expireGrants().catch((error: unknown) => logger.error({ err: error }, 'grant expiry sweep failed')),
+    ]);
   await sweep();
   const sweeper = setInterval(sweep, options.sweepIntervalMs ?? 30_000);
   sweeper.unref();

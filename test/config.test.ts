@@ -48,6 +48,28 @@ describe('loadConfig', () => {
     expect(secretsOf(config)).toEqual(['xoxb-1', 'signing-secret', 'xapp-1', 'meta-token', 'app-secret']);
   });
 
+  it('reads grant durations, with defaults that keep grants permanent unless asked', () => {
+    expect(loadConfig(valid).grants).toEqual({ maxMs: 30 * 86_400_000, minMs: 60_000, allowPermanent: true });
+    expect(
+      loadConfig({
+        ...valid,
+        DEFAULT_GRANT_DURATION: '8h',
+        MAX_GRANT_DURATION: '7d',
+        MIN_GRANT_DURATION: '5m',
+        ALLOW_PERMANENT_GRANTS: 'false',
+      }).grants,
+    ).toEqual({ defaultMs: 8 * 3_600_000, maxMs: 7 * 86_400_000, minMs: 300_000, allowPermanent: false });
+  });
+
+  it.each([
+    [{ MIN_GRANT_DURATION: '2d', MAX_GRANT_DURATION: '1d' }, /MIN_GRANT_DURATION is longer than MAX_GRANT_DURATION/],
+    [{ DEFAULT_GRANT_DURATION: '9d', MAX_GRANT_DURATION: '7d' }, /DEFAULT_GRANT_DURATION must lie between/],
+    [{ ALLOW_PERMANENT_GRANTS: 'maybe' }, /ALLOW_PERMANENT_GRANTS must be true or false/],
+    [{ MAX_GRANT_DURATION: 'a week' }, /MAX_GRANT_DURATION must be a duration/],
+  ])('explains inconsistent grant limits %o', (env, message) => {
+    expect(() => loadConfig({ ...valid, ...env })).toThrow(message);
+  });
+
   it('lists every missing variable with what it is and where to get it, one line each', () => {
     const error = (() => {
       try {

@@ -1,4 +1,5 @@
 import { normalizeTasks, TASKS, type Task } from '../graph/tasks.js';
+import { parseDuration } from './duration.js';
 
 /** What a `/waba …` text asks for. Parsing is pure and cheap, so listeners can answer in their ack. */
 export type Command =
@@ -6,15 +7,17 @@ export type Command =
   | { kind: 'help' }
   | { kind: 'list' }
   | { kind: 'accounts'; userId: string }
-  | { kind: 'grant'; userId: string; tasks: Task[]; reason?: string }
+  | { kind: 'grant'; userId: string; tasks: Task[]; reason?: string; duration?: number | 'permanent' }
+  | { kind: 'active' }
   | { kind: 'revoke'; userId: string; reason?: string }
   | { kind: 'invalid'; problem: string; hint: string };
 
 export const USAGE = {
-  grant: '/waba grant <meta-user-id> <TASK>[,<TASK>…] [because <reason>]',
+  grant: '/waba grant <meta-user-id> <TASK>[,<TASK>…] [for <30m|4h|2d>] [because <reason>]',
   revoke: '/waba revoke <meta-user-id> [because <reason>]',
   list: '/waba list',
   accounts: '/waba accounts <meta-user-id>',
+  active: '/waba active',
   help: '/waba help',
 } as const;
 
@@ -35,6 +38,8 @@ export function parseCommand(text: string): Command {
       return rest.length === 0 ? { kind: 'list' } : invalid(`\`list\` takes no arguments.`, USAGE.list);
     case 'accounts':
       return parseAccounts(rest);
+    case 'active':
+      return rest.length === 0 ? { kind: 'active' } : invalid('`active` takes no arguments.', USAGE.active);
     case 'grant':
       return parseGrant(rest);
     case 'revoke':
@@ -58,16 +63,25 @@ function parseGrant(args: string[]): Command {
   if ('problem' in user) return user;
   const { before, reason } = splitReason(args.slice(1));
   if (reason === '') return invalid('The reason after `because` is empty.', USAGE.grant);
-  const words = before.flatMap((word) => word.split(',')).filter(Boolean);
-  if (words.length === 0)
+  const length = splitDuration(before);
+  if ('problem' in length) return length;
+  const words = length.words.flatMap((word) => word.split(',')).filter(Boolean);
+  if (words.length === 0) {
     return invalid('Which tasks? Name at least one.', `${USAGE.grant} — tasks: ${TASKS.join(', ')}`);
+  }
   const tasks: string[] = [];
   for (const word of words) {
     const task = toTask(word);
     if (!task) return unknownTask(word);
     tasks.push(task);
   }
-  return { kind: 'grant', userId: user.userId, tasks: normalizeTasks(tasks), ...(reason ? { reason } : {}) };
+  return {
+    kind: 'grant',
+    userId: user.userId,
+    tasks: normalizeTasks(tasks),
+    ...(reason ? { reason } : {}),
+    ...(length.duration === undefined ? {} : { duration: length.duration }),
+  };
 }
 
 function parseRevoke(args: string[]): Command {
@@ -94,6 +108,27 @@ function parseUser(token: string, usage: string): { userId: string } | Extract<C
     );
   }
   return invalid(`\`${clip(token)}\` is not a Meta user id: it must be digits only.`, usage);
+}
+
+const PERMANENT = new Set(['permanent', 'permanently', 'ever', 'forever']);
+
+/** Takes `for <duration>` (or `for permanent`) out of the task words. */
+function splitDuration(
+  words: string[],
+): { words: string[]; duration?: number | 'permanent' } | Extract<Command, { kind: 'invalid' }> {
+  const index = words.findIndex((word) => word.toLowerCase() === 'for');
+  if (index < 0) return { words };
+  const value = words[index + 1];
+  const rest = [...words.slice(0, index), ...words.slice(index + 2)];
+  if (value === undefined)
+    return invalid('`for` needs a duration after it.', `e.g. \`for 30m\`, \`for 4h\` or \`for 2d\`. ${USAGE.grant}`);
+  if (PERMANENT.has(value.toLowerCase())) return { words: rest, duration: 'permanent' };
+  const duration = parseDuration(value);
+  if (duration === undefined) {
+    return invalid(`\`${clip(value)}\` is not a duration.`, 'Use a number and a unit: `30m`, `4h`, `2d` (or `1h30m`).');
+  }
+  if (rest.some((word) => word.toLowerCase() === 'for')) return invalid('Say `for …` only once.', USAGE.grant);
+  return { words: rest, duration };
 }
 
 /** Splits words at the first reason marker (`because`, `reason:`, `--`) or a quoted phrase. */

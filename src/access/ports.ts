@@ -1,3 +1,4 @@
+import type { Ledger, TemporaryGrant } from './grants.js';
 import type { AccessRequest, MessageRef, Pending } from './request.js';
 
 /** One line of the audit log: a request moved to `state` because of `actor` (a Slack user id or `system`). */
@@ -5,7 +6,14 @@ export interface AuditEntry {
   requestId: string;
   at: string;
   actor: string;
-  event: AccessRequest['state'] | 'announced' | 'notify-failed';
+  event:
+    | AccessRequest['state']
+    | 'announced'
+    | 'notify-failed'
+    | 'grant-started'
+    | 'grant-extended'
+    | 'grant-ended'
+    | 'grant-conflict';
   detail?: string;
 }
 
@@ -18,6 +26,15 @@ export interface RequestRepository {
   setOpen(id: string, open: boolean): Promise<void>;
   appendAudit(entry: AuditEntry): Promise<void>;
   auditOf(id: string): Promise<AuditEntry[]>;
+
+  getGrant(id: string): Promise<TemporaryGrant | undefined>;
+  saveGrant(grant: TemporaryGrant): Promise<void>;
+  /** Ids of grants not yet ended (active, or waiting for a conflict to be settled). */
+  liveGrantIds(): Promise<string[]>;
+  setGrantLive(id: string, live: boolean): Promise<void>;
+  getLedger(wabaId: string, userId: string): Promise<Ledger | undefined>;
+  /** Saves a user's ledger; undefined deletes it. */
+  saveLedger(wabaId: string, userId: string, ledger: Ledger | undefined): Promise<void>;
 }
 
 export class LockBusyError extends Error {
@@ -38,7 +55,9 @@ export interface RequestNotifier {
   /** Posts the approval message(s) for a new request; returns where they are. */
   announce(request: Pending): Promise<MessageRef[]>;
   /** A request reached a new state: update the approval messages, tell the origin channel and the requester. */
-  changed(request: AccessRequest): Promise<void>;
+  changed(request: AccessRequest, grant?: TemporaryGrant): Promise<void>;
+  /** A temporary grant was extended, ended or hit a conflict; returns where a conflict question was posted. */
+  grantChanged(grant: TemporaryGrant, request: AccessRequest): Promise<MessageRef[]>;
 }
 
 export interface Clock {

@@ -35,7 +35,8 @@ export type ExecutionError = z.infer<typeof executionErrorSchema>;
 
 const base = z.object({
   id: z.string(),
-  kind: z.enum(['grant', 'revoke']),
+  /** `extend` lengthens a live temporary grant (`grantId`) by `durationMs`. */
+  kind: z.enum(['grant', 'revoke', 'extend']),
   wabaId: z.string(),
   targetUserId: z.string(),
   targetName: z.string().optional(),
@@ -48,6 +49,11 @@ const base = z.object({
   requesterId: z.string(),
   originChannelId: z.string(),
   reason: z.string().optional(),
+  /** For a temporary grant: how long it lasts once carried out. For an extension: how much longer. */
+  durationMs: z.number().int().positive().optional(),
+  /** For an extension: the grant it extends, and when that grant ended at the time of asking. */
+  grantId: z.string().optional(),
+  grantEndsAt: isoDate.optional(),
   createdAt: isoDate,
   expiresAt: isoDate,
   approvalMessages: z.array(messageRefSchema),

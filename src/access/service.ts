@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { GraphError, GraphInputError } from '../graph/errors.js';
 import type { AssignedAccount } from '../graph/schemas.js';
 import { normalizeTasks, type Task } from '../graph/tasks.js';
+import { formatDuration } from './duration.js';
+import type { TemporaryGrant } from './grants.js';
 import type { ApproverPolicy, DecideVerdict } from './policy.js';
 import {
   type Clock,
@@ -26,6 +28,7 @@ import {
   startExecution,
   succeed,
 } from './request.js';
+import { type EndResult, GrantNotLiveError, TemporaryAccess } from './temporary-access.js';
 import type { Roster, WabaAccess } from './waba.js';
 
 export interface ServiceLogger {
@@ -34,6 +37,17 @@ export interface ServiceLogger {
   error(obj: object, msg: string): void;
 }
 
+/** How long grants may last. */
+export interface GrantDurations {
+  /** Grants asked for without `for …` last this long; unset: they are permanent (when allowed). */
+  defaultMs?: number;
+  maxMs: number;
+  minMs: number;
+  allowPermanent: boolean;
+}
+
+export const DEFAULT_DURATIONS: GrantDurations = { maxMs: 30 * 86_400_000, minMs: 60_000, allowPermanent: true };
+
 export interface AccessServiceDeps {
   repository: RequestRepository;
   locker: Locker;
@@ -41,6 +55,7 @@ export interface AccessServiceDeps {
   policy: ApproverPolicy;
   notifier: RequestNotifier;
   requestTtlMs: number;
+  durations?: GrantDurations;
   clock?: Clock;
   /** How long an executor owns a request before recovery may take it over; longer than any Graph call. */
   executionLeaseMs?: number;
@@ -58,9 +73,13 @@ export interface SubmitInput {
   userId: string;
   tasks?: Task[];
   reason?: string;
+  /** How long a grant lasts; `permanent` to ask for no end. Unset: the configured default. */
+  duration?: number | 'permanent';
   requesterId: string;
   channelId: string;
 }
+
+export type GrantActionResult = EndResult | { kind: 'forbidden'; reason: 'not-approver' };
 
 export type SubmitResult =
   | { kind: 'submitted'; request: Pending }
@@ -83,11 +102,124 @@ export class AccessService {
   private readonly leaseMs: number;
   private readonly newId: () => string;
   private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly durations: GrantDurations;
+  private readonly temporary: TemporaryAccess;
 
   constructor(private readonly deps: AccessServiceDeps) {
     this.clock = deps.clock ?? systemClock;
     this.leaseMs = deps.executionLeaseMs ?? DEFAULT_LEASE_MS;
     this.newId = deps.newId ?? (() => randomBytes(5).toString('hex'));
+    this.durations = deps.durations ?? DEFAULT_DURATIONS;
+    this.temporary = new TemporaryAccess({
+      repository: deps.repository,
+      locker: deps.locker,
+      waba: deps.waba,
+      notifier: deps.notifier,
+      clock: this.clock,
+      audit: (requestId, actor, event, detail) => this.audit(requestId, actor, event, detail),
+      ...(deps.logger ? { logger: deps.logger } : {}),
+    });
+  }
+
+  /** Live temporary grants, soonest end first. */
+  activeGrants(): Promise<TemporaryGrant[]> {
+    return this.temporary.live();
+  }
+
+  /** Ends temporary grants whose time has come. */
+  expireGrants(): Promise<number> {
+    return this.track(this.temporary.endDue());
+  }
+
+  /** An approver ends a temporary grant before its time. */
+  revokeGrantNow(grantId: string, actorId: string): Promise<GrantActionResult> {
+    return this.track(this.asApprover(actorId, () => this.temporary.end(grantId, actorId)));
+  }
+
+  /** An approver settles a conflict found when a grant ended. */
+  resolveConflict(grantId: string, choice: 'restore' | 'keep', actorId: string): Promise<GrantActionResult> {
+    return this.track(this.asApprover(actorId, () => this.temporary.resolve(grantId, choice, actorId)));
+  }
+
+  /** Asks for a live temporary grant to last `durationMs` longer; goes through approval like any request. */
+  async submitExtension(input: {
+    grantId: string;
+    durationMs: number;
+    requesterId: string;
+    channelId: string;
+  }): Promise<SubmitResult> {
+    const grant = await this.deps.repository.getGrant(input.grantId);
+    if (grant?.state !== 'active') {
+      return {
+        kind: 'rejected',
+        problem: 'That access has already ended, so it cannot be extended.',
+        hint: 'Ask for a new grant with `/waba grant …`.',
+      };
+    }
+    const newEnd = new Date(grant.endsAt).getTime() + input.durationMs;
+    const remaining = newEnd - this.clock.now().getTime();
+    if (remaining > this.durations.maxMs) {
+      return {
+        kind: 'rejected',
+        problem: `Extended that way, the access would run for ${formatDuration(remaining)} from now, longer than the ${formatDuration(this.durations.maxMs)} allowed.`,
+        hint: `Ask for at most ${formatDuration(Math.max(0, this.durations.maxMs - (new Date(grant.endsAt).getTime() - this.clock.now().getTime())))} more.`,
+      };
+    }
+    const now = this.clock.now();
+    const request: Pending = {
+      id: this.newId(),
+      state: 'pending',
+      kind: 'extend',
+      wabaId: grant.wabaId,
+      targetUserId: grant.userId,
+      ...(grant.targetName ? { targetName: grant.targetName } : {}),
+      tasks: grant.tasks,
+      currentTasks: grant.tasks,
+      afterTasks: grant.tasks,
+      requesterId: input.requesterId,
+      originChannelId: input.channelId,
+      durationMs: input.durationMs,
+      grantId: grant.id,
+      grantEndsAt: grant.endsAt,
+      createdAt: now.toISOString(),
+      expiresAt: new Date(now.getTime() + this.deps.requestTtlMs).toISOString(),
+      approvalMessages: [],
+      decisions: [],
+      updatedAt: now.toISOString(),
+    };
+    return this.track(this.file(request));
+  }
+
+  private async asApprover(actorId: string, action: () => Promise<EndResult>): Promise<GrantActionResult> {
+    if (!(await this.deps.policy.isApprover(actorId))) return { kind: 'forbidden', reason: 'not-approver' };
+    return action();
+  }
+
+  /** The grant's length under the configured rules, or why it is not allowed. */
+  private grantDuration(asked: SubmitInput['duration']): { durationMs?: number } | { problem: string; hint: string } {
+    const { defaultMs, maxMs, minMs, allowPermanent } = this.durations;
+    const most = formatDuration(maxMs);
+    if (asked === 'permanent' || (asked === undefined && defaultMs === undefined)) {
+      if (allowPermanent) return {};
+      return {
+        problem: 'Permanent grants are switched off here.',
+        hint: `Say for how long, e.g. \`/waba grant <id> MESSAGING for 4h\` (at most ${most}).`,
+      };
+    }
+    const durationMs = asked ?? defaultMs!;
+    if (durationMs > maxMs) {
+      return {
+        problem: `${formatDuration(durationMs)} is longer than the longest grant allowed (${most}).`,
+        hint: `Ask for ${most} or less; it can be extended later.`,
+      };
+    }
+    if (durationMs < minMs) {
+      return {
+        problem: `${formatDuration(durationMs)} is shorter than the shortest grant allowed (${formatDuration(minMs)}).`,
+        hint: `Ask for at least ${formatDuration(minMs)}.`,
+      };
+    }
+    return { durationMs };
   }
 
   roster(): Promise<Roster> {
@@ -109,6 +241,8 @@ export class AccessService {
 
   private async submitNow(input: SubmitInput): Promise<SubmitResult> {
     const { waba } = this.deps;
+    const length = input.kind === 'grant' ? this.grantDuration(input.duration) : {};
+    if ('problem' in length) return { kind: 'rejected', ...length };
     const current = await waba.currentAccess(input.userId);
     const requested = input.tasks ?? [];
     let afterTasks: Task[];
@@ -154,13 +288,19 @@ export class AccessService {
       requesterId: input.requesterId,
       originChannelId: input.channelId,
       ...(input.reason ? { reason: input.reason } : {}),
+      ...(length.durationMs ? { durationMs: length.durationMs } : {}),
       createdAt: now.toISOString(),
       expiresAt: new Date(now.getTime() + this.deps.requestTtlMs).toISOString(),
       approvalMessages: [],
       decisions: [],
       updatedAt: now.toISOString(),
     };
-    await this.persist(request, input.requesterId);
+    return this.file(request);
+  }
+
+  /** Stores a new request and posts its approval message; cancels it when nobody can be asked. */
+  private async file(request: Pending): Promise<SubmitResult> {
+    await this.persist(request, request.requesterId);
 
     try {
       const messages = await this.deps.notifier.announce(request);
@@ -170,7 +310,7 @@ export class AccessService {
         const latest = (await this.deps.repository.get(request.id)) ?? announced;
         await this.deps.repository.save({ ...latest, approvalMessages: messages });
       });
-      await this.audit(request.id, input.requesterId, 'announced', `${messages.length} message(s)`);
+      await this.audit(request.id, request.requesterId, 'announced', `${messages.length} message(s)`);
       return { kind: 'submitted', request: announced };
     } catch (error) {
       // Nobody could be asked, so the request must not wait for an approval that cannot come.
@@ -367,14 +507,18 @@ export class AccessService {
   }
 
   private async runExecution(request: Executing): Promise<AccessRequest> {
-    const { waba } = this.deps;
     let final: AccessRequest;
+    let grant: TemporaryGrant | undefined;
     try {
       if (request.kind === 'grant') {
-        const result = await waba.addTasks(request.targetUserId, request.tasks);
-        final = succeed(request, this.clock.now(), result);
+        const result = await this.temporary.applyGrant(request);
+        final = succeed(request, this.clock.now(), result.resultTasks);
+        grant = result.grant;
+      } else if (request.kind === 'extend') {
+        grant = await this.temporary.applyExtension(request);
+        final = succeed(request, this.clock.now(), grant.tasks);
       } else {
-        const removed = await waba.removeUser(request.targetUserId);
+        const removed = await this.temporary.applyRevoke(request);
         final = succeed(request, this.clock.now(), [], removed ? undefined : 'The user had no access any more.');
       }
     } catch (error) {
@@ -382,7 +526,7 @@ export class AccessService {
       final = fail(request, this.clock.now(), toExecutionError(error));
     }
     await this.deps.locker.withLock(lockKey(request.id), () => this.persist(final, 'system'), { waitMs: 15_000 });
-    await this.notify(final);
+    await this.notify(final, grant);
     return final;
   }
 
@@ -412,9 +556,9 @@ export class AccessService {
     this.deps.logger?.info({ audit: entry }, `request ${requestId} ${event}`);
   }
 
-  private async notify(request: AccessRequest): Promise<void> {
+  private async notify(request: AccessRequest, grant?: TemporaryGrant): Promise<void> {
     try {
-      await this.deps.notifier.changed(request);
+      await this.deps.notifier.changed(request, grant);
     } catch (error) {
       // The state is saved; a failed Slack update must not undo or repeat the Graph change.
       this.deps.logger?.error({ err: error, requestId: request.id }, 'could not tell Slack about a request');
@@ -436,5 +580,6 @@ export function toExecutionError(error: unknown): ExecutionError {
     };
   }
   if (error instanceof GraphInputError) return { message: error.message, category: 'invalid' };
+  if (error instanceof GrantNotLiveError) return { message: error.message, category: 'invalid' };
   return { message: 'An unexpected error stopped the change; the logs have the details.', category: 'unknown' };
 }

@@ -56,28 +56,42 @@ export class WabaAccess {
     return this.graph.listAssignedAccounts({ userId });
   }
 
-  /** Adds tasks to what the user holds now (a fresh read), never taking any away. Returns the resulting set. */
-  async addTasks(userId: string, tasks: readonly Task[]): Promise<Task[]> {
+  /**
+   * Adds tasks to what the user holds now (a fresh read), never taking any away. Returns what the user held before
+   * and holds after.
+   */
+  async addTasks(userId: string, tasks: readonly Task[]): Promise<{ before: Task[] | null; after: Task[] }> {
     const current = await this.currentAccess(userId, { fresh: true });
-    const after = normalizeTasks([...(current?.tasks ?? []), ...tasks]);
-    if (current && after.length === current.tasks.length) return after;
-    try {
-      await this.graph.assignUser({ wabaId: this.wabaId, userId, tasks: after });
-    } finally {
-      this.cached = undefined;
-    }
-    return after;
+    const before = current?.tasks ?? null;
+    const after = normalizeTasks([...(before ?? []), ...tasks]);
+    if (!before || after.length !== before.length) await this.write(() => this.assignExactly(userId, after));
+    return { before, after };
   }
 
-  /** Removes the user with all their tasks. Returns false when they had no access to remove. */
-  async removeUser(userId: string): Promise<boolean> {
+  /** Removes the user with all their tasks. Returns what they held (null: nothing to remove, nothing sent). */
+  async removeUser(userId: string): Promise<Task[] | null> {
     const current = await this.currentAccess(userId, { fresh: true });
-    if (!current) return false;
+    if (!current) return null;
+    await this.write(() => this.graph.removeUser({ wabaId: this.wabaId, userId }));
+    return current.tasks;
+  }
+
+  /** Gives the user exactly `tasks` (null: removes them). */
+  async setTasks(userId: string, tasks: readonly Task[] | null): Promise<void> {
+    await this.write(() =>
+      tasks === null ? this.graph.removeUser({ wabaId: this.wabaId, userId }) : this.assignExactly(userId, tasks),
+    );
+  }
+
+  private assignExactly(userId: string, tasks: readonly Task[]): Promise<void> {
+    return this.graph.assignUser({ wabaId: this.wabaId, userId, tasks });
+  }
+
+  private async write(change: () => Promise<void>): Promise<void> {
     try {
-      await this.graph.removeUser({ wabaId: this.wabaId, userId });
+      await change();
     } finally {
       this.cached = undefined;
     }
-    return true;
   }
 }

@@ -5,11 +5,16 @@ export const ACTION = {
   approve: 'waba_approve',
   deny: 'waba_deny',
   retry: 'waba_retry',
+  extend: 'waba_extend',
+  revokeNow: 'waba_revoke_now',
+  restore: 'waba_conflict_restore',
+  keep: 'waba_conflict_keep',
 } as const;
 
 export const VIEW = {
   compose: 'waba_compose',
   deny: 'waba_deny_reason',
+  extend: 'waba_extend_duration',
 } as const;
 
 /** Block and element ids inside the modals. */
@@ -18,4 +23,5 @@ export const FIELD = {
   user: 'user',
   tasks: 'tasks',
   reason: 'reason',
+  duration: 'duration',
 } as const;

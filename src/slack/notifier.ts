@@ -1,8 +1,10 @@
 import type { webApi } from '@slack/bolt';
+import type { TemporaryGrant } from '../access/grants.js';
 import type { ApproverPolicy } from '../access/policy.js';
 import type { RequestNotifier } from '../access/ports.js';
 import { type AccessRequest, isFinal, type MessageRef, type Pending } from '../access/request.js';
-import { approvalMessage, resultMessage } from './blocks/request.js';
+import { approvalMessage, conflictMessage, grantText, resultMessage } from './blocks/request.js';
+import type { MessageBody } from './blocks/types.js';
 
 export interface NotifierLogger {
   warn(obj: object, msg: string): void;
@@ -17,14 +19,40 @@ export class SlackNotifier implements RequestNotifier {
     private readonly logger?: NotifierLogger,
   ) {}
 
-  async announce(request: Pending): Promise<MessageRef[]> {
-    const message = approvalMessage(request);
+  announce(request: Pending): Promise<MessageRef[]> {
+    return this.toApprovers(approvalMessage(request), request.requesterId);
+  }
+
+  async changed(request: AccessRequest, grant?: TemporaryGrant): Promise<void> {
+    await this.update(request.approvalMessages, approvalMessage(request, grant));
+    if (!isFinal(request) || request.state === 'canceled') return;
+    await this.tellRequester(request, resultMessage(request, grant));
+  }
+
+  async grantChanged(grant: TemporaryGrant, request: AccessRequest): Promise<MessageRef[]> {
+    await this.update(request.approvalMessages, approvalMessage(request, grant));
+    if (grant.state === 'conflict') {
+      return grant.conflictMessages.length > 0
+        ? grant.conflictMessages
+        : this.toApprovers(conflictMessage(grant, request));
+    }
+    await this.update(grant.conflictMessages, conflictMessage(grant, request));
+    const text = grantText(grant, request);
+    await this.tellRequester(request, {
+      text: text.replace(/\*/g, ''),
+      blocks: [{ type: 'section', text: { type: 'mrkdwn', text: `Request \`${request.id}\`: ${text}` } }],
+    });
+    return [];
+  }
+
+  /** Posts to the approval channel, or by DM to each approver except `except`. */
+  private async toApprovers(message: MessageBody, except?: string): Promise<MessageRef[]> {
     if (this.approvalChannelId) {
       const posted = await this.client.chat.postMessage({ channel: this.approvalChannelId, ...message });
       return [{ channel: posted.channel ?? this.approvalChannelId, ts: String(posted.ts) }];
     }
-    // No approval channel: each approver but the requester gets a DM (posting to a user id opens the DM).
-    const approvers = (await this.policy.approverUserIds()).filter((id) => id !== request.requesterId);
+    // Posting to a user id opens the DM with them.
+    const approvers = (await this.policy.approverUserIds()).filter((id) => id !== except);
     if (approvers.length === 0) throw new Error('No approver other than the requester can be asked.');
     const refs: MessageRef[] = [];
     for (const approver of approvers) {
@@ -34,15 +62,12 @@ export class SlackNotifier implements RequestNotifier {
     return refs;
   }
 
-  async changed(request: AccessRequest): Promise<void> {
-    const message = approvalMessage(request);
-    const updates = request.approvalMessages.map((ref) =>
-      this.client.chat.update({ channel: ref.channel, ts: ref.ts, ...message }),
-    );
-    await Promise.all(updates);
-    if (!isFinal(request) || request.state === 'canceled') return;
+  private async update(refs: readonly MessageRef[], message: MessageBody): Promise<void> {
+    await Promise.all(refs.map((ref) => this.client.chat.update({ channel: ref.channel, ts: ref.ts, ...message })));
+  }
 
-    const result = resultMessage(request);
+  /** The origin channel (unless it is a DM) and the requester's DM. */
+  private async tellRequester(request: AccessRequest, result: MessageBody): Promise<void> {
     // A DM origin is the requester's own conversation with the bot (or one we cannot post in): the DM covers it.
     if (!request.originChannelId.startsWith('D')) {
       try {

@@ -1,10 +1,14 @@
 import type Keyv from 'keyv';
+import { grantSchema, type Ledger, ledgerSchema, type TemporaryGrant } from '../access/grants.js';
 import type { AuditEntry, Locker, RequestRepository } from '../access/ports.js';
 import { type AccessRequest, accessRequestSchema } from '../access/request.js';
 
 const OPEN_INDEX = 'open-requests';
+const LIVE_GRANTS_INDEX = 'live-grants';
 const requestKey = (id: string) => `request:${id}`;
 const auditKey = (id: string) => `audit:${id}`;
+const grantKey = (id: string) => `grant:${id}`;
+const ledgerKey = (wabaId: string, userId: string) => `ledger:${wabaId}:${userId}`;
 
 /** Requests, the index of open ones and the audit log, in any Keyv store. */
 export class KeyvRequestRepository implements RequestRepository {
@@ -22,19 +26,53 @@ export class KeyvRequestRepository implements RequestRepository {
     await this.keyv.set(requestKey(request.id), accessRequestSchema.parse(request));
   }
 
-  async openIds(): Promise<string[]> {
-    return ((await this.keyv.get(OPEN_INDEX)) as string[] | undefined) ?? [];
+  openIds(): Promise<string[]> {
+    return this.members(OPEN_INDEX);
   }
 
-  async setOpen(id: string, open: boolean): Promise<void> {
-    const ids = await this.openIds();
-    if (ids.includes(id) === open) return;
-    // Keyv has no compare-and-set: the index is read and written back under its own lock.
-    await this.locker.withLock(OPEN_INDEX, async () => {
-      const current = new Set(await this.openIds());
-      if (open) current.add(id);
+  setOpen(id: string, open: boolean): Promise<void> {
+    return this.setMember(OPEN_INDEX, id, open);
+  }
+
+  async getGrant(id: string): Promise<TemporaryGrant | undefined> {
+    const raw = await this.keyv.get(grantKey(id));
+    return raw === undefined ? undefined : grantSchema.parse(raw);
+  }
+
+  async saveGrant(grant: TemporaryGrant): Promise<void> {
+    await this.keyv.set(grantKey(grant.id), grantSchema.parse(grant));
+  }
+
+  liveGrantIds(): Promise<string[]> {
+    return this.members(LIVE_GRANTS_INDEX);
+  }
+
+  setGrantLive(id: string, live: boolean): Promise<void> {
+    return this.setMember(LIVE_GRANTS_INDEX, id, live);
+  }
+
+  async getLedger(wabaId: string, userId: string): Promise<Ledger | undefined> {
+    const raw = await this.keyv.get(ledgerKey(wabaId, userId));
+    return raw === undefined ? undefined : ledgerSchema.parse(raw);
+  }
+
+  async saveLedger(wabaId: string, userId: string, ledger: Ledger | undefined): Promise<void> {
+    if (ledger) await this.keyv.set(ledgerKey(wabaId, userId), ledgerSchema.parse(ledger));
+    else await this.keyv.delete(ledgerKey(wabaId, userId));
+  }
+
+  private async members(index: string): Promise<string[]> {
+    return ((await this.keyv.get(index)) as string[] | undefined) ?? [];
+  }
+
+  private async setMember(index: string, id: string, present: boolean): Promise<void> {
+    if ((await this.members(index)).includes(id) === present) return;
+    // Keyv has no compare-and-set: an index is read and written back under its own lock.
+    await this.locker.withLock(index, async () => {
+      const current = new Set(await this.members(index));
+      if (present) current.add(id);
       else current.delete(id);
-      await this.keyv.set(OPEN_INDEX, [...current]);
+      await this.keyv.set(index, [...current]);
     });
   }
 

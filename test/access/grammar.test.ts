@@ -74,3 +74,31 @@ describe('nearestTask', () => {
     expect(nearestTask('banana')).toBeUndefined();
   });
 });
+
+describe('durations', () => {
+  it('reads `for <duration>` anywhere among the tasks, and `for permanent`', () => {
+    expect(parseCommand('grant 123 MESSAGING for 4h because on call')).toEqual({
+      kind: 'grant',
+      userId: '123',
+      tasks: ['MESSAGING'],
+      duration: 14_400_000,
+      reason: 'on call',
+    });
+    expect(parseCommand('grant 123 for 30m manage')).toMatchObject({ tasks: ['MANAGE'], duration: 1_800_000 });
+    expect(parseCommand('grant 123 MANAGE for permanent')).toMatchObject({ duration: 'permanent' });
+    expect(parseCommand('grant 123 MANAGE')).not.toHaveProperty('duration');
+  });
+
+  it.each([
+    ['grant 123 MANAGE for', /needs a duration/],
+    ['grant 123 MANAGE for a while', /`a` is not a duration/],
+    ['grant 123 MANAGE for 1h for 2h', /only once/],
+  ])('explains a bad duration in "%s"', (text, problem) => {
+    const result = parseCommand(text);
+    expect(result.kind === 'invalid' && result.problem).toMatch(problem);
+  });
+
+  it('reads `active`', () => {
+    expect(parseCommand('active')).toEqual({ kind: 'active' });
+  });
+});

@@ -1,5 +1,6 @@
 import Keyv from 'keyv';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { TemporaryGrant } from '../../src/access/grants.js';
 import { ApproverPolicy } from '../../src/access/policy.js';
 import type { RequestNotifier } from '../../src/access/ports.js';
 import {
@@ -31,8 +32,13 @@ class RecordingNotifier implements RequestNotifier {
     this.announced.push(request);
     return [{ channel: 'CAPPROVALS', ts: `${this.announced.length}.0` }];
   }
+  grantChanges: TemporaryGrant[] = [];
   async changed(request: AccessRequest): Promise<void> {
     this.changes.push(request);
+  }
+  async grantChanged(grant: TemporaryGrant): Promise<MessageRef[]> {
+    this.grantChanges.push(grant);
+    return grant.state === 'conflict' ? [{ channel: 'CAPPROVALS', ts: 'conflict.0' }] : [];
   }
 }
 

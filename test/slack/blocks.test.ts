@@ -2,8 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { approve, deny, expire, fail, startExecution, succeed } from '../../src/access/request.js';
 import { TASKS } from '../../src/graph/tasks.js';
 import { composeModal, denyModal } from '../../src/slack/blocks/modals.js';
-import { accountsMessage, helpMessage, problemMessage, rosterMessage } from '../../src/slack/blocks/replies.js';
-import { approvalMessage, resultMessage } from '../../src/slack/blocks/request.js';
+import {
+  accountsMessage,
+  activeGrantsMessage,
+  helpMessage,
+  problemMessage,
+  rosterMessage,
+} from '../../src/slack/blocks/replies.js';
+import { approvalMessage, conflictMessage, resultMessage } from '../../src/slack/blocks/request.js';
 import type { Block, MessageBody, ModalView } from '../../src/slack/blocks/types.js';
 import { ACTION } from '../../src/slack/ids.js';
 import { LIMITS } from '../../src/slack/limits.js';
@@ -107,6 +113,52 @@ describe('approval message', () => {
       withinMessageLimits(approvalMessage(state));
       withinMessageLimits(resultMessage(state));
     }
+  });
+});
+
+describe('temporary grants', () => {
+  const grant = {
+    id: 'r1',
+    requestId: 'r1',
+    wabaId: '1',
+    userId: '2',
+    tasks: ['MESSAGING' as const],
+    requesterId: 'ULEAD',
+    originChannelId: 'C',
+    startsAt: at.toISOString(),
+    endsAt: later.toISOString(),
+    state: 'active' as const,
+    conflictMessages: [],
+  };
+  const succeeded = succeed(startExecution(approve(pendingRequest({ durationMs: 3_600_000 }), 'UANN', at), at, 1), at, [
+    'MANAGE',
+    'MESSAGING',
+  ]);
+
+  it('offer Extend and Revoke now while active, and nothing once ended', () => {
+    const buttons = (message: MessageBody) => JSON.stringify(message.blocks).match(/waba_[a-z_]+/g);
+    expect(buttons(approvalMessage(succeeded, grant))).toEqual([ACTION.extend, ACTION.revokeNow]);
+    const ended = {
+      ...grant,
+      state: 'ended' as const,
+      outcome: 'restored' as const,
+      endedAt: later.toISOString(),
+      finalTasks: ['MANAGE' as const],
+    };
+    expect(buttons(approvalMessage(succeeded, ended))).toBeNull();
+    expect(JSON.stringify(approvalMessage(succeeded, ended).blocks)).toContain('back to `MANAGE`');
+  });
+
+  it('ask Restore or Keep on a conflict, within limits', () => {
+    const conflict = {
+      ...grant,
+      state: 'conflict' as const,
+      conflict: { expected: ['MANAGE' as const], found: null, target: null },
+    };
+    const message = conflictMessage(conflict, succeeded);
+    withinMessageLimits(message);
+    expect(JSON.stringify(message.blocks)).toContain(ACTION.restore);
+    withinMessageLimits(activeGrantsMessage(Array.from({ length: 400 }, (_, i) => ({ ...grant, id: `g${i}` }))));
   });
 });
 

@@ -88,3 +88,35 @@ export function denyModal(requestId: string): ModalView {
     ],
   };
 }
+
+/** Extend: how much longer a temporary grant should last; the extension then goes to approval. */
+export function extendModal(grantId: string, endsAt: string): ModalView {
+  return {
+    type: 'modal',
+    callback_id: VIEW.extend,
+    private_metadata: grantId,
+    title: { type: 'plain_text', text: 'Extend access' },
+    submit: { type: 'plain_text', text: 'Ask for approval' },
+    close: { type: 'plain_text', text: 'Cancel' },
+    blocks: [
+      {
+        type: 'section',
+        text: {
+          type: 'mrkdwn',
+          text: `Now ends <!date^${Math.floor(new Date(endsAt).getTime() / 1000)}^{date_short_pretty} at {time}|${endsAt}>. Another approver decides on the extension.`,
+        },
+      },
+      {
+        type: 'input',
+        block_id: FIELD.duration,
+        label: { type: 'plain_text', text: 'How much longer?' },
+        hint: { type: 'plain_text', text: 'A number and a unit: 30m, 4h, 2d.' },
+        element: {
+          type: 'plain_text_input',
+          action_id: FIELD.duration,
+          placeholder: { type: 'plain_text', text: '4h' },
+        },
+      },
+    ],
+  };
+}

@@ -1,4 +1,5 @@
 import { USAGE } from '../../access/grammar.js';
+import type { TemporaryGrant } from '../../access/grants.js';
 import type { AccessRequest } from '../../access/request.js';
 import type { Roster } from '../../access/waba.js';
 import type { AssignedAccount } from '../../graph/schemas.js';
@@ -31,12 +32,14 @@ export function helpMessage(): MessageBody {
           '*Ask for access* (an approver decides):',
           `• \`${USAGE.grant}\``,
           '   e.g. `/waba grant 1234567890 MESSAGING because covers support this week`',
-          '   e.g. `/waba grant 1234567890 messaging,view_templates`',
+          '   e.g. `/waba grant 1234567890 messaging,view_templates for 4h`',
+          '   `for 30m`, `4h`, `2d`: the access ends on its own and the user goes back to what they had before.',
           `• \`${USAGE.revoke}\` — removes the user and *all* their tasks`,
           '',
           '*Look things up* (no approval needed):',
           `• \`${USAGE.list}\` — everyone on the account and their tasks`,
           `• \`${USAGE.accounts}\` — the accounts a user can reach`,
+          `• \`${USAGE.active}\` — temporary grants still running, and when they end`,
           '',
           '`/waba` alone opens a form.',
         ].join('\n'),
@@ -110,6 +113,24 @@ export function accountsMessage(userId: string, accounts: AssignedAccount[]): Me
   };
 }
 
+/** `/waba active`: the temporary grants still running. */
+export function activeGrantsMessage(grants: TemporaryGrant[]): MessageBody {
+  if (grants.length === 0) {
+    return { text: 'No temporary grants are running.', blocks: [section('No temporary grants are running.')] };
+  }
+  const lines = grants.map((grant) => {
+    const who = grant.targetName ? `*${escapeText(grant.targetName)}* \`${grant.userId}\`` : `\`${grant.userId}\``;
+    const when =
+      grant.state === 'conflict' ? '⚠️ waiting for an approver (conflict)' : `ends ${slackDate(grant.endsAt)}`;
+    return `• ${who} · ${taskList(grant.tasks)} · ${when} · asked by ${mention(grant.requesterId)} · \`${grant.requestId}\``;
+  });
+  const chunks = packLines(lines).slice(0, LIMITS.messageBlocks - 2);
+  return {
+    text: `${plural(grants.length, 'temporary grant')} running.`,
+    blocks: [section(`*Temporary grants running* (${grants.length})`), ...chunks.map(section)],
+  };
+}
+
 /** Why a click changed nothing. */
 export function alreadyDecidedText(request: AccessRequest): string {
   return `This request is no longer waiting for a decision.\n${outcomeText(request)}`;
@@ -121,6 +142,8 @@ export function forbiddenText(reason: 'own-request' | 'not-approver', approverId
   }
   return `Only approvers can decide access requests; nothing changed. The approvers are ${approverIds.map(mention).join(', ')}.`;
 }
+
+export const GRANT_NOT_LIVE_TEXT = 'This access has already ended (or its conflict was settled); nothing changed.';
 
 export const BUSY_TEXT = 'Another approver is deciding this request right now. The message will update in a moment.';
 export const NOT_FOUND_TEXT =

@@ -1,3 +1,5 @@
+import { formatDuration } from '../../access/duration.js';
+import type { TemporaryGrant } from '../../access/grants.js';
 import type { AccessRequest, ExecutionError } from '../../access/request.js';
 import { decider } from '../../access/request.js';
 import { clip, escapeText, mention, slackDate, taskList } from '../format.js';
@@ -13,12 +15,28 @@ export function targetLabel(request: AccessRequest): string {
 }
 
 function summary(request: AccessRequest): string {
+  if (request.kind === 'extend')
+    return `${formatDuration(request.durationMs ?? 0)} more of ${taskList(request.tasks)} for ${targetLabel(request)}`;
   return request.kind === 'grant'
-    ? `${taskList(request.tasks)} for ${targetLabel(request)}`
+    ? `${taskList(request.tasks)} for ${targetLabel(request)}${request.durationMs ? ` for ${formatDuration(request.durationMs)}` : ''}`
     : `removal of ${targetLabel(request)}`;
 }
 
+/** How long a grant lasts, in words. */
+function lengthText(request: AccessRequest): string {
+  if (request.kind === 'extend') {
+    const oldEnd = request.grantEndsAt ?? request.createdAt;
+    const newEnd = new Date(new Date(oldEnd).getTime() + (request.durationMs ?? 0)).toISOString();
+    return `*Extends by ${formatDuration(request.durationMs ?? 0)}*\nEnds ${slackDate(oldEnd)} → ${slackDate(newEnd)}`;
+  }
+  if (!request.durationMs) return '*Duration*\nPermanent';
+  return `*Duration*\n${formatDuration(request.durationMs)} from approval, then back to ${taskList(request.currentTasks)}`;
+}
+
 function changeText(request: AccessRequest): string {
+  if (request.kind === 'extend') {
+    return `*Keeps* ${taskList(request.tasks)} for longer; nothing else changes.`;
+  }
   if (request.kind === 'revoke') {
     return `*Removes the user from the account, with all their tasks*\n${taskList(request.currentTasks)} → _no access_`;
   }
@@ -27,8 +45,12 @@ function changeText(request: AccessRequest): string {
 }
 
 /** The approval message: what is asked, by whom, the change it makes, and — while pending — the buttons. */
-export function approvalMessage(request: AccessRequest): MessageBody {
-  const title = request.kind === 'grant' ? 'WABA access request' : 'WABA access removal request';
+export function approvalMessage(request: AccessRequest, grant?: TemporaryGrant): MessageBody {
+  const title = {
+    grant: 'WABA access request',
+    revoke: 'WABA access removal request',
+    extend: 'WABA access extension request',
+  }[request.kind];
   const blocks: Block[] = [
     { type: 'header', text: { type: 'plain_text', text: title } },
     {
@@ -37,7 +59,8 @@ export function approvalMessage(request: AccessRequest): MessageBody {
         { type: 'mrkdwn', text: `*Requested by*\n${mention(request.requesterId)}` },
         { type: 'mrkdwn', text: `*User*\n${targetLabel(request)}` },
         { type: 'mrkdwn', text: `*WhatsApp Business Account*\n\`${request.wabaId}\`` },
-        { type: 'mrkdwn', text: `*Expires*\n${slackDate(request.expiresAt)}` },
+        { type: 'mrkdwn', text: `*Decide by*\n${slackDate(request.expiresAt)}` },
+        ...(request.kind === 'revoke' ? [] : [{ type: 'mrkdwn' as const, text: lengthText(request) }]),
       ],
     },
     { type: 'section', text: { type: 'mrkdwn', text: clip(changeText(request), LIMITS.sectionText) } },
@@ -73,7 +96,32 @@ export function approvalMessage(request: AccessRequest): MessageBody {
     });
   } else {
     blocks.push({ type: 'divider' });
-    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: clip(outcomeText(request), LIMITS.sectionText) } });
+    blocks.push({
+      type: 'section',
+      text: { type: 'mrkdwn', text: clip(outcomeText(request, grant), LIMITS.sectionText) },
+    });
+    if (grant?.state === 'active') {
+      blocks.push({
+        type: 'actions',
+        block_id: `grant:${grant.id}`,
+        elements: [
+          { type: 'button', action_id: ACTION.extend, text: { type: 'plain_text', text: 'Extend' }, value: grant.id },
+          {
+            type: 'button',
+            action_id: ACTION.revokeNow,
+            style: 'danger',
+            text: { type: 'plain_text', text: 'Revoke now' },
+            value: grant.id,
+            confirm: {
+              title: { type: 'plain_text', text: 'End this access now?' },
+              text: { type: 'plain_text', text: 'The user goes back to the access they had before this grant.' },
+              confirm: { type: 'plain_text', text: 'Revoke now' },
+              deny: { type: 'plain_text', text: 'Cancel' },
+            },
+          },
+        ],
+      });
+    }
     if (request.state === 'failed') {
       blocks.push({
         type: 'actions',
@@ -92,7 +140,7 @@ export function approvalMessage(request: AccessRequest): MessageBody {
 }
 
 /** One paragraph on where a request ended up, for the approval message, the origin channel and the requester. */
-export function outcomeText(request: AccessRequest): string {
+export function outcomeText(request: AccessRequest, grant?: TemporaryGrant): string {
   const decision = decider(request);
   const by = decision ? `${mention(decision.by)} ${slackDate(decision.at)}` : '';
   switch (request.state) {
@@ -102,6 +150,9 @@ export function outcomeText(request: AccessRequest): string {
     case 'executing':
       return `⏳ Approved by ${by}; applying the change in Meta…`;
     case 'succeeded': {
+      if (grant) return `✅ Approved by ${by}.\n${grantText(grant, request)}`;
+      if (request.kind === 'extend')
+        return `✅ Approved by ${by}. Extended by ${formatDuration(request.durationMs ?? 0)}.`;
       const result =
         request.kind === 'grant'
           ? `${targetLabel(request)} now has ${taskList(request.resultTasks)}.`
@@ -116,6 +167,35 @@ export function outcomeText(request: AccessRequest): string {
       return `⌛ Expired ${slackDate(request.finishedAt)} without a decision.`;
     case 'canceled':
       return `✖️ Canceled by ${mention(request.canceledBy)} ${slackDate(request.finishedAt)}.`;
+  }
+}
+
+/** Where a temporary grant stands. */
+export function grantText(grant: TemporaryGrant, request: AccessRequest): string {
+  const who = targetLabel(request);
+  const tasks = taskList(grant.tasks);
+  const ended = grant.endedAt ? slackDate(grant.endedAt) : '';
+  const by = grant.endedBy && grant.endedBy !== 'system' ? ` by ${mention(grant.endedBy)}` : '';
+  switch (grant.state) {
+    case 'active': {
+      const held = request.state === 'succeeded' ? ` (now ${taskList(request.resultTasks)})` : '';
+      return `⏱️ ${who} has ${tasks}${held} until ${slackDate(grant.endsAt)}.`;
+    }
+    case 'conflict':
+      return `⚠️ ${who}’s temporary ${tasks} was due to end ${slackDate(grant.endsAt)}, but their access changed meanwhile. Waiting for an approver to restore or keep it.`;
+    case 'ended':
+      switch (grant.outcome) {
+        case 'removed':
+          return `⌛ Temporary ${tasks} ended ${ended}${by}: ${who} had no access before, so they were removed.`;
+        case 'revoked':
+          return `⌛ Temporary ${tasks} ended ${ended}: ${who} was removed from the account.`;
+        case 'kept':
+          return `⌛ Temporary ${tasks} ended ${ended}; ${mention(grant.endedBy ?? 'system')} kept the access as it was: ${taskList(grant.finalTasks ?? null)}.`;
+        case 'overridden':
+          return `⌛ Temporary ${tasks} ended ${ended}; ${mention(grant.endedBy ?? 'system')} restored ${who} to ${taskList(grant.finalTasks ?? null)}.`;
+        default:
+          return `⌛ Temporary ${tasks} ended ${ended}${by}: ${who} is back to ${taskList(grant.finalTasks ?? null)}.`;
+      }
   }
 }
 
@@ -159,10 +239,47 @@ export function failureText(error: ExecutionError, retry: 'button' | 'command' =
 }
 
 /** What the requester, and the channel the request came from, are told when it ends. */
-export function resultMessage(request: AccessRequest): MessageBody {
-  const text = `Access request \`${request.id}\` (${summary(request)}) from ${mention(request.requesterId)}:\n${outcomeText(request)}`;
+export function resultMessage(request: AccessRequest, grant?: TemporaryGrant): MessageBody {
+  const text = `Access request \`${request.id}\` (${summary(request)}) from ${mention(request.requesterId)}:\n${outcomeText(request, grant)}`;
   return {
     text: clip(text.replace(/\*/g, ''), 3000),
     blocks: [{ type: 'section', text: { type: 'mrkdwn', text: clip(text, LIMITS.sectionText) } }],
   };
+}
+
+/** Approvers are asked what to do when a grant's end finds the user's access changed by someone else. */
+export function conflictMessage(grant: TemporaryGrant, request: AccessRequest): MessageBody {
+  const conflict = grant.conflict;
+  const lines = [
+    `${targetLabel(request)}’s temporary ${taskList(grant.tasks)} (request \`${grant.requestId}\`) was due to end ${slackDate(grant.endsAt)}, but their access changed outside this bot meanwhile, so nothing was touched.`,
+    `*Expected:* ${taskList(conflict?.expected ?? null)}`,
+    `*Found:* ${taskList(conflict?.found ?? null)}`,
+    `*Restore* sets ${taskList(conflict?.target ?? null)} (what ending the grant should leave). *Keep* leaves the access as found.`,
+  ];
+  const blocks: Block[] = [
+    { type: 'header', text: { type: 'plain_text', text: 'Temporary access: conflict' } },
+    { type: 'section', text: { type: 'mrkdwn', text: clip(lines.join('\n'), LIMITS.sectionText) } },
+  ];
+  if (grant.state === 'conflict') {
+    blocks.push({
+      type: 'actions',
+      block_id: `conflict:${grant.id}`,
+      elements: [
+        {
+          type: 'button',
+          action_id: ACTION.restore,
+          style: 'primary',
+          text: { type: 'plain_text', text: 'Restore' },
+          value: grant.id,
+        },
+        { type: 'button', action_id: ACTION.keep, text: { type: 'plain_text', text: 'Keep' }, value: grant.id },
+      ],
+    });
+  } else {
+    blocks.push({
+      type: 'section',
+      text: { type: 'mrkdwn', text: clip(grantText(grant, request), LIMITS.sectionText) },
+    });
+  }
+  return { text: `Temporary access for ${request.targetUserId}: conflict`, blocks };
 }

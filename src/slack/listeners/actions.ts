@@ -1,7 +1,8 @@
 import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
-import { denyModal } from '../blocks/modals.js';
+import { denyModal, extendModal } from '../blocks/modals.js';
+import { forbiddenText, GRANT_NOT_LIVE_TEXT } from '../blocks/replies.js';
 import type { ListenerDeps } from './deps.js';
-import { clickReply } from './replies.js';
+import { clickReply, grantClickReply } from './replies.js';
 
 type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
 
@@ -39,5 +40,36 @@ export function retryButton(deps: ListenerDeps) {
     await args.ack();
     const result = await deps.service.retry({ requestId: args.action.value ?? '', actorId: args.body.user.id });
     await answerClick(args, clickReply(result, deps.approverIds));
+  };
+}
+
+/** Extend asks how much longer; the extension is then a request like any other. Approvers only. */
+export function extendButton(deps: ListenerDeps) {
+  return async (args: ButtonArgs): Promise<void> => {
+    await args.ack();
+    const grantId = args.action.value ?? '';
+    if (!(await deps.policy.isApprover(args.body.user.id))) {
+      return answerClick(args, forbiddenText('not-approver', deps.approverIds));
+    }
+    const grant = (await deps.service.activeGrants()).find((live) => live.id === grantId && live.state === 'active');
+    if (!grant) return answerClick(args, GRANT_NOT_LIVE_TEXT);
+    await args.client.views.open({ trigger_id: args.body.trigger_id, view: extendModal(grant.id, grant.endsAt) });
+  };
+}
+
+export function revokeNowButton(deps: ListenerDeps) {
+  return async (args: ButtonArgs): Promise<void> => {
+    await args.ack();
+    const result = await deps.service.revokeGrantNow(args.action.value ?? '', args.body.user.id);
+    await answerClick(args, grantClickReply(result, deps.approverIds));
+  };
+}
+
+/** Restore or Keep, on a conflict found when a temporary grant ended. */
+export function conflictButton(deps: ListenerDeps, choice: 'restore' | 'keep') {
+  return async (args: ButtonArgs): Promise<void> => {
+    await args.ack();
+    const result = await deps.service.resolveConflict(args.action.value ?? '', choice, args.body.user.id);
+    await answerClick(args, grantClickReply(result, deps.approverIds));
   };
 }

@@ -1,7 +1,14 @@
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import { type Command, parseCommand } from '../../access/grammar.js';
 import { composeModal } from '../blocks/modals.js';
-import { accountsMessage, helpMessage, problemMessage, rosterMessage, submittedMessage } from '../blocks/replies.js';
+import {
+  accountsMessage,
+  activeGrantsMessage,
+  helpMessage,
+  problemMessage,
+  rosterMessage,
+  submittedMessage,
+} from '../blocks/replies.js';
 import type { MessageBody } from '../blocks/types.js';
 import type { ListenerDeps } from './deps.js';
 import { failureReply } from './replies.js';
@@ -49,12 +56,15 @@ async function answer(
       return rosterMessage(await deps.service.roster(), deps.wabaId);
     case 'accounts':
       return accountsMessage(parsed.userId, await deps.service.accountsOf(parsed.userId));
+    case 'active':
+      return activeGrantsMessage(await deps.service.activeGrants());
     case 'grant':
     case 'revoke': {
       const result = await deps.service.submit({
         kind: parsed.kind,
         userId: parsed.userId,
         ...(parsed.kind === 'grant' ? { tasks: parsed.tasks } : {}),
+        ...(parsed.kind === 'grant' && parsed.duration !== undefined ? { duration: parsed.duration } : {}),
         ...(parsed.reason ? { reason: parsed.reason } : {}),
         requesterId: userId,
         channelId,

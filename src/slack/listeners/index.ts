@@ -1,9 +1,9 @@
 import type { App, BlockAction, ButtonAction, ViewSubmitAction } from '@slack/bolt';
 import { ACTION, COMMAND, VIEW } from '../ids.js';
-import { approveButton, denyButton, retryButton } from './actions.js';
+import { approveButton, conflictButton, denyButton, extendButton, retryButton, revokeNowButton } from './actions.js';
 import { wabaCommand } from './command.js';
 import type { ListenerDeps } from './deps.js';
-import { composeSubmission, denySubmission } from './views.js';
+import { composeSubmission, denySubmission, extendSubmission } from './views.js';
 
 export type { ListenerDeps } from './deps.js';
 
@@ -15,4 +15,9 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
   app.action<BlockAction<ButtonAction>>(ACTION.retry, retryButton(deps));
   app.view<ViewSubmitAction>(VIEW.compose, composeSubmission(deps));
   app.view<ViewSubmitAction>(VIEW.deny, denySubmission(deps));
+  app.action<BlockAction<ButtonAction>>(ACTION.extend, extendButton(deps));
+  app.action<BlockAction<ButtonAction>>(ACTION.revokeNow, revokeNowButton(deps));
+  app.action<BlockAction<ButtonAction>>(ACTION.restore, conflictButton(deps, 'restore'));
+  app.action<BlockAction<ButtonAction>>(ACTION.keep, conflictButton(deps, 'keep'));
+  app.view<ViewSubmitAction>(VIEW.extend, extendSubmission(deps));
 }

@@ -1,7 +1,14 @@
 import type { webApi } from '@slack/bolt';
-import type { DecideResult } from '../../access/service.js';
+import type { DecideResult, GrantActionResult } from '../../access/service.js';
 import { toExecutionError } from '../../access/service.js';
-import { alreadyDecidedText, BUSY_TEXT, forbiddenText, NOT_FOUND_TEXT, problemMessage } from '../blocks/replies.js';
+import {
+  alreadyDecidedText,
+  BUSY_TEXT,
+  forbiddenText,
+  GRANT_NOT_LIVE_TEXT,
+  NOT_FOUND_TEXT,
+  problemMessage,
+} from '../blocks/replies.js';
 import { failureText } from '../blocks/request.js';
 import type { MessageBody } from '../blocks/types.js';
 
@@ -18,6 +25,18 @@ export function clickReply(result: DecideResult, approverIds: readonly string[])
       return BUSY_TEXT;
     case 'not-found':
       return NOT_FOUND_TEXT;
+  }
+}
+
+/** The private answer to a click on a grant's buttons that changed nothing. */
+export function grantClickReply(result: GrantActionResult, approverIds: readonly string[]): string | undefined {
+  switch (result.kind) {
+    case 'forbidden':
+      return forbiddenText(result.reason, approverIds);
+    case 'not-live':
+      return GRANT_NOT_LIVE_TEXT;
+    default:
+      return undefined;
   }
 }
 

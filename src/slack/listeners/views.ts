@@ -1,4 +1,5 @@
 import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } from '@slack/bolt';
+import { parseDuration } from '../../access/duration.js';
 import { isTask, type Task } from '../../graph/tasks.js';
 import type { ComposeMetadata } from '../blocks/modals.js';
 import { problemMessage, submittedMessage } from '../blocks/replies.js';
@@ -82,5 +83,35 @@ export function denySubmission(deps: ListenerDeps) {
         text: reply,
         blocks: [{ type: 'section', text: { type: 'mrkdwn', text: reply } }],
       });
+  };
+}
+
+/** Extend: the duration is checked before the ack; the extension request then goes to approval. */
+export function extendSubmission(deps: ListenerDeps) {
+  return async ({ ack, view, body, client, logger }: ViewArgs): Promise<void> => {
+    const text = (field(view.state.values, FIELD.duration)?.value ?? '').trim();
+    const durationMs = parseDuration(text);
+    if (durationMs === undefined) {
+      return ack({ response_action: 'errors', errors: { [FIELD.duration]: 'Use a number and a unit: 30m, 4h, 2d.' } });
+    }
+    await ack();
+    const requesterId = body.user.id;
+    const grant = (await deps.service.activeGrants()).find((live) => live.id === view.private_metadata);
+    try {
+      const result = await deps.service.submitExtension({
+        grantId: view.private_metadata,
+        durationMs,
+        requesterId,
+        channelId: grant?.originChannelId ?? requesterId,
+      });
+      const reply =
+        result.kind === 'submitted'
+          ? submittedMessage(result.request, deps.approvalChannelId)
+          : problemMessage(result.problem, result.hint);
+      await tellUser(client, requesterId, undefined, reply);
+    } catch (error) {
+      logger.warn('extension failed', error);
+      await tellUser(client, requesterId, undefined, failureReply(error));
+    }
   };
 }
