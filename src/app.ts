@@ -1,4 +1,4 @@
-import { App } from '@slack/bolt';
+import { App, HTTPReceiver } from '@slack/bolt';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 import { boltLogger } from './slack/bolt-logger.js';
@@ -6,11 +6,17 @@ import { boltLogger } from './slack/bolt-logger.js';
 /** Slack Web API retries: short, because a person is waiting (the client's default can wait ~30 minutes). */
 const WEB_API_RETRY = { retries: 2, factor: 2, minTimeout: 250, maxTimeout: 2_000 };
 
+export interface BoltApp {
+  app: App;
+  /** HTTP mode: the receiver whose `requestListener` serves Slack; the caller runs the HTTP server. */
+  receiver?: HTTPReceiver;
+}
+
 /**
  * The Bolt app: HTTP mode with request signing on (`POST /slack/events`, `GET /healthz`), or Socket Mode when an
  * app-level token is configured. Wiring only; listeners are registered by the caller.
  */
-export function createBoltApp(config: Config, logger: Logger, healthy: () => Promise<boolean>): App {
+export function createBoltApp(config: Config, logger: Logger, healthy: () => Promise<boolean>): BoltApp {
   const common = {
     token: config.slack.botToken,
     signingSecret: config.slack.signingSecret,
@@ -21,10 +27,11 @@ export function createBoltApp(config: Config, logger: Logger, healthy: () => Pro
     },
   };
   if (config.slack.appToken) {
-    return new App({ ...common, socketMode: true, appToken: config.slack.appToken });
+    return { app: new App({ ...common, socketMode: true, appToken: config.slack.appToken }) };
   }
-  return new App({
-    ...common,
+  const receiver = new HTTPReceiver({
+    signingSecret: config.slack.signingSecret,
+    logger: common.logger,
     // Respond to Slack as soon as a listener acks; slow work continues after.
     processBeforeResponse: false,
     customRoutes: [
@@ -40,6 +47,8 @@ export function createBoltApp(config: Config, logger: Logger, healthy: () => Pro
       },
     ],
   });
+  const { signingSecret: _verifiedByReceiver, ...appOptions } = common;
+  return { app: new App({ ...appOptions, receiver }), receiver };
 }
 
 function withTrailingSlash(url: string): string {

@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { App } from '@slack/bolt';
 import { ApproverPolicy } from './access/policy.js';
@@ -10,6 +10,7 @@ import { GraphClient } from './graph/client.js';
 import { createLogger, type Logger } from './logger.js';
 import { registerListeners } from './slack/listeners/index.js';
 import { SlackNotifier } from './slack/notifier.js';
+import { guardSlackRequests } from './slack/request-guard.js';
 import { slackGroupMembers } from './slack/usergroups.js';
 import { openStore, type Store } from './store/open-store.js';
 
@@ -20,7 +21,10 @@ export interface RunningBot {
   graph: GraphClient;
   /** The HTTP port (HTTP mode only). */
   port?: number;
-  /** Stops taking requests, lets Graph calls under way finish (bounded), closes the store. */
+  /**
+   * Shuts down: /healthz turns 503 and new Slack requests are refused politely while work under way finishes
+   * (bounded); then the server, the Graph pool and the store close.
+   */
   stop(): Promise<void>;
 }
 
@@ -40,7 +44,7 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
   const waba = new WabaAccess(graph, config.wabaId, config.businessId);
 
   let draining = false;
-  const app = createBoltApp(config, logger, async () => !draining && (await store.ping()));
+  const { app, receiver } = createBoltApp(config, logger, async () => !draining && (await store.ping()));
   const policy = new ApproverPolicy(config.approverIds, slackGroupMembers(app.client));
   const notifier = new SlackNotifier(app.client, policy, config.approvalChannelId, logger);
   const service = new AccessService({
@@ -54,16 +58,29 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
     sharedStore: store.kind === 'redis',
     logger: logger.child({ component: 'access' }),
   });
-  registerListeners(app, {
-    service,
-    policy,
-    approverIds: config.approverIds,
-    approvalChannelId: config.approvalChannelId,
-    wabaId: config.wabaId,
-  });
+  registerListeners(
+    app,
+    {
+      service,
+      policy,
+      approverIds: config.approverIds,
+      approvalChannelId: config.approvalChannelId,
+      wabaId: config.wabaId,
+    },
+    () => draining,
+  );
 
-  const started = (await app.start(config.slack.port)) as unknown;
-  const port = config.slack.appToken ? undefined : ((started as Server).address() as AddressInfo).port;
+  let server: Server | undefined;
+  if (receiver) {
+    server = createServer(guardSlackRequests(receiver.requestListener));
+    await new Promise<void>((resolve, reject) => {
+      server!.once('error', reject);
+      server!.listen(config.slack.port, resolve);
+    });
+  } else {
+    await app.start();
+  }
+  const port = server ? (server.address() as AddressInfo).port : undefined;
   logger.info(
     { mode: config.slack.appToken ? 'socket' : 'http', port, store: store.kind, graphVersion: config.graph.version },
     'waba-access is running',
@@ -81,20 +98,32 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
   const sweeper = setInterval(sweep, options.sweepIntervalMs ?? 30_000);
   sweeper.unref();
 
+  let stopped: Promise<void> | undefined;
+  const stop = async () => {
+    draining = true;
+    clearInterval(sweeper);
+    const drainTimeout = new Promise((resolve) => setTimeout(resolve, options.drainTimeoutMs ?? 30_000).unref());
+    await Promise.race([service.drain(), drainTimeout]);
+    if (server) {
+      const closing = new Promise<void>((resolve) => server!.close(() => resolve()));
+      server.closeAllConnections();
+      await closing;
+    } else {
+      await app.stop();
+    }
+    await graph.close();
+    await store.close();
+    logger.info({}, 'waba-access stopped');
+  };
   return {
     app,
     service,
     store,
     graph,
     port,
-    async stop() {
-      draining = true;
-      clearInterval(sweeper);
-      await app.stop();
-      const drainTimeout = new Promise((resolve) => setTimeout(resolve, options.drainTimeoutMs ?? 30_000).unref());
-      await Promise.race([service.drain(), drainTimeout]);
-      await graph.close();
-      await store.close();
+    stop() {
+      stopped ??= stop();
+      return stopped;
     },
   };
 }

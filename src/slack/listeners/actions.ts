@@ -2,14 +2,21 @@ import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewar
 import { denyModal, extendModal } from '../blocks/modals.js';
 import { forbiddenText, GRANT_NOT_LIVE_TEXT } from '../blocks/replies.js';
 import type { ListenerDeps } from './deps.js';
-import { clickReply, grantClickReply } from './replies.js';
+import { clickReply, grantClickReply, tellUser } from './replies.js';
 
 type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
 
-/** The button's value names the request; everything else comes from the store. */
+/** A private answer to the person who clicked (buttons in modals or the Home tab have no response URL). */
 async function answerClick(args: ButtonArgs, reply: string | undefined): Promise<void> {
   if (!reply) return;
-  await args.respond({ response_type: 'ephemeral', replace_original: false, text: reply });
+  if (args.body.response_url) {
+    await args.respond({ response_type: 'ephemeral', replace_original: false, text: reply });
+    return;
+  }
+  await tellUser(args.client, args.body.user.id, args.body.channel?.id, {
+    text: reply,
+    blocks: [{ type: 'section', text: { type: 'mrkdwn', text: reply } }],
+  });
 }
 
 export function approveButton(deps: ListenerDeps) {

@@ -3,12 +3,14 @@ import { ACTION, COMMAND, VIEW } from '../ids.js';
 import { approveButton, conflictButton, denyButton, extendButton, retryButton, revokeNowButton } from './actions.js';
 import { wabaCommand } from './command.js';
 import type { ListenerDeps } from './deps.js';
+import { refuseWhileDraining } from './draining.js';
 import { composeSubmission, denySubmission, extendSubmission } from './views.js';
 
 export type { ListenerDeps } from './deps.js';
 
 /** Maps Slack ids to handlers; nothing else. */
-export function registerListeners(app: App, deps: ListenerDeps): void {
+export function registerListeners(app: App, deps: ListenerDeps, isDraining: () => boolean = () => false): void {
+  app.use(refuseWhileDraining(isDraining));
   app.command(COMMAND, wabaCommand(deps));
   app.action<BlockAction<ButtonAction>>(ACTION.approve, approveButton(deps));
   app.action<BlockAction<ButtonAction>>(ACTION.deny, denyButton(deps));

@@ -1,0 +1,37 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { parseCommand } from '../../src/access/grammar.js';
+import { isTask, MAX_TASKS_PER_CALL } from '../../src/graph/tasks.js';
+import { commandText, FUZZ_RUNS } from '../support/fuzz.js';
+
+describe('parseCommand on random text', () => {
+  it('never throws, and every result is either well-formed or a clear explanation', () => {
+    fc.assert(
+      fc.property(commandText, (text) => {
+        const result = parseCommand(text);
+        switch (result.kind) {
+          case 'grant':
+            expect(result.userId).toMatch(/^[0-9]{1,32}$/);
+            expect(result.tasks.length).toBeGreaterThan(0);
+            expect(result.tasks.length).toBeLessThanOrEqual(MAX_TASKS_PER_CALL);
+            expect(result.tasks.every(isTask)).toBe(true);
+            expect(new Set(result.tasks).size).toBe(result.tasks.length);
+            if (typeof result.duration === 'number') expect(result.duration).toBeGreaterThan(0);
+            break;
+          case 'revoke':
+          case 'accounts':
+            expect(result.userId).toMatch(/^[0-9]{1,32}$/);
+            break;
+          case 'invalid':
+            expect(result.problem.length).toBeGreaterThan(5);
+            expect(result.problem.length).toBeLessThan(300);
+            expect(result.hint.length).toBeGreaterThan(5);
+            break;
+          default:
+            expect(['compose', 'help', 'list', 'active']).toContain(result.kind);
+        }
+      }),
+      { numRuns: FUZZ_RUNS },
+    );
+  });
+});

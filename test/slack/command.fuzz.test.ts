@@ -1,0 +1,74 @@
+import fc from 'fast-check';
+import Keyv from 'keyv';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApproverPolicy } from '../../src/access/policy.js';
+import type { RequestNotifier } from '../../src/access/ports.js';
+import type { MessageRef } from '../../src/access/request.js';
+import { AccessService } from '../../src/access/service.js';
+import { WabaAccess } from '../../src/access/waba.js';
+import { GraphClient } from '../../src/graph/client.js';
+import { wabaCommand } from '../../src/slack/listeners/command.js';
+import { InProcessLocker } from '../../src/store/locks.js';
+import { KeyvRequestRepository } from '../../src/store/requests.js';
+import { commandText, FUZZ_RUNS } from '../support/fuzz.js';
+import { APP_SECRET, BUSINESS_ID, defaultGraph, META_TOKEN, WABA_ID } from '../support/harness.js';
+import { requestProblems } from '../support/openapi.js';
+
+/** Approval messages go nowhere here; the handler and what it sends to Graph are under test. */
+const quietNotifier: RequestNotifier = {
+  announce: async (): Promise<MessageRef[]> => [{ channel: 'C', ts: '1.0' }],
+  changed: async () => undefined,
+  grantChanged: async () => [],
+};
+
+describe('/waba handler on random text', () => {
+  const graph = defaultGraph();
+  let client: GraphClient;
+  let handler: ReturnType<typeof wabaCommand>;
+
+  beforeAll(async () => {
+    await graph.start();
+    client = new GraphClient({ baseUrl: graph.url, accessToken: META_TOKEN, appSecret: APP_SECRET });
+    const locker = new InProcessLocker();
+    const policy = new ApproverPolicy(['UANN'], async () => []);
+    const service = new AccessService({
+      repository: new KeyvRequestRepository(new Keyv(), locker),
+      locker,
+      waba: new WabaAccess(client, WABA_ID, BUSINESS_ID),
+      policy,
+      notifier: quietNotifier,
+      requestTtlMs: 3_600_000,
+    });
+    handler = wabaCommand({ service, policy, approverIds: ['UANN'], wabaId: WABA_ID });
+  });
+
+  afterAll(async () => {
+    await client.close();
+    await graph.stop();
+  });
+
+  it('answers every text exactly once, and sends Graph only valid calls', async () => {
+    await fc.assert(
+      fc.asyncProperty(commandText, async (text) => {
+        const acks: unknown[] = [];
+        const replies: unknown[] = [];
+        const views: unknown[] = [];
+        const args = {
+          command: { text, user_id: 'ULEAD', channel_id: 'CTEAM', trigger_id: 't' },
+          ack: async (body?: unknown) => void acks.push(body),
+          respond: async (body: unknown) => void replies.push(body),
+          client: { views: { open: async (view: unknown) => void views.push(view) } },
+          logger: { warn: () => undefined },
+        };
+        await handler(args as unknown as Parameters<typeof handler>[0]);
+        expect(acks).toHaveLength(1);
+        const answers = (acks[0] === undefined ? 0 : 1) + replies.length + views.length;
+        expect(answers).toBe(1);
+      }),
+      { numRuns: Math.ceil(FUZZ_RUNS / 5) },
+    );
+    expect(graph.calls.length).toBeGreaterThan(0);
+    for (const call of graph.calls) expect(requestProblems(call)).toEqual([]);
+    expect(graph.writes()).toEqual([]);
+  });
+});

@@ -1,0 +1,95 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+
+const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
+const TSX = import.meta.resolve('tsx');
+
+/**
+ * The bot as its own process, exactly as `npm start` runs it (node with tsx's loader on src/main.ts), so tests can
+ * signal it, kill -9 it and run several. It runs in an empty folder, so no developer `.env` leaks in.
+ */
+export class BotProcess {
+  readonly output: string[] = [];
+  private exited?: Promise<number | null>;
+
+  private constructor(
+    readonly child: ChildProcess,
+    readonly port: number,
+  ) {
+    child.stdout?.on('data', (chunk: Buffer) => this.output.push(chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => this.output.push(chunk.toString()));
+    this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+  }
+
+  /** Starts the bot and waits until /healthz answers 200. */
+  static async start(
+    env: Record<string, string | undefined>,
+    cwd = mkdtempSync(join(tmpdir(), 'waba-proc-')),
+  ): Promise<BotProcess> {
+    const child = spawn(process.execPath, ['--import', TSX, MAIN], {
+      cwd,
+      env: { PATH: process.env.PATH, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const bot = new BotProcess(child, Number(env.PORT));
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`bot exited at start:\n${bot.output.join('')}`);
+      try {
+        const response = await fetch(`http://127.0.0.1:${bot.port}/healthz`);
+        if (response.status === 200) return bot;
+      } catch {
+        // not listening yet
+      }
+      if (Date.now() > deadline) throw new Error(`bot did not become healthy:\n${bot.output.join('')}`);
+      await sleep(50);
+    }
+  }
+
+  /** Runs the bot to completion (for start-up failures); resolves with its exit code. */
+  static run(env: Record<string, string | undefined>): Promise<{ code: number | null; output: string }> {
+    const child = spawn(process.execPath, ['--import', TSX, MAIN], {
+      cwd: mkdtempSync(join(tmpdir(), 'waba-proc-')),
+      env: { PATH: process.env.PATH, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    return new Promise((resolve) => child.once('exit', (code) => resolve({ code, output })));
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** Sends a signal and waits for the exit code. */
+  async signal(signal: NodeJS.Signals): Promise<number | null> {
+    this.child.kill(signal);
+    return this.exited!;
+  }
+
+  async kill(): Promise<void> {
+    if (this.child.exitCode === null && this.child.signalCode === null) await this.signal('SIGKILL');
+  }
+}
+
+/** A free loopback port, by asking the OS for one. */
+export async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
