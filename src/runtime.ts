@@ -36,6 +36,9 @@ export interface StartOptions {
   drainTimeoutMs?: number;
 }
 
+/** How long a process counts as alive after its last heartbeat. */
+const HEARTBEAT_TTL_MS = 10_000;
+
 /** Builds everything from the config and starts serving Slack. */
 export async function startBot(config: Config, options: StartOptions = {}): Promise<RunningBot> {
   const logger = options.logger ?? createLogger({ level: config.logLevel, secrets: secretsOf(config) });
@@ -86,22 +89,37 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
     'waba-access is running',
   );
 
-  const resumed = await service.recover();
-  if (resumed > 0) logger.info({ resumed }, 'resumed interrupted requests');
-  // Pending requests past their time expire; temporary grants past their end end (also catching up after downtime).
-  const sweep = () =>
-    Promise.all([
+  // Replicas see each other alive through the store, so work left by a process that died is taken over quickly.
+  const beat = () =>
+    store.repository
+      .heartbeat(service.instanceId, HEARTBEAT_TTL_MS)
+      .catch((error: unknown) => logger.error({ err: error }, 'heartbeat failed'));
+  await beat();
+  const heartbeat = setInterval(beat, HEARTBEAT_TTL_MS / 3);
+  heartbeat.unref();
+
+  // Work left half-done resumes; pending requests past their time expire; temporary grants past their end end
+  // (all of which also catches up after downtime).
+  const sweep = async () => {
+    const resumed = await service.recover().catch((error: unknown) => {
+      logger.error({ err: error }, 'recovery sweep failed');
+      return 0;
+    });
+    if (resumed > 0) logger.info({ resumed }, 'resumed interrupted requests');
+    await Promise.all([
       service.expireDue().catch((error: unknown) => logger.error({ err: error }, 'request expiry sweep failed')),
       service.expireGrants().catch((error: unknown) => logger.error({ err: error }, 'grant expiry sweep failed')),
     ]);
+  };
   await sweep();
-  const sweeper = setInterval(sweep, options.sweepIntervalMs ?? 30_000);
+  const sweeper = setInterval(sweep, options.sweepIntervalMs ?? 10_000);
   sweeper.unref();
 
   let stopped: Promise<void> | undefined;
   const stop = async () => {
     draining = true;
     clearInterval(sweeper);
+    clearInterval(heartbeat);
     const drainTimeout = new Promise((resolve) => setTimeout(resolve, options.drainTimeoutMs ?? 30_000).unref());
     await Promise.race([service.drain(), drainTimeout]);
     if (server) {

@@ -32,6 +32,10 @@ export interface RequestRepository {
   /** Ids of grants not yet ended (active, or waiting for a conflict to be settled). */
   liveGrantIds(): Promise<string[]>;
   setGrantLive(id: string, live: boolean): Promise<void>;
+  /** Records that process `instanceId` is alive for the next `ttlMs`. */
+  heartbeat(instanceId: string, ttlMs: number): Promise<void>;
+  isAlive(instanceId: string): Promise<boolean>;
+
   getLedger(wabaId: string, userId: string): Promise<Ledger | undefined>;
   /** Saves a user's ledger; undefined deletes it. */
   saveLedger(wabaId: string, userId: string, ledger: Ledger | undefined): Promise<void>;

@@ -69,6 +69,8 @@ export const executingSchema = base.extend({
   /** Until when the executor owns the request; after it, recovery may take over. */
   leaseUntil: isoDate,
   attempts: z.number().int().positive(),
+  /** The process carrying it out; when that process is gone, another may take over at once. */
+  executor: z.string().optional(),
 });
 export const succeededSchema = base.extend({
   state: z.literal('succeeded'),
@@ -185,8 +187,8 @@ export function cancel(request: AccessRequest, by: string, at: Date): Canceled {
   };
 }
 
-/** Claims an approved request for execution, or takes over one whose executor's lease ran out. */
-export function startExecution(request: AccessRequest, at: Date, leaseMs: number): Executing {
+/** Claims an approved request for execution, or takes over one whose executor is gone. */
+export function startExecution(request: AccessRequest, at: Date, leaseMs: number, executor?: string): Executing {
   if (request.state !== 'approved' && request.state !== 'executing') {
     throw new InvalidTransitionError(request.state, 'executing');
   }
@@ -196,6 +198,7 @@ export function startExecution(request: AccessRequest, at: Date, leaseMs: number
     startedAt: at.toISOString(),
     leaseUntil: new Date(at.getTime() + leaseMs).toISOString(),
     attempts: request.state === 'executing' ? request.attempts + 1 : 1,
+    ...(executor ? { executor } : {}),
     updatedAt: at.toISOString(),
   };
 }

@@ -60,10 +60,12 @@ export interface AccessServiceDeps {
   /** How long an executor owns a request before recovery may take it over; longer than any Graph call. */
   executionLeaseMs?: number;
   /**
-   * Whether other processes share the store (Redis). When not, a request found executing at start was left by a
-   * process that is gone, whatever its lease says.
+   * Whether other processes share the store (Redis). When not, work another process left executing is orphaned,
+   * whatever its lease says.
    */
   sharedStore?: boolean;
+  /** This process, as recorded on the work it carries out. */
+  instanceId?: string;
   logger?: ServiceLogger;
   newId?: () => string;
 }
@@ -104,12 +106,14 @@ export class AccessService {
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly durations: GrantDurations;
   private readonly temporary: TemporaryAccess;
+  readonly instanceId: string;
 
   constructor(private readonly deps: AccessServiceDeps) {
     this.clock = deps.clock ?? systemClock;
     this.leaseMs = deps.executionLeaseMs ?? DEFAULT_LEASE_MS;
     this.newId = deps.newId ?? (() => randomBytes(5).toString('hex'));
     this.durations = deps.durations ?? DEFAULT_DURATIONS;
+    this.instanceId = deps.instanceId ?? randomBytes(6).toString('hex');
     this.temporary = new TemporaryAccess({
       repository: deps.repository,
       locker: deps.locker,
@@ -383,7 +387,7 @@ export class AccessService {
         }
         const approved = approve(request, input.actorId, now);
         await this.persist(approved, input.actorId);
-        const executing = startExecution(approved, now, this.leaseMs);
+        const executing = startExecution(approved, now, this.leaseMs, this.instanceId);
         await this.persist(executing, 'system');
         return { kind: 'executing', request: executing } as const;
       });
@@ -418,7 +422,7 @@ export class AccessService {
         const now = this.clock.now();
         const approved = retry(latest, input.actorId, now);
         await this.persist(approved, input.actorId, 'retry');
-        const started = startExecution(approved, now, this.leaseMs);
+        const started = startExecution(approved, now, this.leaseMs, this.instanceId);
         await this.persist(started, 'system');
         return started;
       });
@@ -457,35 +461,45 @@ export class AccessService {
   }
 
   /**
-   * At start: carries on with requests that were approved but not finished when a process stopped. Both Graph
-   * operations are idempotent (assign sends the full task set; remove checks the roster first), so a request whose
-   * write may or may not have landed is safely sent again.
+   * Carries on with requests approved but not finished by a process that is gone (at start, and on every sweep).
+   * Each write is preceded by a fresh read (a grant sends nothing when the user already holds the tasks; a revoke
+   * nothing when the user is gone), so a request whose write landed just before a crash is not sent again.
    */
-  async recover(): Promise<number> {
-    let resumed = 0;
+  recover(): Promise<number> {
+    return this.track(this.recoverNow());
+  }
+
+  private async recoverNow(): Promise<number> {
+    const resumed: Promise<AccessRequest>[] = [];
     for (const id of await this.deps.repository.openIds()) {
       const executing = await this.withRequestLock(id, async () => {
         const request = await this.deps.repository.get(id);
-        if (!request) {
+        if (!request || isFinal(request)) {
           await this.deps.repository.setOpen(id, false);
           return undefined;
         }
         const now = this.clock.now();
-        const orphaned =
-          request.state === 'approved' ||
-          (request.state === 'executing' && (!this.deps.sharedStore || new Date(request.leaseUntil) <= now));
-        if (!orphaned) return undefined;
-        const next = startExecution(request, now, this.leaseMs);
-        await this.persist(next, 'system', 'resumed after restart');
+        if (!(await this.isOrphaned(request, now))) return undefined;
+        const next = startExecution(request, now, this.leaseMs, this.instanceId);
+        await this.persist(next, 'system', 'resumed: its process stopped before finishing');
         return next;
       });
       if (executing) {
-        resumed++;
         this.deps.logger?.info({ requestId: id }, 'resuming interrupted request');
-        await this.execute(executing);
+        // Side by side: one request waiting on its user's lock must not hold up the rest.
+        resumed.push(this.execute(executing));
       }
     }
-    return resumed;
+    await Promise.allSettled(resumed);
+    return resumed.length;
+  }
+
+  /** Whether a request was left half-done by a process that is no longer working on it. */
+  private async isOrphaned(request: AccessRequest, now: Date): Promise<boolean> {
+    if (request.state === 'approved') return true;
+    if (request.state !== 'executing' || request.executor === this.instanceId) return false;
+    if (!this.deps.sharedStore || new Date(request.leaseUntil) <= now) return true;
+    return request.executor !== undefined && !(await this.deps.repository.isAlive(request.executor));
   }
 
   /** Resolves when every operation under way (submissions, decisions, Graph changes) has finished. */

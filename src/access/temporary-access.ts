@@ -22,7 +22,7 @@ export interface TemporaryAccessDeps {
 }
 
 /** Graph calls for one user are serialised, so overlapping grants and expiries see each other's writes. */
-const USER_LOCK = { waitMs: 60_000, ttlMs: 120_000 };
+const USER_LOCK = { waitMs: 60_000 };
 
 export type EndResult =
   | { kind: 'ended'; grant: TemporaryGrant }

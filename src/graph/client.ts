@@ -30,6 +30,8 @@ export interface GraphClientOptions {
   /** Per-attempt limit on waiting for headers and for body data. */
   timeoutMs?: number;
   retry?: Partial<RetryPolicy>;
+  /** How long to hold calls when usage is high but Meta gives no estimate (default one minute). */
+  usageHoldMs?: number;
   dispatcher?: Dispatcher;
   logger?: GraphLogger;
   now?: () => number;
@@ -88,7 +90,7 @@ export class GraphClient {
   private readonly dispatcher: Dispatcher;
   private readonly ownsDispatcher: boolean;
   private readonly policy: RetryPolicy;
-  private readonly usage = new UsageTracker();
+  private readonly usage: UsageTracker;
   private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<unknown>;
   private readonly random: () => number;
@@ -112,6 +114,7 @@ export class GraphClient {
       options.dispatcher ??
       new Agent({ keepAliveTimeout: 30_000, connections: 32, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
     this.policy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
+    this.usage = new UsageTracker(options.usageHoldMs);
     this.now = options.now ?? Date.now;
     this.sleep = options.sleep ?? sleep;
     this.random = options.random ?? Math.random;

@@ -3,7 +3,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { LockBusyError, type Locker } from '../access/ports.js';
 
 const DEFAULT_WAIT_MS = 5_000;
-const DEFAULT_TTL_MS = 30_000;
+/** Locked regions are short (store reads and writes); a lock left by a killed process frees itself this soon. */
+const DEFAULT_TTL_MS = 15_000;
 
 /** Mutual exclusion inside one process: a queue of waiters per key. */
 export class InProcessLocker implements Locker {
@@ -54,8 +55,13 @@ export interface RedisLockClient {
 
 /** Deletes the lock only if it still holds our token, so an expired lock taken by someone else is left alone. */
 const RELEASE_SCRIPT = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
+/** Extends the lock only while it is still ours. */
+const RENEW_SCRIPT = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
 
-/** Mutual exclusion across replicas: `SET key token NX PX ttl`, released by compare-and-delete. */
+/**
+ * Mutual exclusion across replicas: `SET key token NX PX ttl`, released by compare-and-delete. While the holder
+ * works the lock is renewed, so the TTL can stay short: a lock left by a killed process frees itself within it.
+ */
 export class RedisLocker implements Locker {
   constructor(
     private readonly client: RedisLockClient,
@@ -73,9 +79,14 @@ export class RedisLocker implements Locker {
       if (Date.now() >= deadline) throw new LockBusyError(key);
       await sleep(10 + Math.random() * 30);
     }
+    const renew = setInterval(() => {
+      this.client.eval(RENEW_SCRIPT, { keys: [redisKey], arguments: [token, String(ttl)] }).catch(() => undefined);
+    }, ttl / 3);
+    renew.unref();
     try {
       return await fn();
     } finally {
+      clearInterval(renew);
       await this.client.eval(RELEASE_SCRIPT, { keys: [redisKey], arguments: [token] });
     }
   }

@@ -55,7 +55,10 @@ async function openRedis(url: string, namespace: string, logger?: StoreLogger): 
   const client = createClient({ url });
   client.on('error', (error: unknown) => logger?.error({ err: error }, 'redis connection error'));
   await client.connect();
-  const keyv = withErrorLog(new Keyv({ store: new KeyvRedis(client), namespace, throwOnErrors: true }), logger);
+  // The adapter swallows Redis errors and answers `undefined` unless told otherwise; a failed read must never look
+  // like a missing key (an index read as empty and written back would lose every entry).
+  const adapter = new KeyvRedis(client, { throwOnErrors: true, throwOnConnectError: true });
+  const keyv = withErrorLog(new Keyv({ store: adapter, namespace, throwOnErrors: true }), logger);
   const locker = new RedisLocker(client, `${namespace}:lock:`);
   return fromKeyv('redis', keyv, locker, async () => {
     await client.close();

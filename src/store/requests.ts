@@ -4,6 +4,8 @@ import type { AuditEntry, Locker, RequestRepository } from '../access/ports.js';
 import { type AccessRequest, accessRequestSchema } from '../access/request.js';
 
 const OPEN_INDEX = 'open-requests';
+/** Index and audit writers outwait a lock left by a killed process (locks free themselves within 15 s). */
+const SHARED_KEY_WAIT = { waitMs: 20_000 };
 const LIVE_GRANTS_INDEX = 'live-grants';
 const requestKey = (id: string) => `request:${id}`;
 const auditKey = (id: string) => `audit:${id}`;
@@ -51,6 +53,14 @@ export class KeyvRequestRepository implements RequestRepository {
     return this.setMember(LIVE_GRANTS_INDEX, id, live);
   }
 
+  async heartbeat(instanceId: string, ttlMs: number): Promise<void> {
+    await this.keyv.set(`instance:${instanceId}`, Date.now(), ttlMs);
+  }
+
+  async isAlive(instanceId: string): Promise<boolean> {
+    return (await this.keyv.get(`instance:${instanceId}`)) !== undefined;
+  }
+
   async getLedger(wabaId: string, userId: string): Promise<Ledger | undefined> {
     const raw = await this.keyv.get(ledgerKey(wabaId, userId));
     return raw === undefined ? undefined : ledgerSchema.parse(raw);
@@ -68,19 +78,27 @@ export class KeyvRequestRepository implements RequestRepository {
   private async setMember(index: string, id: string, present: boolean): Promise<void> {
     if ((await this.members(index)).includes(id) === present) return;
     // Keyv has no compare-and-set: an index is read and written back under its own lock.
-    await this.locker.withLock(index, async () => {
-      const current = new Set(await this.members(index));
-      if (present) current.add(id);
-      else current.delete(id);
-      await this.keyv.set(index, [...current]);
-    });
+    await this.locker.withLock(
+      index,
+      async () => {
+        const current = new Set(await this.members(index));
+        if (present) current.add(id);
+        else current.delete(id);
+        await this.keyv.set(index, [...current]);
+      },
+      SHARED_KEY_WAIT,
+    );
   }
 
   async appendAudit(entry: AuditEntry): Promise<void> {
-    await this.locker.withLock(auditKey(entry.requestId), async () => {
-      const entries = await this.auditOf(entry.requestId);
-      await this.keyv.set(auditKey(entry.requestId), [...entries, entry]);
-    });
+    await this.locker.withLock(
+      auditKey(entry.requestId),
+      async () => {
+        const entries = await this.auditOf(entry.requestId);
+        await this.keyv.set(auditKey(entry.requestId), [...entries, entry]);
+      },
+      SHARED_KEY_WAIT,
+    );
   }
 
   async auditOf(id: string): Promise<AuditEntry[]> {

@@ -236,6 +236,21 @@ describe('AccessService', () => {
     expect(graph.writes()).toHaveLength(1);
   });
 
+  it('takes over at once, with a shared store, work whose process stopped heartbeating', async () => {
+    const orphan = await submitGrant();
+    const busy = await submitGrant(DAVE);
+    await repository.save(
+      startExecution(approve((await repository.get(orphan.id))!, 'UANN', now), now, 60_000, 'gone'),
+    );
+    await repository.save(startExecution(approve((await repository.get(busy.id))!, 'UANN', now), now, 60_000, 'alive'));
+    await repository.heartbeat('alive', 60_000);
+
+    expect(await build({ sharedStore: true }).recover()).toBe(1);
+    expect((await repository.get(orphan.id))?.state).toBe('succeeded');
+    // Work of a live process is left alone.
+    expect((await repository.get(busy.id))?.state).toBe('executing');
+  });
+
   it('lets shared-store recovery take over once the lease has run out', async () => {
     const request = await submitGrant();
     await repository.save(startExecution(approve((await repository.get(request.id))!, 'UANN', now), now, 60_000));

@@ -46,6 +46,9 @@ export interface RecordedCall {
   response: unknown;
   /** The client's port: calls on one kept-alive connection share it. */
   remotePort?: number;
+  /** When the call arrived and was answered (performance clock). */
+  arrivedAt: number;
+  answeredAt?: number;
 }
 
 export interface FakeGraphOptions {
@@ -65,6 +68,8 @@ export class FakeGraph {
   readonly calls: RecordedCall[] = [];
   latencyMs: number;
   extraHeaders: Record<string, string>;
+  /** Consulted for each call no queued fault matches: return a fault to inject one (e.g. at random). */
+  faultPlan?: (call: { method: string; path: string }) => Fault | undefined;
   private readonly faults: Fault[] = [];
   private server?: Server;
   private baseUrl = '';
@@ -154,11 +159,13 @@ export class FakeGraph {
       status: 0,
       response: undefined,
       remotePort: req.socket.remotePort,
+      arrivedAt: arrived,
     };
     this.calls.push(record);
 
     const faultIndex = this.faults.findIndex((fault) => !fault.match || fault.match({ method, path: url.pathname }));
-    const fault = faultIndex >= 0 ? this.faults.splice(faultIndex, 1)[0] : undefined;
+    const fault =
+      faultIndex >= 0 ? this.faults.splice(faultIndex, 1)[0] : this.faultPlan?.({ method, path: url.pathname });
     const answer: [number, unknown] | undefined = fault?.reset
       ? undefined
       : fault?.status !== undefined
@@ -166,6 +173,7 @@ export class FakeGraph {
         : this.route(method, url, query, form, req);
     const payload = answer && JSON.stringify(answer[1]);
     await waitUntil(arrived + this.latencyMs + (fault?.delayMs ?? 0));
+    record.answeredAt = performance.now();
     if (!answer) {
       record.status = -1;
       req.socket.destroy();

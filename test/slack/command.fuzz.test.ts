@@ -68,7 +68,12 @@ describe('/waba handler on random text', () => {
       {
         numRuns: Math.ceil(FUZZ_RUNS / 5),
         // Valid commands among the random ones, so the path to Graph is always exercised.
-        examples: [['list'], ['grant 300000000000002 messaging for 1h'], ['accounts 300000000000001'], ['revoke 300000000000001']],
+        examples: [
+          ['list'],
+          ['grant 300000000000002 messaging for 1h'],
+          ['accounts 300000000000001'],
+          ['revoke 300000000000001'],
+        ],
       },
     );
     expect(graph.calls.length).toBeGreaterThan(0);

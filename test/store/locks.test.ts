@@ -61,24 +61,26 @@ describe.each(lockers)('%s locker', (_name, make) => {
 });
 
 describe.skipIf(!redis)('RedisLocker expiry', () => {
-  it('expires a lock whose holder died, and never deletes a lock it no longer owns', async () => {
+  it('keeps a lock whose holder works past the TTL, by renewing it', async () => {
+    const locker = new RedisLocker(redis!, `test:${Math.random()}:`);
+    const holding = locker.withLock('k', () => sleep(250), { ttlMs: 90 });
+    await sleep(150);
+    await expect(locker.withLock('k', async () => 'stolen', { waitMs: 20 })).rejects.toBeInstanceOf(LockBusyError);
+    await holding;
+  });
+
+  it('takes over a lock left by a dead process once it expires, and never deletes a lock it does not hold', async () => {
     const prefix = `test:${Math.random()}:`;
     const locker = new RedisLocker(redis!, prefix);
-    // A holder that outlives its TTL: someone else takes the lock, and the first release leaves theirs alone.
-    const slow = locker.withLock('k', () => sleep(150), { ttlMs: 50 });
-    await sleep(80);
-    let secondHolds = false;
-    const second = locker.withLock(
-      'k',
-      async () => {
-        secondHolds = true;
-        await sleep(150);
-        expect(await redis!.get(`${prefix}k`)).not.toBeNull();
-      },
-      { waitMs: 1_000 },
-    );
-    await slow;
-    await second;
-    expect(secondHolds).toBe(true);
+    // A killed process's lock: nobody renews it.
+    await redis!.set(`${prefix}k`, 'dead-token', { condition: 'NX', expiration: { type: 'PX', value: 100 } });
+    const started = Date.now();
+    expect(await locker.withLock('k', async () => 'taken over', { waitMs: 2_000 })).toBe('taken over');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(60);
+
+    await redis!.set(`${prefix}other`, 'someone-else');
+    await expect(locker.withLock('other', async () => 'x', { waitMs: 20 })).rejects.toBeInstanceOf(LockBusyError);
+    expect(await redis!.get(`${prefix}other`)).toBe('someone-else');
+    await redis!.del(`${prefix}other`);
   });
 });

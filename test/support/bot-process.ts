@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { appendFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -20,8 +20,14 @@ export class BotProcess {
     readonly child: ChildProcess,
     readonly port: number,
   ) {
-    child.stdout?.on('data', (chunk: Buffer) => this.output.push(chunk.toString()));
-    child.stderr?.on('data', (chunk: Buffer) => this.output.push(chunk.toString()));
+    // BOT_LOG_DIR keeps every process's output (killed ones included) for diagnosing a failed run.
+    const logFile = process.env.BOT_LOG_DIR ? join(process.env.BOT_LOG_DIR, `bot-${child.pid}.log`) : undefined;
+    const keep = (chunk: Buffer) => {
+      this.output.push(chunk.toString());
+      if (logFile) appendFileSync(logFile, chunk);
+    };
+    child.stdout?.on('data', keep);
+    child.stderr?.on('data', keep);
     this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
   }
 

@@ -1,0 +1,44 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Cluster, userOf } from '../support/cluster.js';
+import { eventually } from '../support/harness.js';
+
+const redisUrl = process.env.REDIS_URL;
+/** Rounds in CI; `npm run bench` runs 50. */
+const ROUNDS = Number(process.env.REPLICA_ROUNDS ?? 10);
+
+describe.skipIf(!redisUrl)('two replicas sharing Redis', () => {
+  const users = Array.from({ length: ROUNDS }, (_, i) => String(500_000_000_000_000 + i));
+  const cluster = new Cluster(users, { STORE_URL: redisUrl ?? '', STORE_NAMESPACE: `replicas-${Date.now()}` });
+
+  beforeAll(async () => {
+    await cluster.start();
+    await Promise.all([cluster.startBot('a'), cluster.startBot('b')]);
+  }, 60_000);
+
+  afterAll(async () => {
+    await cluster.stop();
+  });
+
+  it(`turn 25 approve clicks split across both into one Graph write, ${ROUNDS} times over`, {
+    timeout: 300_000,
+  }, async () => {
+    for (const [round, user] of users.entries()) {
+      const [asker, other] = round % 2 === 0 ? ['a', 'b'] : ['b', 'a'];
+      expect((await cluster.command(asker, `grant ${user} MESSAGING`)).status).toBe(200);
+      const approval = await eventually(
+        () => cluster.approvalMessages().find((message) => userOf(message) === user),
+        10_000,
+      );
+      const approvers = ['UANN', 'UBOB', 'UCAROL'];
+      const clicks = await Promise.all(
+        Array.from({ length: 25 }, (_, i) => cluster.approve(i % 2 === 0 ? other : asker, approval, approvers[i % 3]!)),
+      );
+      expect(clicks.every((click) => click.status === 200)).toBe(true);
+      await eventually(() => cluster.slack.messages.get(`${approval.channel}:${approval.ts}`)!.updates > 0, 10_000);
+      expect(cluster.grantsTo(user)).toHaveLength(1);
+    }
+    // Late work, if any, would show up as extra writes by now.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    for (const user of users) expect(cluster.grantsTo(user)).toHaveLength(1);
+  });
+});

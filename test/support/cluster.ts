@@ -1,0 +1,123 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FakeGraph } from '../fakes/graph-server.js';
+import { FakeSlack, type SlackMessage } from '../fakes/slack-api.js';
+import { BotProcess, freePort } from './bot-process.js';
+import {
+  APP_SECRET,
+  APPROVAL_CHANNEL,
+  BOT_TOKEN,
+  BUSINESS_ID,
+  META_TOKEN,
+  SIGNING_SECRET,
+  WABA_ID,
+} from './harness.js';
+import { blockActionBody, sendSigned, slashCommandBody } from './slack-requests.js';
+
+let responses = 0;
+
+/** Bot processes (replicas, or one restarted again and again) against one fake Slack and one fake Graph. */
+export class Cluster {
+  readonly slack = new FakeSlack();
+  readonly graph: FakeGraph;
+  readonly bots = new Map<string, BotProcess>();
+  private readonly dirs = new Map<string, string>();
+
+  constructor(
+    readonly users: string[],
+    private readonly storeEnv: Record<string, string>,
+  ) {
+    this.graph = new FakeGraph({ accessToken: META_TOKEN, appSecret: APP_SECRET }).addWaba({
+      id: WABA_ID,
+      name: 'Support line',
+      businessId: BUSINESS_ID,
+    });
+    for (const id of users) this.graph.addUser({ id, name: `User ${id}`, user_type: 'BUSINESS_USER' });
+  }
+
+  async start(): Promise<void> {
+    await this.graph.start();
+    await this.slack.start();
+  }
+
+  /** Starts (or restarts, keeping its folder and port) the bot called `name`. */
+  async startBot(name: string, port?: number): Promise<BotProcess> {
+    const dir = this.dirs.get(name) ?? mkdtempSync(join(tmpdir(), `waba-${name}-`));
+    this.dirs.set(name, dir);
+    const bot = await BotProcess.start(
+      {
+        SLACK_BOT_TOKEN: BOT_TOKEN,
+        SLACK_SIGNING_SECRET: SIGNING_SECRET,
+        SLACK_API_URL: this.slack.apiUrl,
+        PORT: String(port ?? this.bots.get(name)?.port ?? (await freePort())),
+        META_ACCESS_TOKEN: META_TOKEN,
+        META_APP_SECRET: APP_SECRET,
+        GRAPH_API_BASE_URL: this.graph.url,
+        WABA_ID,
+        META_BUSINESS_ID: BUSINESS_ID,
+        APPROVER_IDS: 'UANN,UBOB,UCAROL',
+        APPROVAL_CHANNEL_ID: APPROVAL_CHANNEL,
+        LOG_LEVEL: process.env.BOT_LOG_LEVEL ?? 'warn',
+        ...this.storeEnv,
+      },
+      dir,
+    );
+    this.bots.set(name, bot);
+    return bot;
+  }
+
+  bot(name: string): BotProcess {
+    const bot = this.bots.get(name);
+    if (!bot) throw new Error(`no bot ${name}`);
+    return bot;
+  }
+
+  async command(name: string, text: string, userId = 'ULEAD') {
+    const body = slashCommandBody({
+      text,
+      userId,
+      channelId: 'CTEAM',
+      responseUrl: this.slack.responseUrl(`c${++responses}`),
+    });
+    return sendSigned(`${this.bot(name).url}/slack/events`, SIGNING_SECRET, body);
+  }
+
+  async approve(name: string, message: SlackMessage, userId: string) {
+    const value = requestIdOf(message);
+    const body = blockActionBody({
+      actionId: 'waba_approve',
+      value,
+      userId,
+      channelId: message.channel,
+      messageTs: message.ts,
+      responseUrl: this.slack.responseUrl(`a${++responses}`),
+    });
+    return sendSigned(`${this.bot(name).url}/slack/events`, SIGNING_SECRET, body);
+  }
+
+  approvalMessages(): SlackMessage[] {
+    return this.slack.messagesIn(APPROVAL_CHANNEL);
+  }
+
+  /** POSTs that changed the given user. */
+  grantsTo(userId: string) {
+    return this.graph.writes().filter((call) => call.method === 'POST' && call.form.user === userId);
+  }
+
+  async stop(): Promise<void> {
+    for (const bot of this.bots.values()) await bot.kill();
+    await this.slack.stop();
+    await this.graph.stop();
+  }
+}
+
+export function requestIdOf(message: SlackMessage): string {
+  const actions = message.blocks.find((block) => block.type === 'actions');
+  return String(actions?.block_id ?? '').split(':')[1] ?? '';
+}
+
+/** The user a grant request is about, read from its approval message. */
+export function userOf(message: SlackMessage): string {
+  return /`(\d{6,})`/.exec(JSON.stringify(message.blocks))?.[1] ?? '';
+}
