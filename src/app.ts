@@ -21,6 +21,8 @@ export function createBoltApp(config: Config, logger: Logger, healthy: () => Pro
     token: config.slack.botToken,
     signingSecret: config.slack.signingSecret,
     logger: boltLogger(logger),
+    // Bolt's conversation store keeps per-channel context this bot never reads: skip the work.
+    convoStore: false as const,
     clientOptions: {
       retryConfig: WEB_API_RETRY,
       ...(config.slack.apiUrl ? { slackApiUrl: withTrailingSlash(config.slack.apiUrl) } : {}),

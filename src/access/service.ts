@@ -4,6 +4,7 @@ import type { AssignedAccount } from '../graph/schemas.js';
 import { normalizeTasks, type Task } from '../graph/tasks.js';
 import { formatDuration } from './duration.js';
 import type { TemporaryGrant } from './grants.js';
+import { Limiter } from './limiter.js';
 import type { ApproverPolicy, DecideVerdict } from './policy.js';
 import {
   type Clock,
@@ -66,6 +67,11 @@ export interface AccessServiceDeps {
   sharedStore?: boolean;
   /** This process, as recorded on the work it carries out. */
   instanceId?: string;
+  /**
+   * How many submissions run at once. The rest queue without using CPU, so a burst of commands is acknowledged
+   * quickly while their work follows in order. (Approvals are not limited: their fresh reads are shared.)
+   */
+  maxConcurrentSubmissions?: number;
   logger?: ServiceLogger;
   newId?: () => string;
 }
@@ -107,6 +113,7 @@ export class AccessService {
   private readonly durations: GrantDurations;
   private readonly temporary: TemporaryAccess;
   readonly instanceId: string;
+  private readonly work: Limiter;
 
   constructor(private readonly deps: AccessServiceDeps) {
     this.clock = deps.clock ?? systemClock;
@@ -114,6 +121,7 @@ export class AccessService {
     this.newId = deps.newId ?? (() => randomBytes(5).toString('hex'));
     this.durations = deps.durations ?? DEFAULT_DURATIONS;
     this.instanceId = deps.instanceId ?? randomBytes(6).toString('hex');
+    this.work = new Limiter(deps.maxConcurrentSubmissions ?? 8);
     this.temporary = new TemporaryAccess({
       repository: deps.repository,
       locker: deps.locker,
@@ -240,7 +248,7 @@ export class AccessService {
 
   /** Records a request and asks the approvers; rejects at once what would change nothing. */
   submit(input: SubmitInput): Promise<SubmitResult> {
-    return this.track(this.submitNow(input));
+    return this.track(this.work.run(() => this.submitNow(input)));
   }
 
   private async submitNow(input: SubmitInput): Promise<SubmitResult> {

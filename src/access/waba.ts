@@ -15,6 +15,12 @@ export interface Roster {
  */
 export class WabaAccess {
   private cached?: { roster: Roster; at: number };
+  /** The roster read under way; every reader that does not need a fresh read shares it. */
+  private current?: Promise<Roster>;
+  /** The read that starts once `current` ends; fresh readers who arrive meanwhile share it. */
+  private next?: Promise<Roster>;
+  /** Counts our writes, so a read that overlapped one is not cached. */
+  private writes = 0;
 
   constructor(
     private readonly graph: GraphClient,
@@ -24,12 +30,44 @@ export class WabaAccess {
     private readonly now: () => number = Date.now,
   ) {}
 
+  /**
+   * The roster. A normal read may be up to `cacheMs` old. A fresh read reflects every change made before it was
+   * asked for: it never joins a read that was already under way, but waits for the next one, which all fresh
+   * readers arriving in the meantime share — so a burst of approvals costs one paging at a time, not one each.
+   */
   async roster(options: { fresh?: boolean } = {}): Promise<Roster> {
-    const now = this.now();
-    if (!options.fresh && this.cached && now - this.cached.at < this.cacheMs) return this.cached.roster;
-    const roster = await this.graph.listAssignedUsers({ wabaId: this.wabaId, businessId: this.businessId });
-    this.cached = { roster, at: now };
-    return roster;
+    if (!options.fresh) {
+      if (this.cached && this.now() - this.cached.at < this.cacheMs) return this.cached.roster;
+      return this.current ?? this.startRead();
+    }
+    if (!this.current) return this.startRead();
+    const current = this.current;
+    this.next ??= current.then(
+      () => this.startNext(),
+      () => this.startNext(),
+    );
+    return this.next;
+  }
+
+  private startNext(): Promise<Roster> {
+    this.next = undefined;
+    return this.current ?? this.startRead();
+  }
+
+  private startRead(): Promise<Roster> {
+    const startedAt = this.now();
+    const writesBefore = this.writes;
+    const read = this.graph
+      .listAssignedUsers({ wabaId: this.wabaId, businessId: this.businessId })
+      .then((roster) => {
+        if (this.writes === writesBefore) this.cached = { roster, at: startedAt };
+        return roster;
+      })
+      .finally(() => {
+        if (this.current === read) this.current = undefined;
+      });
+    this.current = read;
+    return read;
   }
 
   /** The user's tasks on this WABA, or null when they have no access. */
@@ -91,6 +129,7 @@ export class WabaAccess {
     try {
       await change();
     } finally {
+      this.writes++;
       this.cached = undefined;
     }
   }

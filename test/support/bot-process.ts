@@ -1,11 +1,21 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { appendFileSync, mkdtempSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 
 const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
+/** What `npm start` runs after its build step. */
+export const COMPILED_MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
+
+/** Node's flags in `npm start` (e.g. the heap cap), so the build runs here exactly as it does there. */
+function startFlags(): string[] {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    scripts: { start: string };
+  };
+  return pkg.scripts.start.split(/\s+/).filter((word) => word.startsWith('--'));
+}
 const TSX = import.meta.resolve('tsx');
 
 /**
@@ -31,12 +41,14 @@ export class BotProcess {
     this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
   }
 
-  /** Starts the bot and waits until /healthz answers 200. */
+  /** Starts the bot (or another `entry` script) and waits until /healthz answers 200. */
   static async start(
     env: Record<string, string | undefined>,
     cwd = mkdtempSync(join(tmpdir(), 'waba-proc-')),
+    entry = MAIN,
   ): Promise<BotProcess> {
-    const child = spawn(process.execPath, ['--import', TSX, MAIN], {
+    const args = entry.endsWith('.js') ? [...startFlags(), entry] : ['--import', TSX, entry];
+    const child = spawn(process.execPath, args, {
       cwd,
       env: { PATH: process.env.PATH, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -71,6 +83,13 @@ export class BotProcess {
       output += chunk.toString();
     });
     return new Promise((resolve) => child.once('exit', (code) => resolve({ code, output })));
+  }
+
+  /** Resident memory of the process, from /proc (Linux). */
+  rssMb(): number {
+    const status = readFileSync(`/proc/${this.child.pid}/status`, 'utf8');
+    const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+    return Math.round(kb / 1024);
   }
 
   get url(): string {

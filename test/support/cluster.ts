@@ -41,8 +41,8 @@ export class Cluster {
     await this.slack.start();
   }
 
-  /** Starts (or restarts, keeping its folder and port) the bot called `name`. */
-  async startBot(name: string, port?: number): Promise<BotProcess> {
+  /** Starts (or restarts, keeping its folder and port) the bot called `name`; `entry` picks sources or the build. */
+  async startBot(name: string, port?: number, entry?: string): Promise<BotProcess> {
     const dir = this.dirs.get(name) ?? mkdtempSync(join(tmpdir(), `waba-${name}-`));
     this.dirs.set(name, dir);
     const bot = await BotProcess.start(
@@ -62,6 +62,7 @@ export class Cluster {
         ...this.storeEnv,
       },
       dir,
+      entry,
     );
     this.bots.set(name, bot);
     return bot;

@@ -3,6 +3,7 @@ import { denyModal, extendModal } from '../blocks/modals.js';
 import { forbiddenText, GRANT_NOT_LIVE_TEXT } from '../blocks/replies.js';
 import type { ListenerDeps } from './deps.js';
 import { clickReply, grantClickReply, tellUser } from './replies.js';
+import { yieldToWaitingRequests } from './yield.js';
 
 type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
 
@@ -22,6 +23,7 @@ async function answerClick(args: ButtonArgs, reply: string | undefined): Promise
 export function approveButton(deps: ListenerDeps) {
   return async (args: ButtonArgs): Promise<void> => {
     await args.ack();
+    await yieldToWaitingRequests();
     const result = await deps.service.decide({
       requestId: args.action.value ?? '',
       actorId: args.body.user.id,

@@ -12,6 +12,7 @@ import {
 import type { MessageBody } from '../blocks/types.js';
 import type { ListenerDeps } from './deps.js';
 import { failureReply } from './replies.js';
+import { yieldToWaitingRequests } from './yield.js';
 
 type CommandArgs = SlackCommandMiddlewareArgs & AllMiddlewareArgs;
 
@@ -26,6 +27,7 @@ export function wabaCommand(deps: ListenerDeps) {
     if (parsed.kind === 'invalid')
       return ack({ response_type: 'ephemeral', ...problemMessage(parsed.problem, parsed.hint) });
     await ack();
+    await yieldToWaitingRequests();
     try {
       if (parsed.kind === 'compose') {
         await client.views.open({

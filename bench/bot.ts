@@ -1,0 +1,307 @@
+import { once } from 'node:events';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { BotProcess, COMPILED_MAIN, freePort } from '../test/support/bot-process.js';
+import { Cluster, requestIdOf } from '../test/support/cluster.js';
+import { BOT_TOKEN, SIGNING_SECRET } from '../test/support/harness.js';
+import { blockActionBody, sendSigned, sign, slashCommandBody } from '../test/support/slack-requests.js';
+
+const BARE_BOLT = fileURLToPath(new URL('./bare-bolt.ts', import.meta.url));
+
+export interface LatencyRow {
+  name: string;
+  concurrency: number;
+  samples: number;
+  botP50Ms: number;
+  botP99Ms: number;
+  bareP50Ms: number;
+  bareP99Ms: number;
+  p99Ratio: number;
+  target: string;
+  pass: boolean;
+}
+
+export interface BotBenchResult {
+  acks: LatencyRow[];
+  slowGraph: {
+    graphLatencyMs: number;
+    acks: number;
+    slowestAckMs: number;
+    over3s: number;
+    target: string;
+    pass: boolean;
+  };
+  throughput: {
+    approvals: number;
+    graphLatencyMs: number;
+    seconds: number;
+    perSecond: number;
+    target: string;
+    pass: boolean;
+  };
+  memory: { requests: number; rssMb: number; target: string; pass: boolean };
+}
+
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+const round = (ms: number) => Math.round(ms * 10) / 10;
+
+async function timed(send: () => Promise<{ status: number }>): Promise<number> {
+  const started = performance.now();
+  const reply = await send();
+  if (reply.status !== 200) throw new Error(`request answered ${reply.status}`);
+  return performance.now() - started;
+}
+
+async function pool<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  const queue = [...items];
+  await Promise.all(
+    Array.from({ length: limit }, async () => {
+      for (let item = queue.shift(); item !== undefined; item = queue.shift()) await work(item);
+    }),
+  );
+}
+
+/** Times bursts from a thread of its own (see load-thread.ts). */
+class LoadThread {
+  private readonly worker = new Worker(new URL('./load-thread.mjs', import.meta.url));
+
+  async burst(url: string, bodies: string[]): Promise<number[]> {
+    const signed = bodies.map((body) => {
+      const timestamp = Math.floor(Date.now() / 1000);
+      const headers = {
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-slack-request-timestamp': String(timestamp),
+        'x-slack-signature': sign(SIGNING_SECRET, timestamp, body),
+      };
+      return `${JSON.stringify(headers)}\n${body}`;
+    });
+    this.worker.postMessage({ url: `${url}/slack/events`, bodies: signed });
+    const [latencies] = (await once(this.worker, 'message')) as [number[]];
+    return latencies;
+  }
+
+  close(): Promise<number> {
+    return this.worker.terminate();
+  }
+}
+
+let counter = 0;
+const commandBody = (text: string, slack: Cluster['slack']) =>
+  slashCommandBody({ text, userId: 'ULEAD', channelId: 'CTEAM', responseUrl: slack.responseUrl(`b${++counter}`) });
+const clickBody = (requestId: string, slack: Cluster['slack']) =>
+  blockActionBody({
+    actionId: 'waba_approve',
+    value: requestId,
+    userId: 'UANN',
+    channelId: 'CAPPROVALS',
+    messageTs: '1.0',
+    responseUrl: slack.responseUrl(`b${++counter}`),
+  });
+const command = (url: string, text: string, slack: Cluster['slack']) =>
+  sendSigned(
+    `${url}/slack/events`,
+    SIGNING_SECRET,
+    slashCommandBody({ text, userId: 'ULEAD', channelId: 'CTEAM', responseUrl: slack.responseUrl(`b${++counter}`) }),
+  );
+const click = (url: string, requestId: string, slack: Cluster['slack']) =>
+  sendSigned(
+    `${url}/slack/events`,
+    SIGNING_SECRET,
+    blockActionBody({
+      actionId: 'waba_approve',
+      value: requestId,
+      userId: 'UANN',
+      channelId: 'CAPPROVALS',
+      messageTs: '1.0',
+      responseUrl: slack.responseUrl(`b${++counter}`),
+    }),
+  );
+
+/** The whole bot, measured against a bare Bolt app that only acks, in the same run on the same machine. */
+export async function benchBot(): Promise<BotBenchResult> {
+  const users = Array.from({ length: 3_000 }, (_, i) => String(700_000_000_000_000 + i));
+  // The default deployment: SQLite file store, bot built and started as `npm start` does.
+  const cluster = new Cluster(users, {
+    STORE_URL: `sqlite://${join(mkdtempSync(join(tmpdir(), 'waba-bench-')), 'store.sqlite')}`,
+    LOG_LEVEL: 'error',
+  });
+  await cluster.start();
+  // The bot as `npm start` runs it: the compiled build on plain node.
+  const bot = await cluster.startBot('bot', undefined, COMPILED_MAIN);
+  const bare = await BotProcess.start(
+    {
+      SLACK_BOT_TOKEN: BOT_TOKEN,
+      SLACK_SIGNING_SECRET: SIGNING_SECRET,
+      SLACK_API_URL: cluster.slack.apiUrl,
+      PORT: String(await freePort()),
+    },
+    undefined,
+    BARE_BOLT,
+  );
+  let next = 0;
+  const nextUser = () => users[next++]!;
+  const load = new LoadThread();
+  try {
+    // Warm both up with full-size bursts (JIT, connections, first-time paths), then measure in interleaved rounds.
+    for (let i = 0; i < 3; i++) {
+      const warm = Array.from({ length: 200 }, () => nextUser());
+      await load.burst(
+        bot.url,
+        warm.map((user) => commandBody(`grant ${user} MESSAGING`, cluster.slack)),
+      );
+      await load.burst(
+        bare.url,
+        warm.map((user) => commandBody(`grant ${user} MESSAGING`, cluster.slack)),
+      );
+    }
+    const acks: LatencyRow[] = [];
+    for (const concurrency of [50, 200]) {
+      const samples = {
+        botGrant: [] as number[],
+        bareGrant: [] as number[],
+        botClick: [] as number[],
+        bareClick: [] as number[],
+      };
+      for (let r = 0; r < 3; r++) {
+        const batch = Array.from({ length: concurrency }, () => nextUser());
+        const before = cluster.approvalMessages().length;
+        samples.botGrant.push(
+          ...(await load.burst(
+            bot.url,
+            batch.map((user) => commandBody(`grant ${user} MESSAGING`, cluster.slack)),
+          )),
+        );
+        samples.bareGrant.push(
+          ...(await load.burst(
+            bare.url,
+            batch.map((user) => commandBody(`grant ${user} MESSAGING`, cluster.slack)),
+          )),
+        );
+        const posted = await waitFor(() => {
+          const messages = cluster.approvalMessages();
+          return messages.length >= before + concurrency && messages.slice(before, before + concurrency);
+        });
+        const ids = posted.map(requestIdOf);
+        samples.botClick.push(
+          ...(await load.burst(
+            bot.url,
+            ids.map((id) => clickBody(id, cluster.slack)),
+          )),
+        );
+        samples.bareClick.push(
+          ...(await load.burst(
+            bare.url,
+            ids.map((id) => clickBody(id, cluster.slack)),
+          )),
+        );
+        await waitFor(() => posted.every((m) => cluster.slack.messages.get(`${m.channel}:${m.ts}`)!.updates > 0));
+      }
+      acks.push(row('/waba grant ack', concurrency, samples.botGrant, samples.bareGrant));
+      acks.push(row('Approve click ack', concurrency, samples.botClick, samples.bareClick));
+    }
+
+    // 1,000 approvals, click to Graph write to updated message, with 50 ms per Graph call.
+    const throughputUsers = Array.from({ length: 1_000 }, () => nextUser());
+    const before = cluster.approvalMessages().length;
+    await pool(
+      throughputUsers,
+      50,
+      async (user) => void (await command(bot.url, `grant ${user} MESSAGING`, cluster.slack)),
+    );
+    const pending = await waitFor(() => {
+      const messages = cluster.approvalMessages();
+      return messages.length >= before + 1_000 && messages.slice(before, before + 1_000);
+    }, 120_000);
+    cluster.graph.latencyMs = 50;
+    const started = performance.now();
+    await pool(pending.map(requestIdOf), 100, async (id) => void (await click(bot.url, id, cluster.slack)));
+    await waitFor(() => pending.every((m) => cluster.slack.messages.get(`${m.channel}:${m.ts}`)!.updates > 0), 120_000);
+    const seconds = (performance.now() - started) / 1000;
+    const throughput = {
+      approvals: 1_000,
+      graphLatencyMs: 50,
+      seconds: round(seconds),
+      perSecond: Math.round(1_000 / seconds),
+      target: '1,000 approvals ≤ 30 s',
+      pass: seconds <= 30,
+    };
+
+    // Graph takes 10 s: every ack must still come back well under Slack's 3 s.
+    cluster.graph.latencyMs = 10_000;
+    const slowIds = cluster
+      .approvalMessages()
+      .slice(-0)
+      .filter((m) => cluster.slack.messages.get(`${m.channel}:${m.ts}`)!.updates === 0);
+    const slowAcks = await Promise.all([
+      ...Array.from({ length: 50 }, () =>
+        timed(() => command(bot.url, `grant ${nextUser()} MESSAGING`, cluster.slack)),
+      ),
+      ...slowIds.slice(0, 50).map((m) => timed(() => click(bot.url, requestIdOf(m), cluster.slack))),
+      ...Array.from({ length: 50 }, () => timed(() => command(bot.url, 'list', cluster.slack))),
+    ]);
+    const slowest = Math.max(...slowAcks);
+    const slowGraph = {
+      graphLatencyMs: 10_000,
+      acks: slowAcks.length,
+      slowestAckMs: round(slowest),
+      over3s: slowAcks.filter((ms) => ms > 3_000).length,
+      target: 'no ack over 3 s',
+      pass: slowAcks.every((ms) => ms <= 3_000),
+    };
+    cluster.graph.latencyMs = 0;
+
+    // Memory after 10,000 requests of every kind.
+    const kinds = ['help', 'grant nope MESSAGING', 'list', 'accounts 700000000000001', 'frobnicate'];
+    await pool(
+      Array.from({ length: 10_000 }, (_, i) => kinds[i % kinds.length]!),
+      50,
+      async (text) => {
+        await command(bot.url, text, cluster.slack);
+      },
+    );
+    const memory = {
+      requests: 10_000 + before + 1_000,
+      rssMb: bot.rssMb(),
+      target: 'RSS ≤ 150 MB',
+      pass: bot.rssMb() <= 150,
+    };
+    return { acks, slowGraph, throughput, memory };
+  } finally {
+    await load.close();
+    await bare.kill();
+    await cluster.stop();
+  }
+}
+
+function row(name: string, concurrency: number, bot: number[], bare: number[]): LatencyRow {
+  const b = [...bot].sort((x, y) => x - y);
+  const y = [...bare].sort((p, q) => p - q);
+  const ratio = percentile(b, 99) / percentile(y, 99);
+  return {
+    name,
+    concurrency,
+    samples: b.length,
+    botP50Ms: round(percentile(b, 50)),
+    botP99Ms: round(percentile(b, 99)),
+    bareP50Ms: round(percentile(y, 50)),
+    bareP99Ms: round(percentile(y, 99)),
+    p99Ratio: Math.round(ratio * 100) / 100,
+    target: 'p99 ≤ 1.25 × bare Bolt',
+    pass: ratio <= 1.25,
+  };
+}
+
+async function waitFor<T>(check: () => T | false | undefined, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error('benchmark condition not reached in time');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
