@@ -66,7 +66,7 @@ describe('/waba handler on random text', () => {
         expect(answers).toBe(1);
       }),
       {
-        numRuns: Math.ceil(FUZZ_RUNS / 5),
+        numRuns: FUZZ_RUNS,
         // Valid commands among the random ones, so the path to Graph is always exercised.
         examples: [
           ['list'],
