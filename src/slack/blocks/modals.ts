@@ -1,6 +1,17 @@
 import { TASKS } from '../../graph/tasks.js';
 import { FIELD, VIEW } from '../ids.js';
-import type { ModalView } from './types.js';
+import type { Block, ModalView } from './types.js';
+
+/** The optional free-text reason both forms ask for. */
+function reasonInput(): Block {
+  return {
+    type: 'input',
+    block_id: FIELD.reason,
+    optional: true,
+    label: { type: 'plain_text', text: 'Reason' },
+    element: { type: 'plain_text_input', action_id: FIELD.reason, multiline: true, max_length: 500 },
+  };
+}
 
 export interface ComposeMetadata {
   channelId: string;
@@ -53,13 +64,7 @@ export function composeModal(metadata: ComposeMetadata): ModalView {
           options: TASKS.map((task) => ({ text: { type: 'plain_text', text: task }, value: task })),
         },
       },
-      {
-        type: 'input',
-        block_id: FIELD.reason,
-        optional: true,
-        label: { type: 'plain_text', text: 'Reason' },
-        element: { type: 'plain_text_input', action_id: FIELD.reason, multiline: true, max_length: 500 },
-      },
+      reasonInput(),
     ],
   };
 }
@@ -78,13 +83,7 @@ export function denyModal(requestId: string): ModalView {
         type: 'section',
         text: { type: 'mrkdwn', text: `Deny request \`${requestId}\`? The requester will see your reason.` },
       },
-      {
-        type: 'input',
-        block_id: FIELD.reason,
-        optional: true,
-        label: { type: 'plain_text', text: 'Reason' },
-        element: { type: 'plain_text_input', action_id: FIELD.reason, multiline: true, max_length: 500 },
-      },
+      reasonInput(),
     ],
   };
 }
