@@ -1,46 +1,14 @@
 import Keyv from 'keyv';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { TemporaryGrant } from '../../src/access/grants.js';
 import { ApproverPolicy } from '../../src/access/policy.js';
-import type { RequestNotifier } from '../../src/access/ports.js';
-import {
-  type AccessRequest,
-  approve,
-  type MessageRef,
-  type Pending,
-  startExecution,
-} from '../../src/access/request.js';
+import { approve, type Pending, startExecution } from '../../src/access/request.js';
 import { AccessService } from '../../src/access/service.js';
 import { WabaAccess } from '../../src/access/waba.js';
 import { GraphClient } from '../../src/graph/client.js';
 import { InProcessLocker } from '../../src/store/locks.js';
 import { KeyvRequestRepository } from '../../src/store/requests.js';
-import { FakeGraph, graphError } from '../fakes/graph-server.js';
-
-const WABA = '1000000000001';
-const BUSINESS = '2000000000001';
-const ALICE = '300000000000001';
-const DAVE = '300000000000002';
-
-/** Records what the service asks Slack to show. */
-class RecordingNotifier implements RequestNotifier {
-  announced: Pending[] = [];
-  changes: AccessRequest[] = [];
-  failAnnounce = false;
-  async announce(request: Pending): Promise<MessageRef[]> {
-    if (this.failAnnounce) throw new Error('channel_not_found');
-    this.announced.push(request);
-    return [{ channel: 'CAPPROVALS', ts: `${this.announced.length}.0` }];
-  }
-  grantChanges: TemporaryGrant[] = [];
-  async changed(request: AccessRequest): Promise<void> {
-    this.changes.push(request);
-  }
-  async grantChanged(grant: TemporaryGrant): Promise<MessageRef[]> {
-    this.grantChanges.push(grant);
-    return grant.state === 'conflict' ? [{ channel: 'CAPPROVALS', ts: 'conflict.0' }] : [];
-  }
-}
+import { type FakeGraph, graphError } from '../fakes/graph-server.js';
+import { ALICE, BUSINESS, DAVE, RecordingNotifier, smallGraph, WABA } from '../support/service-fixture.js';
 
 let graph: FakeGraph;
 let client: GraphClient;
@@ -66,11 +34,7 @@ function build(options: { sharedStore?: boolean } = {}) {
 }
 
 beforeEach(async () => {
-  graph = new FakeGraph({ accessToken: 't' })
-    .addWaba({ id: WABA, name: 'Support', businessId: BUSINESS })
-    .addUser({ id: ALICE, name: 'Alice', user_type: 'BUSINESS_USER' })
-    .addUser({ id: DAVE, name: 'Dave', user_type: 'BUSINESS_USER' })
-    .assign(WABA, ALICE, ['MANAGE']);
+  graph = smallGraph();
   await graph.start();
   client = new GraphClient({ baseUrl: graph.url, accessToken: 't', retry: { baseDelayMs: 1, maxDelayMs: 2 } });
   notifier = new RecordingNotifier();

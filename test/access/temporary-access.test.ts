@@ -1,34 +1,16 @@
 import Keyv from 'keyv';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { TemporaryGrant } from '../../src/access/grants.js';
 import { ApproverPolicy } from '../../src/access/policy.js';
-import type { RequestNotifier } from '../../src/access/ports.js';
-import type { AccessRequest, MessageRef, Pending } from '../../src/access/request.js';
 import { AccessService, type GrantDurations } from '../../src/access/service.js';
 import { WabaAccess } from '../../src/access/waba.js';
 import { GraphClient } from '../../src/graph/client.js';
 import type { Task } from '../../src/graph/tasks.js';
 import { InProcessLocker } from '../../src/store/locks.js';
 import { KeyvRequestRepository } from '../../src/store/requests.js';
-import { FakeGraph } from '../fakes/graph-server.js';
+import type { FakeGraph } from '../fakes/graph-server.js';
+import { ALICE, BUSINESS, DAVE, RecordingNotifier, smallGraph, WABA } from '../support/service-fixture.js';
 
-const WABA = '1000000000001';
-const BUSINESS = '2000000000001';
-const ALICE = '300000000000001';
-const DAVE = '300000000000002';
 const HOUR = 3_600_000;
-
-class RecordingNotifier implements RequestNotifier {
-  grantChanges: TemporaryGrant[] = [];
-  async announce(request: Pending): Promise<MessageRef[]> {
-    return [{ channel: 'CAPPROVALS', ts: `${request.id}.0` }];
-  }
-  async changed(_request: AccessRequest): Promise<void> {}
-  async grantChanged(grant: TemporaryGrant): Promise<MessageRef[]> {
-    this.grantChanges.push(grant);
-    return grant.state === 'conflict' ? [{ channel: 'CAPPROVALS', ts: 'conflict.0' }] : [];
-  }
-}
 
 let graph: FakeGraph;
 let client: GraphClient;
@@ -53,11 +35,7 @@ function build(durations: GrantDurations = { maxMs: 30 * 24 * HOUR, minMs: 60_00
 }
 
 beforeEach(async () => {
-  graph = new FakeGraph({ accessToken: 't' })
-    .addWaba({ id: WABA, name: 'Support', businessId: BUSINESS })
-    .addUser({ id: ALICE, name: 'Alice', user_type: 'BUSINESS_USER' })
-    .addUser({ id: DAVE, name: 'Dave', user_type: 'BUSINESS_USER' })
-    .assign(WABA, ALICE, ['MANAGE']);
+  graph = smallGraph();
   await graph.start();
   client = new GraphClient({ baseUrl: graph.url, accessToken: 't', retry: { baseDelayMs: 1, maxDelayMs: 2 } });
   notifier = new RecordingNotifier();

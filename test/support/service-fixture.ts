@@ -1,0 +1,44 @@
+import type { TemporaryGrant } from '../../src/access/grants.js';
+import type { RequestNotifier } from '../../src/access/ports.js';
+import type { AccessRequest, MessageRef, Pending } from '../../src/access/request.js';
+import { FakeGraph } from '../fakes/graph-server.js';
+
+/** The cast of the service-level tests. */
+export const WABA = '1000000000001';
+export const BUSINESS = '2000000000001';
+/** On the WABA with MANAGE. */
+export const ALICE = '300000000000001';
+/** Known to Meta, not on the WABA. */
+export const DAVE = '300000000000002';
+
+/** A fake Graph with one WABA, Alice on it with MANAGE, and Dave not on it. */
+export function smallGraph(): FakeGraph {
+  return new FakeGraph({ accessToken: 't' })
+    .addWaba({ id: WABA, name: 'Support', businessId: BUSINESS })
+    .addUser({ id: ALICE, name: 'Alice', user_type: 'BUSINESS_USER' })
+    .addUser({ id: DAVE, name: 'Dave', user_type: 'BUSINESS_USER' })
+    .assign(WABA, ALICE, ['MANAGE']);
+}
+
+/** Records what the service asks Slack to show; approval messages are numbered 1.0, 2.0, … */
+export class RecordingNotifier implements RequestNotifier {
+  announced: Pending[] = [];
+  changes: AccessRequest[] = [];
+  grantChanges: TemporaryGrant[] = [];
+  failAnnounce = false;
+
+  async announce(request: Pending): Promise<MessageRef[]> {
+    if (this.failAnnounce) throw new Error('channel_not_found');
+    this.announced.push(request);
+    return [{ channel: 'CAPPROVALS', ts: `${this.announced.length}.0` }];
+  }
+
+  async changed(request: AccessRequest): Promise<void> {
+    this.changes.push(request);
+  }
+
+  async grantChanged(grant: TemporaryGrant): Promise<MessageRef[]> {
+    this.grantChanges.push(grant);
+    return grant.state === 'conflict' ? [{ channel: 'CAPPROVALS', ts: 'conflict.0' }] : [];
+  }
+}
