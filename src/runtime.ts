@@ -30,7 +30,7 @@ export interface RunningBot {
 
 export interface StartOptions {
   logger?: Logger;
-  /** How often pending requests are checked for expiry. */
+  /** How often the sweep runs: half-done work resumes, pending requests expire, temporary grants end. */
   sweepIntervalMs?: number;
   /** The longest a stop waits for Graph calls under way. */
   drainTimeoutMs?: number;

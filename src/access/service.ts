@@ -138,6 +138,11 @@ export class AccessService {
     return this.temporary.live();
   }
 
+  /** One temporary grant, whatever its state. */
+  liveGrant(grantId: string): Promise<TemporaryGrant | undefined> {
+    return this.deps.repository.getGrant(grantId);
+  }
+
   /** Ends temporary grants whose time has come. */
   expireGrants(): Promise<number> {
     return this.track(this.temporary.endDue());
@@ -154,12 +159,7 @@ export class AccessService {
   }
 
   /** Asks for a live temporary grant to last `durationMs` longer; goes through approval like any request. */
-  async submitExtension(input: {
-    grantId: string;
-    durationMs: number;
-    requesterId: string;
-    channelId: string;
-  }): Promise<SubmitResult> {
+  async submitExtension(input: { grantId: string; durationMs: number; requesterId: string }): Promise<SubmitResult> {
     const grant = await this.deps.repository.getGrant(input.grantId);
     if (grant?.state !== 'active') {
       return {
@@ -189,7 +189,8 @@ export class AccessService {
       currentTasks: grant.tasks,
       afterTasks: grant.tasks,
       requesterId: input.requesterId,
-      originChannelId: input.channelId,
+      // The outcome goes where the grant was asked for.
+      originChannelId: grant.originChannelId,
       durationMs: input.durationMs,
       grantId: grant.id,
       grantEndsAt: grant.endsAt,

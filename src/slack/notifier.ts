@@ -38,10 +38,16 @@ export class SlackNotifier implements RequestNotifier {
     }
     await this.update(grant.conflictMessages, conflictMessage(grant, request));
     const text = grantText(grant, request);
-    await this.tellRequester(request, {
+    const notice: MessageBody = {
       text: text.replace(/\*/g, ''),
       blocks: [{ type: 'section', text: { type: 'mrkdwn', text: `Request \`${request.id}\`: ${text}` } }],
-    });
+    };
+    if (grant.state === 'active') {
+      // Extended: the extension request reports to the channel itself; the grant's requester hears by DM.
+      await this.client.chat.postMessage({ channel: request.requesterId, ...notice });
+    } else {
+      await this.tellRequester(request, notice);
+    }
     return [];
   }
 

@@ -40,7 +40,7 @@ describe.each(stores)('exactly once (%s store)', (_name, env) => {
     expect(audit.filter((entry) => entry.event === 'succeeded')).toHaveLength(1);
   });
 
-  it('ignores a forged button value naming another request state', async () => {
+  it('answers a click whose value names no request, and writes nothing', async () => {
     h = await Harness.start(env ? { env } : {});
     await h.command(`grant ${ALICE} MESSAGING`);
     const [approval] = await eventually(() => h.approvalMessages().length === 1 && h.approvalMessages());

@@ -89,6 +89,17 @@ describe('temporary access, end to end', () => {
       h.approvalMessages().find((m) => visibleText(m).includes('extension request')),
     );
     expect(visibleText(extension)).toContain('Extends by 2h');
+    const asked = await eventually(() =>
+      h.slack.messagesIn(`D${BOB.slice(1)}`).find((m) => visibleText(m).includes('Asked for')),
+    );
+    expect(visibleText(asked)).toContain('Asked for 2h more of `VIEW_COST`');
+    const extensionId =
+      extension.blocks
+        .find((b) => b.type === 'actions')
+        ?.block_id?.toString()
+        .split(':')[1] ?? '';
+    const leadDms = h.slack.messagesIn(`D${LEAD.slice(1)}`).length;
+    const teamPosts = h.slack.messagesIn(TEAM_CHANNEL).length;
     await h.click(extension, ACTION.approve, ANN);
     const grant = await eventually(async () => {
       const live = await h.bot!.service.activeGrants();
@@ -99,6 +110,12 @@ describe('temporary access, end to end', () => {
       return live && new Date(live.endsAt).getTime() - Date.now() > 2.5 * 3_600_000;
     });
     expect(grant.tasks).toEqual(['VIEW_COST']);
+    // The channel hears of the extension once; the grant's requester gets a DM with the new end.
+    await eventually(() => h.slack.messagesIn(`D${LEAD.slice(1)}`).length > leadDms);
+    await eventually(() => h.slack.messagesIn(TEAM_CHANNEL).some((m) => visibleText(m).includes(extensionId)));
+    await h.bot!.service.drain();
+    expect(h.slack.messagesIn(TEAM_CHANNEL).length - teamPosts).toBe(1);
+    expect(visibleText(h.slack.messagesIn(`D${LEAD.slice(1)}`).at(-1)!)).toContain('until');
   });
 
   it('asks approvers when the user’s access changed meanwhile, and Keep leaves it untouched', async () => {

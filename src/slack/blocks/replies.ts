@@ -1,12 +1,13 @@
 import { USAGE } from '../../access/grammar.js';
 import type { TemporaryGrant } from '../../access/grants.js';
 import type { AccessRequest } from '../../access/request.js';
+import type { SubmitResult } from '../../access/service.js';
 import type { Roster } from '../../access/waba.js';
 import type { AssignedAccount } from '../../graph/schemas.js';
 import { TASKS } from '../../graph/tasks.js';
 import { clip, escapeText, mention, packLines, slackDate, taskList } from '../format.js';
 import { LIMITS } from '../limits.js';
-import { outcomeText, targetLabel } from './request.js';
+import { outcomeText, summary } from './request.js';
 import type { Block, MessageBody } from './types.js';
 
 const section = (text: string): Block => ({
@@ -55,14 +56,10 @@ export function problemMessage(problem: string, hint: string): MessageBody {
 
 export function submittedMessage(request: AccessRequest, approvalChannelId?: string): MessageBody {
   const where = approvalChannelId ? `in <#${approvalChannelId}>` : 'to the approvers by DM';
-  const what =
-    request.kind === 'grant'
-      ? `${taskList(request.tasks)} for ${targetLabel(request)}`
-      : `removal of ${targetLabel(request)}`;
   return {
     text: `Request ${request.id} sent for approval.`,
     blocks: [
-      section(`📨 Asked for ${what}. I sent it ${where}; I’ll tell you here when someone decides.`),
+      section(`📨 Asked for ${summary(request)}. I sent it ${where}; I’ll tell you here when someone decides.`),
       context(`Request \`${request.id}\` · expires ${slackDate(request.expiresAt)}`),
     ],
   };
@@ -111,6 +108,13 @@ export function accountsMessage(userId: string, accounts: AssignedAccount[]): Me
     text: `User ${userId} has ${plural(accounts.length, 'WhatsApp Business Account')}.`,
     blocks: [section(`*WhatsApp Business Accounts of \`${userId}\`* (${accounts.length})`), ...chunks.map(section)],
   };
+}
+
+/** The answer to a filed request: where it went, or why nothing was filed. */
+export function submitReply(result: SubmitResult, approvalChannelId?: string): MessageBody {
+  return result.kind === 'submitted'
+    ? submittedMessage(result.request, approvalChannelId)
+    : problemMessage(result.problem, result.hint);
 }
 
 /** `/waba active`: the temporary grants still running. */

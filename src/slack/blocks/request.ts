@@ -14,7 +14,8 @@ export function targetLabel(request: AccessRequest): string {
     : `\`${request.targetUserId}\``;
 }
 
-function summary(request: AccessRequest): string {
+/** What a request asks for, in one phrase: tasks and length, an extension, or a removal. */
+export function summary(request: AccessRequest): string {
   if (request.kind === 'extend')
     return `${formatDuration(request.durationMs ?? 0)} more of ${taskList(request.tasks)} for ${targetLabel(request)}`;
   return request.kind === 'grant'

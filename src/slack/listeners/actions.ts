@@ -60,8 +60,8 @@ export function extendButton(deps: ListenerDeps) {
     if (!(await deps.policy.isApprover(args.body.user.id))) {
       return answerClick(args, forbiddenText('not-approver', deps.approverIds));
     }
-    const grant = (await deps.service.activeGrants()).find((live) => live.id === grantId && live.state === 'active');
-    if (!grant) return answerClick(args, GRANT_NOT_LIVE_TEXT);
+    const grant = await deps.service.liveGrant(grantId);
+    if (grant?.state !== 'active') return answerClick(args, GRANT_NOT_LIVE_TEXT);
     await args.client.views.open({ trigger_id: args.body.trigger_id, view: extendModal(grant.id, grant.endsAt) });
   };
 }

@@ -7,7 +7,7 @@ import {
   helpMessage,
   problemMessage,
   rosterMessage,
-  submittedMessage,
+  submitReply,
 } from '../blocks/replies.js';
 import type { MessageBody } from '../blocks/types.js';
 import type { ListenerDeps } from './deps.js';
@@ -71,9 +71,7 @@ async function answer(
         requesterId: userId,
         channelId,
       });
-      return result.kind === 'submitted'
-        ? submittedMessage(result.request, deps.approvalChannelId)
-        : problemMessage(result.problem, result.hint);
+      return submitReply(result, deps.approvalChannelId);
     }
   }
 }

@@ -2,7 +2,7 @@ import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } fro
 import { parseDuration } from '../../access/duration.js';
 import { isTask, type Task } from '../../graph/tasks.js';
 import type { ComposeMetadata } from '../blocks/modals.js';
-import { problemMessage, submittedMessage } from '../blocks/replies.js';
+import { submitReply } from '../blocks/replies.js';
 import { FIELD } from '../ids.js';
 import type { ListenerDeps } from './deps.js';
 import { clickReply, failureReply, tellUser } from './replies.js';
@@ -54,11 +54,7 @@ export function composeSubmission(deps: ListenerDeps) {
         requesterId,
         channelId: channelId ?? requesterId,
       });
-      const reply =
-        result.kind === 'submitted'
-          ? submittedMessage(result.request, deps.approvalChannelId)
-          : problemMessage(result.problem, result.hint);
-      await tellUser(client, requesterId, channelId, reply);
+      await tellUser(client, requesterId, channelId, submitReply(result, deps.approvalChannelId));
     } catch (error) {
       logger.warn('compose submission failed', error);
       await tellUser(client, requesterId, channelId, failureReply(error));
@@ -96,19 +92,9 @@ export function extendSubmission(deps: ListenerDeps) {
     }
     await ack();
     const requesterId = body.user.id;
-    const grant = (await deps.service.activeGrants()).find((live) => live.id === view.private_metadata);
     try {
-      const result = await deps.service.submitExtension({
-        grantId: view.private_metadata,
-        durationMs,
-        requesterId,
-        channelId: grant?.originChannelId ?? requesterId,
-      });
-      const reply =
-        result.kind === 'submitted'
-          ? submittedMessage(result.request, deps.approvalChannelId)
-          : problemMessage(result.problem, result.hint);
-      await tellUser(client, requesterId, undefined, reply);
+      const result = await deps.service.submitExtension({ grantId: view.private_metadata, durationMs, requesterId });
+      await tellUser(client, requesterId, undefined, submitReply(result, deps.approvalChannelId));
     } catch (error) {
       logger.warn('extension failed', error);
       await tellUser(client, requesterId, undefined, failureReply(error));
