@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FakeSlack } from './fakes/slack-api.js';
+import { SlackEmulator } from '../src/sandbox/slack/emulator.js';
 import { BotProcess, freePort } from './support/bot-process.js';
 import {
   APP_SECRET,
@@ -13,7 +13,7 @@ import {
 
 describe('npm start (src/main.ts) as a process', () => {
   const graph = defaultGraph();
-  const slack = new FakeSlack();
+  const slack = new SlackEmulator();
 
   beforeAll(async () => {
     await graph.start();

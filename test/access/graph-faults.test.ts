@@ -8,7 +8,7 @@ import { WabaAccess } from '../../src/access/waba.js';
 import { GraphClient } from '../../src/graph/client.js';
 import { InProcessLocker } from '../../src/store/locks.js';
 import { KeyvRequestRepository } from '../../src/store/requests.js';
-import { FakeGraph, type Fault, graphError } from '../fakes/graph-server.js';
+import { FakeGraph, type Fault, graphError } from '../../src/sandbox/fake-graph.js';
 import { seededRandom } from '../support/random.js';
 
 /** Approvals in CI; `npm run bench` runs 500. */

@@ -7,7 +7,7 @@ import { WabaAccess } from '../../src/access/waba.js';
 import { GraphClient } from '../../src/graph/client.js';
 import { InProcessLocker } from '../../src/store/locks.js';
 import { KeyvRequestRepository } from '../../src/store/requests.js';
-import { type FakeGraph, graphError } from '../fakes/graph-server.js';
+import { type FakeGraph, graphError } from '../../src/sandbox/fake-graph.js';
 import { ALICE, BUSINESS, DAVE, RecordingNotifier, smallGraph, WABA } from '../support/service-fixture.js';
 
 let graph: FakeGraph;

@@ -7,7 +7,7 @@ import { GraphClient } from '../../src/graph/client.js';
 import type { Task } from '../../src/graph/tasks.js';
 import { InProcessLocker } from '../../src/store/locks.js';
 import { KeyvRequestRepository } from '../../src/store/requests.js';
-import type { FakeGraph } from '../fakes/graph-server.js';
+import type { FakeGraph } from '../../src/sandbox/fake-graph.js';
 import { ALICE, BUSINESS, DAVE, RecordingNotifier, smallGraph, WABA } from '../support/service-fixture.js';
 
 const HOUR = 3_600_000;

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WabaAccess } from '../../src/access/waba.js';
 import { GraphClient } from '../../src/graph/client.js';
-import { FakeGraph } from '../fakes/graph-server.js';
+import { FakeGraph } from '../../src/sandbox/fake-graph.js';
 
 const WABA = '1000000000001';
 const BUSINESS = '2000000000001';

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ACTION, VIEW } from '../../src/slack/ids.js';
-import { buttonsOf, visibleText } from '../fakes/slack-api.js';
+import { buttonsOf, visibleText } from '../support/message-text.js';
 import {
   ALICE,
   ANN,

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ACTION, VIEW } from '../../src/slack/ids.js';
 import { Harness, SIGNING_SECRET } from '../support/harness.js';
-import { sendSigned } from '../support/slack-requests.js';
+import { sendSigned } from '../../src/sandbox/slack/requests.js';
 
 let h: Harness;
 

@@ -10,7 +10,7 @@ import {
   META_TOKEN,
   SIGNING_SECRET,
 } from '../support/harness.js';
-import { sign } from '../support/slack-requests.js';
+import { sign } from '../../src/sandbox/slack/requests.js';
 
 let h: Harness;
 

@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ACTION, VIEW } from '../../src/slack/ids.js';
-import { buttonsOf, type SlackMessage, visibleText } from '../fakes/slack-api.js';
+import type { SlackMessage } from '../../src/sandbox/slack/emulator.js';
+import { buttonsOf, visibleText } from '../support/message-text.js';
 import { ALICE, ANN, BOB, eventually, Harness, LEAD, TEAM_CHANNEL, WABA_ID } from '../support/harness.js';
 
 let h: Harness;

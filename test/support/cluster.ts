@@ -1,8 +1,8 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FakeGraph } from '../fakes/graph-server.js';
-import { FakeSlack, type SlackMessage } from '../fakes/slack-api.js';
+import { FakeGraph } from '../../src/sandbox/fake-graph.js';
+import { SlackEmulator, type SlackMessage } from '../../src/sandbox/slack/emulator.js';
 import { BotProcess, freePort } from './bot-process.js';
 import {
   APP_SECRET,
@@ -13,13 +13,13 @@ import {
   SIGNING_SECRET,
   WABA_ID,
 } from './harness.js';
-import { blockActionBody, sendSigned, slashCommandBody } from './slack-requests.js';
+import { blockActionBody, sendSigned, slashCommandBody } from '../../src/sandbox/slack/requests.js';
 
 let responses = 0;
 
 /** Bot processes (replicas, or one restarted again and again) against one fake Slack and one fake Graph. */
 export class Cluster {
-  readonly slack = new FakeSlack();
+  readonly slack = new SlackEmulator();
   readonly graph: FakeGraph;
   readonly bots = new Map<string, BotProcess>();
   private readonly dirs = new Map<string, string>();

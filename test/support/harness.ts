@@ -5,15 +5,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { type RunningBot, startBot } from '../../src/runtime.js';
-import { FakeGraph } from '../fakes/graph-server.js';
-import { FakeSlack, type SlackMessage } from '../fakes/slack-api.js';
+import { FakeGraph } from '../../src/sandbox/fake-graph.js';
+import { SlackEmulator, type SlackMessage } from '../../src/sandbox/slack/emulator.js';
 import {
   blockActionBody,
   type SendOptions,
   sendSigned,
   slashCommandBody,
   viewSubmissionBody,
-} from './slack-requests.js';
+} from '../../src/sandbox/slack/requests.js';
 
 /** The cast and the secrets of every end-to-end test. None of these are real. */
 export const SIGNING_SECRET = 'e2e-signing-secret-0123456789abcdef';
@@ -51,7 +51,7 @@ export class Harness {
 
   private constructor(
     readonly graph: FakeGraph,
-    readonly slack: FakeSlack,
+    readonly slack: SlackEmulator,
     readonly env: Record<string, string | undefined>,
     private readonly sweepIntervalMs?: number,
   ) {}
@@ -59,7 +59,7 @@ export class Harness {
   static async start(options: HarnessOptions = {}): Promise<Harness> {
     const graph = options.graph ?? defaultGraph();
     if (!graph.url) await graph.start();
-    const slack = new FakeSlack();
+    const slack = new SlackEmulator();
     await slack.start();
     slack.usergroups.set(GROUP, [CAROL]);
     const harness = new Harness(graph, slack, {}, options.sweepIntervalMs);

@@ -1,7 +1,7 @@
 import type { TemporaryGrant } from '../../src/access/grants.js';
 import type { RequestNotifier } from '../../src/access/ports.js';
 import type { AccessRequest, MessageRef, Pending } from '../../src/access/request.js';
-import { FakeGraph } from '../fakes/graph-server.js';
+import { FakeGraph } from '../../src/sandbox/fake-graph.js';
 
 /** The cast of the service-level tests. */
 export const WABA = '1000000000001';

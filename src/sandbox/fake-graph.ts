@@ -3,11 +3,11 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { TASKS } from '../../src/graph/tasks.js';
+import { TASKS } from '../graph/tasks.js';
 
 /**
  * A loopback stand-in for the Graph API's WABA user-assignment endpoints, with real state, cursor pagination,
- * Meta-shaped errors, usage headers and fault injection. Shared by integration tests, e2e tests and benchmarks.
+ * Meta-shaped errors, usage headers and fault injection. Serves the sandbox, integration and e2e tests, benchmarks.
  */
 
 export interface FakeUser {
@@ -70,6 +70,8 @@ export class FakeGraph {
   extraHeaders: Record<string, string>;
   /** Consulted for each call no queued fault matches: return a fault to inject one (e.g. at random). */
   faultPlan?: (call: { method: string; path: string }) => Fault | undefined;
+  /** Told of every call once it is answered (or its connection reset). */
+  onAnswered?: (call: RecordedCall) => void;
   private readonly faults: Fault[] = [];
   private server?: Server;
   private baseUrl = '';
@@ -177,13 +179,14 @@ export class FakeGraph {
     if (!answer) {
       record.status = -1;
       req.socket.destroy();
-      return;
+    } else {
+      const [status, body] = answer;
+      record.status = status;
+      record.response = body;
+      res.writeHead(status, { 'content-type': 'application/json', ...this.extraHeaders, ...fault?.headers });
+      res.end(payload);
     }
-    const [status, body] = answer;
-    record.status = status;
-    record.response = body;
-    res.writeHead(status, { 'content-type': 'application/json', ...this.extraHeaders, ...fault?.headers });
-    res.end(payload);
+    this.onAnswered?.(record);
   }
 
   private route(
@@ -272,7 +275,6 @@ export class FakeGraph {
     return [400, graphError(100, 'Unsupported method')];
   }
 
-  /** One page of `items`, shaped by `shape` (only the page's items are shaped). */
   /** One page of `items` (of which there are `size`), shaped by `shape`; only the page's items are touched. */
   private page<T, U>(
     url: URL,

@@ -1,6 +1,9 @@
 import { createHmac } from 'node:crypto';
 
-/** Builds and sends Slack requests signed exactly as Slack signs them (v0, HMAC-SHA256 over `v0:ts:body`). */
+/**
+ * Builds and sends the requests Slack sends an app — slash commands and interactions — signed exactly as Slack signs
+ * them (v0, HMAC-SHA256 over `v0:ts:body`). Used by the sandbox's emulator, the e2e tests and the benchmarks.
+ */
 
 export function sign(secret: string, timestamp: number, body: string): string {
   return `v0=${createHmac('sha256', secret).update(`v0:${timestamp}:${body}`).digest('hex')}`;
@@ -9,6 +12,8 @@ export function sign(secret: string, timestamp: number, body: string): string {
 export interface SendOptions {
   timestamp?: number;
   signature?: string;
+  /** Abort the request after this long (Slack gives an app 3 seconds). */
+  timeoutMs?: number;
 }
 
 export async function sendSigned(
@@ -26,6 +31,7 @@ export async function sendSigned(
       'x-slack-signature': options.signature ?? sign(secret, timestamp, body),
     },
     body,
+    ...(options.timeoutMs === undefined ? {} : { signal: AbortSignal.timeout(options.timeoutMs) }),
   });
   const text = await response.text();
   let json: Record<string, unknown> | undefined;
@@ -43,16 +49,19 @@ export function slashCommandBody(input: {
   channelId: string;
   responseUrl: string;
   triggerId?: string;
+  userName?: string;
+  channelName?: string;
+  command?: string;
 }): string {
   return new URLSearchParams({
     token: 'deprecated-verification-token',
     team_id: 'T0TEST',
     team_domain: 'test',
     channel_id: input.channelId,
-    channel_name: 'test',
+    channel_name: input.channelName ?? 'test',
     user_id: input.userId,
-    user_name: input.userId.toLowerCase(),
-    command: '/waba',
+    user_name: input.userName ?? input.userId.toLowerCase(),
+    command: input.command ?? '/waba',
     text: input.text,
     api_app_id: 'A0TEST',
     response_url: input.responseUrl,
@@ -61,14 +70,14 @@ export function slashCommandBody(input: {
 }
 
 /** The fields every interaction payload carries. */
-function interaction(type: 'block_actions' | 'view_submission', userId: string) {
+function interaction(type: 'block_actions' | 'view_submission', userId: string, triggerId?: string) {
   return {
     type,
     team: { id: 'T0TEST', domain: 'test' },
     user: { id: userId, username: userId.toLowerCase(), team_id: 'T0TEST' },
     api_app_id: 'A0TEST',
     token: 'deprecated-verification-token',
-    trigger_id: `trigger-${Math.random().toString(36).slice(2)}`,
+    trigger_id: triggerId ?? `trigger-${Math.random().toString(36).slice(2)}`,
   };
 }
 
@@ -83,20 +92,32 @@ export function blockActionBody(input: {
   channelId: string;
   messageTs: string;
   responseUrl: string;
+  blockId?: string;
+  buttonText?: string;
+  /** The clicked message as Slack sends it back; only its ts by default. */
+  message?: { text?: string; blocks?: unknown[] };
+  isEphemeral?: boolean;
+  triggerId?: string;
+  channelName?: string;
 }): string {
   return asForm({
-    ...interaction('block_actions', input.userId),
-    container: { type: 'message', message_ts: input.messageTs, channel_id: input.channelId, is_ephemeral: false },
-    channel: { id: input.channelId, name: 'approvals' },
-    message: { type: 'message', ts: input.messageTs, text: '' },
+    ...interaction('block_actions', input.userId, input.triggerId),
+    container: {
+      type: 'message',
+      message_ts: input.messageTs,
+      channel_id: input.channelId,
+      is_ephemeral: input.isEphemeral ?? false,
+    },
+    channel: { id: input.channelId, name: input.channelName ?? 'approvals' },
+    message: { type: 'message', ts: input.messageTs, text: '', ...input.message },
     response_url: input.responseUrl,
     actions: [
       {
         type: 'button',
         action_id: input.actionId,
-        block_id: 'decide',
+        block_id: input.blockId ?? 'decide',
         value: input.value,
-        text: { type: 'plain_text', text: 'x' },
+        text: { type: 'plain_text', text: input.buttonText ?? 'x' },
         action_ts: String(Date.now() / 1000),
       },
     ],
@@ -108,11 +129,15 @@ export function viewSubmissionBody(input: {
   userId: string;
   privateMetadata: string;
   values: Record<string, Record<string, unknown>>;
+  viewId?: string;
+  /** The rest of the view as it was opened (title, blocks…). */
+  view?: Record<string, unknown>;
 }): string {
   return asForm({
     ...interaction('view_submission', input.userId),
     view: {
-      id: 'V0TEST',
+      ...input.view,
+      id: input.viewId ?? 'V0TEST',
       type: 'modal',
       callback_id: input.callbackId,
       private_metadata: input.privateMetadata,
@@ -121,7 +146,7 @@ export function viewSubmissionBody(input: {
       team_id: 'T0TEST',
       app_id: 'A0TEST',
       bot_id: 'BBOT',
-      blocks: [],
+      blocks: input.view?.blocks ?? [],
     },
   });
 }

@@ -1,0 +1,152 @@
+import { type Block, dmChannelOf, keyOf, type SlackUser, type Workspace } from './workspace.js';
+
+/**
+ * The subset of Slack's Web API a bot like ours calls, answered from a Workspace with Slack's own answer shapes and
+ * error codes (https://api.slack.com/methods).
+ */
+
+export type Args = Record<string, unknown>;
+export type Answer = Record<string, unknown> & { ok: boolean };
+
+export interface WebApiContext {
+  workspace: Workspace;
+  /** Who a trigger id (from a command or click) belongs to: a modal opens on their screen. */
+  triggerOwner: (triggerId: string) => string | undefined;
+  /** Channels the bot is not a member of. */
+  closedChannels: ReadonlySet<string>;
+}
+
+type Method = (args: Args, context: WebApiContext) => Answer;
+
+const fail = (error: string): Answer => ({ ok: false, error });
+
+const METHODS: Record<string, Method> = {
+  'auth.test': (_args, { workspace }) => ({
+    ok: true,
+    user_id: workspace.botUserId,
+    bot_id: 'BBOT',
+    team_id: 'T0TEST',
+    user: workspace.users.get(workspace.botUserId)?.name ?? 'bot',
+  }),
+
+  'chat.postMessage': (args, { workspace, closedChannels }) => {
+    const channel = dmChannelOf(String(args.channel ?? ''));
+    if (!channel) return fail('channel_not_found');
+    if (closedChannels.has(channel)) return fail('not_in_channel');
+    if (!args.text && !args.blocks) return fail('no_text');
+    const message = workspace.post({ channel, user: workspace.botUserId, text: text(args), blocks: blocks(args) });
+    return { ok: true, channel, ts: message.ts, message };
+  },
+
+  'chat.postEphemeral': (args, { workspace, closedChannels }) => {
+    const channel = String(args.channel ?? '');
+    if (closedChannels.has(channel)) return fail('not_in_channel');
+    const user = String(args.user ?? '');
+    if (!workspace.users.has(user) && workspace.users.size > 0) return fail('user_not_in_channel');
+    const message = workspace.post({
+      channel,
+      user: workspace.botUserId,
+      text: text(args),
+      blocks: blocks(args),
+      visibleTo: user,
+    });
+    return { ok: true, message_ts: message.ts };
+  },
+
+  'chat.update': (args, { workspace }) => {
+    const key = keyOf({ channel: String(args.channel), ts: String(args.ts) });
+    const updated = workspace.replace(key, { text: text(args), blocks: blocks(args) });
+    return updated ? { ok: true, channel: args.channel, ts: args.ts } : fail('message_not_found');
+  },
+
+  'chat.delete': (args, { workspace }) =>
+    workspace.remove(keyOf({ channel: String(args.channel), ts: String(args.ts) }))
+      ? { ok: true, channel: args.channel, ts: args.ts }
+      : fail('message_not_found'),
+
+  'conversations.open': (args) => {
+    const users = String(args.users ?? '').split(',').filter(Boolean);
+    return users.length === 1 ? { ok: true, channel: { id: dmChannelOf(users[0]!) } } : fail('not_implemented');
+  },
+
+  'users.info': (args, { workspace }) => {
+    const user = workspace.users.get(String(args.user));
+    return user ? { ok: true, user: userObject(user) } : fail('user_not_found');
+  },
+
+  'users.lookupByEmail': (args, { workspace }) => {
+    const email = String(args.email ?? '').toLowerCase();
+    const user = [...workspace.users.values()].find((candidate) => candidate.email?.toLowerCase() === email);
+    return user ? { ok: true, user: userObject(user) } : fail('users_not_found');
+  },
+
+  'usergroups.users.list': (args, { workspace }) => ({
+    ok: true,
+    users: workspace.usergroups.get(String(args.usergroup)) ?? [],
+  }),
+
+  'views.open': (args, { workspace, triggerOwner }) => {
+    const view = asObject(args.view);
+    if (!view) return fail('invalid_arguments');
+    const open = workspace.openView(view, triggerOwner(String(args.trigger_id)));
+    return { ok: true, view: { ...view, id: open.id } };
+  },
+
+  'views.push': (args, { workspace, triggerOwner }) => {
+    const view = asObject(args.view);
+    if (!view) return fail('invalid_arguments');
+    const userId = triggerOwner(String(args.trigger_id));
+    const below = userId ? workspace.topViewOf(userId)?.id : undefined;
+    const open = workspace.openView(view, userId, below);
+    return { ok: true, view: { ...view, id: open.id } };
+  },
+
+  'views.update': (args, { workspace }) => {
+    const view = asObject(args.view);
+    if (!view) return fail('invalid_arguments');
+    const open = workspace.updateView(String(args.view_id), view);
+    return open ? { ok: true, view: { ...view, id: open.id } } : fail('not_found');
+  },
+};
+
+export function callWebApi(method: string, args: Args, context: WebApiContext): Answer {
+  const handler = METHODS[method];
+  return handler ? handler(args, context) : fail('unknown_method');
+}
+
+function userObject(user: SlackUser) {
+  return {
+    id: user.id,
+    name: user.name,
+    real_name: user.realName,
+    is_bot: user.isBot ?? false,
+    profile: {
+      real_name: user.realName,
+      display_name: user.name,
+      title: user.title ?? '',
+      ...(user.email ? { email: user.email } : {}),
+    },
+  };
+}
+
+function text(args: Args): string | undefined {
+  return typeof args.text === 'string' ? args.text : undefined;
+}
+
+function blocks(args: Args): Block[] {
+  const value = typeof args.blocks === 'string' ? safeJson(args.blocks) : args.blocks;
+  return Array.isArray(value) ? (value as Block[]) : [];
+}
+
+function asObject(value: unknown): Record<string, unknown> | undefined {
+  const parsed = typeof value === 'string' ? safeJson(value) : value;
+  return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
+}
+
+export function safeJson(value: string): unknown {
+  try {
+    return JSON.parse(value);
+  } catch {
+    return value;
+  }
+}
