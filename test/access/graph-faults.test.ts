@@ -6,9 +6,9 @@ import type { MessageRef } from '../../src/access/request.js';
 import { AccessService } from '../../src/access/service.js';
 import { WabaAccess } from '../../src/access/waba.js';
 import { GraphClient } from '../../src/graph/client.js';
+import { FakeGraph, type Fault, graphError } from '../../src/sandbox/fake-graph.js';
 import { InProcessLocker } from '../../src/store/locks.js';
 import { KeyvRequestRepository } from '../../src/store/requests.js';
-import { FakeGraph, type Fault, graphError } from '../../src/sandbox/fake-graph.js';
 import { seededRandom } from '../support/random.js';
 
 /** Approvals in CI; `npm run bench` runs 500. */

@@ -5,9 +5,9 @@ import { approve, type Pending, startExecution } from '../../src/access/request.
 import { AccessService } from '../../src/access/service.js';
 import { WabaAccess } from '../../src/access/waba.js';
 import { GraphClient } from '../../src/graph/client.js';
+import { type FakeGraph, graphError } from '../../src/sandbox/fake-graph.js';
 import { InProcessLocker } from '../../src/store/locks.js';
 import { KeyvRequestRepository } from '../../src/store/requests.js';
-import { type FakeGraph, graphError } from '../../src/sandbox/fake-graph.js';
 import { ALICE, BUSINESS, DAVE, RecordingNotifier, smallGraph, WABA } from '../support/service-fixture.js';
 
 let graph: FakeGraph;

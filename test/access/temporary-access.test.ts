@@ -5,9 +5,9 @@ import { AccessService, type GrantDurations } from '../../src/access/service.js'
 import { WabaAccess } from '../../src/access/waba.js';
 import { GraphClient } from '../../src/graph/client.js';
 import type { Task } from '../../src/graph/tasks.js';
+import type { FakeGraph } from '../../src/sandbox/fake-graph.js';
 import { InProcessLocker } from '../../src/store/locks.js';
 import { KeyvRequestRepository } from '../../src/store/requests.js';
-import type { FakeGraph } from '../../src/sandbox/fake-graph.js';
 import { ALICE, BUSINESS, DAVE, RecordingNotifier, smallGraph, WABA } from '../support/service-fixture.js';
 
 const HOUR = 3_600_000;

@@ -1,6 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ACTION, VIEW } from '../../src/slack/ids.js';
-import { buttonsOf, visibleText } from '../support/message-text.js';
 import {
   ALICE,
   ANN,
@@ -14,6 +13,7 @@ import {
   TEAM_CHANNEL,
   WABA_ID,
 } from '../support/harness.js';
+import { buttonsOf, visibleText } from '../support/message-text.js';
 
 let h: Harness;
 

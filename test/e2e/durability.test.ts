@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { approve, startExecution } from '../../src/access/request.js';
-import { ACTION } from '../../src/slack/ids.js';
 import { graphError } from '../../src/sandbox/fake-graph.js';
-import { buttonsOf, visibleText } from '../support/message-text.js';
+import { ACTION } from '../../src/slack/ids.js';
 import { ALICE, ANN, BOB, DAVE, eventually, Harness, LEAD, WABA_ID } from '../support/harness.js';
+import { buttonsOf, visibleText } from '../support/message-text.js';
 
 let h: Harness;
 

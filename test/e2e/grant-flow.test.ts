@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ACTION } from '../../src/slack/ids.js';
-import { buttonsOf, visibleText } from '../support/message-text.js';
 import { ALICE, ANN, DAVE, eventually, Harness, LEAD, TEAM_CHANNEL, WABA_ID } from '../support/harness.js';
+import { buttonsOf, visibleText } from '../support/message-text.js';
 
 let h: Harness;
 

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { sign } from '../../src/sandbox/slack/requests.js';
 import { ACTION } from '../../src/slack/ids.js';
 import {
   ALICE,
@@ -10,7 +11,6 @@ import {
   META_TOKEN,
   SIGNING_SECRET,
 } from '../support/harness.js';
-import { sign } from '../../src/sandbox/slack/requests.js';
 
 let h: Harness;
 

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeGraph } from '../../src/sandbox/fake-graph.js';
 import { SlackEmulator, type SlackMessage } from '../../src/sandbox/slack/emulator.js';
+import { blockActionBody, sendSigned, slashCommandBody } from '../../src/sandbox/slack/requests.js';
 import { BotProcess, freePort } from './bot-process.js';
 import {
   APP_SECRET,
@@ -13,7 +14,6 @@ import {
   SIGNING_SECRET,
   WABA_ID,
 } from './harness.js';
-import { blockActionBody, sendSigned, slashCommandBody } from '../../src/sandbox/slack/requests.js';
 
 let responses = 0;
 

@@ -59,7 +59,7 @@ export class Harness {
   static async start(options: HarnessOptions = {}): Promise<Harness> {
     const graph = options.graph ?? defaultGraph();
     if (!graph.url) await graph.start();
-    const slack = new SlackEmulator();
+    const slack = new SlackEmulator({ signingSecret: SIGNING_SECRET, commands: ['/waba'] });
     await slack.start();
     slack.usergroups.set(GROUP, [CAROL]);
     const harness = new Harness(graph, slack, {}, options.sweepIntervalMs);
@@ -97,6 +97,7 @@ export class Harness {
       sweepIntervalMs: this.sweepIntervalMs ?? 60_000,
       drainTimeoutMs: 5_000,
     });
+    this.slack.link.requestUrl = this.eventsUrl;
   }
 
   async restartBot(): Promise<void> {

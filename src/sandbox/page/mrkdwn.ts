@@ -26,7 +26,9 @@ export function parseMrkdwn(text: string): Paragraph[] {
       paragraphs.push({ kind: 'pre', text: decode(part.replace(/^\n|\n$/g, '')) });
       return;
     }
-    if (!part) return;
+    // The line breaks that only separate text from a code block are not lines of their own.
+    const text = part.replace(index > 0 ? /^\n/ : /(?!)/, '').replace(index < parts.length - 1 ? /\n$/ : /(?!)/, '');
+    if (!text) return;
     let quote: string[] = [];
     let plain: string[] = [];
     const flush = () => {
@@ -35,7 +37,7 @@ export function parseMrkdwn(text: string): Paragraph[] {
       plain = [];
       quote = [];
     };
-    for (const line of part.split('\n')) {
+    for (const line of text.split('\n')) {
       const quoted = /^(?:&gt;|>) ?(.*)$/.exec(line);
       if (quoted ? plain.length : quote.length) flush();
       (quoted ? quote : plain).push(quoted ? quoted[1]! : line);

@@ -156,13 +156,21 @@ export class AppLink {
     const failed = (error: string) => {
       if (channel) {
         const what = command ? `${command} failed` : 'The app did not answer';
-        this.workspace.post({ channel, user: SLACKBOT, text: `${what} with the error "${error}"`, blocks: [], visibleTo: userId });
+        this.workspace.post({
+          channel,
+          user: SLACKBOT,
+          text: `${what} with the error "${error}"`,
+          blocks: [],
+          visibleTo: userId,
+        });
       }
       return undefined;
     };
     if (!this.requestUrl) return failed('dispatch_failed');
     try {
-      const answer = await sendSigned(this.requestUrl, this.options.signingSecret, body, { timeoutMs: SLACK_TIMEOUT_MS });
+      const answer = await sendSigned(this.requestUrl, this.options.signingSecret, body, {
+        timeoutMs: SLACK_TIMEOUT_MS,
+      });
       return answer.status === 200 ? answer.body : failed(`http_service_error_${answer.status}`);
     } catch (error) {
       return failed((error as Error).name === 'TimeoutError' ? 'operation_timeout' : 'dispatch_failed');
@@ -190,7 +198,10 @@ interface FoundButton {
 function findButton(blocks: Block[], actionId: string, blockId?: string): FoundButton | undefined {
   for (const block of blocks) {
     if (blockId && block.block_id !== blockId) continue;
-    const elements = [...((block.elements as Block[] | undefined) ?? []), ...(block.accessory ? [block.accessory as Block] : [])];
+    const elements = [
+      ...((block.elements as Block[] | undefined) ?? []),
+      ...(block.accessory ? [block.accessory as Block] : []),
+    ];
     const element = elements.find((candidate) => candidate.type === 'button' && candidate.action_id === actionId);
     if (element) return { blockId: String(block.block_id ?? ''), element };
   }

@@ -13,7 +13,7 @@ import { dmChannelOf, type SlackChannel, type SlackMessage, type SlackUser, Work
  * Generic: nothing here knows what the app does; a host adds its own side panel.
  */
 
-export type { SlackMessage, SlackUser, SlackChannel };
+export type { SlackChannel, SlackMessage, SlackUser };
 
 export interface ApiCall {
   method: string;
@@ -112,7 +112,10 @@ export class SlackEmulator {
         res.end(JSON.stringify({ ok: false, error: (error as Error).message }));
       });
     });
-    await new Promise<void>((resolve) => this.server!.listen(port, '127.0.0.1', resolve));
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once('error', reject);
+      this.server!.listen(port, '127.0.0.1', resolve);
+    });
     this.base = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
 

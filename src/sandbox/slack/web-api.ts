@@ -65,7 +65,9 @@ const METHODS: Record<string, Method> = {
       : fail('message_not_found'),
 
   'conversations.open': (args) => {
-    const users = String(args.users ?? '').split(',').filter(Boolean);
+    const users = String(args.users ?? '')
+      .split(',')
+      .filter(Boolean);
     return users.length === 1 ? { ok: true, channel: { id: dmChannelOf(users[0]!) } } : fail('not_implemented');
   },
 
@@ -140,7 +142,9 @@ function blocks(args: Args): Block[] {
 
 function asObject(value: unknown): Record<string, unknown> | undefined {
   const parsed = typeof value === 'string' ? safeJson(value) : value;
-  return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
+  return parsed && typeof parsed === 'object' && !Array.isArray(parsed)
+    ? (parsed as Record<string, unknown>)
+    : undefined;
 }
 
 export function safeJson(value: string): unknown {

@@ -59,16 +59,17 @@ export class Workspace extends EventEmitter<{ changed: [] }> {
   readonly ephemerals = new Map<string, SlackMessage>();
   readonly views = new Map<string, OpenView>();
   readonly usergroups = new Map<string, string[]>();
-  private nextTs = 1_700_000_000_000_000;
+  private lastTs = 0;
   private nextView = 0;
 
   constructor(readonly botUserId = 'UBOT') {
     super();
   }
 
+  /** Slack's message ids: the time in seconds with six decimals, unique within a channel. */
   newTs(): string {
-    this.nextTs += 1;
-    const text = String(this.nextTs);
+    this.lastTs = Math.max(Date.now() * 1000, this.lastTs + 1);
+    const text = String(this.lastTs);
     return `${text.slice(0, 10)}.${text.slice(10)}`;
   }
 

@@ -1,0 +1,28 @@
+import { startSandbox } from './sandbox.js';
+
+/** `npm run sandbox`: the sandbox on SANDBOX_PORT (default 3977, or a free port when that one is taken). */
+async function main(): Promise<void> {
+  console.log('Starting the waba-access sandbox (the real bot, a Slack emulator and a fake Graph)…');
+  const sandbox = await startSandbox({
+    port: Number(process.env.SANDBOX_PORT ?? 3977),
+    onBotOutput: (chunk) => process.stderr.write(chunk),
+  });
+  console.log(`\nOpen ${sandbox.url}\n`);
+  console.log('Try /waba help as Lena, then approve as Ana or Ben. Ctrl-C stops everything.');
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    sandbox.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+main().catch((error: unknown) => {
+  console.error(`The sandbox could not start: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});

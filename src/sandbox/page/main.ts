@@ -1,0 +1,351 @@
+import {
+  el,
+  type Json,
+  type RenderContext,
+  readInputs,
+  renderBlocks,
+  renderInput,
+  renderMrkdwn,
+  renderText,
+} from './blocks.js';
+
+/**
+ * The emulator's page: one pane per channel and one for DMs with the app, each with a composer; modals on top; the
+ * host's side panel on the right. State comes from `/ui/state`, redrawn whenever `/ui/events` says it changed.
+ */
+
+interface User {
+  id: string;
+  name: string;
+  realName: string;
+  title?: string;
+  isBot?: boolean;
+}
+
+interface Message {
+  channel: string;
+  ts: string;
+  user?: string;
+  text?: string;
+  blocks: Json[];
+  visibleTo?: string;
+}
+
+interface Pane {
+  id: string;
+  name: string;
+  kind: 'channel' | 'dm';
+  messages: Message[];
+}
+
+interface SideSection {
+  title: string;
+  rows: Array<{ title: string; detail?: string; tone?: 'ok' | 'error'; insert?: string }>;
+}
+
+interface State {
+  title: string;
+  me: string;
+  users: Record<string, User>;
+  channels: Record<string, { name: string }>;
+  people: User[];
+  panes: Pane[];
+  view: { id: string; view: Json; errors: Record<string, string> } | null;
+  side: SideSection[];
+}
+
+const root = document.getElementById('app')!;
+const composers = new Map<string, HTMLInputElement>();
+let lastComposer: HTMLInputElement | undefined;
+let state: State | undefined;
+let shownView = '';
+
+function currentUser(): string {
+  return new URLSearchParams(location.hash.slice(1)).get('as') ?? '';
+}
+
+async function post(action: string, body: Json): Promise<void> {
+  const response = await fetch(`/ui/${action}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ as: state?.me, ...body }),
+  });
+  const answer = (await response.json()) as { ok: boolean; error?: string };
+  if (!answer.ok) toast(answer.error ?? 'That did not work.');
+}
+
+function toast(text: string): void {
+  const node = el('div', { className: 'toast', text, attrs: { role: 'status' } });
+  document.body.append(node);
+  setTimeout(() => node.remove(), 4_000);
+}
+
+async function refresh(): Promise<void> {
+  const response = await fetch(`/ui/state?as=${encodeURIComponent(currentUser())}`);
+  state = (await response.json()) as State;
+  if (!state.users[state.me] && state.people[0]) {
+    location.hash = `as=${state.people[0].id}`;
+    return;
+  }
+  draw(state);
+}
+
+function draw(current: State): void {
+  document.title = current.title;
+  if (!root.firstChild) root.append(skeleton(current));
+  drawIdentity(current);
+  drawPanes(current);
+  drawSide(current);
+  drawModal(current);
+}
+
+function skeleton(current: State): HTMLElement {
+  const picker = el('select', { attrs: { id: 'who', 'aria-label': 'You are' } });
+  picker.addEventListener('change', () => {
+    location.hash = `as=${picker.value}`;
+  });
+  return el(
+    'div',
+    { className: 'shell' },
+    el(
+      'header',
+      { className: 'top' },
+      el('h1', { text: current.title }),
+      el('label', { className: 'who', attrs: { for: 'who' } }, document.createTextNode('You are'), picker),
+    ),
+    el('main', { className: 'panes', attrs: { id: 'panes' } }),
+    el('aside', { className: 'side', attrs: { id: 'side', 'aria-label': 'Side panel' } }),
+  );
+}
+
+function drawIdentity(current: State): void {
+  const picker = document.getElementById('who') as HTMLSelectElement;
+  picker.replaceChildren(
+    ...current.people.map((person) =>
+      el('option', {
+        text: person.title ? `${person.realName} — ${person.title}` : person.realName,
+        attrs: { value: person.id },
+      }),
+    ),
+  );
+  picker.value = current.me;
+}
+
+function context(current: State): RenderContext {
+  return { users: current.users, channels: current.channels };
+}
+
+function drawPanes(current: State): void {
+  const panes = document.getElementById('panes')!;
+  const wanted = current.panes.map((pane) => pane.id).join(',');
+  if (panes.dataset.panes !== wanted) {
+    panes.dataset.panes = wanted;
+    composers.clear();
+    panes.replaceChildren(...current.panes.map(paneSkeleton));
+  }
+  for (const pane of current.panes) {
+    const list = panes.querySelector<HTMLElement>(`[data-pane="${pane.id}"] .messages`)!;
+    const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
+    list.replaceChildren(
+      ...(pane.messages.length
+        ? pane.messages.map((message) => messageNode(message, current))
+        : [el('p', { className: 'empty', text: 'No messages yet.' })]),
+    );
+    if (atBottom) list.scrollTop = list.scrollHeight;
+  }
+}
+
+function paneSkeleton(pane: Pane): HTMLElement {
+  const title = pane.kind === 'channel' ? `# ${pane.name}` : `Direct messages · ${pane.name}`;
+  const input = el('input', {
+    attrs: {
+      type: 'text',
+      'aria-label': pane.kind === 'channel' ? `Message #${pane.name}` : `Message ${pane.name}`,
+      placeholder: pane.kind === 'channel' ? `Message #${pane.name} — try /waba help` : `Message ${pane.name}`,
+      autocomplete: 'off',
+    },
+  });
+  composers.set(pane.id, input);
+  input.addEventListener('focus', () => {
+    lastComposer = input;
+  });
+  const form = el('form', { className: 'composer' }, input, el('button', { text: 'Send', attrs: { type: 'submit' } }));
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const text = input.value;
+    if (!text.trim()) return;
+    input.disabled = true;
+    void post('command', { channel: pane.id, text }).finally(() => {
+      input.value = '';
+      input.disabled = false;
+      input.focus();
+    });
+  });
+  return el(
+    'section',
+    { className: `pane ${pane.kind}`, attrs: { 'data-pane': pane.id, 'aria-label': title } },
+    el('h2', { text: title }),
+    el('div', { className: 'messages', attrs: { role: 'log', 'aria-live': 'polite' } }),
+    form,
+  );
+}
+
+function messageNode(message: Message, current: State): HTMLElement {
+  const author = message.user === 'USLACKBOT' ? 'Slackbot' : (current.users[message.user ?? '']?.realName ?? 'Someone');
+  const time = new Date(Number(message.ts) * 1000).toLocaleTimeString([], { hour: 'numeric', minute: '2-digit' });
+  const key = `${message.channel}:${message.ts}`;
+  const render: RenderContext = {
+    ...context(current),
+    onButton: (button, blockId) => {
+      void post('click', { message: key, actionId: button.action_id, blockId });
+    },
+  };
+  const body = message.blocks.length
+    ? el('div', { className: 'blocks' }, ...renderBlocks(message.blocks, render))
+    : renderMrkdwn(message.text ?? '', current);
+  const ephemeral = message.visibleTo ? el('div', { className: 'ephemeral-note', text: 'Only visible to you' }) : null;
+  return el(
+    'article',
+    { className: `message${message.visibleTo ? ' ephemeral' : ''}`, attrs: { 'data-ts': message.ts } },
+    ...(ephemeral ? [ephemeral] : []),
+    el('div', { className: 'meta' }, el('strong', { text: author }), el('span', { className: 'time', text: time })),
+    body,
+  );
+}
+
+function drawSide(current: State): void {
+  const side = document.getElementById('side')!;
+  side.replaceChildren(
+    ...current.side.map((section) =>
+      el(
+        'section',
+        { className: 'side-section', attrs: { 'aria-label': section.title } },
+        el('h2', { text: section.title }),
+        el(
+          'ol',
+          {},
+          ...(section.rows.length
+            ? section.rows.map((row) => sideRow(row))
+            : [el('li', { className: 'empty', text: 'Nothing yet.' })]),
+        ),
+      ),
+    ),
+  );
+}
+
+function sideRow(row: SideSection['rows'][number]): HTMLElement {
+  const item = el(
+    'li',
+    { className: `side-row${row.tone ? ` ${row.tone}` : ''}` },
+    el('div', { className: 'side-title', text: row.title }),
+    ...(row.detail ? [el('div', { className: 'side-detail', text: row.detail })] : []),
+  );
+  if (row.insert) {
+    const insert = row.insert;
+    item.classList.add('insertable');
+    item.title = 'Click to add to the message you are typing';
+    item.addEventListener('click', () => {
+      const input = lastComposer ?? composers.values().next().value;
+      if (!input) return;
+      input.value = `${input.value}${input.value && !input.value.endsWith(' ') ? ' ' : ''}${insert} `;
+      input.focus();
+    });
+  }
+  return item;
+}
+
+function drawModal(current: State): void {
+  const open = current.view;
+  const key = open ? JSON.stringify(open) : '';
+  if (key === shownView) return;
+  const previous = document.querySelector<HTMLElement>('.modal form');
+  const kept = previous && open && previous.dataset.viewId === open.id ? readInputs(previous) : undefined;
+  shownView = key;
+  document.querySelector('.backdrop')?.remove();
+  if (!open) return;
+
+  const view = open.view;
+  const render = context(current);
+  const blocks = ((view.blocks as Json[] | undefined) ?? []).map((block) =>
+    block.type === 'input'
+      ? renderInput(block, open.errors[String(block.block_id)], render)
+      : renderBlocks([block], render)[0]!,
+  );
+  const close = el('button', {
+    className: 'button',
+    text: String((view.close as Json | undefined)?.text ?? 'Cancel'),
+    attrs: { type: 'button' },
+  });
+  close.addEventListener('click', () => void post('close', { view: open.id }));
+  const submitLabel = (view.submit as Json | undefined)?.text;
+  const form = el(
+    'form',
+    { attrs: { 'data-view-id': open.id } },
+    el('div', { className: 'modal-body' }, ...blocks),
+    el(
+      'div',
+      { className: 'modal-buttons' },
+      close,
+      ...(submitLabel
+        ? [el('button', { className: 'button primary', text: String(submitLabel), attrs: { type: 'submit' } })]
+        : []),
+    ),
+  );
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    void post('submit', { view: open.id, inputs: readInputs(form) });
+  });
+  if (kept) restoreInputs(form, kept);
+  const title = renderText(view.title, render);
+  document.body.append(
+    el(
+      'div',
+      { className: 'backdrop' },
+      el(
+        'div',
+        { className: 'modal', attrs: { role: 'dialog', 'aria-modal': 'true', 'aria-label': title.textContent ?? '' } },
+        el('h2', {}, title),
+        form,
+      ),
+    ),
+  );
+  form.querySelector<HTMLElement>('input[type=text], textarea, select')?.focus();
+}
+
+/** Puts back what was typed when the same modal is drawn again (e.g. with the app's errors). */
+function restoreInputs(form: HTMLElement, inputs: Record<string, string | string[]>): void {
+  for (const [blockId, value] of Object.entries(inputs)) {
+    const wrapper = form.querySelector<HTMLElement>(`[data-block-id="${CSS.escape(blockId)}"]`);
+    if (!wrapper) continue;
+    const values = Array.isArray(value) ? value : [value];
+    const text = wrapper.querySelector<HTMLInputElement | HTMLTextAreaElement>('input[type=text], textarea');
+    if (text) text.value = values[0] ?? '';
+    for (const option of wrapper.querySelectorAll('option')) option.selected = values.includes(option.value);
+    for (const choice of wrapper.querySelectorAll<HTMLInputElement>('input[type=radio], input[type=checkbox]')) {
+      choice.checked = values.includes(choice.value);
+    }
+  }
+}
+
+// Changes arrive in bursts; one fetch at a time, and one more after it if anything changed meanwhile.
+let refreshing: Promise<void> | undefined;
+let stale = false;
+function scheduleRefresh(): void {
+  if (refreshing) {
+    stale = true;
+    return;
+  }
+  refreshing = refresh()
+    .catch(() => toast('The emulator is not answering; is it still running?'))
+    .finally(() => {
+      refreshing = undefined;
+      if (stale) {
+        stale = false;
+        scheduleRefresh();
+      }
+    });
+}
+
+addEventListener('hashchange', scheduleRefresh);
+new EventSource('/ui/events').addEventListener('message', scheduleRefresh);
+scheduleRefresh();

@@ -1,0 +1,231 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { FakeGraph, type RecordedCall } from './fake-graph.js';
+import { type SidePanelSection, SlackEmulator } from './slack/emulator.js';
+
+/**
+ * The whole flow without Slack or Meta: the real bot, unchanged, in its own process and in HTTP mode, wired to the
+ * Slack emulator (whose page is the sandbox) and to the fake Graph seeded with a demo WABA and a dozen people.
+ */
+
+const MAIN = fileURLToPath(new URL('../main.ts', import.meta.url));
+const TSX = import.meta.resolve('tsx');
+
+export const DEMO = {
+  wabaId: '104000000000001',
+  businessId: '204000000000001',
+  supportChannel: 'C0SUPPORT',
+  approvalChannel: 'C0APPROVALS',
+  lead: 'ULENA',
+  approvers: ['UANA', 'UBEN'],
+} as const;
+
+const PEOPLE_AT_META: Array<[name: string, tasks?: string[]]> = [
+  ['Maya Chen', ['MANAGE']],
+  ['Omar Haddad', ['MESSAGING']],
+  ['Priya Nair', ['MESSAGING', 'VIEW_TEMPLATES']],
+  ['Lucas Moreau'],
+  ['Zoe Williams'],
+  ['Kenji Watanabe', ['VIEW_INSIGHTS']],
+  ['Fatima Diallo'],
+  ['Jonas Berg', ['MANAGE_TEMPLATES']],
+  ['Sofia Rossi'],
+  ['Diego Alvarez'],
+  ['Hana Kim', ['MESSAGING']],
+  ['Tom Becker'],
+];
+
+export interface SandboxOptions {
+  /** The page's port; 0 picks a free one. */
+  port?: number;
+  /** The bot's log level (its logs go to `onBotOutput`). */
+  logLevel?: string;
+  onBotOutput?: (chunk: string) => void;
+}
+
+export interface Sandbox {
+  url: string;
+  emulator: SlackEmulator;
+  graph: FakeGraph;
+  stop(): Promise<void>;
+}
+
+export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+  const secrets = {
+    signing: randomBytes(16).toString('hex'),
+    metaToken: `sandbox-${randomBytes(12).toString('hex')}`,
+    appSecret: randomBytes(16).toString('hex'),
+  };
+  const graph = demoGraph(secrets.metaToken, secrets.appSecret);
+  await graph.start();
+
+  const emulator = new SlackEmulator({
+    signingSecret: secrets.signing,
+    title: 'waba-access sandbox',
+    commands: ['/waba'],
+    bot: { id: 'UWABABOT', name: 'waba-access', realName: 'waba-access', isBot: true },
+    people: [
+      { id: DEMO.lead, name: 'lena', realName: 'Lena Ortiz', title: 'team lead' },
+      { id: DEMO.approvers[0], name: 'ana', realName: 'Ana Silva', title: 'approver' },
+      { id: DEMO.approvers[1], name: 'ben', realName: 'Ben Okafor', title: 'approver' },
+    ],
+    channels: [
+      { id: DEMO.supportChannel, name: 'support-team' },
+      { id: DEMO.approvalChannel, name: 'waba-approvals' },
+    ],
+    sidePanel: () => [graphCallsSection(graph), peopleSection(graph)],
+  });
+  graph.onAnswered = () => emulator.refresh();
+  await listen(emulator, options.port ?? 0);
+
+  const dir = mkdtempSync(join(tmpdir(), 'waba-sandbox-'));
+  const botPort = await freePort();
+  const bot = spawn(process.execPath, ['--import', TSX, MAIN], {
+    // An empty folder and only these settings: a developer's .env or real tokens never reach the sandbox.
+    cwd: dir,
+    env: {
+      PATH: process.env.PATH,
+      SLACK_BOT_TOKEN: 'xoxb-sandbox-not-a-real-token',
+      SLACK_SIGNING_SECRET: secrets.signing,
+      SLACK_API_URL: emulator.apiUrl,
+      PORT: String(botPort),
+      META_ACCESS_TOKEN: secrets.metaToken,
+      META_APP_SECRET: secrets.appSecret,
+      GRAPH_API_BASE_URL: graph.url,
+      WABA_ID: DEMO.wabaId,
+      META_BUSINESS_ID: DEMO.businessId,
+      APPROVER_IDS: DEMO.approvers.join(','),
+      APPROVAL_CHANNEL_ID: DEMO.approvalChannel,
+      STORE_URL: `sqlite://${join(dir, 'sandbox.sqlite')}`,
+      LOG_LEVEL: options.logLevel ?? 'warn',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output: string[] = [];
+  const keep = (chunk: Buffer) => {
+    output.push(chunk.toString());
+    options.onBotOutput?.(chunk.toString());
+  };
+  bot.stdout.on('data', keep);
+  bot.stderr.on('data', keep);
+
+  const stop = async () => {
+    await stopProcess(bot);
+    await emulator.stop();
+    await graph.stop();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    await waitForHealth(bot, `http://127.0.0.1:${botPort}/healthz`, output);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  emulator.link.requestUrl = `http://127.0.0.1:${botPort}/slack/events`;
+  return { url: emulator.url, emulator, graph, stop };
+}
+
+function demoGraph(accessToken: string, appSecret: string): FakeGraph {
+  const graph = new FakeGraph({ accessToken, appSecret, latencyMs: 150 }).addWaba({
+    id: DEMO.wabaId,
+    name: 'Acme Support (demo)',
+    businessId: DEMO.businessId,
+  });
+  PEOPLE_AT_META.forEach(([name, tasks], index) => {
+    const id = String(310_000_000_000_001 + index);
+    graph.addUser({ id, name, user_type: 'BUSINESS_USER' });
+    if (tasks) graph.assign(DEMO.wabaId, id, tasks);
+  });
+  return graph;
+}
+
+/** What reached "Meta", newest first, without the app-secret proof. */
+function graphCallsSection(graph: FakeGraph): SidePanelSection {
+  const answered = graph.calls.filter((call) => call.answeredAt !== undefined);
+  return {
+    title: `Calls to Graph (${answered.length})`,
+    rows: answered
+      .slice(-50)
+      .reverse()
+      .map((call) => ({
+        title: `${call.method} ${call.path}`,
+        detail: `${describeParams(call)} → ${call.status === -1 ? 'connection reset' : call.status} ${describeAnswer(call)}`,
+        tone: call.status === 200 ? 'ok' : 'error',
+      })),
+  };
+}
+
+function describeParams(call: RecordedCall): string {
+  const { appsecret_proof: _proof, ...params } = { ...call.query, ...call.form };
+  return Object.entries(params)
+    .map(([key, value]) => `${key}=${value}`)
+    .join(' ');
+}
+
+function describeAnswer(call: RecordedCall): string {
+  const body = call.response as { error?: { message?: string }; data?: unknown[]; success?: boolean } | undefined;
+  if (body?.error) return body.error.message ?? 'error';
+  if (Array.isArray(body?.data)) return `${body.data.length} item(s)`;
+  return body?.success ? 'success' : '';
+}
+
+/** The demo's people at Meta and what they hold on the WABA; a click puts the id in the message being typed. */
+function peopleSection(graph: FakeGraph): SidePanelSection {
+  return {
+    title: 'People at Meta (Acme Support WABA)',
+    rows: [...graph.users.values()].map((user) => ({
+      title: `${user.name} · ${user.id}`,
+      detail: graph.tasksOf(DEMO.wabaId, user.id)?.join(', ') ?? 'no access',
+      insert: user.id,
+    })),
+  };
+}
+
+/** Listens on `port`, or on a free one when that port is taken. */
+async function listen(emulator: SlackEmulator, port: number): Promise<void> {
+  try {
+    await emulator.start(port);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+    await emulator.start(0);
+  }
+}
+
+async function waitForHealth(bot: ChildProcess, url: string, output: string[]): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (bot.exitCode !== null) throw new Error(`the bot exited at start:\n${output.join('')}`);
+    try {
+      if ((await fetch(url)).status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`the bot did not become healthy in 30 s:\n${output.join('')}`);
+    await sleep(100);
+  }
+}
+
+async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  const timeout = sleep(10_000).then(() => child.kill('SIGKILL'));
+  await Promise.race([exited, timeout]);
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
