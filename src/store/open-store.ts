@@ -5,7 +5,7 @@ import KeyvSqlite from '@keyv/sqlite';
 import Keyv from 'keyv';
 import type { Locker, RequestRepository } from '../access/ports.js';
 import { InProcessLocker, RedisLocker } from './locks.js';
-import { KeyvRequestRepository } from './requests.js';
+import { KeyvRequestRepository, type RepositoryIndexes, redisIndexes } from './requests.js';
 
 export interface Store {
   kind: 'sqlite' | 'redis' | 'memory';
@@ -60,15 +60,28 @@ async function openRedis(url: string, namespace: string, logger?: StoreLogger): 
   const adapter = new KeyvRedis(client, { throwOnErrors: true, throwOnConnectError: true });
   const keyv = withErrorLog(new Keyv({ store: adapter, namespace, throwOnErrors: true }), logger);
   const locker = new RedisLocker(client, `${namespace}:lock:`);
-  return fromKeyv('redis', keyv, locker, async () => {
-    await client.close();
-  });
+  const indexes = redisIndexes(client, keyv, `${namespace}:set:`);
+  return fromKeyv(
+    'redis',
+    keyv,
+    locker,
+    async () => {
+      await client.close();
+    },
+    indexes,
+  );
 }
 
-function fromKeyv(kind: Store['kind'], keyv: Keyv, locker: Locker, close: () => Promise<unknown>): Store {
+function fromKeyv(
+  kind: Store['kind'],
+  keyv: Keyv,
+  locker: Locker,
+  close: () => Promise<unknown>,
+  indexes?: RepositoryIndexes,
+): Store {
   return {
     kind,
-    repository: new KeyvRequestRepository(keyv, locker),
+    repository: new KeyvRequestRepository(keyv, locker, indexes),
     locker,
     async ping() {
       try {

@@ -2,9 +2,10 @@ import type Keyv from 'keyv';
 import { grantSchema, type Ledger, ledgerSchema, type TemporaryGrant } from '../access/grants.js';
 import type { AuditEntry, Locker, RequestRepository } from '../access/ports.js';
 import { type AccessRequest, accessRequestSchema } from '../access/request.js';
+import { type IdIndex, RedisIdIndex, type RedisSetClient, SnapshotIdIndex } from './id-index.js';
 
 const OPEN_INDEX = 'open-requests';
-/** Index and audit writers outwait a lock left by a killed process (locks free themselves within 15 s). */
+/** Audit writers outwait a lock left by a killed process (locks free themselves within 15 s). */
 const SHARED_KEY_WAIT = { waitMs: 20_000 };
 const LIVE_GRANTS_INDEX = 'live-grants';
 const requestKey = (id: string) => `request:${id}`;
@@ -12,11 +13,28 @@ const auditKey = (id: string) => `audit:${id}`;
 const grantKey = (id: string) => `grant:${id}`;
 const ledgerKey = (wabaId: string, userId: string) => `ledger:${wabaId}:${userId}`;
 
-/** Requests, the index of open ones and the audit log, in any Keyv store. */
+export interface RepositoryIndexes {
+  open: IdIndex;
+  liveGrants: IdIndex;
+}
+
+/** The indexes of a store one process owns, kept beside the records in the same Keyv. */
+export function snapshotIndexes(keyv: Keyv): RepositoryIndexes {
+  return { open: new SnapshotIdIndex(keyv, OPEN_INDEX), liveGrants: new SnapshotIdIndex(keyv, LIVE_GRANTS_INDEX) };
+}
+
+/** Shared indexes in Redis, moved from the single-key form of earlier versions on first use. */
+export function redisIndexes(client: RedisSetClient, keyv: Keyv, prefix: string): RepositoryIndexes {
+  const index = (name: string) => new RedisIdIndex(client, `${prefix}${name}`, { keyv, key: name });
+  return { open: index(OPEN_INDEX), liveGrants: index(LIVE_GRANTS_INDEX) };
+}
+
+/** Requests, the index of open ones, grants, ledgers and the audit log, in any Keyv store. */
 export class KeyvRequestRepository implements RequestRepository {
   constructor(
     private readonly keyv: Keyv,
     private readonly locker: Locker,
+    private readonly indexes: RepositoryIndexes = snapshotIndexes(keyv),
   ) {}
 
   async get(id: string): Promise<AccessRequest | undefined> {
@@ -29,11 +47,11 @@ export class KeyvRequestRepository implements RequestRepository {
   }
 
   openIds(): Promise<string[]> {
-    return this.members(OPEN_INDEX);
+    return this.indexes.open.members();
   }
 
   setOpen(id: string, open: boolean): Promise<void> {
-    return this.setMember(OPEN_INDEX, id, open);
+    return open ? this.indexes.open.add(id) : this.indexes.open.remove(id);
   }
 
   async getGrant(id: string): Promise<TemporaryGrant | undefined> {
@@ -46,11 +64,11 @@ export class KeyvRequestRepository implements RequestRepository {
   }
 
   liveGrantIds(): Promise<string[]> {
-    return this.members(LIVE_GRANTS_INDEX);
+    return this.indexes.liveGrants.members();
   }
 
   setGrantLive(id: string, live: boolean): Promise<void> {
-    return this.setMember(LIVE_GRANTS_INDEX, id, live);
+    return live ? this.indexes.liveGrants.add(id) : this.indexes.liveGrants.remove(id);
   }
 
   async heartbeat(instanceId: string, ttlMs: number): Promise<void> {
@@ -69,25 +87,6 @@ export class KeyvRequestRepository implements RequestRepository {
   async saveLedger(wabaId: string, userId: string, ledger: Ledger | undefined): Promise<void> {
     if (ledger) await this.keyv.set(ledgerKey(wabaId, userId), ledgerSchema.parse(ledger));
     else await this.keyv.delete(ledgerKey(wabaId, userId));
-  }
-
-  private async members(index: string): Promise<string[]> {
-    return ((await this.keyv.get(index)) as string[] | undefined) ?? [];
-  }
-
-  private async setMember(index: string, id: string, present: boolean): Promise<void> {
-    if ((await this.members(index)).includes(id) === present) return;
-    // Keyv has no compare-and-set: an index is read and written back under its own lock.
-    await this.locker.withLock(
-      index,
-      async () => {
-        const current = new Set(await this.members(index));
-        if (present) current.add(id);
-        else current.delete(id);
-        await this.keyv.set(index, [...current]);
-      },
-      SHARED_KEY_WAIT,
-    );
   }
 
   async appendAudit(entry: AuditEntry): Promise<void> {

@@ -54,13 +54,18 @@ describe.each(urls)('%s store', (_name, url) => {
 });
 
 describe('SQLite store', () => {
-  it('keeps requests across reopening the file', async () => {
+  it('keeps requests and their indexes across reopening the file', async () => {
     const file = `sqlite://${join(dir, 'durable.sqlite')}`;
     const first = await openStore(file);
     await first.repository.save(pendingRequest({ id: 'kept' }));
+    await Promise.all(['kept', 'other', 'closed'].map((id) => first.repository.setOpen(id, true)));
+    await first.repository.setOpen('closed', false);
+    await first.repository.setGrantLive('g1', true);
     await first.close();
     const second = await openStore(file);
     expect((await second.repository.get('kept'))?.state).toBe('pending');
+    expect((await second.repository.openIds()).sort()).toEqual(['kept', 'other']);
+    expect(await second.repository.liveGrantIds()).toEqual(['g1']);
     await second.close();
   });
 
