@@ -177,6 +177,13 @@ describe('roster', () => {
     expect(text).toContain('250 users.');
   });
 
+  it('builds one message per roster read, and a new one for the next read or another WABA', () => {
+    const read = roster(300);
+    expect(rosterMessage(read, '123')).toBe(rosterMessage(read, '123'));
+    expect(rosterMessage(roster(300), '123')).not.toBe(rosterMessage(read, '123'));
+    expect(rosterMessage(read, '456').blocks[0]).toMatchObject({ text: { text: 'Users on WABA 456' } });
+  });
+
   it('says how many were left out when even packed text cannot fit', () => {
     const message = rosterMessage(roster(5_000), '123');
     expect(JSON.stringify(message.blocks)).toMatch(/Showing \d+ of 5000 users/);

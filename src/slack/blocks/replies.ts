@@ -65,8 +65,22 @@ export function submittedMessage(request: AccessRequest, approvalChannelId?: str
   };
 }
 
+/**
+ * Roster messages by the roster they show. Rosters are cached for a while and shared, so a burst of `/waba list`
+ * builds one message (up to ~150 KB for a big WABA) instead of one per command.
+ */
+const rosterMessages = new WeakMap<Roster, { wabaId: string; message: MessageBody }>();
+
 /** The roster, packed to stay inside Slack's limits however long it is. */
 export function rosterMessage(roster: Roster, wabaId: string): MessageBody {
+  const built = rosterMessages.get(roster);
+  if (built?.wabaId === wabaId) return built.message;
+  const message = buildRosterMessage(roster, wabaId);
+  rosterMessages.set(roster, { wabaId, message });
+  return message;
+}
+
+function buildRosterMessage(roster: Roster, wabaId: string): MessageBody {
   const users = [...roster.users].sort((a, b) => a.name.localeCompare(b.name));
   const lines = users.map(
     (user) =>

@@ -1,5 +1,6 @@
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import { type Command, parseCommand } from '../../access/grammar.js';
+import { Limiter } from '../../access/limiter.js';
 import { composeModal } from '../blocks/modals.js';
 import {
   accountsMessage,
@@ -16,11 +17,16 @@ import { yieldToWaitingRequests } from './yield.js';
 
 type CommandArgs = SlackCommandMiddlewareArgs & AllMiddlewareArgs;
 
+const MAX_CONCURRENT_REPLIES = 8;
+
 /**
  * `/waba …`. Parsing is instant, so help and mistakes are answered in the ack itself; anything that needs Meta or
  * the store is acknowledged first and answered through the response URL.
  */
 export function wabaCommand(deps: ListenerDeps) {
+  // Replies that need Meta or the store, built and sent a few at a time: their acks are already out, and a burst
+  // waiting on one slow roster read would otherwise build and send hundreds of large replies at once.
+  const replies = new Limiter(MAX_CONCURRENT_REPLIES);
   return async ({ command, ack, respond, client, logger }: CommandArgs): Promise<void> => {
     const parsed = parseCommand(command.text ?? '');
     if (parsed.kind === 'help') return ack({ response_type: 'ephemeral', ...helpMessage() });
@@ -36,10 +42,12 @@ export function wabaCommand(deps: ListenerDeps) {
         });
         return;
       }
-      await respond({
-        response_type: 'ephemeral',
-        ...(await answer(deps, parsed, command.user_id, command.channel_id)),
-      });
+      await replies.run(async () =>
+        respond({
+          response_type: 'ephemeral',
+          ...(await answer(deps, parsed, command.user_id, command.channel_id)),
+        }),
+      );
     } catch (error) {
       logger.warn('waba command failed', error);
       await respond({ response_type: 'ephemeral', ...failureReply(error) });
