@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { parseDuration } from './access/duration.js';
+import type { ApprovalCounts } from './access/policy.js';
 import { DEFAULT_BASE_URL, DEFAULT_VERSION } from './graph/client.js';
+import { isTask, TASKS } from './graph/tasks.js';
 
 /** Every setting, validated. The one place that reads the environment. */
 export interface Config {
@@ -22,6 +24,8 @@ export interface Config {
   businessId: string;
   approverIds: string[];
   approvalChannelId?: string;
+  /** How many approvers must approve, by default and for requests giving certain tasks. */
+  approvals: ApprovalCounts;
   requestTtlMs: number;
   grants: {
     /** Grants asked for without `for …` last this long; unset: they are permanent (when allowed). */
@@ -47,6 +51,28 @@ const REQUIRED: Record<string, string> = {
   APPROVER_IDS:
     'comma-separated Slack user ids (U…) and/or user-group ids (S…) who may approve, from a profile → ⋮ → Copy member ID',
 };
+
+/**
+ * `APPROVALS_REQUIRED`: a default count, and counts for requests that would give certain tasks, e.g.
+ * `1, FULL_CONTROL=2, MANAGE=2`. Answers a problem to report when the value is malformed.
+ */
+function parseApprovalCounts(value: string): ApprovalCounts | string {
+  const counts: ApprovalCounts = { default: 1, byTask: {} };
+  const hint = 'use a count, then TASK=count pairs, e.g. "1, FULL_CONTROL=2"';
+  for (const part of value
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean)) {
+    const match = /^(?:([A-Z_]+)\s*=\s*)?(\d+)$/.exec(part);
+    const count = Number(match?.[2]);
+    if (!match || count < 1 || count > 10) return `"${part}" is not understood; ${hint} (counts 1 to 10)`;
+    const task = match[1];
+    if (task === undefined) counts.default = count;
+    else if (isTask(task)) counts.byTask[task] = count;
+    else return `"${task}" is not a task; tasks are ${TASKS.join(', ')}`;
+  }
+  return counts;
+}
 
 const numericId = (name: string) => z.string().regex(/^[0-9]{1,32}$/, `${name} must be digits only`);
 const SLACK_ID = /^[UWS][A-Z0-9]{2,}$/;
@@ -93,6 +119,17 @@ const schema = z.object({
     }
     return ids;
   }),
+  APPROVALS_REQUIRED: z
+    .string()
+    .default('1')
+    .transform((value, ctx) => {
+      const counts = parseApprovalCounts(value);
+      if (typeof counts === 'string') {
+        ctx.addIssue({ code: 'custom', message: counts });
+        return z.NEVER;
+      }
+      return counts;
+    }),
   APPROVAL_CHANNEL_ID: z
     .string()
     .regex(/^[CGD][A-Z0-9]{2,}$/, 'APPROVAL_CHANNEL_ID must be a channel id (C…/G…)')
@@ -170,6 +207,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     businessId: e.META_BUSINESS_ID,
     approverIds: e.APPROVER_IDS,
     approvalChannelId: e.APPROVAL_CHANNEL_ID,
+    approvals: e.APPROVALS_REQUIRED,
     requestTtlMs: e.REQUEST_TTL,
     grants: {
       ...(e.DEFAULT_GRANT_DURATION === undefined ? {} : { defaultMs: e.DEFAULT_GRANT_DURATION }),

@@ -55,6 +55,7 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
     locker: store.locker,
     waba,
     policy,
+    approvals: config.approvals,
     notifier,
     requestTtlMs: config.requestTtlMs,
     durations: config.grants,

@@ -70,6 +70,28 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ...valid, ...env })).toThrow(message);
   });
 
+  it('reads how many approvals requests need, by default and by task', () => {
+    expect(loadConfig(valid).approvals).toEqual({ default: 1, byTask: {} });
+    expect(loadConfig({ ...valid, APPROVALS_REQUIRED: '1, FULL_CONTROL=2,MANAGE = 3' }).approvals).toEqual({
+      default: 1,
+      byTask: { FULL_CONTROL: 2, MANAGE: 3 },
+    });
+    expect(loadConfig({ ...valid, APPROVALS_REQUIRED: '2' }).approvals).toEqual({ default: 2, byTask: {} });
+    const problems = (value: string) => {
+      try {
+        loadConfig({ ...valid, APPROVALS_REQUIRED: value });
+        return [];
+      } catch (error) {
+        return (error as ConfigError).problems;
+      }
+    };
+    expect(problems('FULL_CONTROLL=2')).toEqual([
+      expect.stringMatching(/^APPROVALS_REQUIRED is invalid: "FULL_CONTROLL" is not a task; tasks are MANAGE, /),
+    ]);
+    expect(problems('0')).toEqual([expect.stringContaining('"0" is not understood')]);
+    expect(problems('two')).toEqual([expect.stringContaining('e.g. "1, FULL_CONTROL=2"')]);
+  });
+
   it('lists every missing variable with what it is and where to get it, one line each', () => {
     const error = (() => {
       try {

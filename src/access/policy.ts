@@ -1,4 +1,18 @@
+import type { Task } from '../graph/tasks.js';
 import type { AccessRequest } from './request.js';
+
+/** How many approvers must approve: a default, raised for requests that would give certain tasks. */
+export interface ApprovalCounts {
+  default: number;
+  byTask: Partial<Record<Task, number>>;
+}
+
+export const ONE_APPROVAL: ApprovalCounts = { default: 1, byTask: {} };
+
+/** The approvals a request needs: the highest of the default and of each task it would give. */
+export function approvalsNeeded(counts: ApprovalCounts, tasks: readonly Task[]): number {
+  return Math.max(counts.default, ...tasks.map((task) => counts.byTask[task] ?? 0));
+}
 
 export type DecideVerdict = { allowed: true } | { allowed: false; reason: 'own-request' | 'not-approver' };
 

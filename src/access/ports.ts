@@ -9,6 +9,7 @@ export interface AuditEntry {
   event:
     | AccessRequest['state']
     | 'announced'
+    | 'approval-recorded'
     | 'notify-failed'
     | 'grant-started'
     | 'grant-extended'

@@ -58,6 +58,8 @@ const base = z.object({
   expiresAt: isoDate,
   approvalMessages: z.array(messageRefSchema),
   decisions: z.array(decisionSchema),
+  /** How many different approvers must approve before it is carried out; unset: one. */
+  approvalsRequired: z.number().int().min(1).optional(),
   updatedAt: isoDate,
 });
 
@@ -149,14 +151,25 @@ function expect<S extends RequestState>(
   if (request.state !== from) throw new InvalidTransitionError(request.state, to);
 }
 
-export function approve(request: AccessRequest, by: string, at: Date): Approved {
+/**
+ * One approver's approval. The request is approved once it has as many approvals, from different approvers, as it
+ * requires; until then it stays pending with the approval recorded. An approver counts once however often they click.
+ */
+export function approve(request: AccessRequest, by: string, at: Date): Approved | Pending {
   expect(request, 'pending', 'approved');
-  return {
-    ...common(request),
-    state: 'approved',
-    decisions: [...request.decisions, { by, at: at.toISOString(), decision: 'approve' }],
-    updatedAt: at.toISOString(),
-  };
+  const decisions = [...request.decisions, { by, at: at.toISOString(), decision: 'approve' as const }];
+  const approvers = new Set(decisions.filter((d) => d.decision === 'approve').map((d) => d.by));
+  const state = approvers.size >= approvalsRequired(request) ? 'approved' : 'pending';
+  return { ...common(request), state, decisions, updatedAt: at.toISOString() };
+}
+
+export function approvalsRequired(request: AccessRequest): number {
+  return request.approvalsRequired ?? 1;
+}
+
+/** The approvals a request has collected, oldest first. */
+export function approvalsOf(request: AccessRequest): Decision[] {
+  return request.decisions.filter((decision) => decision.decision === 'approve');
 }
 
 export function deny(request: AccessRequest, by: string, at: Date, reason?: string): Denied {

@@ -5,7 +5,13 @@ import { normalizeTasks, type Task } from '../graph/tasks.js';
 import { formatDuration } from './duration.js';
 import type { TemporaryGrant } from './grants.js';
 import { Limiter } from './limiter.js';
-import type { ApproverPolicy, DecideVerdict } from './policy.js';
+import {
+  type ApprovalCounts,
+  type ApproverPolicy,
+  approvalsNeeded,
+  type DecideVerdict,
+  ONE_APPROVAL,
+} from './policy.js';
 import {
   type Clock,
   LockBusyError,
@@ -16,6 +22,8 @@ import {
 } from './ports.js';
 import {
   type AccessRequest,
+  approvalsOf,
+  approvalsRequired,
   approve,
   cancel,
   deny,
@@ -54,6 +62,8 @@ export interface AccessServiceDeps {
   locker: Locker;
   waba: WabaAccess;
   policy: ApproverPolicy;
+  /** How many approvals requests need; unset: one. */
+  approvals?: ApprovalCounts;
   notifier: RequestNotifier;
   requestTtlMs: number;
   durations?: GrantDurations;
@@ -96,6 +106,10 @@ export type SubmitResult =
 
 export type DecideResult =
   | { kind: 'done'; request: AccessRequest }
+  /** An approval was recorded; the request waits for more (see `approvalsRequired`). */
+  | { kind: 'progress'; request: Pending }
+  /** This approver had already approved; an approver counts once. */
+  | { kind: 'duplicate'; request: Pending }
   | { kind: 'forbidden'; reason: Extract<DecideVerdict, { allowed: false }>['reason']; request: AccessRequest }
   | { kind: 'already'; request: AccessRequest }
   | { kind: 'not-found' }
@@ -312,7 +326,20 @@ export class AccessService {
   }
 
   /** Stores a new request and posts its approval message; cancels it when nobody can be asked. */
-  private async file(request: Pending): Promise<SubmitResult> {
+  private async file(asked: Pending): Promise<SubmitResult> {
+    // A revoke only takes access away: it needs the default count, whatever the user held.
+    const required = approvalsNeeded(this.deps.approvals ?? ONE_APPROVAL, asked.kind === 'revoke' ? [] : asked.tasks);
+    if (required > 1) {
+      const others = (await this.deps.policy.approverUserIds()).filter((id) => id !== asked.requesterId);
+      if (others.length < required) {
+        return {
+          kind: 'rejected',
+          problem: `This request needs ${required} approvals from different approvers, but only ${others.length} approver(s) other than you can approve it.`,
+          hint: 'Ask the bot’s admin to add approvers (APPROVER_IDS) or to lower APPROVALS_REQUIRED.',
+        };
+      }
+    }
+    const request: Pending = required > 1 ? { ...asked, approvalsRequired: required } : asked;
     await this.persist(request, request.requesterId);
 
     try {
@@ -394,7 +421,16 @@ export class AccessService {
           await this.persist(denied, input.actorId, input.reason);
           return { kind: 'done', request: denied } as const;
         }
+        if (approvalsOf(request).some((approval) => approval.by === input.actorId)) {
+          return { kind: 'duplicate', request } as const;
+        }
         const approved = approve(request, input.actorId, now);
+        if (approved.state === 'pending') {
+          await this.deps.repository.save(approved);
+          const progress = `${approvalsOf(approved).length} of ${approvalsRequired(approved)}`;
+          await this.audit(request.id, input.actorId, 'approval-recorded', progress);
+          return { kind: 'progress', request: approved } as const;
+        }
         await this.persist(approved, input.actorId);
         const executing = startExecution(approved, now, this.leaseMs, this.instanceId);
         await this.persist(executing, 'system');
@@ -406,7 +442,11 @@ export class AccessService {
     }
 
     if (claimed.kind === 'executing') return { kind: 'done', request: await this.execute(claimed.request) };
-    if (claimed.kind === 'done' || (claimed.kind === 'already' && claimed.request.state === 'expired')) {
+    if (
+      claimed.kind === 'done' ||
+      claimed.kind === 'progress' ||
+      (claimed.kind === 'already' && claimed.request.state === 'expired')
+    ) {
       await this.notify(claimed.request);
     }
     return claimed;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   accessRequestSchema,
+  approvalsOf,
   approve,
   cancel,
   decider,
@@ -25,6 +26,19 @@ describe('request states', () => {
     expect(executing.attempts).toBe(1);
     expect(decider(succeeded)).toMatchObject({ by: 'UANN', decision: 'approve' });
     expect(isFinal(succeeded)).toBe(true);
+  });
+
+  it('stays pending until enough different approvers approve', () => {
+    const asked = pendingRequest({ approvalsRequired: 3 });
+    const once = approve(asked, 'UANN', at);
+    const again = approve(once, 'UANN', later);
+    expect([once.state, again.state]).toEqual(['pending', 'pending']);
+    const twice = approve(again, 'UBOB', later);
+    expect(twice.state).toBe('pending');
+    const thrice = approve(twice, 'UCAROL', later);
+    expect(thrice.state).toBe('approved');
+    expect(approvalsOf(thrice).map((approval) => approval.by)).toEqual(['UANN', 'UANN', 'UBOB', 'UCAROL']);
+    expect(accessRequestSchema.parse(thrice)).toEqual(thrice);
   });
 
   it('fails with Meta’s error and can be retried into a new execution', () => {

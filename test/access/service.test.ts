@@ -1,6 +1,6 @@
 import Keyv from 'keyv';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ApproverPolicy } from '../../src/access/policy.js';
+import { type ApprovalCounts, ApproverPolicy } from '../../src/access/policy.js';
 import { approve, type Pending, startExecution } from '../../src/access/request.js';
 import { AccessService } from '../../src/access/service.js';
 import { WabaAccess } from '../../src/access/waba.js';
@@ -17,7 +17,7 @@ let repository: KeyvRequestRepository;
 let now: Date;
 let service: AccessService;
 
-function build(options: { sharedStore?: boolean } = {}) {
+function build(options: { sharedStore?: boolean; approvals?: ApprovalCounts } = {}) {
   const locker = new InProcessLocker();
   repository ??= new KeyvRequestRepository(new Keyv(), locker);
   return new AccessService({
@@ -221,5 +221,65 @@ describe('AccessService', () => {
     now = new Date(now.getTime() + 61_000);
     expect(await build({ sharedStore: true }).recover()).toBe(1);
     expect(await repository.get(request.id)).toMatchObject({ state: 'succeeded' });
+  });
+});
+
+describe('AccessService with several approvals', () => {
+  const FULL_CONTROL_BY_TWO: ApprovalCounts = { default: 1, byTask: { FULL_CONTROL: 2 } };
+
+  it('waits for two different approvers, refuses a second click by the same one, and writes once', async () => {
+    service = build({ approvals: FULL_CONTROL_BY_TWO });
+    const request = await submitGrant(DAVE, ['FULL_CONTROL']);
+    expect(request.approvalsRequired).toBe(2);
+
+    const first = await service.decide({ requestId: request.id, actorId: 'UANN', decision: 'approve' });
+    expect(first).toMatchObject({ kind: 'progress', request: { state: 'pending' } });
+    expect(notifier.changes.at(-1)).toMatchObject({ state: 'pending', decisions: [{ by: 'UANN' }] });
+    const again = await service.decide({ requestId: request.id, actorId: 'UANN', decision: 'approve' });
+    expect(again.kind).toBe('duplicate');
+    expect(graph.writes()).toHaveLength(0);
+
+    const second = await service.decide({ requestId: request.id, actorId: 'UBOB', decision: 'approve' });
+    expect(second).toMatchObject({ kind: 'done', request: { state: 'succeeded' } });
+    expect(graph.writes()).toHaveLength(1);
+    expect((await repository.auditOf(request.id)).map((entry) => entry.event)).toEqual([
+      'pending',
+      'announced',
+      'approval-recorded',
+      'approved',
+      'executing',
+      'succeeded',
+    ]);
+  });
+
+  it('ends with one deny after an approval, and sends nothing to Graph', async () => {
+    service = build({ approvals: FULL_CONTROL_BY_TWO });
+    const request = await submitGrant(DAVE, ['MESSAGING', 'FULL_CONTROL']);
+    await service.decide({ requestId: request.id, actorId: 'UANN', decision: 'approve' });
+    const denied = await service.decide({ requestId: request.id, actorId: 'UBOB', decision: 'deny', reason: 'no' });
+    expect(denied).toMatchObject({ kind: 'done', request: { state: 'denied' } });
+    expect(graph.writes()).toHaveLength(0);
+  });
+
+  it('asks one approval for other tasks and for revokes, and refuses what too few approvers could approve', async () => {
+    service = build({ approvals: FULL_CONTROL_BY_TWO });
+    expect((await submitGrant(DAVE, ['MESSAGING'])).approvalsRequired).toBeUndefined();
+    const revoke = await service.submit({ kind: 'revoke', userId: ALICE, requesterId: 'ULEAD', channelId: 'CTEAM' });
+    expect(revoke.kind).toBe('submitted');
+    expect(revoke.kind === 'submitted' && revoke.request.approvalsRequired).toBeUndefined();
+
+    // UANN asking leaves only UBOB to approve a request that needs two.
+    const own = await service.submit({
+      kind: 'grant',
+      userId: DAVE,
+      tasks: ['FULL_CONTROL'],
+      requesterId: 'UANN',
+      channelId: 'CTEAM',
+    });
+    expect(own).toMatchObject({
+      kind: 'rejected',
+      problem: expect.stringContaining('only 1 approver(s) other than you'),
+    });
+    expect(notifier.announced).toHaveLength(2);
   });
 });

@@ -1,7 +1,7 @@
 import { formatDuration } from '../../access/duration.js';
 import type { TemporaryGrant } from '../../access/grants.js';
 import type { AccessRequest, ExecutionError } from '../../access/request.js';
-import { decider } from '../../access/request.js';
+import { approvalsOf, approvalsRequired, decider } from '../../access/request.js';
 import { clip, escapeText, mention, slackDate, taskList } from '../format.js';
 import { ACTION } from '../ids.js';
 import { LIMITS } from '../limits.js';
@@ -75,6 +75,8 @@ export function approvalMessage(request: AccessRequest, grant?: TemporaryGrant):
   blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `Request \`${request.id}\`` }] });
 
   if (request.state === 'pending') {
+    const progress = approvalProgress(request);
+    if (progress) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `🗳️ ${progress}` }] });
     blocks.push({
       type: 'actions',
       block_id: `decide:${request.id}`,
@@ -141,12 +143,31 @@ export function approvalMessage(request: AccessRequest, grant?: TemporaryGrant):
 }
 
 /** One paragraph on where a request ended up, for the approval message, the origin channel and the requester. */
+/** For a request that needs several approvals: how many it has, from whom, and how many more it needs. */
+export function approvalProgress(request: AccessRequest): string | undefined {
+  const required = approvalsRequired(request);
+  if (required < 2) return undefined;
+  const approvals = approvalsOf(request);
+  if (approvals.length === 0) return `Needs ${required} approvals from different approvers; none yet.`;
+  const missing = required - approvals.length;
+  const more = missing > 0 ? ` Needs ${missing} more.` : '';
+  return `${approvals.length} of ${required}: approved by ${listOf(approvals.map((a) => mention(a.by)))}.${more}`;
+}
+
+function listOf(items: string[]): string {
+  return items.length < 3 ? items.join(' and ') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`;
+}
+
 export function outcomeText(request: AccessRequest, grant?: TemporaryGrant): string {
   const decision = decider(request);
-  const by = decision ? `${mention(decision.by)} ${slackDate(decision.at)}` : '';
+  // Every approver of a request that needed several; otherwise whoever decided.
+  const approvals = approvalsOf(request);
+  const deciders = request.state === 'denied' || approvals.length < 2 ? [] : approvals.map((a) => mention(a.by));
+  const when = decision ? slackDate(decision.at) : '';
+  const by = deciders.length ? `${listOf(deciders)} ${when}` : decision ? `${mention(decision.by)} ${when}` : '';
   switch (request.state) {
     case 'pending':
-      return `⏳ Waiting for an approver. Expires ${slackDate(request.expiresAt)}.`;
+      return `⏳ ${approvalProgress(request) ?? 'Waiting for an approver.'} Expires ${slackDate(request.expiresAt)}.`;
     case 'approved':
     case 'executing':
       return `⏳ Approved by ${by}; applying the change in Meta…`;

@@ -9,7 +9,7 @@ import {
   NOT_FOUND_TEXT,
   problemMessage,
 } from '../blocks/replies.js';
-import { failureText } from '../blocks/request.js';
+import { approvalProgress, failureText } from '../blocks/request.js';
 import type { MessageBody } from '../blocks/types.js';
 
 /** The private answer to a click that changed nothing; undefined when the message itself shows the change. */
@@ -17,6 +17,10 @@ export function clickReply(result: DecideResult, approverIds: readonly string[])
   switch (result.kind) {
     case 'done':
       return undefined;
+    case 'progress':
+      return `Your approval is recorded. ${approvalProgress(result.request)}`;
+    case 'duplicate':
+      return `You have already approved this request; another approver has to approve it too. ${approvalProgress(result.request)}`;
     case 'forbidden':
       return forbiddenText(result.reason, approverIds);
     case 'already':
