@@ -27,6 +27,8 @@ export interface Config {
   /** How many approvers must approve, by default and for requests giving certain tasks. */
   approvals: ApprovalCounts;
   requestTtlMs: number;
+  /** Approvers are reminded once of requests pending this long; unset (`off`): never. */
+  remindAfterMs?: number;
   grants: {
     /** Grants asked for without `for …` last this long; unset: they are permanent (when allowed). */
     defaultMs?: number;
@@ -135,6 +137,7 @@ const schema = z.object({
     .regex(/^[CGD][A-Z0-9]{2,}$/, 'APPROVAL_CHANNEL_ID must be a channel id (C…/G…)')
     .optional(),
   REQUEST_TTL: duration('REQUEST_TTL').default(24 * 3_600_000),
+  REMIND_AFTER: z.union([z.literal('off'), duration('REMIND_AFTER')]).default(4 * 3_600_000),
   DEFAULT_GRANT_DURATION: duration('DEFAULT_GRANT_DURATION').optional(),
   MAX_GRANT_DURATION: duration('MAX_GRANT_DURATION').default(30 * 86_400_000),
   MIN_GRANT_DURATION: duration('MIN_GRANT_DURATION').default(60_000),
@@ -209,6 +212,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     approvalChannelId: e.APPROVAL_CHANNEL_ID,
     approvals: e.APPROVALS_REQUIRED,
     requestTtlMs: e.REQUEST_TTL,
+    ...(e.REMIND_AFTER === 'off' ? {} : { remindAfterMs: e.REMIND_AFTER }),
     grants: {
       ...(e.DEFAULT_GRANT_DURATION === undefined ? {} : { defaultMs: e.DEFAULT_GRANT_DURATION }),
       maxMs: e.MAX_GRANT_DURATION,

@@ -30,7 +30,7 @@ export interface RunningBot {
 
 export interface StartOptions {
   logger?: Logger;
-  /** How often the sweep runs: half-done work resumes, pending requests expire, temporary grants end. */
+  /** How often the sweep runs: half-done work resumes, pending requests expire or are reminded of, grants end. */
   sweepIntervalMs?: number;
   /** The longest a stop waits for Graph calls under way. */
   drainTimeoutMs?: number;
@@ -58,6 +58,7 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
     approvals: config.approvals,
     notifier,
     requestTtlMs: config.requestTtlMs,
+    remindAfterMs: config.remindAfterMs,
     durations: config.grants,
     sharedStore: store.kind === 'redis',
     logger: logger.child({ component: 'access' }),
@@ -110,6 +111,7 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
     await Promise.all([
       service.expireDue().catch((error: unknown) => logger.error({ err: error }, 'request expiry sweep failed')),
       service.expireGrants().catch((error: unknown) => logger.error({ err: error }, 'grant expiry sweep failed')),
+      service.remindDue().catch((error: unknown) => logger.error({ err: error }, 'reminder sweep failed')),
     ]);
   };
   await sweep();

@@ -10,6 +10,7 @@ export interface AuditEntry {
     | AccessRequest['state']
     | 'announced'
     | 'approval-recorded'
+    | 'reminded'
     | 'notify-failed'
     | 'grant-started'
     | 'grant-extended'
@@ -61,6 +62,8 @@ export interface RequestNotifier {
   announce(request: Pending): Promise<MessageRef[]>;
   /** A request reached a new state: update the approval messages, tell the origin channel and the requester. */
   changed(request: AccessRequest, grant?: TemporaryGrant): Promise<void>;
+  /** A request has waited long: remind these approvers of it, once. */
+  remind(request: Pending, approverIds: string[]): Promise<void>;
   /** A temporary grant was extended, ended or hit a conflict; returns where a conflict question was posted. */
   grantChanged(grant: TemporaryGrant, request: AccessRequest): Promise<MessageRef[]>;
 }

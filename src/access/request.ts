@@ -60,6 +60,8 @@ const base = z.object({
   decisions: z.array(decisionSchema),
   /** How many different approvers must approve before it is carried out; unset: one. */
   approvalsRequired: z.number().int().min(1).optional(),
+  /** When approvers were reminded of it (once). */
+  remindedAt: isoDate.optional(),
   updatedAt: isoDate,
 });
 

@@ -66,6 +66,8 @@ export interface AccessServiceDeps {
   approvals?: ApprovalCounts;
   notifier: RequestNotifier;
   requestTtlMs: number;
+  /** Approvers are reminded once of requests pending this long; unset: never. */
+  remindAfterMs?: number;
   durations?: GrantDurations;
   clock?: Clock;
   /** How long an executor owns a request before recovery may take it over; longer than any Graph call. */
@@ -504,6 +506,42 @@ export class AccessService {
       if (expired) {
         count++;
         await this.notify(expired);
+      }
+    }
+    return count;
+  }
+
+  /** Reminds approvers, once, of requests that have waited longer than `remindAfterMs`. */
+  remindDue(): Promise<number> {
+    return this.track(this.remindDueNow());
+  }
+
+  private async remindDueNow(): Promise<number> {
+    const after = this.deps.remindAfterMs;
+    if (after === undefined) return 0;
+    let count = 0;
+    for (const id of await this.deps.repository.openIds()) {
+      // Marked under the request's lock before anyone is told: each request is reminded of once, by one process.
+      const due = await this.withRequestLock(id, async () => {
+        const request = await this.deps.repository.get(id);
+        const now = this.clock.now();
+        if (request?.state !== 'pending' || request.remindedAt) return undefined;
+        if (new Date(request.createdAt).getTime() + after > now.getTime()) return undefined;
+        const marked: Pending = { ...request, remindedAt: now.toISOString(), updatedAt: now.toISOString() };
+        await this.deps.repository.save(marked);
+        return marked;
+      });
+      if (!due) continue;
+      const approved = new Set(approvalsOf(due).map((approval) => approval.by));
+      const approvers = (await this.deps.policy.approverUserIds()).filter(
+        (approver) => approver !== due.requesterId && !approved.has(approver),
+      );
+      try {
+        await this.deps.notifier.remind(due, approvers);
+        await this.audit(id, 'system', 'reminded', `${approvers.length} approver(s)`);
+        count++;
+      } catch (error) {
+        this.deps.logger?.warn({ err: error, requestId: id }, 'could not remind approvers');
       }
     }
     return count;

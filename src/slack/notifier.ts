@@ -3,6 +3,7 @@ import type { TemporaryGrant } from '../access/grants.js';
 import type { ApproverPolicy } from '../access/policy.js';
 import type { RequestNotifier } from '../access/ports.js';
 import { type AccessRequest, isFinal, type MessageRef, type Pending } from '../access/request.js';
+import { reminderMessage } from './blocks/replies.js';
 import { approvalMessage, conflictMessage, grantText, resultMessage } from './blocks/request.js';
 import type { MessageBody } from './blocks/types.js';
 
@@ -27,6 +28,23 @@ export class SlackNotifier implements RequestNotifier {
     await this.update(request.approvalMessages, approvalMessage(request, grant));
     if (!isFinal(request) || request.state === 'canceled') return;
     await this.tellRequester(request, resultMessage(request, grant));
+  }
+
+  async remind(request: Pending, approverIds: string[]): Promise<void> {
+    // In the approval channel, a link takes the approver to the message; in DMs, it sits just above the reminder.
+    const first = this.approvalChannelId ? request.approvalMessages[0] : undefined;
+    const link = first ? await this.permalink(first) : undefined;
+    const message = reminderMessage(request, link);
+    for (const approver of approverIds) await this.client.chat.postMessage({ channel: approver, ...message });
+  }
+
+  private async permalink(ref: MessageRef): Promise<string | undefined> {
+    try {
+      return (await this.client.chat.getPermalink({ channel: ref.channel, message_ts: ref.ts })).permalink;
+    } catch (error) {
+      this.logger?.warn({ err: error }, 'could not get a link to the approval message');
+      return undefined;
+    }
   }
 
   async grantChanged(grant: TemporaryGrant, request: AccessRequest): Promise<MessageRef[]> {

@@ -21,6 +21,7 @@ const quietNotifier: RequestNotifier = {
   announce: async (): Promise<MessageRef[]> => [{ channel: 'C', ts: '1.0' }],
   changed: async () => undefined,
   grantChanged: async () => [],
+  remind: async () => undefined,
 };
 
 /** One in five calls fails: a 5xx, a business-use-case throttle, a timeout or a reset, in equal shares. */

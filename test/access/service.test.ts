@@ -17,7 +17,7 @@ let repository: KeyvRequestRepository;
 let now: Date;
 let service: AccessService;
 
-function build(options: { sharedStore?: boolean; approvals?: ApprovalCounts } = {}) {
+function build(options: { sharedStore?: boolean; approvals?: ApprovalCounts; remindAfterMs?: number } = {}) {
   const locker = new InProcessLocker();
   repository ??= new KeyvRequestRepository(new Keyv(), locker);
   return new AccessService({
@@ -281,5 +281,35 @@ describe('AccessService with several approvals', () => {
       problem: expect.stringContaining('only 1 approver(s) other than you'),
     });
     expect(notifier.announced).toHaveLength(2);
+  });
+});
+
+describe('AccessService reminders', () => {
+  it('reminds approvers once, after the set time, leaving out the requester and those who approved', async () => {
+    service = build({ approvals: { default: 2, byTask: {} }, remindAfterMs: 4 * 3_600_000 });
+    const request = await submitGrant(DAVE);
+    await service.decide({ requestId: request.id, actorId: 'UANN', decision: 'approve' });
+
+    now = new Date(now.getTime() + 3 * 3_600_000);
+    expect(await service.remindDue()).toBe(0);
+    now = new Date(now.getTime() + 3_600_000);
+    expect(await Promise.all([service.remindDue(), service.remindDue()])).toEqual(expect.arrayContaining([1, 0]));
+    expect(await service.remindDue()).toBe(0);
+
+    expect(notifier.reminders).toHaveLength(1);
+    expect(notifier.reminders[0]).toMatchObject({ request: { id: request.id }, approverIds: ['UBOB'] });
+    expect((await repository.auditOf(request.id)).map((entry) => entry.event)).toContain('reminded');
+  });
+
+  it('never reminds when reminders are off, nor of requests already decided', async () => {
+    const decided = await submitGrant(DAVE);
+    await service.decide({ requestId: decided.id, actorId: 'UANN', decision: 'approve' });
+    const waiting = await submitGrant(ALICE, ['MESSAGING']);
+    now = new Date(now.getTime() + 30 * 60_000);
+
+    expect(await service.remindDue()).toBe(0);
+    expect(notifier.reminders).toEqual([]);
+    expect(await build({ remindAfterMs: 60_000 }).remindDue()).toBe(1);
+    expect(notifier.reminders.map((reminder) => reminder.request.id)).toEqual([waiting.id]);
   });
 });

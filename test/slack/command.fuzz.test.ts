@@ -19,6 +19,7 @@ const quietNotifier: RequestNotifier = {
   announce: async (): Promise<MessageRef[]> => [{ channel: 'C', ts: '1.0' }],
   changed: async () => undefined,
   grantChanged: async () => [],
+  remind: async () => undefined,
 };
 
 describe('/waba handler on random text', () => {

@@ -37,6 +37,12 @@ export class RecordingNotifier implements RequestNotifier {
     this.changes.push(request);
   }
 
+  reminders: Array<{ request: Pending; approverIds: string[] }> = [];
+
+  async remind(request: Pending, approverIds: string[]): Promise<void> {
+    this.reminders.push({ request, approverIds });
+  }
+
   async grantChanged(grant: TemporaryGrant): Promise<MessageRef[]> {
     this.grantChanges.push(grant);
     return grant.state === 'conflict' ? [{ channel: 'CAPPROVALS', ts: 'conflict.0' }] : [];

@@ -162,10 +162,16 @@ export class SlackEmulator {
       workspace: this.workspace,
       triggerOwner: (id) => this.link.triggerOwner(id),
       closedChannels: this.closedChannels,
+      permalinkBase: this.base,
     });
   }
 
   private async serveUi(path: string, url: URL, res: ServerResponse): Promise<void> {
+    // A message link opens the page (every channel is on it).
+    if (path.startsWith('/archives/')) {
+      res.writeHead(302, { location: '/' }).end();
+      return;
+    }
     switch (path) {
       case '/':
         res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });

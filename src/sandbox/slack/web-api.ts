@@ -14,6 +14,8 @@ export interface WebApiContext {
   triggerOwner: (triggerId: string) => string | undefined;
   /** Channels the bot is not a member of. */
   closedChannels: ReadonlySet<string>;
+  /** Where message links point: the emulator's page. */
+  permalinkBase: string;
 }
 
 type Method = (args: Args, context: WebApiContext) => Answer;
@@ -63,6 +65,13 @@ const METHODS: Record<string, Method> = {
     workspace.remove(keyOf({ channel: String(args.channel), ts: String(args.ts) }))
       ? { ok: true, channel: args.channel, ts: args.ts }
       : fail('message_not_found'),
+
+  'chat.getPermalink': (args, { workspace, permalinkBase }) => {
+    const key = keyOf({ channel: String(args.channel), ts: String(args.message_ts) });
+    if (!workspace.messages.has(key)) return fail('message_not_found');
+    const ts = String(args.message_ts).replace('.', '');
+    return { ok: true, channel: args.channel, permalink: `${permalinkBase}/archives/${args.channel}/p${ts}` };
+  },
 
   'conversations.open': (args) => {
     const users = String(args.users ?? '')

@@ -7,7 +7,7 @@ import type { AssignedAccount } from '../../graph/schemas.js';
 import { TASKS } from '../../graph/tasks.js';
 import { clip, escapeText, mention, packLines, slackDate, taskList } from '../format.js';
 import { LIMITS } from '../limits.js';
-import { outcomeText, summary } from './request.js';
+import { approvalProgress, outcomeText, summary } from './request.js';
 import type { Block, MessageBody } from './types.js';
 
 const section = (text: string): Block => ({
@@ -166,3 +166,18 @@ export const GRANT_NOT_LIVE_TEXT = 'This access has already ended (or its confli
 export const BUSY_TEXT = 'Another approver is deciding this request right now. The message will update in a moment.';
 export const NOT_FOUND_TEXT =
   'I can’t find this request any more, so nothing changed. Ask the requester to send it again with `/waba grant …`.';
+
+/** The one reminder an approver gets for a request that has waited long; `link` opens the approval message. */
+export function reminderMessage(request: AccessRequest, link: string | undefined): MessageBody {
+  const progress = approvalProgress(request);
+  const where = link ? `<${link}|Open the request>` : 'It is in your direct messages with me.';
+  return {
+    text: `Reminder: request ${request.id} is waiting for a decision.`,
+    blocks: [
+      section(
+        `⏰ *Still waiting for a decision:* ${summary(request)}, asked by ${mention(request.requesterId)} ${slackDate(request.createdAt)}.${progress ? ` ${progress}` : ''}`,
+      ),
+      context(`${where} · Request \`${request.id}\` · expires ${slackDate(request.expiresAt)}`),
+    ],
+  };
+}

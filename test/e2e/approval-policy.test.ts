@@ -41,3 +41,25 @@ describe('a request that needs two approvals', () => {
     expect(h.graph.tasksOf(WABA_ID, DAVE)).toEqual(['FULL_CONTROL']);
   });
 });
+
+describe('reminders', () => {
+  it('DM each approver who has not decided, once, with a link to the request', async () => {
+    h = await Harness.start({
+      env: { REMIND_AFTER: '1s', APPROVALS_REQUIRED: '2' },
+      sweepIntervalMs: 200,
+    });
+    await h.command(`grant ${DAVE} MESSAGING`);
+    const approval = await eventually(() => h.approvalMessages()[0]);
+    await h.click(approval, ACTION.approve, ANN);
+
+    const reminder = await eventually(() => h.slack.messagesIn(`D${BOB.slice(1)}`)[0], 5_000);
+    expect(visibleText(reminder)).toContain('Still waiting for a decision');
+    expect(visibleText(reminder)).toContain(`1 of 2: approved by <@${ANN}>`);
+    expect(visibleText(reminder)).toMatch(
+      new RegExp(`<http://127\\.0\\.0\\.1:\\d+/archives/${approval.channel}/p\\d+\\|Open the request>`),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(h.slack.messagesIn(`D${BOB.slice(1)}`)).toHaveLength(1);
+    expect(h.slack.messagesIn(`D${ANN.slice(1)}`)).toEqual([]);
+  });
+});
