@@ -12,7 +12,11 @@ const validate = new Ajv({ strict: false, allErrors: true }).compile(schema);
 type Manifest = {
   features: { slash_commands: Array<{ command: string; url?: string; should_escape?: boolean }> };
   oauth_config: { scopes: { bot: string[] } };
-  settings: { interactivity: { is_enabled: boolean; request_url?: string }; socket_mode_enabled: boolean };
+  settings: {
+    interactivity: { is_enabled: boolean; request_url?: string };
+    event_subscriptions: { request_url?: string; bot_events: string[] };
+    socket_mode_enabled: boolean;
+  };
 };
 
 const manifest = parse(readFileSync(root('../manifest.yml'), 'utf8')) as Manifest;
@@ -32,6 +36,13 @@ describe('manifest.yml', () => {
     });
   });
 
+  it('subscribes to the Home tab event the bot draws, at the events endpoint', () => {
+    expect(manifest.settings.event_subscriptions).toEqual({
+      request_url: expect.stringMatching(/\/slack\/events$/),
+      bot_events: ['app_home_opened'],
+    });
+  });
+
   it('asks for exactly the bot scopes the bot uses', () => {
     expect([...manifest.oauth_config.scopes.bot].sort()).toEqual([
       'chat:write',
@@ -45,6 +56,7 @@ describe('manifest.yml', () => {
     const socket = structuredClone(manifest);
     socket.settings.socket_mode_enabled = true;
     delete socket.settings.interactivity.request_url;
+    delete socket.settings.event_subscriptions.request_url;
     for (const command of socket.features.slash_commands) delete command.url;
     expect(validate(socket), JSON.stringify(validate.errors)).toBe(true);
   });

@@ -9,6 +9,7 @@ export type Command =
   | { kind: 'accounts'; userId: string }
   | { kind: 'grant'; userId: string; tasks: Task[]; reason?: string; duration?: number | 'permanent' }
   | { kind: 'active' }
+  | { kind: 'requests' }
   | { kind: 'revoke'; userId: string; reason?: string }
   | { kind: 'invalid'; problem: string; hint: string };
 
@@ -18,6 +19,7 @@ export const USAGE = {
   list: '/waba list',
   accounts: '/waba accounts <meta-user-id>',
   active: '/waba active',
+  requests: '/waba requests',
   help: '/waba help',
 } as const;
 
@@ -40,6 +42,9 @@ export function parseCommand(text: string): Command {
       return parseAccounts(rest);
     case 'active':
       return rest.length === 0 ? { kind: 'active' } : invalid('`active` takes no arguments.', USAGE.active);
+    case 'requests':
+    case 'pending':
+      return rest.length === 0 ? { kind: 'requests' } : invalid('`requests` takes no arguments.', USAGE.requests);
     case 'grant':
       return parseGrant(rest);
     case 'revoke':

@@ -26,6 +26,10 @@ export interface RequestRepository {
   /** Ids of requests not yet final (pending, approved, executing). */
   openIds(): Promise<string[]>;
   setOpen(id: string, open: boolean): Promise<void>;
+  /** Records that a request reached a final state, for recent activity (the latest few hundred are kept). */
+  noteFinished(id: string): Promise<void>;
+  /** Ids of recently finished requests, newest first. */
+  recentlyFinishedIds(): Promise<string[]>;
   appendAudit(entry: AuditEntry): Promise<void>;
   auditOf(id: string): Promise<AuditEntry[]>;
 

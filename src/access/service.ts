@@ -117,6 +117,17 @@ export type DecideResult =
   | { kind: 'not-found' }
   | { kind: 'busy' };
 
+export type CancelResult =
+  | { kind: 'done'; request: AccessRequest }
+  | { kind: 'not-requester'; request: AccessRequest }
+  | { kind: 'already'; request: AccessRequest }
+  | { kind: 'not-found' }
+  | { kind: 'busy' };
+
+function newestFirst<T extends AccessRequest>(requests: T[]): T[] {
+  return [...requests].sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+}
+
 const DEFAULT_LEASE_MS = 5 * 60_000;
 const lockKey = (id: string) => `request:${id}`;
 
@@ -511,6 +522,60 @@ export class AccessService {
     return count;
   }
 
+  /** A person's open requests, and the pending ones waiting for their decision (newest first). */
+  async requestsOf(userId: string): Promise<{ mine: AccessRequest[]; toDecide: Pending[] }> {
+    const open = await this.load(await this.deps.repository.openIds());
+    const isApprover = await this.deps.policy.isApprover(userId);
+    const mine = open.filter((request) => request.requesterId === userId);
+    const toDecide = open.filter(
+      (request): request is Pending =>
+        isApprover &&
+        request.state === 'pending' &&
+        request.requesterId !== userId &&
+        !approvalsOf(request).some((approval) => approval.by === userId),
+    );
+    return { mine: newestFirst(mine), toDecide: newestFirst(toDecide) };
+  }
+
+  /** Finished requests a person made or decided, newest first. */
+  async recentOf(userId: string, limit = 10): Promise<AccessRequest[]> {
+    const recent = await this.load(await this.deps.repository.recentlyFinishedIds());
+    const involved = recent.filter(
+      (request) => request.requesterId === userId || request.decisions.some((decision) => decision.by === userId),
+    );
+    return involved.slice(0, limit);
+  }
+
+  private async load(ids: string[]): Promise<AccessRequest[]> {
+    const requests = await Promise.all(ids.map((id) => this.deps.repository.get(id)));
+    return requests.filter((request): request is AccessRequest => request !== undefined);
+  }
+
+  /** The requester withdraws a request nobody has decided yet. */
+  cancel(input: { requestId: string; actorId: string }): Promise<CancelResult> {
+    return this.track(this.cancelNow(input));
+  }
+
+  private async cancelNow(input: { requestId: string; actorId: string }): Promise<CancelResult> {
+    let result: CancelResult;
+    try {
+      result = await this.deps.locker.withLock(lockKey(input.requestId), async () => {
+        const request = await this.deps.repository.get(input.requestId);
+        if (!request) return { kind: 'not-found' } as const;
+        if (request.requesterId !== input.actorId) return { kind: 'not-requester', request } as const;
+        if (request.state !== 'pending') return { kind: 'already', request } as const;
+        const canceled = cancel(request, input.actorId, this.clock.now());
+        await this.persist(canceled, input.actorId);
+        return { kind: 'done', request: canceled } as const;
+      });
+    } catch (error) {
+      if (error instanceof LockBusyError) return { kind: 'busy' };
+      throw error;
+    }
+    if (result.kind === 'done') await this.notify(result.request);
+    return result;
+  }
+
   /** Reminds approvers, once, of requests that have waited longer than `remindAfterMs`. */
   remindDue(): Promise<number> {
     return this.track(this.remindDueNow());
@@ -643,6 +708,7 @@ export class AccessService {
   private async persist(request: AccessRequest, actor: string, detail?: string): Promise<void> {
     await this.deps.repository.save(request);
     await this.deps.repository.setOpen(request.id, !isFinal(request));
+    if (isFinal(request)) await this.deps.repository.noteFinished(request.id);
     await this.audit(request.id, actor, request.state, detail);
   }
 

@@ -9,6 +9,7 @@ export const ACTION = {
   revokeNow: 'waba_revoke_now',
   restore: 'waba_conflict_restore',
   keep: 'waba_conflict_keep',
+  cancel: 'waba_cancel',
 } as const;
 
 export const VIEW = {

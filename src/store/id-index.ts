@@ -7,12 +7,20 @@ export interface IdIndex {
   members(): Promise<string[]>;
 }
 
+/** A durable list of the latest ids (recently finished requests), capped. */
+export interface RecentIndex {
+  /** Adds `id` as the newest member (moving it if present), dropping the oldest beyond `limit`. */
+  touch(id: string, limit: number): Promise<void>;
+  /** Oldest first. */
+  members(): Promise<string[]>;
+}
+
 /**
  * For a store one process owns (SQLite, memory): the set lives in memory, loaded once, and is written through as
  * one key. Changes that arrive while a write is under way share the next write, so a burst costs two writes, not
  * one per change, and no change waits on a lock or reads the set back.
  */
-export class SnapshotIdIndex implements IdIndex {
+export class SnapshotIdIndex implements IdIndex, RecentIndex {
   private ids?: Promise<Set<string>>;
   private writing?: Promise<void>;
   private next?: Promise<void>;
@@ -37,6 +45,18 @@ export class SnapshotIdIndex implements IdIndex {
 
   async members(): Promise<string[]> {
     return [...(await this.load())];
+  }
+
+  /** Adds `id` as the newest member (moving it if present), dropping the oldest beyond `limit`. */
+  async touch(id: string, limit: number): Promise<void> {
+    const ids = await this.load();
+    ids.delete(id);
+    ids.add(id);
+    for (const oldest of ids) {
+      if (ids.size <= limit) break;
+      ids.delete(oldest);
+    }
+    await this.persist();
   }
 
   private load(): Promise<Set<string>> {
@@ -80,6 +100,30 @@ export interface RedisSetClient {
   sAdd(key: string, members: string | string[]): Promise<number>;
   sRem(key: string, members: string | string[]): Promise<number>;
   sMembers(key: string): Promise<string[]>;
+  zAdd(key: string, member: { score: number; value: string }): Promise<number>;
+  zRemRangeByRank(key: string, start: number, stop: number): Promise<number>;
+  zRange(key: string, start: number, stop: number): Promise<string[]>;
+}
+
+/**
+ * For replicas sharing Redis, an ordered index (recent requests): a sorted set scored by time, trimmed to its
+ * newest `limit` members.
+ */
+export class RedisRecentIndex implements RecentIndex {
+  constructor(
+    private readonly client: RedisSetClient,
+    private readonly key: string,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  members(): Promise<string[]> {
+    return this.client.zRange(this.key, 0, -1);
+  }
+
+  async touch(id: string, limit: number): Promise<void> {
+    await this.client.zAdd(this.key, { score: this.now(), value: id });
+    await this.client.zRemRangeByRank(this.key, 0, -limit - 1);
+  }
 }
 
 /** For replicas sharing Redis: a native set, so adding and removing are single atomic commands. */

@@ -2,7 +2,14 @@ import type Keyv from 'keyv';
 import { grantSchema, type Ledger, ledgerSchema, type TemporaryGrant } from '../access/grants.js';
 import type { AuditEntry, Locker, RequestRepository } from '../access/ports.js';
 import { type AccessRequest, accessRequestSchema } from '../access/request.js';
-import { type IdIndex, RedisIdIndex, type RedisSetClient, SnapshotIdIndex } from './id-index.js';
+import {
+  type IdIndex,
+  type RecentIndex,
+  RedisIdIndex,
+  RedisRecentIndex,
+  type RedisSetClient,
+  SnapshotIdIndex,
+} from './id-index.js';
 
 const OPEN_INDEX = 'open-requests';
 /** Audit writers outwait a lock left by a killed process (locks free themselves within 15 s). */
@@ -16,17 +23,30 @@ const ledgerKey = (wabaId: string, userId: string) => `ledger:${wabaId}:${userId
 export interface RepositoryIndexes {
   open: IdIndex;
   liveGrants: IdIndex;
+  recent: RecentIndex;
 }
+
+/** How many finished requests the recent-activity list keeps. */
+const RECENT_LIMIT = 200;
+const RECENT_INDEX = 'recent-requests';
 
 /** The indexes of a store one process owns, kept beside the records in the same Keyv. */
 export function snapshotIndexes(keyv: Keyv): RepositoryIndexes {
-  return { open: new SnapshotIdIndex(keyv, OPEN_INDEX), liveGrants: new SnapshotIdIndex(keyv, LIVE_GRANTS_INDEX) };
+  return {
+    open: new SnapshotIdIndex(keyv, OPEN_INDEX),
+    liveGrants: new SnapshotIdIndex(keyv, LIVE_GRANTS_INDEX),
+    recent: new SnapshotIdIndex(keyv, RECENT_INDEX),
+  };
 }
 
 /** Shared indexes in Redis, moved from the single-key form of earlier versions on first use. */
 export function redisIndexes(client: RedisSetClient, keyv: Keyv, prefix: string): RepositoryIndexes {
   const index = (name: string) => new RedisIdIndex(client, `${prefix}${name}`, { keyv, key: name });
-  return { open: index(OPEN_INDEX), liveGrants: index(LIVE_GRANTS_INDEX) };
+  return {
+    open: index(OPEN_INDEX),
+    liveGrants: index(LIVE_GRANTS_INDEX),
+    recent: new RedisRecentIndex(client, `${prefix}${RECENT_INDEX}`),
+  };
 }
 
 /** Requests, the index of open ones, grants, ledgers and the audit log, in any Keyv store. */
@@ -52,6 +72,14 @@ export class KeyvRequestRepository implements RequestRepository {
 
   setOpen(id: string, open: boolean): Promise<void> {
     return open ? this.indexes.open.add(id) : this.indexes.open.remove(id);
+  }
+
+  noteFinished(id: string): Promise<void> {
+    return this.indexes.recent.touch(id, RECENT_LIMIT);
+  }
+
+  async recentlyFinishedIds(): Promise<string[]> {
+    return (await this.indexes.recent.members()).reverse();
   }
 
   async getGrant(id: string): Promise<TemporaryGrant | undefined> {

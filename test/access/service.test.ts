@@ -313,3 +313,30 @@ describe('AccessService reminders', () => {
     expect(notifier.reminders.map((reminder) => reminder.request.id)).toEqual([waiting.id]);
   });
 });
+
+describe('AccessService personal lists', () => {
+  it('lists open requests by requester and by approver, lets only the requester cancel, and keeps recent activity', async () => {
+    const first = await submitGrant(DAVE);
+    now = new Date(now.getTime() + 60_000);
+    const second = await submitGrant(ALICE, ['MESSAGING']);
+
+    const lead = await service.requestsOf('ULEAD');
+    expect(lead.mine.map((request) => request.id)).toEqual([second.id, first.id]);
+    expect(lead.toDecide).toEqual([]);
+    expect((await service.requestsOf('UANN')).toDecide.map((request) => request.id)).toEqual([second.id, first.id]);
+    expect((await service.requestsOf('USTRANGER')).toDecide).toEqual([]);
+
+    expect(await service.cancel({ requestId: first.id, actorId: 'UANN' })).toMatchObject({ kind: 'not-requester' });
+    expect(await service.cancel({ requestId: first.id, actorId: 'ULEAD' })).toMatchObject({
+      kind: 'done',
+      request: { state: 'canceled', canceledBy: 'ULEAD' },
+    });
+    expect(await service.cancel({ requestId: first.id, actorId: 'ULEAD' })).toMatchObject({ kind: 'already' });
+    await service.decide({ requestId: second.id, actorId: 'UANN', decision: 'approve' });
+
+    expect((await service.requestsOf('ULEAD')).mine).toEqual([]);
+    expect((await service.recentOf('ULEAD')).map((request) => request.state)).toEqual(['succeeded', 'canceled']);
+    expect((await service.recentOf('UANN')).map((request) => request.id)).toEqual([second.id]);
+    expect(await service.recentOf('UBOB')).toEqual([]);
+  });
+});

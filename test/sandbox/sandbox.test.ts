@@ -112,6 +112,21 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('the sandbox in a brow
     expect(sandbox.graph.tasksOf(DEMO.wabaId, '310000000000007')).toBeUndefined();
   });
 
+  it('shows the Home tab the app publishes, and a decision there redraws it', async () => {
+    await actAs(DEMO.lead);
+    await type('/waba grant 310000000000009 VIEW_INSIGHTS because weekly report');
+    await textOf(support().locator('.message.ephemeral').last()).toContain('310000000000009');
+    await actAs(DEMO.approvers[1]);
+    const home = page.locator('#home');
+    const waiting = home.locator('.block.section').filter({ hasText: '310000000000009' });
+    await textOf(waiting).toContain('VIEW_INSIGHTS');
+    await home.getByRole('button', { name: 'Approve' }).click();
+
+    await textOf(home).toContain('Nothing is waiting for you.');
+    await textOf(home).toContain('Approved by @Ben Okafor');
+    expect(sandbox.graph.tasksOf(DEMO.wabaId, '310000000000009')).toEqual(['VIEW_INSIGHTS']);
+  });
+
   it('logged no errors in the browser console', () => {
     expect(consoleErrors).toEqual([]);
   });

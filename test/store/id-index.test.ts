@@ -1,7 +1,7 @@
 import { createClient } from '@keyv/redis';
 import Keyv from 'keyv';
 import { afterAll, describe, expect, it } from 'vitest';
-import { RedisIdIndex, SnapshotIdIndex } from '../../src/store/id-index.js';
+import { RedisIdIndex, RedisRecentIndex, SnapshotIdIndex } from '../../src/store/id-index.js';
 
 /** A Keyv whose writes are counted and can be made to fail. */
 function countingKeyv() {
@@ -33,6 +33,14 @@ describe('SnapshotIdIndex', () => {
 
     const reread = new SnapshotIdIndex(keyv, 'open');
     expect((await reread.members()).sort()).toEqual(ids.slice(50).sort());
+  });
+
+  it('keeps the newest ids in order when touched, dropping the oldest beyond the limit', async () => {
+    const { keyv } = countingKeyv();
+    const recent = new SnapshotIdIndex(keyv, 'recent');
+    for (const id of ['a', 'b', 'c', 'a', 'd']) await recent.touch(id, 3);
+    expect(await recent.members()).toEqual(['c', 'a', 'd']);
+    expect(await new SnapshotIdIndex(keyv, 'recent').members()).toEqual(['c', 'a', 'd']);
   });
 
   it('writes nothing for a change that changes nothing', async () => {
@@ -95,5 +103,22 @@ describe.skipIf(!process.env.REDIS_URL)('RedisIdIndex', () => {
     expect(members).not.toContain('old-1');
     expect(await keyv.get('open-requests')).toBeUndefined();
     await client.del(`${prefix}:set:open`);
+  });
+});
+
+describe.skipIf(!process.env.REDIS_URL)('RedisRecentIndex', () => {
+  const client = createClient({ url: process.env.REDIS_URL });
+  afterAll(async () => {
+    if (client.isOpen) await client.close();
+  });
+
+  it('keeps the newest ids in order, trimmed to the limit', async () => {
+    if (!client.isOpen) await client.connect();
+    const key = `test-recent-${Math.random().toString(36).slice(2, 10)}`;
+    let clock = 0;
+    const recent = new RedisRecentIndex(client, key, () => ++clock);
+    for (const id of ['a', 'b', 'c', 'a', 'd']) await recent.touch(id, 3);
+    expect(await recent.members()).toEqual(['c', 'a', 'd']);
+    await client.del(key);
   });
 });

@@ -51,6 +51,8 @@ interface State {
   people: User[];
   panes: Pane[];
   view: { id: string; view: Json; errors: Record<string, string> } | null;
+  /** The app's Home tab for this person, once it has published one. */
+  home: Json | null;
   side: SideSection[];
 }
 
@@ -90,11 +92,14 @@ async function refresh(): Promise<void> {
   draw(state);
 }
 
+let homeOpenedFor = '';
+
 function draw(current: State): void {
   document.title = current.title;
   if (!root.firstChild) root.append(skeleton(current));
   drawIdentity(current);
   drawPanes(current);
+  drawHome(current);
   drawSide(current);
   drawModal(current);
 }
@@ -113,7 +118,7 @@ function skeleton(current: State): HTMLElement {
       el('h1', { text: current.title }),
       el('label', { className: 'who', attrs: { for: 'who' } }, document.createTextNode('You are'), picker),
     ),
-    el('main', { className: 'panes', attrs: { id: 'panes' } }),
+    el('main', { className: 'panes', attrs: { id: 'panes' } }, homePane()),
     el('aside', { className: 'side', attrs: { id: 'side', 'aria-label': 'Side panel' } }),
   );
 }
@@ -135,13 +140,42 @@ function context(current: State): RenderContext {
   return { users: current.users, channels: current.channels };
 }
 
+/** The app's Home tab, as Slack shows it beside the channels; opening it tells the app (`app_home_opened`). */
+function homePane(): HTMLElement {
+  const refresh = el('button', { className: 'button', text: 'Refresh', attrs: { type: 'button' } });
+  refresh.addEventListener('click', () => void post('home', {}));
+  return el(
+    'section',
+    { className: 'pane home', attrs: { id: 'home', 'aria-label': 'Home' } },
+    el('h2', { className: 'pane-title' }, document.createTextNode('Home'), refresh),
+    el('div', { className: 'messages' }),
+  );
+}
+
+function drawHome(current: State): void {
+  const list = document.querySelector<HTMLElement>('#home .messages')!;
+  if (homeOpenedFor !== current.me) {
+    homeOpenedFor = current.me;
+    void post('home', {});
+  }
+  const render: RenderContext = {
+    ...context(current),
+    onButton: (button, blockId) => void post('click-home', { actionId: button.action_id, blockId }),
+  };
+  list.replaceChildren(
+    current.home
+      ? el('div', { className: 'message' }, ...renderBlocks((current.home.blocks as Json[]) ?? [], render))
+      : el('p', { className: 'empty', text: 'The app has not drawn a Home tab.' }),
+  );
+}
+
 function drawPanes(current: State): void {
   const panes = document.getElementById('panes')!;
   const wanted = current.panes.map((pane) => pane.id).join(',');
   if (panes.dataset.panes !== wanted) {
     panes.dataset.panes = wanted;
     composers.clear();
-    panes.replaceChildren(...current.panes.map(paneSkeleton));
+    panes.replaceChildren(...current.panes.map(paneSkeleton), document.getElementById('home') ?? homePane());
   }
   for (const pane of current.panes) {
     const list = panes.querySelector<HTMLElement>(`[data-pane="${pane.id}"] .messages`)!;

@@ -1,6 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { blockActionBody, sendSigned, slashCommandBody, viewSubmissionBody } from './requests.js';
-import type { Block, OpenView, Workspace } from './workspace.js';
+import {
+  blockActionBody,
+  eventCallbackBody,
+  sendSigned,
+  slashCommandBody,
+  viewActionBody,
+  viewSubmissionBody,
+} from './requests.js';
+import { type Block, dmChannelOf, type OpenView, type Workspace } from './workspace.js';
 
 /**
  * What passes between Slack and the app, both ways: slash commands, button clicks and modal submissions sent to the
@@ -82,6 +89,33 @@ export class AppLink {
     await this.send(body, userId, message.channel);
   }
 
+  /** A person opens the app's Home tab: the app hears `app_home_opened` and publishes the view. */
+  async openHome(userId: string): Promise<void> {
+    const body = eventCallbackBody({
+      type: 'app_home_opened',
+      user: userId,
+      channel: dmChannelOf(userId),
+      tab: 'home',
+    });
+    await this.send(body, userId, undefined, undefined, true);
+  }
+
+  /** A click on a button of a person's Home tab. */
+  async clickHome(userId: string, actionId: string, blockId?: string): Promise<void> {
+    const home = this.workspace.homes.get(userId);
+    const button = home && findButton((home.view.blocks as Block[] | undefined) ?? [], actionId, blockId);
+    if (!home || !button) throw new Error('That button is no longer there.');
+    const body = viewActionBody({
+      actionId,
+      blockId: button.blockId,
+      value: String(button.element.value ?? ''),
+      userId,
+      view: { ...home.view, id: home.id },
+      triggerId: this.newTrigger(userId),
+    });
+    await this.send(body, userId);
+  }
+
   /** Submit on a modal: required inputs are checked first, as Slack's client does, then the app decides. */
   async submitView(userId: string, viewId: string, inputs: ViewInputs): Promise<void> {
     const open = this.workspace.views.get(viewId);
@@ -152,7 +186,13 @@ export class AppLink {
   }
 
   /** Sends a signed request; on failure tells the person what Slack would, and answers undefined. */
-  private async send(body: string, userId: string, channel?: string, command?: string): Promise<string | undefined> {
+  private async send(
+    body: string,
+    userId: string,
+    channel?: string,
+    command?: string,
+    json = false,
+  ): Promise<string | undefined> {
     const failed = (error: string) => {
       if (channel) {
         const what = command ? `${command} failed` : 'The app did not answer';
@@ -170,6 +210,7 @@ export class AppLink {
     try {
       const answer = await sendSigned(this.requestUrl, this.options.signingSecret, body, {
         timeoutMs: SLACK_TIMEOUT_MS,
+        json,
       });
       return answer.status === 200 ? answer.body : failed(`http_service_error_${answer.status}`);
     } catch (error) {

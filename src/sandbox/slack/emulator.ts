@@ -217,6 +217,12 @@ export class SlackEmulator {
         case 'close':
           this.workspace.closeView(String(input.view));
           break;
+        case 'home':
+          await this.link.openHome(userId);
+          break;
+        case 'click-home':
+          await this.link.clickHome(userId, String(input.actionId), input.blockId as string);
+          break;
         default:
           return sendJson(res, { ok: false, error: `unknown action ${action}` }, 404);
       }
@@ -267,6 +273,7 @@ export class SlackEmulator {
       people: users.filter((user) => !user.isBot),
       panes,
       view: open ? { id: open.id, view: open.view, errors: open.errors ?? {} } : null,
+      home: this.workspace.homes.get(userId)?.view ?? null,
       side: this.options.sidePanel?.() ?? [],
     };
   }

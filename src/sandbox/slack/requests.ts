@@ -14,6 +14,8 @@ export interface SendOptions {
   signature?: string;
   /** Abort the request after this long (Slack gives an app 3 seconds). */
   timeoutMs?: number;
+  /** Events API bodies are JSON; commands and interactions are forms. */
+  json?: boolean;
 }
 
 export async function sendSigned(
@@ -26,7 +28,7 @@ export async function sendSigned(
   const response = await fetch(url, {
     method: 'POST',
     headers: {
-      'content-type': 'application/x-www-form-urlencoded',
+      'content-type': options.json ? 'application/json' : 'application/x-www-form-urlencoded',
       'x-slack-request-timestamp': String(timestamp),
       'x-slack-signature': options.signature ?? sign(secret, timestamp, body),
     },
@@ -148,5 +150,44 @@ export function viewSubmissionBody(input: {
       bot_id: 'BBOT',
       blocks: input.view?.blocks ?? [],
     },
+  });
+}
+
+/** An Events API callback carrying `event`, as Slack posts it (JSON). */
+export function eventCallbackBody(event: Record<string, unknown>): string {
+  const now = Date.now() / 1000;
+  return JSON.stringify({
+    token: 'deprecated-verification-token',
+    team_id: 'T0TEST',
+    api_app_id: 'A0TEST',
+    type: 'event_callback',
+    event_id: `Ev${Math.random().toString(36).slice(2, 12).toUpperCase()}`,
+    event_time: Math.floor(now),
+    event: { event_ts: now.toFixed(6), ...event },
+  });
+}
+
+/** A click on a button in a view (a modal or the Home tab): no response URL, the view instead of a message. */
+export function viewActionBody(input: {
+  actionId: string;
+  blockId: string;
+  value: string;
+  userId: string;
+  view: Record<string, unknown> & { id: string };
+  triggerId?: string;
+}): string {
+  return asForm({
+    ...interaction('block_actions', input.userId, input.triggerId),
+    container: { type: 'view', view_id: input.view.id },
+    view: input.view,
+    actions: [
+      {
+        type: 'button',
+        action_id: input.actionId,
+        block_id: input.blockId,
+        value: input.value,
+        action_ts: String(Date.now() / 1000),
+      },
+    ],
   });
 }

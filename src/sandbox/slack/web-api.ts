@@ -112,6 +112,17 @@ const METHODS: Record<string, Method> = {
     return { ok: true, view: { ...view, id: open.id } };
   },
 
+  'views.publish': (args, { workspace }) => {
+    const view = asObject(args.view);
+    const userId = String(args.user_id ?? '');
+    if (view?.type !== 'home') return fail('invalid_arguments');
+    if (!workspace.users.has(userId) && workspace.users.size > 1) return fail('user_not_found');
+    const id = workspace.homes.get(userId)?.id ?? `VH${userId}`;
+    workspace.homes.set(userId, { id, view });
+    workspace.changed();
+    return { ok: true, view: { ...view, id } };
+  },
+
   'views.update': (args, { workspace }) => {
     const view = asObject(args.view);
     if (!view) return fail('invalid_arguments');

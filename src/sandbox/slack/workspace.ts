@@ -58,6 +58,8 @@ export class Workspace extends EventEmitter<{ changed: [] }> {
   /** Ephemeral messages by `channel:ts`. */
   readonly ephemerals = new Map<string, SlackMessage>();
   readonly views = new Map<string, OpenView>();
+  /** Each person's Home tab, as the app last published it. */
+  readonly homes = new Map<string, { id: string; view: Record<string, unknown> }>();
   readonly usergroups = new Map<string, string[]>();
   private lastTs = 0;
   private nextView = 0;

@@ -41,6 +41,7 @@ export function helpMessage(): MessageBody {
           `• \`${USAGE.list}\` — everyone on the account and their tasks`,
           `• \`${USAGE.accounts}\` — the accounts a user can reach`,
           `• \`${USAGE.active}\` — temporary grants still running, and when they end`,
+          `• \`${USAGE.requests}\` — your open requests (to cancel) and those waiting for your decision`,
           '',
           '`/waba` alone opens a form.',
         ].join('\n'),

@@ -2,7 +2,8 @@ import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewar
 import { denyModal, extendModal } from '../blocks/modals.js';
 import { forbiddenText, GRANT_NOT_LIVE_TEXT } from '../blocks/replies.js';
 import type { ListenerDeps } from './deps.js';
-import { clickReply, grantClickReply, tellUser } from './replies.js';
+import { refreshPersonalList } from './home.js';
+import { cancelReply, clickReply, grantClickReply, tellUser } from './replies.js';
 import { yieldToWaitingRequests } from './yield.js';
 
 type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
@@ -30,6 +31,17 @@ export function approveButton(deps: ListenerDeps) {
       decision: 'approve',
     });
     await answerClick(args, clickReply(result, deps.approverIds));
+    await refreshPersonalList(deps, args);
+  };
+}
+
+/** The requester withdraws a pending request (from `/waba requests` or the Home tab). */
+export function cancelButton(deps: ListenerDeps) {
+  return async (args: ButtonArgs): Promise<void> => {
+    await args.ack();
+    const result = await deps.service.cancel({ requestId: args.action.value ?? '', actorId: args.body.user.id });
+    await answerClick(args, cancelReply(result));
+    await refreshPersonalList(deps, args);
   };
 }
 

@@ -1,6 +1,7 @@
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import { type Command, parseCommand } from '../../access/grammar.js';
 import { Limiter } from '../../access/limiter.js';
+import { requestsMessage } from '../blocks/home.js';
 import { composeModal } from '../blocks/modals.js';
 import {
   accountsMessage,
@@ -68,6 +69,8 @@ async function answer(
       return accountsMessage(parsed.userId, await deps.service.accountsOf(parsed.userId));
     case 'active':
       return activeGrantsMessage(await deps.service.activeGrants());
+    case 'requests':
+      return requestsMessage(await deps.service.requestsOf(userId));
     case 'grant':
     case 'revoke': {
       const result = await deps.service.submit({

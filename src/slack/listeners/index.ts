@@ -1,9 +1,18 @@
 import type { App, BlockAction, ButtonAction, ViewSubmitAction } from '@slack/bolt';
 import { ACTION, COMMAND, VIEW } from '../ids.js';
-import { approveButton, conflictButton, denyButton, extendButton, retryButton, revokeNowButton } from './actions.js';
+import {
+  approveButton,
+  cancelButton,
+  conflictButton,
+  denyButton,
+  extendButton,
+  retryButton,
+  revokeNowButton,
+} from './actions.js';
 import { wabaCommand } from './command.js';
 import type { ListenerDeps } from './deps.js';
 import { refuseWhileDraining } from './draining.js';
+import { homeOpened } from './home.js';
 import { composeSubmission, denySubmission, extendSubmission } from './views.js';
 
 export type { ListenerDeps } from './deps.js';
@@ -22,4 +31,6 @@ export function registerListeners(app: App, deps: ListenerDeps, isDraining: () =
   app.action<BlockAction<ButtonAction>>(ACTION.restore, conflictButton(deps, 'restore'));
   app.action<BlockAction<ButtonAction>>(ACTION.keep, conflictButton(deps, 'keep'));
   app.view<ViewSubmitAction>(VIEW.extend, extendSubmission(deps));
+  app.action<BlockAction<ButtonAction>>(ACTION.cancel, cancelButton(deps));
+  app.event('app_home_opened', homeOpened(deps));
 }

@@ -1,5 +1,5 @@
 import type { webApi } from '@slack/bolt';
-import type { DecideResult, GrantActionResult } from '../../access/service.js';
+import type { CancelResult, DecideResult, GrantActionResult } from '../../access/service.js';
 import { toExecutionError } from '../../access/service.js';
 import {
   alreadyDecidedText,
@@ -23,6 +23,22 @@ export function clickReply(result: DecideResult, approverIds: readonly string[])
       return `You have already approved this request; another approver has to approve it too. ${approvalProgress(result.request)}`;
     case 'forbidden':
       return forbiddenText(result.reason, approverIds);
+    case 'already':
+      return alreadyDecidedText(result.request);
+    case 'busy':
+      return BUSY_TEXT;
+    case 'not-found':
+      return NOT_FOUND_TEXT;
+  }
+}
+
+/** The private answer to Cancel. */
+export function cancelReply(result: CancelResult): string {
+  switch (result.kind) {
+    case 'done':
+      return `Canceled request \`${result.request.id}\`; the approvers see it as canceled.`;
+    case 'not-requester':
+      return 'Only the person who asked can cancel a request; nothing changed.';
     case 'already':
       return alreadyDecidedText(result.request);
     case 'busy':

@@ -1,0 +1,119 @@
+import type { types } from '@slack/bolt';
+import type { AccessRequest, Pending } from '../../access/request.js';
+import { clip, mention, slackDate } from '../format.js';
+import { ACTION } from '../ids.js';
+import { LIMITS } from '../limits.js';
+import { approvalProgress, outcomeText, summary } from './request.js';
+import type { Block, MessageBody } from './types.js';
+
+/** `/waba requests` and the App Home tab: what a person is waiting for, and what waits for them. */
+
+export interface PersonalRequests {
+  mine: AccessRequest[];
+  toDecide: Pending[];
+}
+
+/** Shown per list; the rest are counted. Keeps a message under Slack's 50 blocks and a Home view under 100. */
+const SHOWN = 10;
+
+const STATE_LABEL: Record<AccessRequest['state'], string> = {
+  pending: 'waiting for approval',
+  approved: 'approved, being applied',
+  executing: 'approved, being applied',
+  succeeded: 'done',
+  failed: 'failed',
+  denied: 'denied',
+  expired: 'expired',
+  canceled: 'canceled',
+};
+
+const text = (mrkdwn: string, accessory?: types.Button): types.SectionBlock => ({
+  type: 'section',
+  text: { type: 'mrkdwn', text: clip(mrkdwn, LIMITS.sectionText) },
+  ...(accessory ? { accessory } : {}),
+});
+const note = (mrkdwn: string): Block => ({
+  type: 'context',
+  elements: [{ type: 'mrkdwn', text: clip(mrkdwn, LIMITS.contextText) }],
+});
+const heading = (title: string): Block => ({ type: 'header', text: { type: 'plain_text', text: title } });
+
+function button(actionId: string, label: string, value: string, style?: 'primary' | 'danger'): types.Button {
+  return {
+    type: 'button',
+    action_id: actionId,
+    text: { type: 'plain_text', text: label },
+    value,
+    ...(style ? { style } : {}),
+  };
+}
+
+function line(request: AccessRequest): string {
+  const progress = request.state === 'pending' ? approvalProgress(request) : undefined;
+  return `*${summary(request)}* — ${STATE_LABEL[request.state]}${progress ? ` (${progress})` : ''}\nAsked ${slackDate(request.createdAt)} · Request \`${request.id}\``;
+}
+
+function mineBlocks(request: AccessRequest): Block[] {
+  const cancel = request.state === 'pending' ? button(ACTION.cancel, 'Cancel', request.id) : undefined;
+  return [text(line(request), cancel)];
+}
+
+function toDecideBlocks(request: Pending): Block[] {
+  return [
+    text(
+      `${line(request)}\nFrom ${mention(request.requesterId)}${request.reason ? ` · _${clip(request.reason, 200)}_` : ''}`,
+    ),
+    {
+      type: 'actions',
+      block_id: `decide:${request.id}`,
+      elements: [
+        button(ACTION.approve, 'Approve', request.id, 'primary'),
+        button(ACTION.deny, 'Deny', request.id, 'danger'),
+      ],
+    },
+  ];
+}
+
+function listBlocks<T extends AccessRequest>(
+  title: string,
+  requests: T[],
+  empty: string,
+  render: (request: T) => Block[],
+): Block[] {
+  if (requests.length === 0) return [heading(title), note(empty)];
+  const more = requests.length - SHOWN;
+  return [
+    heading(title),
+    ...requests.slice(0, SHOWN).flatMap(render),
+    ...(more > 0 ? [note(`…and ${more} more.`)] : []),
+  ];
+}
+
+function personalBlocks(view: PersonalRequests): Block[] {
+  return [
+    ...listBlocks('Waiting for your decision', view.toDecide, 'Nothing is waiting for you.', toDecideBlocks),
+    ...listBlocks('Your open requests', view.mine, 'You have no open requests. Ask with `/waba grant …`.', mineBlocks),
+  ];
+}
+
+export function requestsMessage(view: PersonalRequests): MessageBody {
+  return {
+    text: `${view.toDecide.length} request(s) waiting for your decision; ${view.mine.length} open request(s) of yours.`,
+    blocks: personalBlocks(view),
+  };
+}
+
+/** The App Home tab: the same lists, then what happened lately to requests the person made or decided. */
+export function homeView(view: PersonalRequests, recent: AccessRequest[]) {
+  return {
+    type: 'home' as const,
+    blocks: [
+      ...personalBlocks(view),
+      { type: 'divider' },
+      heading('Recent activity'),
+      ...(recent.length === 0
+        ? [note('Nothing yet.')]
+        : recent.map((request) => text(`*${summary(request)}*\n${outcomeText(request)}`))),
+    ],
+  };
+}
