@@ -23,6 +23,8 @@ export interface Config {
   wabaId: string;
   businessId: string;
   approverIds: string[];
+  /** Who may link Slack people to Meta users; unset: the approvers. */
+  adminIds: string[];
   approvalChannelId?: string;
   /** How many approvers must approve, by default and for requests giving certain tasks. */
   approvals: ApprovalCounts;
@@ -76,6 +78,22 @@ function parseApprovalCounts(value: string): ApprovalCounts | string {
   return counts;
 }
 
+/** Comma- or space-separated Slack user ids (U…/W…) and user-group ids (S…). */
+function slackIds() {
+  return z.string().transform((value, ctx) => {
+    const ids = value.split(/[\s,]+/).filter(Boolean);
+    const bad = ids.filter((id) => !SLACK_ID.test(id));
+    if (ids.length === 0 || bad.length > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `${bad.map((id) => `"${id}"`).join(', ') || 'nothing'} is not a Slack user id (U…/W…) or user-group id (S…)`,
+      });
+      return z.NEVER;
+    }
+    return ids;
+  });
+}
+
 const numericId = (name: string) => z.string().regex(/^[0-9]{1,32}$/, `${name} must be digits only`);
 const SLACK_ID = /^[UWS][A-Z0-9]{2,}$/;
 
@@ -109,18 +127,8 @@ const schema = z.object({
     .default(DEFAULT_VERSION),
   WABA_ID: numericId('WABA_ID'),
   META_BUSINESS_ID: numericId('META_BUSINESS_ID'),
-  APPROVER_IDS: z.string().transform((value, ctx) => {
-    const ids = value.split(/[\s,]+/).filter(Boolean);
-    const bad = ids.filter((id) => !SLACK_ID.test(id));
-    if (ids.length === 0 || bad.length > 0) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `${bad.map((id) => `"${id}"`).join(', ') || 'nothing'} is not a Slack user id (U…/W…) or user-group id (S…)`,
-      });
-      return z.NEVER;
-    }
-    return ids;
-  }),
+  APPROVER_IDS: slackIds(),
+  ADMIN_IDS: slackIds().optional(),
   APPROVALS_REQUIRED: z
     .string()
     .default('1')
@@ -209,6 +217,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     wabaId: e.WABA_ID,
     businessId: e.META_BUSINESS_ID,
     approverIds: e.APPROVER_IDS,
+    adminIds: e.ADMIN_IDS ?? e.APPROVER_IDS,
     approvalChannelId: e.APPROVAL_CHANNEL_ID,
     approvals: e.APPROVALS_REQUIRED,
     requestTtlMs: e.REQUEST_TTL,

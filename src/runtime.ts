@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { App } from '@slack/bolt';
+import { Directory } from './access/directory.js';
 import { ApproverPolicy } from './access/policy.js';
 import { AccessService } from './access/service.js';
 import { WabaAccess } from './access/waba.js';
@@ -10,6 +11,7 @@ import { GraphClient } from './graph/client.js';
 import { createLogger, type Logger } from './logger.js';
 import { registerListeners } from './slack/listeners/index.js';
 import { SlackNotifier } from './slack/notifier.js';
+import { SlackPeople } from './slack/people.js';
 import { guardSlackRequests } from './slack/request-guard.js';
 import { slackGroupMembers } from './slack/usergroups.js';
 import { openStore, type Store } from './store/open-store.js';
@@ -48,7 +50,15 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
 
   let draining = false;
   const { app, receiver } = createBoltApp(config, logger, async () => !draining && (await store.ping()));
-  const policy = new ApproverPolicy(config.approverIds, slackGroupMembers(app.client));
+  const groupMembers = slackGroupMembers(app.client);
+  const policy = new ApproverPolicy(config.approverIds, groupMembers);
+  // Admins are listed like approvers (users and groups); the same membership check serves both.
+  const admins = new ApproverPolicy(config.adminIds, groupMembers);
+  const directory = new Directory({
+    store: store.directory,
+    isAdmin: (slackId) => admins.isApprover(slackId),
+    metaUserExists: (metaUserId) => waba.userExists(metaUserId),
+  });
   const notifier = new SlackNotifier(app.client, policy, config.approvalChannelId, logger);
   const service = new AccessService({
     repository: store.repository,
@@ -68,6 +78,9 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
     {
       service,
       policy,
+      directory,
+      people: new SlackPeople(app.client),
+      adminIds: config.adminIds,
       approverIds: config.approverIds,
       approvalChannelId: config.approvalChannelId,
       wabaId: config.wabaId,

@@ -49,6 +49,7 @@ describe('manifest.yml', () => {
       'chat:write.public',
       'commands',
       'usergroups:read',
+      'users:read',
     ]);
   });
 

@@ -1,23 +1,34 @@
 import { normalizeTasks, TASKS, type Task } from '../graph/tasks.js';
 import { parseDuration } from './duration.js';
 
+/**
+ * Who a command is about: a Meta business-user id, or a Slack person — mentioned (`<@U…>`, as Slack sends an
+ * escaped mention) or named (`@alice`) — whose Meta id the directory knows.
+ */
+export type UserRef = { kind: 'meta'; id: string } | SlackPersonRef;
+export type SlackPersonRef = { kind: 'slack'; slackId: string } | { kind: 'handle'; name: string };
+
 /** What a `/waba …` text asks for. Parsing is pure and cheap, so listeners can answer in their ack. */
 export type Command =
   | { kind: 'compose' }
   | { kind: 'help' }
   | { kind: 'list' }
-  | { kind: 'accounts'; userId: string }
-  | { kind: 'grant'; userId: string; tasks: Task[]; reason?: string; duration?: number | 'permanent' }
+  | { kind: 'accounts'; user: UserRef }
+  | { kind: 'grant'; user: UserRef; tasks: Task[]; reason?: string; duration?: number | 'permanent' }
   | { kind: 'active' }
   | { kind: 'requests' }
-  | { kind: 'revoke'; userId: string; reason?: string }
+  | { kind: 'revoke'; user: UserRef; reason?: string }
+  | { kind: 'link'; person: SlackPersonRef; metaUserId: string }
+  | { kind: 'unlink'; person: SlackPersonRef }
   | { kind: 'invalid'; problem: string; hint: string };
 
 export const USAGE = {
-  grant: '/waba grant <meta-user-id> <TASK>[,<TASK>…] [for <30m|4h|2d>] [because <reason>]',
-  revoke: '/waba revoke <meta-user-id> [because <reason>]',
+  grant: '/waba grant <@person|meta-user-id> <TASK>[,<TASK>…] [for <30m|4h|2d>] [because <reason>]',
+  revoke: '/waba revoke <@person|meta-user-id> [because <reason>]',
   list: '/waba list',
-  accounts: '/waba accounts <meta-user-id>',
+  accounts: '/waba accounts <@person|meta-user-id>',
+  link: '/waba link <@person> <meta-user-id>',
+  unlink: '/waba unlink <@person>',
   active: '/waba active',
   requests: '/waba requests',
   help: '/waba help',
@@ -27,7 +38,8 @@ const REASON_MARKERS = new Set(['because', 'reason:', '--']);
 const META_USER_ID = /^[0-9]{1,32}$/;
 
 export function parseCommand(text: string): Command {
-  const trimmed = text.trim();
+  // An escaped mention carries a display name that may hold spaces: keep only the id.
+  const trimmed = text.replace(/<@([UW][A-Z0-9]+)\|[^>]*>/g, '<@$1>').trim();
   if (trimmed === '') return { kind: 'compose' };
   const [verbToken = '', ...rest] = trimmed.split(/\s+/);
   const verb = verbToken.toLowerCase();
@@ -45,6 +57,10 @@ export function parseCommand(text: string): Command {
     case 'requests':
     case 'pending':
       return rest.length === 0 ? { kind: 'requests' } : invalid('`requests` takes no arguments.', USAGE.requests);
+    case 'link':
+      return parseLink(rest);
+    case 'unlink':
+      return parseUnlink(rest);
     case 'grant':
       return parseGrant(rest);
     case 'revoke':
@@ -59,7 +75,7 @@ function parseAccounts(args: string[]): Command {
   const user = parseUser(args[0]!, USAGE.accounts);
   if ('problem' in user) return user;
   if (args.length > 1) return invalid('`accounts` takes one user id.', USAGE.accounts);
-  return { kind: 'accounts', userId: user.userId };
+  return { kind: 'accounts', user };
 }
 
 function parseGrant(args: string[]): Command {
@@ -82,7 +98,7 @@ function parseGrant(args: string[]): Command {
   }
   return {
     kind: 'grant',
-    userId: user.userId,
+    user,
     tasks: normalizeTasks(tasks),
     ...(reason ? { reason } : {}),
     ...(length.duration === undefined ? {} : { duration: length.duration }),
@@ -101,18 +117,40 @@ function parseRevoke(args: string[]): Command {
     );
   }
   if (reason === '') return invalid('The reason after `because` is empty.', USAGE.revoke);
-  return { kind: 'revoke', userId: user.userId, ...(reason ? { reason } : {}) };
+  return { kind: 'revoke', user, ...(reason ? { reason } : {}) };
 }
 
-function parseUser(token: string, usage: string): { userId: string } | Extract<Command, { kind: 'invalid' }> {
-  if (META_USER_ID.test(token)) return { userId: token };
-  if (/^<[@!#]/.test(token) || token.startsWith('@')) {
-    return invalid(
-      `\`${clip(token)}\` is a Slack name; for now I need the person's Meta business-user id (digits).`,
-      `Find it in Meta Business Settings → Users → People, then: ${usage}`,
-    );
+function parseUser(token: string, usage: string): UserRef | Extract<Command, { kind: 'invalid' }> {
+  if (META_USER_ID.test(token)) return { kind: 'meta', id: token };
+  const person = parsePerson(token);
+  if (person) return person;
+  return invalid(`\`${clip(token)}\` is neither a person (\`@name\`) nor a Meta user id (digits).`, usage);
+}
+
+const MENTION = /^<@([UW][A-Z0-9]+)>$/;
+const HANDLE = /^@([a-z0-9][a-z0-9._-]{0,79})$/i;
+
+function parsePerson(token: string): SlackPersonRef | undefined {
+  const mention = MENTION.exec(token);
+  if (mention) return { kind: 'slack', slackId: mention[1]! };
+  const handle = HANDLE.exec(token);
+  return handle ? { kind: 'handle', name: handle[1]!.toLowerCase() } : undefined;
+}
+
+function parseLink(args: string[]): Command {
+  const [who, id, ...extra] = args;
+  const person = who === undefined ? undefined : parsePerson(who);
+  if (!person) return invalid('Whom should I link? Mention the person first.', USAGE.link);
+  if (id === undefined || !META_USER_ID.test(id)) {
+    return invalid('After the person, give their Meta business-user id (digits).', USAGE.link);
   }
-  return invalid(`\`${clip(token)}\` is not a Meta user id: it must be digits only.`, usage);
+  if (extra.length > 0) return invalid('`link` takes a person and one Meta user id.', USAGE.link);
+  return { kind: 'link', person, metaUserId: id };
+}
+
+function parseUnlink(args: string[]): Command {
+  const person = args.length === 1 ? parsePerson(args[0]!) : undefined;
+  return person ? { kind: 'unlink', person } : invalid('Whom should I unlink? Mention one person.', USAGE.unlink);
 }
 
 const PERMANENT = new Set(['permanent', 'permanently', 'ever', 'forever']);

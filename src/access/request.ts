@@ -40,6 +40,8 @@ const base = z.object({
   wabaId: z.string(),
   targetUserId: z.string(),
   targetName: z.string().optional(),
+  /** The Slack person the target is, when the request named them (or the directory links them). */
+  targetSlackId: z.string().optional(),
   /** Tasks asked for (empty for a revoke). */
   tasks: z.array(taskSchema),
   /** The user's tasks when the request was made; null when they had no access. */

@@ -91,6 +91,8 @@ export interface AccessServiceDeps {
 export interface SubmitInput {
   kind: 'grant' | 'revoke';
   userId: string;
+  /** The Slack person the Meta user is, shown beside the id. */
+  targetSlackId?: string;
   tasks?: Task[];
   reason?: string;
   /** How long a grant lasts; `permanent` to ask for no end. Unset: the configured default. */
@@ -322,6 +324,7 @@ export class AccessService {
       wabaId: waba.wabaId,
       targetUserId: input.userId,
       ...(current?.name ? { targetName: current.name } : {}),
+      ...(input.targetSlackId ? { targetSlackId: input.targetSlackId } : {}),
       tasks: requested,
       currentTasks: current?.tasks ?? null,
       afterTasks,

@@ -26,6 +26,13 @@ export const DEMO = {
   approvers: ['UANA', 'UBEN'],
 } as const;
 
+/** Slack colleagues who are also people at Meta (ids from PEOPLE_AT_META), linked at start. */
+const COLLEAGUES: Array<[slackId: string, name: string, realName: string, metaUserId: string]> = [
+  ['UMAYA', 'maya', 'Maya Chen', '310000000000001'],
+  ['ULUCAS', 'lucas', 'Lucas Moreau', '310000000000004'],
+  ['UZOE', 'zoe', 'Zoe Williams', '310000000000005'],
+];
+
 const PEOPLE_AT_META: Array<[name: string, tasks?: string[]]> = [
   ['Maya Chen', ['MANAGE']],
   ['Omar Haddad', ['MESSAGING']],
@@ -74,6 +81,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       { id: DEMO.lead, name: 'lena', realName: 'Lena Ortiz', title: 'team lead' },
       { id: DEMO.approvers[0], name: 'ana', realName: 'Ana Silva', title: 'approver' },
       { id: DEMO.approvers[1], name: 'ben', realName: 'Ben Okafor', title: 'approver' },
+      ...COLLEAGUES.map(([slackId, name, realName]) => ({ id: slackId, name, realName, title: 'support agent' })),
     ],
     channels: [
       { id: DEMO.supportChannel, name: 'support-team' },
@@ -128,6 +136,15 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     throw error;
   }
   emulator.link.requestUrl = `http://127.0.0.1:${botPort}/slack/events`;
+  // An admin links the colleagues to their Meta users, through the bot as anyone would, so they can be named.
+  for (const [slackId, , , metaUserId] of COLLEAGUES) {
+    await emulator.link.command(
+      DEMO.approvers[0],
+      `D${DEMO.approvers[0].slice(1)}`,
+      '/waba',
+      `link <@${slackId}> ${metaUserId}`,
+    );
+  }
   return { url: emulator.url, emulator, graph, stop };
 }
 

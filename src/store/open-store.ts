@@ -3,13 +3,16 @@ import { dirname, resolve } from 'node:path';
 import KeyvRedis, { createClient } from '@keyv/redis';
 import KeyvSqlite from '@keyv/sqlite';
 import Keyv from 'keyv';
+import type { DirectoryStore } from '../access/directory.js';
 import type { Locker, RequestRepository } from '../access/ports.js';
+import { KeyvDirectoryStore } from './directory.js';
 import { InProcessLocker, RedisLocker } from './locks.js';
 import { KeyvRequestRepository, type RepositoryIndexes, redisIndexes } from './requests.js';
 
 export interface Store {
   kind: 'sqlite' | 'redis' | 'memory';
   repository: RequestRepository;
+  directory: DirectoryStore;
   locker: Locker;
   /** Whether the store answers: for /healthz. */
   ping(): Promise<boolean>;
@@ -82,6 +85,7 @@ function fromKeyv(
   return {
     kind,
     repository: new KeyvRequestRepository(keyv, locker, indexes),
+    directory: new KeyvDirectoryStore(keyv),
     locker,
     async ping() {
       try {

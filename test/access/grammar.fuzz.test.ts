@@ -1,8 +1,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseCommand } from '../../src/access/grammar.js';
+import { parseCommand, type UserRef } from '../../src/access/grammar.js';
 import { isTask, MAX_TASKS_PER_CALL } from '../../src/graph/tasks.js';
 import { commandText, FUZZ_RUNS } from '../support/fuzz.js';
+
+/** A person or Meta user as the grammar hands it on: an id in its exact shape, or a plain name. */
+function expectWellFormed(user: UserRef): void {
+  if (user.kind === 'meta') expect(user.id).toMatch(/^[0-9]{1,32}$/);
+  else if (user.kind === 'slack') expect(user.slackId).toMatch(/^[UW][A-Z0-9]+$/);
+  else expect(user.name).toMatch(/^[a-z0-9][a-z0-9._-]{0,79}$/);
+}
 
 describe('parseCommand on random text', () => {
   it('never throws, and every result is either well-formed or a clear explanation', () => {
@@ -11,7 +18,7 @@ describe('parseCommand on random text', () => {
         const result = parseCommand(text);
         switch (result.kind) {
           case 'grant':
-            expect(result.userId).toMatch(/^[0-9]{1,32}$/);
+            expectWellFormed(result.user);
             expect(result.tasks.length).toBeGreaterThan(0);
             expect(result.tasks.length).toBeLessThanOrEqual(MAX_TASKS_PER_CALL);
             expect(result.tasks.every(isTask)).toBe(true);
@@ -20,7 +27,14 @@ describe('parseCommand on random text', () => {
             break;
           case 'revoke':
           case 'accounts':
-            expect(result.userId).toMatch(/^[0-9]{1,32}$/);
+            expectWellFormed(result.user);
+            break;
+          case 'link':
+            expectWellFormed(result.person);
+            expect(result.metaUserId).toMatch(/^[0-9]{1,32}$/);
+            break;
+          case 'unlink':
+            expectWellFormed(result.person);
             break;
           case 'invalid':
             expect(result.problem.length).toBeGreaterThan(5);
@@ -28,7 +42,7 @@ describe('parseCommand on random text', () => {
             expect(result.hint.length).toBeGreaterThan(5);
             break;
           default:
-            expect(['compose', 'help', 'list', 'active']).toContain(result.kind);
+            expect(['compose', 'help', 'list', 'active', 'requests']).toContain(result.kind);
         }
       }),
       { numRuns: FUZZ_RUNS },

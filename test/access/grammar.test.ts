@@ -9,7 +9,7 @@ describe('parseCommand', () => {
   it('reads grants with tasks in any case, separated by commas or spaces, de-duplicated in a stable order', () => {
     expect(parseCommand('grant 123 messaging,MANAGE  view-templates messaging')).toEqual({
       kind: 'grant',
-      userId: '123',
+      user: { kind: 'meta', id: '123' },
       tasks: ['MANAGE', 'VIEW_TEMPLATES', 'MESSAGING'],
     });
   });
@@ -24,9 +24,13 @@ describe('parseCommand', () => {
   });
 
   it('reads revoke, list, accounts and help', () => {
-    expect(parseCommand('REVOKE 42 because left')).toEqual({ kind: 'revoke', userId: '42', reason: 'left' });
+    expect(parseCommand('REVOKE 42 because left')).toEqual({
+      kind: 'revoke',
+      user: { kind: 'meta', id: '42' },
+      reason: 'left',
+    });
     expect(parseCommand('list')).toEqual({ kind: 'list' });
-    expect(parseCommand('accounts 42')).toEqual({ kind: 'accounts', userId: '42' });
+    expect(parseCommand('accounts 42')).toEqual({ kind: 'accounts', user: { kind: 'meta', id: '42' } });
     expect(parseCommand('help')).toEqual({ kind: 'help' });
   });
 
@@ -41,9 +45,11 @@ describe('parseCommand', () => {
   it.each([
     ['grant', /user id and tasks are missing/],
     ['grant 123', /Which tasks/],
-    ['grant alice MESSAGING', /not a Meta user id/],
-    ['grant <@U123|alice> MESSAGING', /is a Slack name/],
-    ['grant @alice MESSAGING', /is a Slack name/],
+    ['grant alice MESSAGING', /neither a person \(`@name`\) nor a Meta user id/],
+    ['link <@U123|alice>', /give their Meta business-user id/],
+    ['link 123 456', /Mention the person first/],
+    ['link <@U123> 45 67', /takes a person and one Meta user id/],
+    ['unlink', /Mention one person/],
     ['grant 123 MESSAGING because', /reason after `because` is empty/],
     ['revoke', /user id is missing/],
     ['revoke 123 MESSAGING', /takes no task names/],
@@ -79,7 +85,7 @@ describe('durations', () => {
   it('reads `for <duration>` anywhere among the tasks, and `for permanent`', () => {
     expect(parseCommand('grant 123 MESSAGING for 4h because on call')).toEqual({
       kind: 'grant',
-      userId: '123',
+      user: { kind: 'meta', id: '123' },
       tasks: ['MESSAGING'],
       duration: 14_400_000,
       reason: 'on call',
@@ -100,5 +106,30 @@ describe('durations', () => {
 
   it('reads `active`', () => {
     expect(parseCommand('active')).toEqual({ kind: 'active' });
+  });
+});
+
+describe('people in commands', () => {
+  it('reads escaped mentions (whatever their display name), @names and Meta ids', () => {
+    expect(parseCommand('grant <@U123|Alice B. Example> MESSAGING')).toMatchObject({
+      kind: 'grant',
+      user: { kind: 'slack', slackId: 'U123' },
+      tasks: ['MESSAGING'],
+    });
+    expect(parseCommand('revoke @Alice.B because left')).toEqual({
+      kind: 'revoke',
+      user: { kind: 'handle', name: 'alice.b' },
+      reason: 'left',
+    });
+    expect(parseCommand('accounts <@W42>')).toEqual({ kind: 'accounts', user: { kind: 'slack', slackId: 'W42' } });
+  });
+
+  it('reads link and unlink', () => {
+    expect(parseCommand('link <@U123|alice> 300000000000001')).toEqual({
+      kind: 'link',
+      person: { kind: 'slack', slackId: 'U123' },
+      metaUserId: '300000000000001',
+    });
+    expect(parseCommand('unlink @alice')).toEqual({ kind: 'unlink', person: { kind: 'handle', name: 'alice' } });
   });
 });

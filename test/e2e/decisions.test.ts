@@ -123,10 +123,10 @@ describe('commands', () => {
     h = await Harness.start();
     const help = await h.command('help');
     expect(help.json?.response_type).toBe('ephemeral');
-    expect(visibleText(help.json as object)).toContain('/waba grant <meta-user-id>');
+    expect(visibleText(help.json as object)).toContain('/waba grant <@person|meta-user-id>');
 
     const bad = await h.command('grant alice MESAGING');
-    expect(visibleText(bad.json as object)).toContain('is not a Meta user id');
+    expect(visibleText(bad.json as object)).toContain('is neither a person (`@name`) nor a Meta user id');
     const typo = await h.command(`grant ${ALICE} MESAGING`);
     expect(visibleText(typo.json as object)).toContain('Did you mean `MESSAGING`?');
     const unknown = await h.command('frobnicate');

@@ -59,13 +59,13 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('the sandbox in a brow
 
   it('takes a request from the lead, refuses the lead’s own approval, and grants on an approver’s click', async () => {
     expect(await page.getByLabel('You are').inputValue()).toBe(DEMO.lead);
-    await type('/waba grant 310000000000005 MESSAGING for 4h because covering the weekend queue');
+    await type('/waba grant @zoe MESSAGING for 4h because covering the weekend queue');
 
     const ephemeral = support().locator('.message.ephemeral');
     await textOf(ephemeral).toContain('Only visible to you');
     await textOf(ephemeral).toContain('Asked for');
     const request = approvals().locator('.message').filter({ hasText: 'WABA access request' });
-    await textOf(request).toContain('310000000000005');
+    await textOf(request).toContain('@Zoe Williams · 310000000000005');
     await textOf(request).toContain('covering the weekend queue');
 
     await request.getByRole('button', { name: 'Approve' }).click();
@@ -114,17 +114,18 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('the sandbox in a brow
 
   it('shows the Home tab the app publishes, and a decision there redraws it', async () => {
     await actAs(DEMO.lead);
-    await type('/waba grant 310000000000009 VIEW_INSIGHTS because weekly report');
-    await textOf(support().locator('.message.ephemeral').last()).toContain('310000000000009');
+    // Lucas is a Slack colleague the sandbox linked to his Meta user at start: he can be named.
+    await type('/waba grant @lucas VIEW_INSIGHTS because weekly report');
+    await textOf(support().locator('.message.ephemeral').last()).toContain('@Lucas Moreau · 310000000000004');
     await actAs(DEMO.approvers[1]);
     const home = page.locator('#home');
-    const waiting = home.locator('.block.section').filter({ hasText: '310000000000009' });
+    const waiting = home.locator('.block.section').filter({ hasText: '310000000000004' });
     await textOf(waiting).toContain('VIEW_INSIGHTS');
     await home.getByRole('button', { name: 'Approve' }).click();
 
     await textOf(home).toContain('Nothing is waiting for you.');
     await textOf(home).toContain('Approved by @Ben Okafor');
-    expect(sandbox.graph.tasksOf(DEMO.wabaId, '310000000000009')).toEqual(['VIEW_INSIGHTS']);
+    expect(sandbox.graph.tasksOf(DEMO.wabaId, '310000000000004')).toEqual(['VIEW_INSIGHTS']);
   });
 
   it('logged no errors in the browser console', () => {

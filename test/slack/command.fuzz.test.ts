@@ -1,6 +1,8 @@
+import type { webApi } from '@slack/bolt';
 import fc from 'fast-check';
 import Keyv from 'keyv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Directory } from '../../src/access/directory.js';
 import { ApproverPolicy } from '../../src/access/policy.js';
 import type { RequestNotifier } from '../../src/access/ports.js';
 import type { MessageRef } from '../../src/access/request.js';
@@ -8,6 +10,8 @@ import { AccessService } from '../../src/access/service.js';
 import { WabaAccess } from '../../src/access/waba.js';
 import { GraphClient } from '../../src/graph/client.js';
 import { wabaCommand } from '../../src/slack/listeners/command.js';
+import { SlackPeople } from '../../src/slack/people.js';
+import { KeyvDirectoryStore } from '../../src/store/directory.js';
 import { InProcessLocker } from '../../src/store/locks.js';
 import { KeyvRequestRepository } from '../../src/store/requests.js';
 import { commandText, FUZZ_RUNS } from '../support/fuzz.js';
@@ -40,7 +44,23 @@ describe('/waba handler on random text', () => {
       notifier: quietNotifier,
       requestTtlMs: 3_600_000,
     });
-    handler = wabaCommand({ service, policy, approverIds: ['UANN'], wabaId: WABA_ID });
+    const waba = new WabaAccess(client, WABA_ID, BUSINESS_ID);
+    const directory = new Directory({
+      store: new KeyvDirectoryStore(new Keyv()),
+      isAdmin: async (slackId) => slackId === 'UANN',
+      metaUserExists: (metaUserId) => waba.userExists(metaUserId),
+    });
+    // Nobody in this workspace: every `@name` is unknown, and says so.
+    const people = new SlackPeople({ users: { list: async () => ({ members: [] }) } } as unknown as webApi.WebClient);
+    handler = wabaCommand({
+      service,
+      policy,
+      directory,
+      people,
+      adminIds: ['UANN'],
+      approverIds: ['UANN'],
+      wabaId: WABA_ID,
+    });
   });
 
   afterAll(async () => {

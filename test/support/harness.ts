@@ -32,8 +32,20 @@ export const CAROL = 'UCAROL';
 export const STRANGER = 'USTRANGER';
 /** On the WABA with MANAGE. */
 export const ALICE = '300000000000001';
+/** Alice in Slack; not linked to her Meta user until a test links her. */
+export const ALICE_IN_SLACK = 'UALICE';
 /** Known to Meta, not on the WABA. */
 export const DAVE = '300000000000002';
+
+/** The Slack side of the cast, so `@name` finds people and ephemeral messages reach them. */
+const SLACK_PEOPLE = [
+  { id: LEAD, name: 'lena', realName: 'Lena Lead' },
+  { id: ANN, name: 'ann', realName: 'Ann Approver' },
+  { id: BOB, name: 'bob', realName: 'Bob Approver' },
+  { id: CAROL, name: 'carol', realName: 'Carol Group' },
+  { id: STRANGER, name: 'stranger', realName: 'Sam Stranger' },
+  { id: ALICE_IN_SLACK, name: 'alice', realName: 'Alice Example', email: 'alice@example.test' },
+];
 
 export interface HarnessOptions {
   env?: Record<string, string | undefined>;
@@ -59,7 +71,11 @@ export class Harness {
   static async start(options: HarnessOptions = {}): Promise<Harness> {
     const graph = options.graph ?? defaultGraph();
     if (!graph.url) await graph.start();
-    const slack = new SlackEmulator({ signingSecret: SIGNING_SECRET, commands: ['/waba'] });
+    const slack = new SlackEmulator({
+      signingSecret: SIGNING_SECRET,
+      commands: ['/waba'],
+      people: SLACK_PEOPLE,
+    });
     await slack.start();
     slack.usergroups.set(GROUP, [CAROL]);
     const harness = new Harness(graph, slack, {}, options.sweepIntervalMs);

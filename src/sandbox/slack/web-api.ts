@@ -44,7 +44,7 @@ const METHODS: Record<string, Method> = {
     const channel = String(args.channel ?? '');
     if (closedChannels.has(channel)) return fail('not_in_channel');
     const user = String(args.user ?? '');
-    if (!workspace.users.has(user) && workspace.users.size > 0) return fail('user_not_in_channel');
+    if (knowsPeople(workspace) && !workspace.users.has(user)) return fail('user_not_in_channel');
     const message = workspace.post({
       channel,
       user: workspace.botUserId,
@@ -85,6 +85,18 @@ const METHODS: Record<string, Method> = {
     return user ? { ok: true, user: userObject(user) } : fail('user_not_found');
   },
 
+  'users.list': (args, { workspace }) => {
+    const all = [...workspace.users.values()];
+    const limit = Math.max(1, Math.min(Number(args.limit ?? 100) || 100, 1000));
+    const offset = Number(args.cursor ?? 0) || 0;
+    const next = offset + limit < all.length ? String(offset + limit) : '';
+    return {
+      ok: true,
+      members: all.slice(offset, offset + limit).map(userObject),
+      response_metadata: { next_cursor: next },
+    };
+  },
+
   'users.lookupByEmail': (args, { workspace }) => {
     const email = String(args.email ?? '').toLowerCase();
     const user = [...workspace.users.values()].find((candidate) => candidate.email?.toLowerCase() === email);
@@ -116,7 +128,7 @@ const METHODS: Record<string, Method> = {
     const view = asObject(args.view);
     const userId = String(args.user_id ?? '');
     if (view?.type !== 'home') return fail('invalid_arguments');
-    if (!workspace.users.has(userId) && workspace.users.size > 1) return fail('user_not_found');
+    if (knowsPeople(workspace) && !workspace.users.has(userId)) return fail('user_not_found');
     const id = workspace.homes.get(userId)?.id ?? `VH${userId}`;
     workspace.homes.set(userId, { id, view });
     workspace.changed();
@@ -130,6 +142,11 @@ const METHODS: Record<string, Method> = {
     return open ? { ok: true, view: { ...view, id: open.id } } : fail('not_found');
   },
 };
+
+/** Whether people were registered (beyond the bot); a workspace without them accepts any user id. */
+function knowsPeople(workspace: Workspace): boolean {
+  return workspace.users.size > 1;
+}
 
 export function callWebApi(method: string, args: Args, context: WebApiContext): Answer {
   const handler = METHODS[method];

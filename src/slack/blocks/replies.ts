@@ -1,3 +1,4 @@
+import type { LinkResult } from '../../access/directory.js';
 import { USAGE } from '../../access/grammar.js';
 import type { TemporaryGrant } from '../../access/grants.js';
 import type { AccessRequest } from '../../access/request.js';
@@ -42,6 +43,7 @@ export function helpMessage(): MessageBody {
           `• \`${USAGE.accounts}\` — the accounts a user can reach`,
           `• \`${USAGE.active}\` — temporary grants still running, and when they end`,
           `• \`${USAGE.requests}\` — your open requests (to cancel) and those waiting for your decision`,
+          `• \`${USAGE.link}\` / \`${USAGE.unlink}\` — admins: who a Slack person is at Meta`,
           '',
           '`/waba` alone opens a form.',
         ].join('\n'),
@@ -181,4 +183,42 @@ export function reminderMessage(request: AccessRequest, link: string | undefined
       context(`${where} · Request \`${request.id}\` · expires ${slackDate(request.expiresAt)}`),
     ],
   };
+}
+
+/** The answer to `/waba link` and `/waba unlink`. */
+export function linkReply(result: LinkResult, adminIds: readonly string[]): MessageBody {
+  switch (result.kind) {
+    case 'linked': {
+      const was = result.previous ? ` (was \`${result.previous.metaUserId}\`)` : '';
+      return {
+        text: `Linked ${result.link.slackId} to Meta user ${result.link.metaUserId}.`,
+        blocks: [
+          section(
+            `🔗 ${mention(result.link.slackId)} is now Meta business user \`${result.link.metaUserId}\`${was}. Requests can name them: \`/waba grant ${mention(result.link.slackId)} MESSAGING\`.`,
+          ),
+        ],
+      };
+    }
+    case 'unlinked':
+      return {
+        text: `Unlinked ${result.link.slackId}.`,
+        blocks: [
+          section(
+            `Unlinked ${mention(result.link.slackId)} from Meta user \`${result.link.metaUserId}\`. Requests for them now need their Meta id, or a new \`${USAGE.link}\`.`,
+          ),
+        ],
+      };
+    case 'not-linked':
+      return problemMessage(`${mention(result.slackId)} is not linked to a Meta user; nothing changed.`, USAGE.link);
+    case 'forbidden':
+      return problemMessage(
+        'Only admins can link people to Meta users; nothing changed.',
+        `The admins are ${adminIds.map(mention).join(', ')}.`,
+      );
+    case 'unknown-meta-user':
+      return problemMessage(
+        `Meta does not know a user with id ${result.metaUserId}; nothing was linked.`,
+        'Copy the id from Meta Business Settings → Users → People (or System users), then try again.',
+      );
+  }
 }

@@ -9,9 +9,10 @@ import type { Block, MessageBody } from './types.js';
 
 /** How the user is named in messages: Meta name when known, the id always. */
 export function targetLabel(request: AccessRequest): string {
-  return request.targetName
+  const meta = request.targetName
     ? `*${escapeText(request.targetName)}* (\`${request.targetUserId}\`)`
     : `\`${request.targetUserId}\``;
+  return request.targetSlackId ? `${mention(request.targetSlackId)} · ${meta}` : meta;
 }
 
 /** What a request asks for, in one phrase: tasks and length, an extension, or a removal. */

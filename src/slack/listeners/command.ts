@@ -7,12 +7,14 @@ import {
   accountsMessage,
   activeGrantsMessage,
   helpMessage,
+  linkReply,
   problemMessage,
   rosterMessage,
   submitReply,
 } from '../blocks/replies.js';
 import type { MessageBody } from '../blocks/types.js';
 import type { ListenerDeps } from './deps.js';
+import { resolvePerson, resolveUser } from './people.js';
 import { failureReply } from './replies.js';
 import { yieldToWaitingRequests } from './yield.js';
 
@@ -65,17 +67,33 @@ async function answer(
   switch (parsed.kind) {
     case 'list':
       return rosterMessage(await deps.service.roster(), deps.wabaId);
-    case 'accounts':
-      return accountsMessage(parsed.userId, await deps.service.accountsOf(parsed.userId));
+    case 'accounts': {
+      const target = await resolveUser(deps, parsed.user);
+      if ('problem' in target) return problemMessage(target.problem, target.hint);
+      return accountsMessage(target.metaUserId, await deps.service.accountsOf(target.metaUserId));
+    }
+    case 'link':
+    case 'unlink': {
+      const person = await resolvePerson(deps, parsed.person);
+      if ('problem' in person) return problemMessage(person.problem, person.hint);
+      const result =
+        parsed.kind === 'link'
+          ? await deps.directory.link(person.slackId, parsed.metaUserId, userId)
+          : await deps.directory.unlink(person.slackId, userId);
+      return linkReply(result, deps.adminIds);
+    }
     case 'active':
       return activeGrantsMessage(await deps.service.activeGrants());
     case 'requests':
       return requestsMessage(await deps.service.requestsOf(userId));
     case 'grant':
     case 'revoke': {
+      const target = await resolveUser(deps, parsed.user);
+      if ('problem' in target) return problemMessage(target.problem, target.hint);
       const result = await deps.service.submit({
         kind: parsed.kind,
-        userId: parsed.userId,
+        userId: target.metaUserId,
+        ...(target.slackId ? { targetSlackId: target.slackId } : {}),
         ...(parsed.kind === 'grant' ? { tasks: parsed.tasks } : {}),
         ...(parsed.kind === 'grant' && parsed.duration !== undefined ? { duration: parsed.duration } : {}),
         ...(parsed.reason ? { reason: parsed.reason } : {}),

@@ -1,0 +1,77 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { ACTION } from '../../src/slack/ids.js';
+import {
+  ALICE,
+  ALICE_IN_SLACK,
+  ANN,
+  BOB,
+  DAVE,
+  eventually,
+  Harness,
+  LEAD,
+  STRANGER,
+  TEAM_CHANNEL,
+  WABA_ID,
+} from '../support/harness.js';
+import { visibleText } from '../support/message-text.js';
+
+let h: Harness;
+
+afterEach(async () => {
+  await h?.stop();
+});
+
+/** Runs `/waba text` as `userId` and returns the reply it got (in the ack or on the response URL). */
+async function ask(text: string, userId = LEAD): Promise<string> {
+  const sent = await h.command(text, userId);
+  if (sent.json) return visibleText(sent.json);
+  return visibleText(await eventually(() => h.responses(sent.responseId)[0]));
+}
+
+describe('people, not ids', () => {
+  it('says how to link a person it does not know, and after an admin links them, takes requests by mention', async () => {
+    h = await Harness.start();
+    const unknown = await ask(`grant <@${ALICE_IN_SLACK}|alice> MESSAGING`);
+    expect(unknown).toContain(`I don’t know which Meta business user <@${ALICE_IN_SLACK}> is.`);
+    expect(unknown).toContain('/waba link <@person> <meta-user-id>');
+    expect(h.approvalMessages()).toEqual([]);
+
+    expect(await ask(`link <@${ALICE_IN_SLACK}|alice> ${ALICE}`, ANN)).toContain(
+      `<@${ALICE_IN_SLACK}> is now Meta business user \`${ALICE}\``,
+    );
+
+    await ask(`grant <@${ALICE_IN_SLACK}|Alice Example> MESSAGING because covering support`);
+    const approval = await eventually(() => h.approvalMessages()[0]);
+    expect(visibleText(approval)).toContain(`<@${ALICE_IN_SLACK}> · *Alice Example* (\`${ALICE}\`)`);
+    await h.click(approval, ACTION.approve, BOB);
+    await eventually(() => h.graph.writes().length === 1);
+    expect(h.graph.tasksOf(WABA_ID, ALICE)).toEqual(['MANAGE', 'MESSAGING']);
+  });
+
+  it('finds a person typed as @name, and shows a linked person by name when asked by Meta id', async () => {
+    h = await Harness.start();
+    await ask(`link @alice ${ALICE}`, ANN);
+    expect(await ask('accounts @alice')).toContain('WhatsApp Business Accounts of');
+    await ask(`revoke ${ALICE} because left the team`);
+    const approval = await eventually(() => h.approvalMessages()[0]);
+    expect(visibleText(approval)).toContain(`<@${ALICE_IN_SLACK}> · *Alice Example*`);
+
+    expect(await ask('grant @nobody MESSAGING')).toContain('I can’t find exactly one Slack person called `@nobody`');
+  });
+
+  it('lets only admins link and unlink, refuses ids Meta does not know, and unlinks', async () => {
+    h = await Harness.start({ env: { ADMIN_IDS: ANN } });
+    expect(await ask(`link <@${ALICE_IN_SLACK}> ${ALICE}`, BOB)).toContain('Only admins can link people');
+    expect(await ask(`link <@${ALICE_IN_SLACK}> ${ALICE}`, STRANGER)).toContain(`The admins are <@${ANN}>`);
+    expect(await ask(`link <@${ALICE_IN_SLACK}> 399999999999999`, ANN)).toContain('Meta does not know a user');
+
+    await ask(`link <@${ALICE_IN_SLACK}> ${ALICE}`, ANN);
+    expect(await ask(`link <@${ALICE_IN_SLACK}> ${DAVE}`, ANN)).toContain(`(was \`${ALICE}\`)`);
+    expect(await ask(`unlink <@${ALICE_IN_SLACK}>`, ANN)).toContain(
+      `Unlinked <@${ALICE_IN_SLACK}> from Meta user \`${DAVE}\``,
+    );
+    expect(await ask(`unlink <@${ALICE_IN_SLACK}>`, ANN)).toContain('is not linked to a Meta user');
+    expect(await ask(`grant <@${ALICE_IN_SLACK}> MESSAGING`)).toContain('I don’t know which Meta business user');
+    expect(h.slack.messagesIn(TEAM_CHANNEL)).toEqual([]);
+  });
+});
