@@ -15,7 +15,7 @@ const BARE_BOLT = fileURLToPath(new URL('./bare-bolt.ts', import.meta.url));
 const WARM_UP_ROUNDS = 3;
 const WARM_UP_SIZE = 200;
 /** Measured rounds per concurrency: each sends that many grants, then that many clicks. */
-const ROUNDS = 3;
+const ROUNDS = 5;
 const concurrencies = [50, 200];
 const APPROVALS = 1_000;
 /** Grants, clicks and lists each, while Graph takes 10 s. */

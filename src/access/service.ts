@@ -131,6 +131,8 @@ function newestFirst<T extends AccessRequest>(requests: T[]): T[] {
 }
 
 const DEFAULT_LEASE_MS = 5 * 60_000;
+/** Requests a sweep reads before it lets waiting work run. */
+const SWEEP_BATCH = 20;
 const lockKey = (id: string) => `request:${id}`;
 
 /** Drives access requests from submission to their end. Knows nothing of Slack. */
@@ -509,7 +511,8 @@ export class AccessService {
 
   private async expireDueNow(): Promise<number> {
     let count = 0;
-    for (const id of await this.deps.repository.openIds()) {
+    for await (const { id, request: seen } of this.openRequests()) {
+      if (seen?.state !== 'pending' || new Date(seen.expiresAt) > this.clock.now()) continue;
       const expired = await this.withRequestLock(id, async () => {
         const request = await this.deps.repository.get(id);
         if (request?.state !== 'pending' || new Date(request.expiresAt) > this.clock.now()) return undefined;
@@ -588,7 +591,9 @@ export class AccessService {
     const after = this.deps.remindAfterMs;
     if (after === undefined) return 0;
     let count = 0;
-    for (const id of await this.deps.repository.openIds()) {
+    for await (const { id, request: seen } of this.openRequests()) {
+      if (seen?.state !== 'pending' || seen.remindedAt) continue;
+      if (new Date(seen.createdAt).getTime() + after > this.clock.now().getTime()) continue;
       // Marked under the request's lock before anyone is told: each request is reminded of once, by one process.
       const due = await this.withRequestLock(id, async () => {
         const request = await this.deps.repository.get(id);
@@ -626,7 +631,9 @@ export class AccessService {
 
   private async recoverNow(): Promise<number> {
     const resumed: Promise<AccessRequest>[] = [];
-    for (const id of await this.deps.repository.openIds()) {
+    for await (const { id, request: seen } of this.openRequests()) {
+      // A pending request has no work to resume; skipping it here spares a lock per request on every sweep.
+      if (seen?.state === 'pending') continue;
       const executing = await this.withRequestLock(id, async () => {
         const request = await this.deps.repository.get(id);
         if (!request || isFinal(request)) {
@@ -697,6 +704,18 @@ export class AccessService {
     await this.deps.locker.withLock(lockKey(request.id), () => this.persist(final, 'system'), { waitMs: 15_000 });
     await this.notify(final, grant);
     return final;
+  }
+
+  /**
+   * Open requests for a sweep, read without their locks (a sweep re-reads under the lock before it acts). Sweeps
+   * are background work: they pause every few requests so acks for people waiting are not held up behind them.
+   */
+  private async *openRequests(): AsyncGenerator<{ id: string; request?: AccessRequest }> {
+    let read = 0;
+    for (const id of await this.deps.repository.openIds()) {
+      if (++read % SWEEP_BATCH === 0) await new Promise((resolve) => setImmediate(resolve));
+      yield { id, request: await this.deps.repository.get(id) };
+    }
   }
 
   private async withRequestLock<T>(id: string, fn: () => Promise<T>): Promise<T | undefined> {

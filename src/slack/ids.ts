@@ -21,6 +21,7 @@ export const VIEW = {
 /** Block and element ids inside the modals. */
 export const FIELD = {
   kind: 'kind',
+  person: 'person',
   user: 'user',
   tasks: 'tasks',
   reason: 'reason',

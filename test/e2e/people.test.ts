@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { ACTION } from '../../src/slack/ids.js';
+import { ACTION, VIEW } from '../../src/slack/ids.js';
 import {
   ALICE,
   ALICE_IN_SLACK,
@@ -73,5 +73,40 @@ describe('people, not ids', () => {
     expect(await ask(`unlink <@${ALICE_IN_SLACK}>`, ANN)).toContain('is not linked to a Meta user');
     expect(await ask(`grant <@${ALICE_IN_SLACK}> MESSAGING`)).toContain('I don’t know which Meta business user');
     expect(h.slack.messagesIn(TEAM_CHANNEL)).toEqual([]);
+  });
+});
+
+describe('the request form', () => {
+  const formValues = (fields: { person?: string; user?: string }) => ({
+    kind: { kind: { type: 'radio_buttons', selected_option: { value: 'grant' } } },
+    person: { person: { type: 'users_select', selected_user: fields.person ?? null } },
+    user: { user: { type: 'plain_text_input', value: fields.user ?? null } },
+    tasks: { tasks: { type: 'multi_static_select', selected_options: [{ value: 'MESSAGING' }] } },
+  });
+
+  it('takes a linked person, and says what is missing or unknown next to the field', async () => {
+    h = await Harness.start();
+    await h.command('');
+    const opened = await eventually(() => h.slack.callsOf('views.open')[0]);
+    const { private_metadata: metadata } = opened.args.view as { private_metadata: string };
+    const submit = async (fields: { person?: string; user?: string }) =>
+      (await h.submitView(VIEW.compose, LEAD, metadata, formValues(fields))).json;
+
+    expect(await submit({})).toEqual({
+      response_action: 'errors',
+      errors: { person: 'Choose a person, or enter their Meta id below.' },
+    });
+    expect(await submit({ person: ALICE_IN_SLACK })).toMatchObject({
+      errors: { person: expect.stringContaining('Nobody has linked this person') },
+    });
+    expect(await submit({ person: ALICE_IN_SLACK, user: ALICE })).toMatchObject({
+      errors: { user: 'Choose a person or enter an id, not both.' },
+    });
+    expect(h.approvalMessages()).toEqual([]);
+
+    await ask(`link <@${ALICE_IN_SLACK}> ${ALICE}`, ANN);
+    await submit({ person: ALICE_IN_SLACK });
+    const approval = await eventually(() => h.approvalMessages()[0]);
+    expect(visibleText(approval)).toContain(`<@${ALICE_IN_SLACK}> · *Alice Example* (\`${ALICE}\`)`);
   });
 });

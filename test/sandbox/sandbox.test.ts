@@ -92,14 +92,15 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('the sandbox in a brow
     const form = page.getByRole('dialog', { name: 'Request WABA access' });
     await form.waitFor();
     await form.getByRole('button', { name: 'Send for approval' }).click();
-    await textOf(form.getByRole('alert')).toBe('Please complete this required field.');
+    await textOf(form.getByRole('alert')).toContain('Choose a person, or enter their Meta id below.');
 
-    await form.getByLabel('Meta business-user id').fill('310000000000007');
+    // Maya is linked to her Meta user at start, so the person picker is enough.
+    await form.getByLabel('Person').selectOption('UMAYA');
     await form.getByLabel('Tasks (for a grant)').selectOption(['MESSAGING', 'VIEW_TEMPLATES']);
     await form.getByRole('button', { name: 'Send for approval' }).click();
     await countOf(form).toBe(0);
 
-    const request = approvals().locator('.message').filter({ hasText: '310000000000007' });
+    const request = approvals().locator('.message').filter({ hasText: '@Maya Chen · Maya Chen (310000000000001)' });
     await textOf(request).toContain('VIEW_TEMPLATES');
     await actAs(DEMO.approvers[1]);
     await request.getByRole('button', { name: 'Deny' }).click();
@@ -109,7 +110,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('the sandbox in a brow
 
     await textOf(request).toContain('Denied by @Ben Okafor');
     await textOf(request).toContain('Templates are owned by marketing');
-    expect(sandbox.graph.tasksOf(DEMO.wabaId, '310000000000007')).toBeUndefined();
+    expect(sandbox.graph.tasksOf(DEMO.wabaId, '310000000000001')).toEqual(['MANAGE']);
   });
 
   it('shows the Home tab the app publishes, and a decision there redraws it', async () => {

@@ -8,7 +8,7 @@ import { formatSlackDate, type Inline, type Paragraph, parseMrkdwn } from './mrk
 export type Json = Record<string, unknown>;
 
 export interface Directory {
-  users: Record<string, { name: string; realName: string }>;
+  users: Record<string, { name: string; realName: string; isBot?: boolean }>;
   channels: Record<string, { name: string }>;
 }
 
@@ -177,7 +177,7 @@ export function renderInput(block: Json, error: string | undefined, context: Ren
       ...(block.optional ? [el('span', { className: 'optional', text: ' (optional)' })] : []),
     ),
   );
-  wrapper.append(control(element, controlId, label));
+  wrapper.append(control(element, controlId, label, context));
   if (block.hint) wrapper.append(el('div', { className: 'hint' }, renderText(block.hint, context)));
   if (error) wrapper.append(el('div', { className: 'input-error', text: error, attrs: { role: 'alert' } }));
   return wrapper;
@@ -188,8 +188,16 @@ interface Option {
   value: string;
 }
 
-function control(element: Json, id: string, label: string): HTMLElement {
-  const options = (element.options as Option[] | undefined) ?? [];
+/** A person picker lists the workspace's people, as Slack's does. */
+function peopleOptions(directory: Directory): Option[] {
+  return Object.entries(directory.users)
+    .filter(([, user]) => !user.isBot)
+    .map(([id, user]) => ({ text: { type: 'plain_text', text: user.realName }, value: id }));
+}
+
+function control(element: Json, id: string, label: string, directory: Directory): HTMLElement {
+  const people = element.type === 'users_select' || element.type === 'multi_users_select';
+  const options = people ? peopleOptions(directory) : ((element.options as Option[] | undefined) ?? []);
   const placeholder = String((element.placeholder as Json)?.text ?? '');
   switch (element.type) {
     case 'plain_text_input': {
@@ -204,8 +212,10 @@ function control(element: Json, id: string, label: string): HTMLElement {
       return input;
     }
     case 'static_select':
-    case 'multi_static_select': {
-      const multiple = element.type === 'multi_static_select';
+    case 'multi_static_select':
+    case 'users_select':
+    case 'multi_users_select': {
+      const multiple = element.type === 'multi_static_select' || element.type === 'multi_users_select';
       const select = el('select', { attrs: { id, name: id } });
       select.multiple = multiple;
       if (multiple) select.size = Math.min(options.length, 6);

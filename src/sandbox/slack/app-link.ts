@@ -275,6 +275,12 @@ export function viewState(view: Record<string, unknown>, inputs: ViewInputs) {
       case 'checkboxes':
         state = { selected_options: options.filter((option) => chosen.includes(option.value)) };
         break;
+      case 'users_select':
+        state = { selected_user: chosen[0] ?? null };
+        break;
+      case 'multi_users_select':
+        state = { selected_users: chosen };
+        break;
       default:
         state = { value: chosen[0] ?? null };
     }

@@ -43,8 +43,21 @@ export function composeModal(metadata: ComposeMetadata): ModalView {
       },
       {
         type: 'input',
+        block_id: FIELD.person,
+        optional: true,
+        label: { type: 'plain_text', text: 'Person' },
+        hint: { type: 'plain_text', text: 'Someone an admin has linked to their Meta user (/waba link).' },
+        element: {
+          type: 'users_select',
+          action_id: FIELD.person,
+          placeholder: { type: 'plain_text', text: 'Choose a person' },
+        },
+      },
+      {
+        type: 'input',
         block_id: FIELD.user,
-        label: { type: 'plain_text', text: 'Meta business-user id' },
+        optional: true,
+        label: { type: 'plain_text', text: 'Or their Meta business-user id' },
         hint: { type: 'plain_text', text: 'Digits only; find it in Meta Business Settings → Users.' },
         element: {
           type: 'plain_text_input',

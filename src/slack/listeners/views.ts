@@ -30,14 +30,22 @@ export function composeSubmission(deps: ListenerDeps) {
   return async ({ ack, view, body, client, logger }: ViewArgs): Promise<void> => {
     const values = view.state.values;
     const kind = field(values, FIELD.kind)?.selected_option?.value === 'revoke' ? 'revoke' : 'grant';
-    const userId = (field(values, FIELD.user)?.value ?? '').trim();
+    const typedId = (field(values, FIELD.user)?.value ?? '').trim();
+    const person = field(values, FIELD.person)?.selected_user ?? undefined;
     const tasks = (field(values, FIELD.tasks)?.selected_options ?? [])
       .map((option) => option.value)
       .filter(isTask) as Task[];
     const reason = field(values, FIELD.reason)?.value?.trim() || undefined;
 
     const errors: Record<string, string> = {};
-    if (!META_USER_ID.test(userId)) errors[FIELD.user] = 'Enter the Meta business-user id: digits only.';
+    const linked = person ? await deps.directory.metaIdOf(person) : undefined;
+    if (person && typedId) errors[FIELD.user] = 'Choose a person or enter an id, not both.';
+    else if (person && !linked)
+      errors[FIELD.person] = 'Nobody has linked this person to their Meta user yet: enter their Meta id instead.';
+    else if (!person && !typedId) errors[FIELD.person] = 'Choose a person, or enter their Meta id below.';
+    else if (!person && !META_USER_ID.test(typedId))
+      errors[FIELD.user] = 'Enter the Meta business-user id: digits only.';
+    const userId = linked ?? typedId;
     if (kind === 'grant' && tasks.length === 0) errors[FIELD.tasks] = 'Choose at least one task to grant.';
     if (kind === 'revoke' && tasks.length > 0) errors[FIELD.tasks] = 'A revoke removes all tasks; clear this field.';
     if (Object.keys(errors).length > 0) return ack({ response_action: 'errors', errors });
@@ -46,9 +54,11 @@ export function composeSubmission(deps: ListenerDeps) {
     const channelId = parseMetadata(view.private_metadata)?.channelId;
     const requesterId = body.user.id;
     try {
+      const slackId = person ?? (await deps.directory.slackIdOf(userId));
       const result = await deps.service.submit({
         kind,
         userId,
+        ...(slackId ? { targetSlackId: slackId } : {}),
         ...(kind === 'grant' ? { tasks } : {}),
         ...(reason ? { reason } : {}),
         requesterId,

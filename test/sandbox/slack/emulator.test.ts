@@ -71,8 +71,8 @@ describe('SlackEmulator driving the real bot (signature verification on)', () =>
     const form = await eventually(() => h.slack.workspace.topViewOf(LEAD));
     expect(h.slack.workspace.topViewOf(ANN)).toBeUndefined();
 
-    await h.slack.link.submitView(LEAD, form.id, { [FIELD.kind]: 'grant' });
-    expect(form.errors?.[FIELD.user]).toBe('Please complete this required field.');
+    await h.slack.link.submitView(LEAD, form.id, { [FIELD.user]: DAVE });
+    expect(form.errors).toEqual({ [FIELD.kind]: 'Please complete this required field.' });
     expect(h.slack.messagesIn(APPROVAL_CHANNEL)).toEqual([]);
 
     await h.slack.link.submitView(LEAD, form.id, { [FIELD.kind]: 'grant', [FIELD.user]: 'alice' });
