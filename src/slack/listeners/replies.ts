@@ -1,4 +1,5 @@
 import type { webApi } from '@slack/bolt';
+import type { AccessRequest } from '../../access/request.js';
 import type { CancelResult, DecideResult, GrantActionResult } from '../../access/service.js';
 import { toExecutionError } from '../../access/service.js';
 import {
@@ -23,12 +24,8 @@ export function clickReply(result: DecideResult, approverIds: readonly string[])
       return `You have already approved this request; another approver has to approve it too. ${approvalProgress(result.request)}`;
     case 'forbidden':
       return forbiddenText(result.reason, approverIds);
-    case 'already':
-      return alreadyDecidedText(result.request);
-    case 'busy':
-      return BUSY_TEXT;
-    case 'not-found':
-      return NOT_FOUND_TEXT;
+    default:
+      return unchangedReply(result);
   }
 }
 
@@ -39,6 +36,16 @@ export function cancelReply(result: CancelResult): string {
       return `Canceled request \`${result.request.id}\`; the approvers see it as canceled.`;
     case 'not-requester':
       return 'Only the person who asked can cancel a request; nothing changed.';
+    default:
+      return unchangedReply(result);
+  }
+}
+
+/** What any click on a request hears when it could not act: decided already, someone else deciding, or gone. */
+function unchangedReply(
+  result: { kind: 'already'; request: AccessRequest } | { kind: 'busy' } | { kind: 'not-found' },
+): string {
+  switch (result.kind) {
     case 'already':
       return alreadyDecidedText(result.request);
     case 'busy':
