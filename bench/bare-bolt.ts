@@ -9,5 +9,8 @@ const app = new App({
 });
 app.command('/waba', async ({ ack }) => ack());
 app.action(/.*/, async ({ ack }) => ack());
-await app.start(Number(process.env.PORT));
+const server = (await app.start(Number(process.env.PORT))) as import('node:http').Server;
+// The same keep-alive as the bot's server, so both are measured on equal connections.
+server.keepAliveTimeout = 65_000;
+server.headersTimeout = 66_000;
 process.on('SIGTERM', () => void app.stop().then(() => process.exit(0)));

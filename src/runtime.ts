@@ -40,6 +40,7 @@ export interface StartOptions {
 
 /** How long a process counts as alive after its last heartbeat. */
 const HEARTBEAT_TTL_MS = 10_000;
+const KEEP_ALIVE_MS = 65_000;
 
 /** Builds everything from the config and starts serving Slack. */
 export async function startBot(config: Config, options: StartOptions = {}): Promise<RunningBot> {
@@ -91,6 +92,10 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
   let server: Server | undefined;
   if (receiver) {
     server = createServer(guardSlackRequests(receiver.requestListener));
+    // Longer than the idle timeout of common load balancers (60 s): Node's default of 5 s lets a balancer reuse a
+    // connection the bot has just closed, and the request fails with a 502.
+    server.keepAliveTimeout = KEEP_ALIVE_MS;
+    server.headersTimeout = KEEP_ALIVE_MS + 1_000;
     await new Promise<void>((resolve, reject) => {
       server!.once('error', reject);
       server!.listen(config.slack.port, resolve);
