@@ -5,8 +5,9 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { freePort } from '../src/sandbox/sandbox.js';
 import { blockActionBody, sendSigned, sign, slashCommandBody } from '../src/sandbox/slack/requests.js';
-import { BotProcess, COMPILED_MAIN, freePort } from '../test/support/bot-process.js';
+import { BotProcess, COMPILED_MAIN } from '../test/support/bot-process.js';
 import { Cluster, requestIdOf } from '../test/support/cluster.js';
 import { BOT_TOKEN, SIGNING_SECRET } from '../test/support/harness.js';
 

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../src/sandbox/sandbox.js';
 import { SlackEmulator } from '../src/sandbox/slack/emulator.js';
-import { BotProcess, freePort } from './support/bot-process.js';
+import { BotProcess } from './support/bot-process.js';
 import {
   APP_SECRET,
   BOT_TOKEN,

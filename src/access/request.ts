@@ -171,6 +171,16 @@ export function approvalsRequired(request: AccessRequest): number {
   return request.approvalsRequired ?? 1;
 }
 
+/** Whether this person has already approved the request (an approver counts once). */
+export function hasApproved(request: AccessRequest, slackId: string): boolean {
+  return approvalsOf(request).some((approval) => approval.by === slackId);
+}
+
+/** A pending request whose time to be decided has run out. */
+export function isOverdue(request: AccessRequest | undefined, now: Date): boolean {
+  return request?.state === 'pending' && new Date(request.expiresAt) <= now;
+}
+
 /** The approvals a request has collected, oldest first. */
 export function approvalsOf(request: AccessRequest): Decision[] {
   return request.decisions.filter((decision) => decision.decision === 'approve');

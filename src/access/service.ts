@@ -31,7 +31,9 @@ import {
   type ExecutionError,
   expire,
   fail,
+  hasApproved,
   isFinal,
+  isOverdue,
   type Pending,
   retry,
   startExecution,
@@ -429,7 +431,7 @@ export class AccessService {
         if (!request) return { kind: 'not-found' } as const;
         if (request.state !== 'pending') return { kind: 'already', request } as const;
         const now = this.clock.now();
-        if (new Date(request.expiresAt) <= now) {
+        if (isOverdue(request, now)) {
           const expired = expire(request, now);
           await this.persist(expired, 'system');
           return { kind: 'already', request: expired } as const;
@@ -439,9 +441,7 @@ export class AccessService {
           await this.persist(denied, input.actorId, input.reason);
           return { kind: 'done', request: denied } as const;
         }
-        if (approvalsOf(request).some((approval) => approval.by === input.actorId)) {
-          return { kind: 'duplicate', request } as const;
-        }
+        if (hasApproved(request, input.actorId)) return { kind: 'duplicate', request } as const;
         const approved = approve(request, input.actorId, now);
         if (approved.state === 'pending') {
           await this.deps.repository.save(approved);
@@ -512,10 +512,10 @@ export class AccessService {
   private async expireDueNow(): Promise<number> {
     let count = 0;
     for await (const { id, request: seen } of this.openRequests()) {
-      if (seen?.state !== 'pending' || new Date(seen.expiresAt) > this.clock.now()) continue;
+      if (!isOverdue(seen, this.clock.now())) continue;
       const expired = await this.withRequestLock(id, async () => {
         const request = await this.deps.repository.get(id);
-        if (request?.state !== 'pending' || new Date(request.expiresAt) > this.clock.now()) return undefined;
+        if (!request || !isOverdue(request, this.clock.now())) return undefined;
         const next = expire(request, this.clock.now());
         await this.persist(next, 'system');
         return next;
@@ -531,15 +531,13 @@ export class AccessService {
   /** A person's open requests, and the pending ones waiting for their decision (newest first). */
   async requestsOf(userId: string): Promise<{ mine: AccessRequest[]; toDecide: Pending[] }> {
     const open = await this.load(await this.deps.repository.openIds());
-    const isApprover = await this.deps.policy.isApprover(userId);
     const mine = open.filter((request) => request.requesterId === userId);
-    const toDecide = open.filter(
-      (request): request is Pending =>
-        isApprover &&
-        request.state === 'pending' &&
-        request.requesterId !== userId &&
-        !approvalsOf(request).some((approval) => approval.by === userId),
-    );
+    const toDecide = (await this.deps.policy.isApprover(userId))
+      ? open.filter(
+          (request): request is Pending =>
+            request.state === 'pending' && request.requesterId !== userId && !hasApproved(request, userId),
+        )
+      : [];
     return { mine: newestFirst(mine), toDecide: newestFirst(toDecide) };
   }
 
@@ -563,21 +561,15 @@ export class AccessService {
   }
 
   private async cancelNow(input: { requestId: string; actorId: string }): Promise<CancelResult> {
-    let result: CancelResult;
-    try {
-      result = await this.deps.locker.withLock(lockKey(input.requestId), async () => {
-        const request = await this.deps.repository.get(input.requestId);
-        if (!request) return { kind: 'not-found' } as const;
-        if (request.requesterId !== input.actorId) return { kind: 'not-requester', request } as const;
-        if (request.state !== 'pending') return { kind: 'already', request } as const;
-        const canceled = cancel(request, input.actorId, this.clock.now());
-        await this.persist(canceled, input.actorId);
-        return { kind: 'done', request: canceled } as const;
-      });
-    } catch (error) {
-      if (error instanceof LockBusyError) return { kind: 'busy' };
-      throw error;
-    }
+    const result: CancelResult = (await this.withRequestLock(input.requestId, async () => {
+      const request = await this.deps.repository.get(input.requestId);
+      if (!request) return { kind: 'not-found' } as const;
+      if (request.requesterId !== input.actorId) return { kind: 'not-requester', request } as const;
+      if (request.state !== 'pending') return { kind: 'already', request } as const;
+      const canceled = cancel(request, input.actorId, this.clock.now());
+      await this.persist(canceled, input.actorId);
+      return { kind: 'done', request: canceled } as const;
+    })) ?? { kind: 'busy' };
     if (result.kind === 'done') await this.notify(result.request);
     return result;
   }
@@ -590,24 +582,28 @@ export class AccessService {
   private async remindDueNow(): Promise<number> {
     const after = this.deps.remindAfterMs;
     if (after === undefined) return 0;
+    const isDue = (request: AccessRequest | undefined): request is Pending =>
+      request?.state === 'pending' &&
+      !request.remindedAt &&
+      new Date(request.createdAt).getTime() + after <= this.clock.now().getTime();
+    // Asked of Slack once per sweep, and only when someone is due.
+    let everyApprover: Promise<string[]> | undefined;
     let count = 0;
     for await (const { id, request: seen } of this.openRequests()) {
-      if (seen?.state !== 'pending' || seen.remindedAt) continue;
-      if (new Date(seen.createdAt).getTime() + after > this.clock.now().getTime()) continue;
+      if (!isDue(seen)) continue;
       // Marked under the request's lock before anyone is told: each request is reminded of once, by one process.
       const due = await this.withRequestLock(id, async () => {
         const request = await this.deps.repository.get(id);
-        const now = this.clock.now();
-        if (request?.state !== 'pending' || request.remindedAt) return undefined;
-        if (new Date(request.createdAt).getTime() + after > now.getTime()) return undefined;
-        const marked: Pending = { ...request, remindedAt: now.toISOString(), updatedAt: now.toISOString() };
+        if (!isDue(request)) return undefined;
+        const now = this.clock.now().toISOString();
+        const marked: Pending = { ...request, remindedAt: now, updatedAt: now };
         await this.deps.repository.save(marked);
         return marked;
       });
       if (!due) continue;
-      const approved = new Set(approvalsOf(due).map((approval) => approval.by));
-      const approvers = (await this.deps.policy.approverUserIds()).filter(
-        (approver) => approver !== due.requesterId && !approved.has(approver),
+      everyApprover ??= this.deps.policy.approverUserIds();
+      const approvers = (await everyApprover).filter(
+        (approver) => approver !== due.requesterId && !hasApproved(due, approver),
       );
       try {
         await this.deps.notifier.remind(due, approvers);

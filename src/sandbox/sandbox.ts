@@ -236,7 +236,8 @@ async function stopProcess(child: ChildProcess): Promise<void> {
   await Promise.race([exited, timeout]);
 }
 
-async function freePort(): Promise<number> {
+/** A free loopback port, by asking the OS for one. */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);

@@ -33,7 +33,7 @@ describe('people, not ids', () => {
     h = await Harness.start();
     const unknown = await ask(`grant <@${ALICE_IN_SLACK}|alice> MESSAGING`);
     expect(unknown).toContain(`I don’t know which Meta business user <@${ALICE_IN_SLACK}> is.`);
-    expect(unknown).toContain('/waba link <@person> <meta-user-id>');
+    expect(unknown).toContain(`/waba link <@${ALICE_IN_SLACK}> <meta-user-id>`);
     expect(h.approvalMessages()).toEqual([]);
 
     expect(await ask(`link <@${ALICE_IN_SLACK}|alice> ${ALICE}`, ANN)).toContain(
@@ -51,7 +51,7 @@ describe('people, not ids', () => {
   it('finds a person typed as @name, and shows a linked person by name when asked by Meta id', async () => {
     h = await Harness.start();
     await ask(`link @alice ${ALICE}`, ANN);
-    expect(await ask('accounts @alice')).toContain('WhatsApp Business Accounts of');
+    expect(await ask('accounts @alice')).toContain(`WhatsApp Business Accounts of \`${ALICE}\``);
     await ask(`revoke ${ALICE} because left the team`);
     const approval = await eventually(() => h.approvalMessages()[0]);
     expect(visibleText(approval)).toContain(`<@${ALICE_IN_SLACK}> · *Alice Example*`);

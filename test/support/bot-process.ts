@@ -106,15 +106,3 @@ export class BotProcess {
     if (this.child.exitCode === null && this.child.signalCode === null) await this.signal('SIGKILL');
   }
 }
-
-/** A free loopback port, by asking the OS for one. */
-export async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}

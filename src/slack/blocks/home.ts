@@ -1,9 +1,8 @@
-import type { types } from '@slack/bolt';
 import type { AccessRequest, Pending } from '../../access/request.js';
 import { clip, mention, slackDate } from '../format.js';
 import { ACTION } from '../ids.js';
-import { LIMITS } from '../limits.js';
-import { approvalProgress, outcomeText, summary } from './request.js';
+import { button, context, header, section } from './kit.js';
+import { approvalProgress, decideButtons, outcomeText, summary } from './request.js';
 import type { Block, MessageBody } from './types.js';
 
 /** `/waba requests` and the App Home tab: what a person is waiting for, and what waits for them. */
@@ -27,27 +26,6 @@ const STATE_LABEL: Record<AccessRequest['state'], string> = {
   canceled: 'canceled',
 };
 
-const text = (mrkdwn: string, accessory?: types.Button): types.SectionBlock => ({
-  type: 'section',
-  text: { type: 'mrkdwn', text: clip(mrkdwn, LIMITS.sectionText) },
-  ...(accessory ? { accessory } : {}),
-});
-const note = (mrkdwn: string): Block => ({
-  type: 'context',
-  elements: [{ type: 'mrkdwn', text: clip(mrkdwn, LIMITS.contextText) }],
-});
-const heading = (title: string): Block => ({ type: 'header', text: { type: 'plain_text', text: title } });
-
-function button(actionId: string, label: string, value: string, style?: 'primary' | 'danger'): types.Button {
-  return {
-    type: 'button',
-    action_id: actionId,
-    text: { type: 'plain_text', text: label },
-    value,
-    ...(style ? { style } : {}),
-  };
-}
-
 function line(request: AccessRequest): string {
   const progress = request.state === 'pending' ? approvalProgress(request) : undefined;
   return `*${summary(request)}* — ${STATE_LABEL[request.state]}${progress ? ` (${progress})` : ''}\nAsked ${slackDate(request.createdAt)} · Request \`${request.id}\``;
@@ -55,23 +33,12 @@ function line(request: AccessRequest): string {
 
 function mineBlocks(request: AccessRequest): Block[] {
   const cancel = request.state === 'pending' ? button(ACTION.cancel, 'Cancel', request.id) : undefined;
-  return [text(line(request), cancel)];
+  return [section(line(request), cancel)];
 }
 
 function toDecideBlocks(request: Pending): Block[] {
-  return [
-    text(
-      `${line(request)}\nFrom ${mention(request.requesterId)}${request.reason ? ` · _${clip(request.reason, 200)}_` : ''}`,
-    ),
-    {
-      type: 'actions',
-      block_id: `decide:${request.id}`,
-      elements: [
-        button(ACTION.approve, 'Approve', request.id, 'primary'),
-        button(ACTION.deny, 'Deny', request.id, 'danger'),
-      ],
-    },
-  ];
+  const from = `From ${mention(request.requesterId)}${request.reason ? ` · _${clip(request.reason, 200)}_` : ''}`;
+  return [section(`${line(request)}\n${from}`), decideButtons(request.id)];
 }
 
 function listBlocks<T extends AccessRequest>(
@@ -80,12 +47,12 @@ function listBlocks<T extends AccessRequest>(
   empty: string,
   render: (request: T) => Block[],
 ): Block[] {
-  if (requests.length === 0) return [heading(title), note(empty)];
+  if (requests.length === 0) return [header(title), context(empty)];
   const more = requests.length - SHOWN;
   return [
-    heading(title),
+    header(title),
     ...requests.slice(0, SHOWN).flatMap(render),
-    ...(more > 0 ? [note(`…and ${more} more.`)] : []),
+    ...(more > 0 ? [context(`…and ${more} more.`)] : []),
   ];
 }
 
@@ -110,10 +77,10 @@ export function homeView(view: PersonalRequests, recent: AccessRequest[]) {
     blocks: [
       ...personalBlocks(view),
       { type: 'divider' },
-      heading('Recent activity'),
+      header('Recent activity'),
       ...(recent.length === 0
-        ? [note('Nothing yet.')]
-        : recent.map((request) => text(`*${summary(request)}*\n${outcomeText(request)}`))),
+        ? [context('Nothing yet.')]
+        : recent.map((request) => section(`*${summary(request)}*\n${outcomeText(request)}`))),
     ],
   };
 }

@@ -6,19 +6,11 @@ import type { SubmitResult } from '../../access/service.js';
 import type { Roster } from '../../access/waba.js';
 import type { AssignedAccount } from '../../graph/schemas.js';
 import { TASKS } from '../../graph/tasks.js';
-import { clip, escapeText, mention, packLines, slackDate, taskList } from '../format.js';
+import { escapeText, mention, packLines, slackDate, taskList } from '../format.js';
 import { LIMITS } from '../limits.js';
+import { context, section } from './kit.js';
 import { approvalProgress, outcomeText, summary } from './request.js';
 import type { Block, MessageBody } from './types.js';
-
-const section = (text: string): Block => ({
-  type: 'section',
-  text: { type: 'mrkdwn', text: clip(text, LIMITS.sectionText) },
-});
-const context = (text: string): Block => ({
-  type: 'context',
-  elements: [{ type: 'mrkdwn', text: clip(text, LIMITS.contextText) }],
-});
 
 function plural(count: number, noun: string): string {
   return `${count} ${noun}${count === 1 ? '' : 's'}`;
@@ -106,7 +98,10 @@ function buildRosterMessage(roster: Roster, wabaId: string): MessageBody {
     shownUsers < users.length
       ? `Showing ${shownUsers} of ${total} users (Slack caps a message at ${LIMITS.messageBlocks} blocks). Look someone up with \`${USAGE.accounts}\`.`
       : `${plural(total, 'user')}.`;
-  return { text: `${plural(total, 'user')} on WABA ${wabaId}`, blocks: [header, ...shown.map(section), context(note)] };
+  return {
+    text: `${plural(total, 'user')} on WABA ${wabaId}`,
+    blocks: [header, ...shown.map((chunk) => section(chunk)), context(note)],
+  };
 }
 
 export function accountsMessage(userId: string, accounts: AssignedAccount[]): MessageBody {
@@ -123,7 +118,10 @@ export function accountsMessage(userId: string, accounts: AssignedAccount[]): Me
   const chunks = packLines(lines).slice(0, LIMITS.messageBlocks - 2);
   return {
     text: `User ${userId} has ${plural(accounts.length, 'WhatsApp Business Account')}.`,
-    blocks: [section(`*WhatsApp Business Accounts of \`${userId}\`* (${accounts.length})`), ...chunks.map(section)],
+    blocks: [
+      section(`*WhatsApp Business Accounts of \`${userId}\`* (${accounts.length})`),
+      ...chunks.map((chunk) => section(chunk)),
+    ],
   };
 }
 
@@ -148,7 +146,7 @@ export function activeGrantsMessage(grants: TemporaryGrant[]): MessageBody {
   const chunks = packLines(lines).slice(0, LIMITS.messageBlocks - 2);
   return {
     text: `${plural(grants.length, 'temporary grant')} running.`,
-    blocks: [section(`*Temporary grants running* (${grants.length})`), ...chunks.map(section)],
+    blocks: [section(`*Temporary grants running* (${grants.length})`), ...chunks.map((chunk) => section(chunk))],
   };
 }
 

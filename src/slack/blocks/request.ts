@@ -5,6 +5,7 @@ import { approvalsOf, approvalsRequired, decider } from '../../access/request.js
 import { clip, escapeText, mention, slackDate, taskList } from '../format.js';
 import { ACTION } from '../ids.js';
 import { LIMITS } from '../limits.js';
+import { button } from './kit.js';
 import type { Block, MessageBody } from './types.js';
 
 /** How the user is named in messages: Meta name when known, the id always. */
@@ -78,26 +79,7 @@ export function approvalMessage(request: AccessRequest, grant?: TemporaryGrant):
   if (request.state === 'pending') {
     const progress = approvalProgress(request);
     if (progress) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `🗳️ ${progress}` }] });
-    blocks.push({
-      type: 'actions',
-      block_id: `decide:${request.id}`,
-      elements: [
-        {
-          type: 'button',
-          action_id: ACTION.approve,
-          style: 'primary',
-          text: { type: 'plain_text', text: 'Approve' },
-          value: request.id,
-        },
-        {
-          type: 'button',
-          action_id: ACTION.deny,
-          style: 'danger',
-          text: { type: 'plain_text', text: 'Deny' },
-          value: request.id,
-        },
-      ],
-    });
+    blocks.push(decideButtons(request.id));
   } else {
     blocks.push({ type: 'divider' });
     blocks.push({
@@ -109,20 +91,16 @@ export function approvalMessage(request: AccessRequest, grant?: TemporaryGrant):
         type: 'actions',
         block_id: `grant:${grant.id}`,
         elements: [
-          { type: 'button', action_id: ACTION.extend, text: { type: 'plain_text', text: 'Extend' }, value: grant.id },
-          {
-            type: 'button',
-            action_id: ACTION.revokeNow,
+          button(ACTION.extend, 'Extend', grant.id),
+          button(ACTION.revokeNow, 'Revoke now', grant.id, {
             style: 'danger',
-            text: { type: 'plain_text', text: 'Revoke now' },
-            value: grant.id,
             confirm: {
               title: { type: 'plain_text', text: 'End this access now?' },
               text: { type: 'plain_text', text: 'The user goes back to the access they had before this grant.' },
               confirm: { type: 'plain_text', text: 'Revoke now' },
               deny: { type: 'plain_text', text: 'Cancel' },
             },
-          },
+          }),
         ],
       });
     }
@@ -130,9 +108,7 @@ export function approvalMessage(request: AccessRequest, grant?: TemporaryGrant):
       blocks.push({
         type: 'actions',
         block_id: `retry:${request.id}`,
-        elements: [
-          { type: 'button', action_id: ACTION.retry, text: { type: 'plain_text', text: 'Retry' }, value: request.id },
-        ],
+        elements: [button(ACTION.retry, 'Retry', request.id)],
       });
     }
   }
@@ -144,6 +120,18 @@ export function approvalMessage(request: AccessRequest, grant?: TemporaryGrant):
 }
 
 /** One paragraph on where a request ended up, for the approval message, the origin channel and the requester. */
+/** Approve and Deny for a pending request; the same row wherever the request is shown. */
+export function decideButtons(requestId: string): Block {
+  return {
+    type: 'actions',
+    block_id: `decide:${requestId}`,
+    elements: [
+      button(ACTION.approve, 'Approve', requestId, { style: 'primary' }),
+      button(ACTION.deny, 'Deny', requestId, { style: 'danger' }),
+    ],
+  };
+}
+
 /** For a request that needs several approvals: how many it has, from whom, and how many more it needs. */
 export function approvalProgress(request: AccessRequest): string | undefined {
   const required = approvalsRequired(request);
@@ -161,11 +149,9 @@ function listOf(items: string[]): string {
 
 export function outcomeText(request: AccessRequest, grant?: TemporaryGrant): string {
   const decision = decider(request);
-  // Every approver of a request that needed several; otherwise whoever decided.
-  const approvals = approvalsOf(request);
-  const deciders = request.state === 'denied' || approvals.length < 2 ? [] : approvals.map((a) => mention(a.by));
-  const when = decision ? slackDate(decision.at) : '';
-  const by = deciders.length ? `${listOf(deciders)} ${when}` : decision ? `${mention(decision.by)} ${when}` : '';
+  // Who decided: the denier, or every approver (a request may have needed several), then when the last did.
+  const deciders = decision?.decision === 'deny' ? [decision] : approvalsOf(request);
+  const by = decision ? `${listOf(deciders.map((d) => mention(d.by)))} ${slackDate(decision.at)}` : '';
   switch (request.state) {
     case 'pending':
       return `⏳ ${approvalProgress(request) ?? 'Waiting for an approver.'} Expires ${slackDate(request.expiresAt)}.`;
@@ -288,14 +274,8 @@ export function conflictMessage(grant: TemporaryGrant, request: AccessRequest): 
       type: 'actions',
       block_id: `conflict:${grant.id}`,
       elements: [
-        {
-          type: 'button',
-          action_id: ACTION.restore,
-          style: 'primary',
-          text: { type: 'plain_text', text: 'Restore' },
-          value: grant.id,
-        },
-        { type: 'button', action_id: ACTION.keep, text: { type: 'plain_text', text: 'Keep' }, value: grant.id },
+        button(ACTION.restore, 'Restore', grant.id, { style: 'primary' }),
+        button(ACTION.keep, 'Keep', grant.id),
       ],
     });
   } else {

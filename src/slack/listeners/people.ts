@@ -1,5 +1,4 @@
 import type { SlackPersonRef, UserRef } from '../../access/grammar.js';
-import { USAGE } from '../../access/grammar.js';
 import { mention } from '../format.js';
 import type { ListenerDeps } from './deps.js';
 
@@ -34,6 +33,6 @@ export async function resolveUser(
   if (metaUserId) return { metaUserId, slackId: person.slackId };
   return {
     problem: `I don’t know which Meta business user ${mention(person.slackId)} is.`,
-    hint: `An admin can link them once: \`${USAGE.link}\` (the id is in Meta Business Settings → Users → People). Until then, use their Meta id.`,
+    hint: `An admin can link them once: \`/waba link ${mention(person.slackId)} <meta-user-id>\` (the id is in Meta Business Settings → Users → People). Until then, use their Meta id.`,
   };
 }

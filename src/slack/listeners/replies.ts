@@ -35,7 +35,7 @@ export function cancelReply(result: CancelResult): string {
     case 'done':
       return `Canceled request \`${result.request.id}\`; the approvers see it as canceled.`;
     case 'not-requester':
-      return 'Only the person who asked can cancel a request; nothing changed.';
+      return 'Only the person who asked can cancel a request; nothing changed. Approvers can Deny it instead.';
     default:
       return unchangedReply(result);
   }
