@@ -1,8 +1,13 @@
 import { z } from 'zod';
+import { accountPolicy, type Policy, singleAccountPolicy } from './access/accounts.js';
 import { parseDuration } from './access/duration.js';
 import type { ApprovalCounts } from './access/policy.js';
+import { ConfigError } from './config-error.js';
 import { DEFAULT_BASE_URL, DEFAULT_VERSION } from './graph/client.js';
 import { isTask, TASKS } from './graph/tasks.js';
+import { type PolicyDefaults, readPolicyFile } from './policy-file.js';
+
+export { ConfigError } from './config-error.js';
 
 /** Every setting, validated. The one place that reads the environment. */
 export interface Config {
@@ -20,24 +25,13 @@ export interface Config {
     baseUrl: string;
     version: string;
   };
-  wabaId: string;
-  businessId: string;
-  approverIds: string[];
-  /** Who may link Slack people to Meta users; unset: the approvers. */
-  adminIds: string[];
-  approvalChannelId?: string;
-  /** How many approvers must approve, by default and for requests giving certain tasks. */
-  approvals: ApprovalCounts;
+  /** The accounts and their rules: one account from the environment, or several from the policy file. */
+  policy: Policy;
+  /** Set when the policy comes from a file, so it can be read again (SIGHUP) with the same defaults. */
+  policyFile?: { path: string; defaults: PolicyDefaults };
   requestTtlMs: number;
   /** Approvers are reminded once of requests pending this long; unset (`off`): never. */
   remindAfterMs?: number;
-  grants: {
-    /** Grants asked for without `for …` last this long; unset: they are permanent (when allowed). */
-    defaultMs?: number;
-    maxMs: number;
-    minMs: number;
-    allowPermanent: boolean;
-  };
   storeUrl: string;
   /** Keeps several deployments apart in one Redis. */
   storeNamespace: string;
@@ -50,6 +44,10 @@ const REQUIRED: Record<string, string> = {
   SLACK_SIGNING_SECRET: "the signing secret, from your Slack app's Basic Information page",
   META_ACCESS_TOKEN:
     'a system-user access token with whatsapp_business_management, from Meta Business Settings → System users',
+};
+
+/** The one account of a setup without a policy file; a policy file lists its accounts instead. */
+const ACCOUNT_VARIABLES: Record<string, string> = {
   WABA_ID: 'the WhatsApp Business Account id (digits), from WhatsApp Manager → Account tools → Account info',
   META_BUSINESS_ID: 'the id (digits) of the business that owns the WABA, from Meta Business Settings → Business info',
   APPROVER_IDS:
@@ -125,9 +123,10 @@ const schema = z.object({
     .string()
     .regex(/^v[0-9]+\.[0-9]+$/, 'GRAPH_API_VERSION must look like v23.0')
     .default(DEFAULT_VERSION),
-  WABA_ID: numericId('WABA_ID'),
-  META_BUSINESS_ID: numericId('META_BUSINESS_ID'),
-  APPROVER_IDS: slackIds(),
+  WABA_CONFIG: z.string().optional(),
+  WABA_ID: numericId('WABA_ID').optional(),
+  META_BUSINESS_ID: numericId('META_BUSINESS_ID').optional(),
+  APPROVER_IDS: slackIds().optional(),
   ADMIN_IDS: slackIds().optional(),
   APPROVALS_REQUIRED: z
     .string()
@@ -167,30 +166,32 @@ const schema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
-export class ConfigError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`Configuration is incomplete:\n${problems.join('\n')}`);
-    this.name = 'ConfigError';
-  }
-}
-
 /** Reads the config from `env`; throws a ConfigError listing every problem, one line each. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // Empty strings in .env files mean "not set".
   const present = Object.fromEntries(
     Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ''),
   );
-  const missing = Object.entries(REQUIRED)
+  const fromFile = present.WABA_CONFIG !== undefined;
+  const missing = Object.entries({ ...REQUIRED, ...(fromFile ? {} : ACCOUNT_VARIABLES) })
     .filter(([name]) => present[name] === undefined)
     .map(([name, what]) => `${name} is missing: ${what}.`);
+  const both = fromFile
+    ? Object.keys(ACCOUNT_VARIABLES)
+        .filter((name) => present[name] !== undefined)
+        .map(
+          (name) =>
+            `${name} is set, but so is WABA_CONFIG, whose policy file lists the accounts: remove ${name}, or WABA_CONFIG to use a single account from the environment.`,
+        )
+    : [];
   const parsed = schema.safeParse(present);
   const invalid = parsed.success
     ? []
     : parsed.error.issues
         .filter((issue) => !(issue.code === 'invalid_type' && present[String(issue.path[0])] === undefined))
         .map((issue) => `${String(issue.path[0])} is invalid: ${issue.message}.`);
-  if (missing.length > 0 || invalid.length > 0 || !parsed.success)
-    throw new ConfigError([...new Set([...missing, ...invalid])]);
+  if (missing.length > 0 || both.length > 0 || invalid.length > 0 || !parsed.success)
+    throw new ConfigError([...new Set([...missing, ...both, ...invalid])]);
 
   const e = parsed.data;
   const limits = [
@@ -200,6 +201,33 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       'DEFAULT_GRANT_DURATION must lie between MIN_GRANT_DURATION and MAX_GRANT_DURATION.',
   ].filter((problem): problem is string => typeof problem === 'string');
   if (limits.length > 0) throw new ConfigError(limits);
+
+  const durations = {
+    ...(e.DEFAULT_GRANT_DURATION === undefined ? {} : { defaultMs: e.DEFAULT_GRANT_DURATION }),
+    maxMs: e.MAX_GRANT_DURATION,
+    minMs: e.MIN_GRANT_DURATION,
+    allowPermanent: e.ALLOW_PERMANENT_GRANTS,
+  };
+  const defaults: PolicyDefaults = {
+    approvals: e.APPROVALS_REQUIRED,
+    durations,
+    ...(e.APPROVAL_CHANNEL_ID ? { approvalChannelId: e.APPROVAL_CHANNEL_ID } : {}),
+    ...(e.ADMIN_IDS ? { adminIds: e.ADMIN_IDS } : {}),
+  };
+  const policyFile = e.WABA_CONFIG === undefined ? undefined : { path: e.WABA_CONFIG, defaults };
+  const policy = policyFile
+    ? readPolicyFile(policyFile.path, defaults)
+    : singleAccountPolicy(
+        accountPolicy({
+          wabaId: e.WABA_ID!,
+          businessId: e.META_BUSINESS_ID!,
+          approverIds: e.APPROVER_IDS!,
+          ...(e.APPROVAL_CHANNEL_ID ? { approvalChannelId: e.APPROVAL_CHANNEL_ID } : {}),
+          approvals: e.APPROVALS_REQUIRED,
+          durations,
+        }),
+        e.ADMIN_IDS,
+      );
   return {
     slack: {
       botToken: e.SLACK_BOT_TOKEN,
@@ -214,20 +242,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       baseUrl: e.GRAPH_API_BASE_URL,
       version: e.GRAPH_API_VERSION,
     },
-    wabaId: e.WABA_ID,
-    businessId: e.META_BUSINESS_ID,
-    approverIds: e.APPROVER_IDS,
-    adminIds: e.ADMIN_IDS ?? e.APPROVER_IDS,
-    approvalChannelId: e.APPROVAL_CHANNEL_ID,
-    approvals: e.APPROVALS_REQUIRED,
+    policy,
+    ...(policyFile ? { policyFile } : {}),
     requestTtlMs: e.REQUEST_TTL,
     ...(e.REMIND_AFTER === 'off' ? {} : { remindAfterMs: e.REMIND_AFTER }),
-    grants: {
-      ...(e.DEFAULT_GRANT_DURATION === undefined ? {} : { defaultMs: e.DEFAULT_GRANT_DURATION }),
-      maxMs: e.MAX_GRANT_DURATION,
-      minMs: e.MIN_GRANT_DURATION,
-      allowPermanent: e.ALLOW_PERMANENT_GRANTS,
-    },
     storeUrl: e.STORE_URL,
     storeNamespace: e.STORE_NAMESPACE,
     logLevel: e.LOG_LEVEL,

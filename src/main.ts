@@ -2,7 +2,10 @@ import { existsSync } from 'node:fs';
 import { ConfigError, loadConfig } from './config.js';
 import { startBot } from './runtime.js';
 
-/** Start-up: settings from the environment (and ./.env), then the bot; stops cleanly on SIGTERM/SIGINT. */
+/**
+ * Start-up: settings from the environment (and ./.env), then the bot; stops cleanly on SIGTERM/SIGINT and reads the
+ * policy file again on SIGHUP.
+ */
 async function main(): Promise<void> {
   if (existsSync('.env')) process.loadEnvFile('.env');
   let config: ReturnType<typeof loadConfig>;
@@ -30,6 +33,14 @@ async function main(): Promise<void> {
       },
     );
   };
+  process.on('SIGHUP', () => {
+    const result = bot.reloadPolicy();
+    if (result.kind === 'no-file') console.error('waba-access: SIGHUP ignored; there is no policy file (WABA_CONFIG).');
+    if (result.kind === 'invalid') {
+      console.error('waba-access: the policy file was not reloaded; the running policy stays. Problems:');
+      for (const problem of result.problems) console.error(`  ${problem}`);
+    }
+  });
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
 }

@@ -1,14 +1,14 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { App } from '@slack/bolt';
+import { Accounts } from './access/accounts.js';
 import { Directory } from './access/directory.js';
-import { ApproverPolicy } from './access/policy.js';
 import { AccessService } from './access/service.js';
-import { WabaAccess } from './access/waba.js';
 import { createBoltApp } from './app.js';
-import { type Config, secretsOf } from './config.js';
+import { type Config, ConfigError, secretsOf } from './config.js';
 import { GraphClient } from './graph/client.js';
 import { createLogger, type Logger } from './logger.js';
+import { readPolicyFile } from './policy-file.js';
 import { registerListeners } from './slack/listeners/index.js';
 import { SlackNotifier } from './slack/notifier.js';
 import { SlackPeople } from './slack/people.js';
@@ -23,12 +23,23 @@ export interface RunningBot {
   graph: GraphClient;
   /** The HTTP port (HTTP mode only). */
   port?: number;
+  accounts: Accounts;
+  /**
+   * Reads the policy file again and puts it in place; requests and grants under way carry on. A file with problems
+   * changes nothing: the problems are returned (and logged) and the running policy stays.
+   */
+  reloadPolicy(): ReloadResult;
   /**
    * Shuts down: /healthz turns 503 and new Slack requests are refused politely while work under way finishes
    * (bounded); then the server, the Graph pool and the store close.
    */
   stop(): Promise<void>;
 }
+
+export type ReloadResult =
+  | { kind: 'reloaded'; accounts: string[] }
+  | { kind: 'invalid'; problems: string[] }
+  | { kind: 'no-file' };
 
 export interface StartOptions {
   logger?: Logger;
@@ -47,47 +58,44 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
   const logger = options.logger ?? createLogger({ level: config.logLevel, secrets: secretsOf(config) });
   const store = await openStore(config.storeUrl, { namespace: config.storeNamespace, logger });
   const graph = new GraphClient({ ...config.graph, logger: logger.child({ component: 'graph' }) });
-  const waba = new WabaAccess(graph, config.wabaId, config.businessId);
 
   let draining = false;
   const { app, receiver } = createBoltApp(config, logger, async () => !draining && (await store.ping()));
-  const groupMembers = slackGroupMembers(app.client);
-  const policy = new ApproverPolicy(config.approverIds, groupMembers);
-  // Admins are listed like approvers (users and groups); the same membership check serves both.
-  const admins = new ApproverPolicy(config.adminIds, groupMembers);
+  const accounts = new Accounts(config.policy, { graph, groupMembers: slackGroupMembers(app.client) });
+  const people = new SlackPeople(app.client);
   const directory = new Directory({
     store: store.directory,
-    isAdmin: (slackId) => admins.isApprover(slackId),
-    metaUserExists: (metaUserId) => waba.userExists(metaUserId),
+    isAdmin: (slackId) => accounts.isAdmin(slackId),
+    metaUserExists: (metaUserId) => accounts.default.waba.userExists(metaUserId),
+    fixed: () => accounts.policy.people,
+    emails: people,
   });
-  const notifier = new SlackNotifier(app.client, policy, config.approvalChannelId, logger);
+  const notifier = new SlackNotifier(app.client, accounts, logger);
   const service = new AccessService({
     repository: store.repository,
     locker: store.locker,
-    waba,
-    policy,
-    approvals: config.approvals,
+    accounts,
     notifier,
     requestTtlMs: config.requestTtlMs,
     remindAfterMs: config.remindAfterMs,
-    durations: config.grants,
     sharedStore: store.kind === 'redis',
     logger: logger.child({ component: 'access' }),
   });
-  registerListeners(
-    app,
-    {
-      service,
-      policy,
-      directory,
-      people: new SlackPeople(app.client),
-      adminIds: config.adminIds,
-      approverIds: config.approverIds,
-      approvalChannelId: config.approvalChannelId,
-      wabaId: config.wabaId,
-    },
-    () => draining,
-  );
+  registerListeners(app, { service, accounts, directory, people }, () => draining);
+
+  const reloadPolicy = (): ReloadResult => {
+    if (!config.policyFile) return { kind: 'no-file' };
+    try {
+      accounts.replace(readPolicyFile(config.policyFile.path, config.policyFile.defaults));
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      logger.error({ problems: error.problems }, 'policy file not reloaded; the running policy stays');
+      return { kind: 'invalid', problems: error.problems };
+    }
+    const aliases = accounts.list().map((account) => account.policy.alias);
+    logger.info({ accounts: aliases, default: accounts.policy.defaultAlias }, 'policy file reloaded');
+    return { kind: 'reloaded', accounts: aliases };
+  };
 
   let server: Server | undefined;
   if (receiver) {
@@ -105,7 +113,13 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
   }
   const port = server ? (server.address() as AddressInfo).port : undefined;
   logger.info(
-    { mode: config.slack.appToken ? 'socket' : 'http', port, store: store.kind, graphVersion: config.graph.version },
+    {
+      mode: config.slack.appToken ? 'socket' : 'http',
+      port,
+      store: store.kind,
+      graphVersion: config.graph.version,
+      accounts: accounts.list().map((account) => account.policy.alias),
+    },
     'waba-access is running',
   );
 
@@ -160,6 +174,8 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
     store,
     graph,
     port,
+    accounts,
+    reloadPolicy,
     stop() {
       stopped ??= stop();
       return stopped;

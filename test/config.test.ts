@@ -16,7 +16,11 @@ describe('loadConfig', () => {
     expect(config).toMatchObject({
       slack: { port: 3000, appToken: undefined },
       graph: { baseUrl: 'https://graph.facebook.com', version: 'v23.0' },
-      approverIds: ['U0001', 'U0002', 'S0003'],
+      policy: {
+        defaultAlias: 'default',
+        adminIds: ['U0001', 'U0002', 'S0003'],
+        accounts: [{ alias: 'default', wabaId: '123', businessId: '456', approverIds: ['U0001', 'U0002', 'S0003'] }],
+      },
       requestTtlMs: 24 * 3_600_000,
       storeUrl: 'sqlite://./data/waba-access.sqlite',
       storeNamespace: 'waba-access',
@@ -41,7 +45,7 @@ describe('loadConfig', () => {
     expect(config).toMatchObject({
       slack: { appToken: 'xapp-1', port: 8080, apiUrl: 'http://127.0.0.1:9/api/' },
       graph: { appSecret: 'app-secret', version: 'v26.0' },
-      approvalChannelId: 'C0123',
+      policy: { accounts: [{ approvalChannelId: 'C0123' }] },
       requestTtlMs: 7_200_000,
       storeUrl: 'redis://127.0.0.1:6379',
     });
@@ -49,7 +53,11 @@ describe('loadConfig', () => {
   });
 
   it('reads grant durations, with defaults that keep grants permanent unless asked', () => {
-    expect(loadConfig(valid).grants).toEqual({ maxMs: 30 * 86_400_000, minMs: 60_000, allowPermanent: true });
+    expect(loadConfig(valid).policy.accounts[0]!.durations).toEqual({
+      maxMs: 30 * 86_400_000,
+      minMs: 60_000,
+      allowPermanent: true,
+    });
     expect(
       loadConfig({
         ...valid,
@@ -57,7 +65,7 @@ describe('loadConfig', () => {
         MAX_GRANT_DURATION: '7d',
         MIN_GRANT_DURATION: '5m',
         ALLOW_PERMANENT_GRANTS: 'false',
-      }).grants,
+      }).policy.accounts[0]!.durations,
     ).toEqual({ defaultMs: 8 * 3_600_000, maxMs: 7 * 86_400_000, minMs: 300_000, allowPermanent: false });
   });
 
@@ -71,12 +79,17 @@ describe('loadConfig', () => {
   });
 
   it('reads how many approvals requests need, by default and by task', () => {
-    expect(loadConfig(valid).approvals).toEqual({ default: 1, byTask: {} });
-    expect(loadConfig({ ...valid, APPROVALS_REQUIRED: '1, FULL_CONTROL=2,MANAGE = 3' }).approvals).toEqual({
+    expect(loadConfig(valid).policy.accounts[0]!.approvals).toEqual({ default: 1, byTask: {} });
+    expect(
+      loadConfig({ ...valid, APPROVALS_REQUIRED: '1, FULL_CONTROL=2,MANAGE = 3' }).policy.accounts[0]!.approvals,
+    ).toEqual({
       default: 1,
       byTask: { FULL_CONTROL: 2, MANAGE: 3 },
     });
-    expect(loadConfig({ ...valid, APPROVALS_REQUIRED: '2' }).approvals).toEqual({ default: 2, byTask: {} });
+    expect(loadConfig({ ...valid, APPROVALS_REQUIRED: '2' }).policy.accounts[0]!.approvals).toEqual({
+      default: 2,
+      byTask: {},
+    });
     const problems = (value: string) => {
       try {
         loadConfig({ ...valid, APPROVALS_REQUIRED: value });

@@ -8,28 +8,40 @@ import { parseDuration } from './duration.js';
 export type UserRef = { kind: 'meta'; id: string } | SlackPersonRef;
 export type SlackPersonRef = { kind: 'slack'; slackId: string } | { kind: 'handle'; name: string };
 
-/** What a `/waba …` text asks for. Parsing is pure and cheap, so listeners can answer in their ack. */
+/**
+ * What a `/waba …` text asks for. Parsing is pure and cheap, so listeners can answer in their ack. `account` is the
+ * alias given with `on <alias>`; unset: the default account.
+ */
 export type Command =
   | { kind: 'compose' }
   | { kind: 'help' }
-  | { kind: 'list' }
+  | { kind: 'list'; account?: string }
   | { kind: 'accounts'; user: UserRef }
-  | { kind: 'grant'; user: UserRef; tasks: Task[]; reason?: string; duration?: number | 'permanent' }
-  | { kind: 'active' }
+  /** `/waba accounts` alone: the configured accounts and their rules. */
+  | { kind: 'account-list' }
+  | {
+      kind: 'grant';
+      user: UserRef;
+      tasks: Task[];
+      reason?: string;
+      duration?: number | 'permanent';
+      account?: string;
+    }
+  | { kind: 'active'; account?: string }
   | { kind: 'requests' }
-  | { kind: 'revoke'; user: UserRef; reason?: string }
+  | { kind: 'revoke'; user: UserRef; reason?: string; account?: string }
   | { kind: 'link'; person: SlackPersonRef; metaUserId: string }
   | { kind: 'unlink'; person: SlackPersonRef }
   | { kind: 'invalid'; problem: string; hint: string };
 
 export const USAGE = {
-  grant: '/waba grant <@person|meta-user-id> <TASK>[,<TASK>…] [for <30m|4h|2d>] [because <reason>]',
-  revoke: '/waba revoke <@person|meta-user-id> [because <reason>]',
-  list: '/waba list',
-  accounts: '/waba accounts <@person|meta-user-id>',
+  grant: '/waba grant <@person|meta-user-id> <TASK>[,<TASK>…] [on <account>] [for <30m|4h|2d>] [because <reason>]',
+  revoke: '/waba revoke <@person|meta-user-id> [on <account>] [because <reason>]',
+  list: '/waba list [on <account>]',
+  accounts: '/waba accounts [<@person|meta-user-id>]',
+  active: '/waba active [on <account>]',
   link: '/waba link <@person> <meta-user-id>',
   unlink: '/waba unlink <@person>',
-  active: '/waba active',
   requests: '/waba requests',
   help: '/waba help',
 } as const;
@@ -41,8 +53,43 @@ export function parseCommand(text: string): Command {
   // An escaped mention carries a display name that may hold spaces: keep only the id.
   const trimmed = text.replace(/<@([UW][A-Z0-9]+)\|[^>]*>/g, '<@$1>').trim();
   if (trimmed === '') return { kind: 'compose' };
-  const [verbToken = '', ...rest] = trimmed.split(/\s+/);
+  const [verbToken = '', ...words] = trimmed.split(/\s+/);
   const verb = verbToken.toLowerCase();
+  if (!ON_ACCOUNT.has(verb)) return parseVerb(verb, verbToken, words);
+  const picked = takeAccount(
+    words,
+    USAGE[verb === 'roster' ? 'list' : (verb as 'grant' | 'revoke' | 'list' | 'active')],
+  );
+  if ('problem' in picked) return picked;
+  const command = parseVerb(verb, verbToken, picked.words) as OnAccount | Extract<Command, { kind: 'invalid' }>;
+  return picked.account && command.kind !== 'invalid' ? { ...command, account: picked.account } : command;
+}
+
+type OnAccount = Extract<Command, { kind: 'grant' | 'revoke' | 'list' | 'active' }>;
+/** Commands that act on one account, chosen with `on <alias>`. */
+const ON_ACCOUNT = new Set(['grant', 'revoke', 'list', 'roster', 'active']);
+const ALIAS = /^[a-z0-9][a-z0-9_-]{0,31}$/;
+
+/** Takes `on <alias>` out of a command's words, looking only before the reason (which may say "on"). */
+function takeAccount(
+  words: string[],
+  usage: string,
+): { words: string[]; account?: string } | Extract<Command, { kind: 'invalid' }> {
+  const reasonAt = words.findIndex(isReasonStart);
+  const end = reasonAt < 0 ? words.length : reasonAt;
+  const index = words.slice(0, end).findIndex((word) => word.toLowerCase() === 'on');
+  if (index < 0) return { words };
+  const alias = index + 1 < end ? words[index + 1]!.toLowerCase() : undefined;
+  if (alias === undefined)
+    return invalid('`on` needs an account after it.', `${usage} — \`/waba accounts\` lists them.`);
+  if (!ALIAS.test(alias)) return invalid(`\`${clip(alias)}\` is not an account name.`, '`/waba accounts` lists them.');
+  const rest = [...words.slice(0, index), ...words.slice(index + 2)];
+  if (rest.slice(0, end - 2).some((word) => word.toLowerCase() === 'on'))
+    return invalid('Say `on …` only once.', usage);
+  return { words: rest, account: alias };
+}
+
+function parseVerb(verb: string, verbToken: string, rest: string[]): Command {
   switch (verb) {
     case 'help':
     case '?':
@@ -71,7 +118,7 @@ export function parseCommand(text: string): Command {
 }
 
 function parseAccounts(args: string[]): Command {
-  if (args.length === 0) return invalid('Whose accounts? The user id is missing.', USAGE.accounts);
+  if (args.length === 0) return { kind: 'account-list' };
   const user = parseUser(args[0]!, USAGE.accounts);
   if ('problem' in user) return user;
   if (args.length > 1) return invalid('`accounts` takes one user id.', USAGE.accounts);
@@ -176,7 +223,7 @@ function splitDuration(
 
 /** Splits words at the first reason marker (`because`, `reason:`, `--`) or a quoted phrase. */
 function splitReason(words: string[]): { before: string[]; reason?: string } {
-  const index = words.findIndex((word) => REASON_MARKERS.has(word.toLowerCase()) || /^["“']/.test(word));
+  const index = words.findIndex(isReasonStart);
   if (index < 0) return { before: words };
   const marker = words[index]!;
   const isQuote = /^["“']/.test(marker);
@@ -186,6 +233,10 @@ function splitReason(words: string[]): { before: string[]; reason?: string } {
     .replace(/^["“']|["”']$/g, '')
     .trim();
   return { before: words.slice(0, index), reason };
+}
+
+function isReasonStart(word: string): boolean {
+  return REASON_MARKERS.has(word.toLowerCase()) || /^["“']/.test(word);
 }
 
 function toTask(word: string): Task | undefined {

@@ -19,25 +19,48 @@ export type DecideVerdict = { allowed: true } | { allowed: false; reason: 'own-r
 /** Members of a Slack user group, for approvers configured as groups (S…). */
 export type GroupMembers = (groupId: string) => Promise<string[]>;
 
-/** Who may decide on requests: configured approvers and members of configured groups, never the requester. */
-export class ApproverPolicy {
+/** Slack people listed by id or through user groups (S…), whose members are asked of Slack. */
+export class PeopleList {
   private readonly userIds: Set<string>;
   private readonly groupIds: string[];
 
   constructor(
-    approverIds: readonly string[],
+    ids: readonly string[],
     private readonly groupMembers: GroupMembers,
   ) {
-    this.userIds = new Set(approverIds.filter((id) => !id.startsWith('S')));
-    this.groupIds = approverIds.filter((id) => id.startsWith('S'));
+    this.userIds = new Set(ids.filter((id) => !id.startsWith('S')));
+    this.groupIds = ids.filter((id) => id.startsWith('S'));
   }
 
-  async isApprover(slackUserId: string): Promise<boolean> {
+  async includes(slackUserId: string): Promise<boolean> {
     if (this.userIds.has(slackUserId)) return true;
     for (const group of this.groupIds) {
       if ((await this.groupMembers(group)).includes(slackUserId)) return true;
     }
     return false;
+  }
+
+  /** Every individual listed, groups expanded. */
+  async userIdsExpanded(): Promise<string[]> {
+    const ids = new Set(this.userIds);
+    for (const group of this.groupIds) for (const member of await this.groupMembers(group)) ids.add(member);
+    return [...ids];
+  }
+}
+
+/** Who may decide on requests: configured approvers and members of configured groups, never the requester. */
+export class ApproverPolicy {
+  private readonly people: PeopleList;
+
+  constructor(
+    readonly approverIds: readonly string[],
+    groupMembers: GroupMembers,
+  ) {
+    this.people = new PeopleList(approverIds, groupMembers);
+  }
+
+  isApprover(slackUserId: string): Promise<boolean> {
+    return this.people.includes(slackUserId);
   }
 
   async canDecide(request: Pick<AccessRequest, 'requesterId'>, slackUserId: string): Promise<DecideVerdict> {
@@ -47,9 +70,7 @@ export class ApproverPolicy {
   }
 
   /** Every individual approver, groups expanded: the people to DM when there is no approval channel. */
-  async approverUserIds(): Promise<string[]> {
-    const ids = new Set(this.userIds);
-    for (const group of this.groupIds) for (const member of await this.groupMembers(group)) ids.add(member);
-    return [...ids];
+  approverUserIds(): Promise<string[]> {
+    return this.people.userIdsExpanded();
   }
 }

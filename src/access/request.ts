@@ -38,6 +38,8 @@ const base = z.object({
   /** `extend` lengthens a live temporary grant (`grantId`) by `durationMs`. */
   kind: z.enum(['grant', 'revoke', 'extend']),
   wabaId: z.string(),
+  /** The account's alias when the request was made (requests are routed by `wabaId`). */
+  accountAlias: z.string().optional(),
   targetUserId: z.string(),
   targetName: z.string().optional(),
   /** The Slack person the target is, when the request named them (or the directory links them). */

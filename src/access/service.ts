@@ -2,16 +2,18 @@ import { randomBytes } from 'node:crypto';
 import { GraphError, GraphInputError } from '../graph/errors.js';
 import type { AssignedAccount } from '../graph/schemas.js';
 import { normalizeTasks, type Task } from '../graph/tasks.js';
+import {
+  type Account,
+  type AccountLookup,
+  type AccountPolicy,
+  type GrantDurations,
+  requestRefusal,
+  UnconfiguredAccountError,
+} from './accounts.js';
 import { formatDuration } from './duration.js';
 import type { TemporaryGrant } from './grants.js';
 import { Limiter } from './limiter.js';
-import {
-  type ApprovalCounts,
-  type ApproverPolicy,
-  approvalsNeeded,
-  type DecideVerdict,
-  ONE_APPROVAL,
-} from './policy.js';
+import { approvalsNeeded, type DecideVerdict } from './policy.js';
 import {
   type Clock,
   LockBusyError,
@@ -40,7 +42,7 @@ import {
   succeed,
 } from './request.js';
 import { type EndResult, GrantNotLiveError, TemporaryAccess } from './temporary-access.js';
-import type { Roster, WabaAccess } from './waba.js';
+import type { Roster } from './waba.js';
 
 export interface ServiceLogger {
   info(obj: object, msg: string): void;
@@ -48,29 +50,15 @@ export interface ServiceLogger {
   error(obj: object, msg: string): void;
 }
 
-/** How long grants may last. */
-export interface GrantDurations {
-  /** Grants asked for without `for …` last this long; unset: they are permanent (when allowed). */
-  defaultMs?: number;
-  maxMs: number;
-  minMs: number;
-  allowPermanent: boolean;
-}
-
-export const DEFAULT_DURATIONS: GrantDurations = { maxMs: 30 * 86_400_000, minMs: 60_000, allowPermanent: true };
-
 export interface AccessServiceDeps {
   repository: RequestRepository;
   locker: Locker;
-  waba: WabaAccess;
-  policy: ApproverPolicy;
-  /** How many approvals requests need; unset: one. */
-  approvals?: ApprovalCounts;
+  /** The accounts requests are made on: each with its WABA, approvers and rules. */
+  accounts: AccountLookup;
   notifier: RequestNotifier;
   requestTtlMs: number;
   /** Approvers are reminded once of requests pending this long; unset: never. */
   remindAfterMs?: number;
-  durations?: GrantDurations;
   clock?: Clock;
   /** How long an executor owns a request before recovery may take it over; longer than any Graph call. */
   executionLeaseMs?: number;
@@ -92,6 +80,8 @@ export interface AccessServiceDeps {
 
 export interface SubmitInput {
   kind: 'grant' | 'revoke';
+  /** The account's alias; unset: the default account. */
+  account?: string;
   userId: string;
   /** The Slack person the Meta user is, shown beside the id. */
   targetSlackId?: string;
@@ -103,10 +93,12 @@ export interface SubmitInput {
   channelId: string;
 }
 
-export type GrantActionResult = EndResult | { kind: 'forbidden'; reason: 'not-approver' };
+export type GrantActionResult =
+  | EndResult
+  | { kind: 'forbidden'; reason: 'not-approver'; approverIds: readonly string[] };
 
 export type SubmitResult =
-  | { kind: 'submitted'; request: Pending }
+  | { kind: 'submitted'; request: Pending; account: AccountPolicy }
   /** Nothing was stored: the request would change nothing, or cannot be carried out. */
   | { kind: 'rejected'; problem: string; hint: string };
 
@@ -116,7 +108,15 @@ export type DecideResult =
   | { kind: 'progress'; request: Pending }
   /** This approver had already approved; an approver counts once. */
   | { kind: 'duplicate'; request: Pending }
-  | { kind: 'forbidden'; reason: Extract<DecideVerdict, { allowed: false }>['reason']; request: AccessRequest }
+  | {
+      kind: 'forbidden';
+      reason: Extract<DecideVerdict, { allowed: false }>['reason'];
+      request: AccessRequest;
+      /** Who may decide it instead. */
+      approverIds: readonly string[];
+    }
+  /** The request's account is no longer configured, so nobody may decide it. */
+  | { kind: 'unconfigured'; request: AccessRequest }
   | { kind: 'already'; request: AccessRequest }
   | { kind: 'not-found' }
   | { kind: 'busy' };
@@ -143,7 +143,6 @@ export class AccessService {
   private readonly leaseMs: number;
   private readonly newId: () => string;
   private readonly inFlight = new Set<Promise<unknown>>();
-  private readonly durations: GrantDurations;
   private readonly temporary: TemporaryAccess;
   readonly instanceId: string;
   private readonly work: Limiter;
@@ -152,13 +151,12 @@ export class AccessService {
     this.clock = deps.clock ?? systemClock;
     this.leaseMs = deps.executionLeaseMs ?? DEFAULT_LEASE_MS;
     this.newId = deps.newId ?? (() => randomBytes(5).toString('hex'));
-    this.durations = deps.durations ?? DEFAULT_DURATIONS;
     this.instanceId = deps.instanceId ?? randomBytes(6).toString('hex');
     this.work = new Limiter(deps.maxConcurrentSubmissions ?? 8);
     this.temporary = new TemporaryAccess({
       repository: deps.repository,
       locker: deps.locker,
-      waba: deps.waba,
+      wabaFor: (wabaId) => this.accountOf(wabaId).waba,
       notifier: deps.notifier,
       clock: this.clock,
       audit: (requestId, actor, event, detail) => this.audit(requestId, actor, event, detail),
@@ -166,9 +164,22 @@ export class AccessService {
     });
   }
 
-  /** Live temporary grants, soonest end first. */
-  activeGrants(): Promise<TemporaryGrant[]> {
-    return this.temporary.live();
+  /** Live temporary grants (on one account, when given), soonest end first. */
+  async activeGrants(account?: Account): Promise<TemporaryGrant[]> {
+    const live = await this.temporary.live();
+    return account ? live.filter((grant) => grant.wabaId === account.policy.wabaId) : live;
+  }
+
+  /** The account with this alias; unset: the default one. */
+  account(alias?: string): Account | undefined {
+    return alias === undefined ? this.deps.accounts.default : this.deps.accounts.byAlias(alias);
+  }
+
+  /** The account of a request or grant; throws when it is no longer configured. */
+  private accountOf(wabaId: string): Account {
+    const account = this.deps.accounts.forWaba(wabaId);
+    if (!account) throw new UnconfiguredAccountError(wabaId);
+    return account;
   }
 
   /** One temporary grant, whatever its state. */
@@ -183,31 +194,58 @@ export class AccessService {
 
   /** An approver ends a temporary grant before its time. */
   revokeGrantNow(grantId: string, actorId: string): Promise<GrantActionResult> {
-    return this.track(this.asApprover(actorId, () => this.temporary.end(grantId, actorId)));
+    return this.track(this.asApprover(grantId, actorId, () => this.temporary.end(grantId, actorId)));
   }
 
   /** An approver settles a conflict found when a grant ended. */
   resolveConflict(grantId: string, choice: 'restore' | 'keep', actorId: string): Promise<GrantActionResult> {
-    return this.track(this.asApprover(actorId, () => this.temporary.resolve(grantId, choice, actorId)));
+    return this.track(this.asApprover(grantId, actorId, () => this.temporary.resolve(grantId, choice, actorId)));
   }
 
-  /** Asks for a live temporary grant to last `durationMs` longer; goes through approval like any request. */
+  /** A live grant an approver of its account may extend, or why they may not. */
+  async extendable(
+    grantId: string,
+    actorId: string,
+  ): Promise<{ kind: 'active'; grant: TemporaryGrant } | Exclude<GrantActionResult, { kind: 'ended' | 'conflict' }>> {
+    const grant = await this.deps.repository.getGrant(grantId);
+    if (grant?.state !== 'active') return { kind: 'not-live', ...(grant ? { grant } : {}) };
+    const account = this.deps.accounts.forWaba(grant.wabaId);
+    if (!account) return { kind: 'not-live', grant };
+    if (!(await account.approvers.isApprover(actorId)))
+      return { kind: 'forbidden', reason: 'not-approver', approverIds: account.policy.approverIds };
+    return { kind: 'active', grant };
+  }
+
+  /**
+   * An approver asks for a live temporary grant to last `durationMs` longer; it goes through approval like any
+   * request, so another approver decides.
+   */
   async submitExtension(input: { grantId: string; durationMs: number; requesterId: string }): Promise<SubmitResult> {
-    const grant = await this.deps.repository.getGrant(input.grantId);
-    if (grant?.state !== 'active') {
+    const check = await this.extendable(input.grantId, input.requesterId);
+    if (check.kind === 'forbidden') {
+      return {
+        kind: 'rejected',
+        problem: 'Only approvers can extend access; nothing was requested.',
+        hint: 'Ask an approver, or ask for a new grant with `/waba grant …`.',
+      };
+    }
+    if (check.kind === 'not-live') {
       return {
         kind: 'rejected',
         problem: 'That access has already ended, so it cannot be extended.',
         hint: 'Ask for a new grant with `/waba grant …`.',
       };
     }
+    const { grant } = check;
+    const account = this.accountOf(grant.wabaId);
+    const { maxMs } = account.policy.durations;
     const newEnd = new Date(grant.endsAt).getTime() + input.durationMs;
     const remaining = newEnd - this.clock.now().getTime();
-    if (remaining > this.durations.maxMs) {
+    if (remaining > maxMs) {
       return {
         kind: 'rejected',
-        problem: `Extended that way, the access would run for ${formatDuration(remaining)} from now, longer than the ${formatDuration(this.durations.maxMs)} allowed.`,
-        hint: `Ask for at most ${formatDuration(Math.max(0, this.durations.maxMs - (new Date(grant.endsAt).getTime() - this.clock.now().getTime())))} more.`,
+        problem: `Extended that way, the access would run for ${formatDuration(remaining)} from now, longer than the ${formatDuration(maxMs)} allowed.`,
+        hint: `Ask for at most ${formatDuration(Math.max(0, maxMs - (new Date(grant.endsAt).getTime() - this.clock.now().getTime())))} more.`,
       };
     }
     const now = this.clock.now();
@@ -216,6 +254,7 @@ export class AccessService {
       state: 'pending',
       kind: 'extend',
       wabaId: grant.wabaId,
+      accountAlias: account.policy.alias,
       targetUserId: grant.userId,
       ...(grant.targetName ? { targetName: grant.targetName } : {}),
       tasks: grant.tasks,
@@ -233,17 +272,29 @@ export class AccessService {
       decisions: [],
       updatedAt: now.toISOString(),
     };
-    return this.track(this.file(request));
+    return this.track(this.file(request, account));
   }
 
-  private async asApprover(actorId: string, action: () => Promise<EndResult>): Promise<GrantActionResult> {
-    if (!(await this.deps.policy.isApprover(actorId))) return { kind: 'forbidden', reason: 'not-approver' };
+  /** Runs a grant action for an approver of the grant's account. */
+  private async asApprover(
+    grantId: string,
+    actorId: string,
+    action: () => Promise<EndResult>,
+  ): Promise<GrantActionResult> {
+    const grant = await this.deps.repository.getGrant(grantId);
+    const account = grant && this.deps.accounts.forWaba(grant.wabaId);
+    if (!grant || !account) return { kind: 'not-live', ...(grant ? { grant } : {}) };
+    if (!(await account.approvers.isApprover(actorId)))
+      return { kind: 'forbidden', reason: 'not-approver', approverIds: account.policy.approverIds };
     return action();
   }
 
-  /** The grant's length under the configured rules, or why it is not allowed. */
-  private grantDuration(asked: SubmitInput['duration']): { durationMs?: number } | { problem: string; hint: string } {
-    const { defaultMs, maxMs, minMs, allowPermanent } = this.durations;
+  /** The grant's length under the account's rules, or why it is not allowed. */
+  private grantDuration(
+    asked: SubmitInput['duration'],
+    durations: GrantDurations,
+  ): { durationMs?: number } | { problem: string; hint: string } {
+    const { defaultMs, maxMs, minMs, allowPermanent } = durations;
     const most = formatDuration(maxMs);
     if (asked === 'permanent' || (asked === undefined && defaultMs === undefined)) {
       if (allowPermanent) return {};
@@ -268,12 +319,13 @@ export class AccessService {
     return { durationMs };
   }
 
-  roster(): Promise<Roster> {
-    return this.deps.waba.roster();
+  roster(account: Account): Promise<Roster> {
+    return account.waba.roster();
   }
 
+  /** Every WABA a Meta user can reach (asked on the user's own edge, whatever account). */
   accountsOf(userId: string): Promise<AssignedAccount[]> {
-    return this.deps.waba.accountsOf(userId);
+    return this.deps.accounts.default.waba.accountsOf(userId);
   }
 
   async get(id: string): Promise<AccessRequest | undefined> {
@@ -286,8 +338,21 @@ export class AccessService {
   }
 
   private async submitNow(input: SubmitInput): Promise<SubmitResult> {
-    const { waba } = this.deps;
-    const length = input.kind === 'grant' ? this.grantDuration(input.duration) : {};
+    const account = this.account(input.account);
+    if (!account) {
+      return {
+        kind: 'rejected',
+        problem: `There is no account called \`${input.account}\`; nothing was requested.`,
+        hint: `Accounts: ${this.deps.accounts
+          .list()
+          .map((known) => `\`${known.policy.alias}\``)
+          .join(', ')} (see \`/waba accounts\`).`,
+      };
+    }
+    const refusal = await requestRefusal(account, { ...input, tasks: input.tasks ?? [] });
+    if (refusal) return { kind: 'rejected', ...refusal };
+    const { waba } = account;
+    const length = input.kind === 'grant' ? this.grantDuration(input.duration, account.policy.durations) : {};
     if ('problem' in length) return { kind: 'rejected', ...length };
     const current = await waba.currentAccess(input.userId);
     const requested = input.tasks ?? [];
@@ -326,6 +391,7 @@ export class AccessService {
       state: 'pending',
       kind: input.kind,
       wabaId: waba.wabaId,
+      accountAlias: account.policy.alias,
       targetUserId: input.userId,
       ...(current?.name ? { targetName: current.name } : {}),
       ...(input.targetSlackId ? { targetSlackId: input.targetSlackId } : {}),
@@ -342,20 +408,20 @@ export class AccessService {
       decisions: [],
       updatedAt: now.toISOString(),
     };
-    return this.file(request);
+    return this.file(request, account);
   }
 
   /** Stores a new request and posts its approval message; cancels it when nobody can be asked. */
-  private async file(asked: Pending): Promise<SubmitResult> {
+  private async file(asked: Pending, account: Account): Promise<SubmitResult> {
     // A revoke only takes access away: it needs the default count, whatever the user held.
-    const required = approvalsNeeded(this.deps.approvals ?? ONE_APPROVAL, asked.kind === 'revoke' ? [] : asked.tasks);
+    const required = approvalsNeeded(account.policy.approvals, asked.kind === 'revoke' ? [] : asked.tasks);
     if (required > 1) {
-      const others = (await this.deps.policy.approverUserIds()).filter((id) => id !== asked.requesterId);
+      const others = (await account.approvers.approverUserIds()).filter((id) => id !== asked.requesterId);
       if (others.length < required) {
         return {
           kind: 'rejected',
           problem: `This request needs ${required} approvals from different approvers, but only ${others.length} approver(s) other than you can approve it.`,
-          hint: 'Ask the bot’s admin to add approvers (APPROVER_IDS) or to lower APPROVALS_REQUIRED.',
+          hint: `Ask the bot’s admin to add approvers to *${account.policy.alias}*, or to lower the approvals it requires.`,
         };
       }
     }
@@ -371,7 +437,7 @@ export class AccessService {
         await this.deps.repository.save({ ...latest, approvalMessages: messages });
       });
       await this.audit(request.id, request.requesterId, 'announced', `${messages.length} message(s)`);
-      return { kind: 'submitted', request: announced };
+      return { kind: 'submitted', request: announced, account: account.policy };
     } catch (error) {
       // Nobody could be asked, so the request must not wait for an approval that cannot come.
       this.deps.logger?.error({ err: error, requestId: request.id }, 'could not post approval message');
@@ -398,8 +464,21 @@ export class AccessService {
     const request = await this.deps.repository.get(id);
     if (!request) return { kind: 'not-found' };
     if (request.state !== 'pending') return { kind: 'already', request };
-    const verdict = await this.deps.policy.canDecide(request, actorId);
-    return verdict.allowed ? { kind: 'allowed', request } : { kind: 'forbidden', reason: verdict.reason, request };
+    return this.mayDecide(request, actorId);
+  }
+
+  /** Whether `actorId` may decide `request` under its account's approvers. */
+  private async mayDecide(
+    request: AccessRequest,
+    actorId: string,
+  ): Promise<
+    Extract<DecideResult, { kind: 'forbidden' | 'unconfigured' }> | { kind: 'allowed'; request: AccessRequest }
+  > {
+    const account = this.deps.accounts.forWaba(request.wabaId);
+    if (!account) return { kind: 'unconfigured', request };
+    const verdict = await account.approvers.canDecide(request, actorId);
+    if (verdict.allowed) return { kind: 'allowed', request };
+    return { kind: 'forbidden', reason: verdict.reason, request, approverIds: account.policy.approverIds };
   }
 
   /**
@@ -479,8 +558,8 @@ export class AccessService {
     const request = await this.deps.repository.get(input.requestId);
     if (!request) return { kind: 'not-found' };
     if (request.state !== 'failed') return { kind: 'already', request };
-    const verdict = await this.deps.policy.canDecide(request, input.actorId);
-    if (!verdict.allowed) return { kind: 'forbidden', reason: verdict.reason, request };
+    const verdict = await this.mayDecide(request, input.actorId);
+    if (verdict.kind !== 'allowed') return verdict;
     let executing: Executing | undefined;
     try {
       executing = await this.deps.locker.withLock(lockKey(input.requestId), async () => {
@@ -532,12 +611,21 @@ export class AccessService {
   async requestsOf(userId: string): Promise<{ mine: AccessRequest[]; toDecide: Pending[] }> {
     const open = await this.load(await this.deps.repository.openIds());
     const mine = open.filter((request) => request.requesterId === userId);
-    const toDecide = (await this.deps.policy.isApprover(userId))
-      ? open.filter(
-          (request): request is Pending =>
-            request.state === 'pending' && request.requesterId !== userId && !hasApproved(request, userId),
-        )
-      : [];
+    // Approver of which accounts: asked once per account, not once per request.
+    const approverOn = new Map<string, Promise<boolean>>();
+    const isApproverOn = (wabaId: string) => {
+      let answer = approverOn.get(wabaId);
+      if (!answer) {
+        answer = this.deps.accounts.forWaba(wabaId)?.approvers.isApprover(userId) ?? Promise.resolve(false);
+        approverOn.set(wabaId, answer);
+      }
+      return answer;
+    };
+    const toDecide: Pending[] = [];
+    for (const request of open) {
+      if (request.state !== 'pending' || request.requesterId === userId || hasApproved(request, userId)) continue;
+      if (await isApproverOn(request.wabaId)) toDecide.push(request);
+    }
     return { mine: newestFirst(mine), toDecide: newestFirst(toDecide) };
   }
 
@@ -586,8 +674,8 @@ export class AccessService {
       request?.state === 'pending' &&
       !request.remindedAt &&
       new Date(request.createdAt).getTime() + after <= this.clock.now().getTime();
-    // Asked of Slack once per sweep, and only when someone is due.
-    let everyApprover: Promise<string[]> | undefined;
+    // Asked of Slack once per account per sweep, and only when someone is due.
+    const approversOf = new Map<string, Promise<string[]>>();
     let count = 0;
     for await (const { id, request: seen } of this.openRequests()) {
       if (!isDue(seen)) continue;
@@ -601,7 +689,11 @@ export class AccessService {
         return marked;
       });
       if (!due) continue;
-      everyApprover ??= this.deps.policy.approverUserIds();
+      let everyApprover = approversOf.get(due.wabaId);
+      if (!everyApprover) {
+        everyApprover = this.deps.accounts.forWaba(due.wabaId)?.approvers.approverUserIds() ?? Promise.resolve([]);
+        approversOf.set(due.wabaId, everyApprover);
+      }
       const approvers = (await everyApprover).filter(
         (approver) => approver !== due.requesterId && !hasApproved(due, approver),
       );
@@ -765,6 +857,7 @@ export function toExecutionError(error: unknown): ExecutionError {
     };
   }
   if (error instanceof GraphInputError) return { message: error.message, category: 'invalid' };
-  if (error instanceof GrantNotLiveError) return { message: error.message, category: 'invalid' };
+  if (error instanceof GrantNotLiveError || error instanceof UnconfiguredAccountError)
+    return { message: error.message, category: 'invalid' };
   return { message: 'An unexpected error stopped the change; the logs have the details.', category: 'unknown' };
 }

@@ -14,7 +14,8 @@ import type { WabaAccess } from './waba.js';
 export interface TemporaryAccessDeps {
   repository: RequestRepository;
   locker: Locker;
-  waba: WabaAccess;
+  /** The WABA a request or grant is on. */
+  wabaFor(wabaId: string): WabaAccess;
   notifier: RequestNotifier;
   clock: Clock;
   audit(requestId: string, actor: string, event: AuditEntry['event'], detail?: string): Promise<void>;
@@ -38,8 +39,9 @@ export class TemporaryAccess {
 
   /** Adds the requested tasks; a request with a duration becomes a live temporary grant. */
   async applyGrant(request: Executing): Promise<{ resultTasks: Task[]; grant?: TemporaryGrant }> {
-    return this.withUser(request.targetUserId, async () => {
-      const { repository, waba, clock } = this.deps;
+    return this.withUser(request.wabaId, request.targetUserId, async () => {
+      const { repository, clock } = this.deps;
+      const waba = this.deps.wabaFor(request.wabaId);
       const ledger = await repository.getLedger(waba.wabaId, request.targetUserId);
       const live = await this.liveGrants(ledger);
       const { before, after } = await waba.addTasks(request.targetUserId, request.tasks);
@@ -78,8 +80,9 @@ export class TemporaryAccess {
   /** Removes the user; their live temporary grants end with them. Returns whether there was access to remove. */
   async applyRevoke(request: Executing): Promise<boolean> {
     const ended: TemporaryGrant[] = [];
-    const removed = await this.withUser(request.targetUserId, async () => {
-      const { repository, waba, clock } = this.deps;
+    const removed = await this.withUser(request.wabaId, request.targetUserId, async () => {
+      const { repository, clock } = this.deps;
+      const waba = this.deps.wabaFor(request.wabaId);
       const ledger = await repository.getLedger(waba.wabaId, request.targetUserId);
       const held = await waba.removeUser(request.targetUserId);
       for (const grant of await this.liveGrants(ledger)) {
@@ -103,7 +106,7 @@ export class TemporaryAccess {
 
   /** Moves a live grant's end later by the extension's duration. */
   async applyExtension(request: Executing): Promise<TemporaryGrant> {
-    const grant = await this.withUser(request.targetUserId, async () => {
+    const grant = await this.withUser(request.wabaId, request.targetUserId, async () => {
       const current = await this.deps.repository.getGrant(request.grantId ?? '');
       if (current?.state !== 'active') {
         throw new GrantNotLiveError(
@@ -138,8 +141,13 @@ export class TemporaryAccess {
         continue;
       }
       if (grant.state !== 'active' || new Date(grant.endsAt) > now) continue;
-      const result = await this.end(id, 'system');
-      if (result.kind !== 'not-live') count++;
+      try {
+        const result = await this.end(id, 'system');
+        if (result.kind !== 'not-live') count++;
+      } catch (error) {
+        // One grant Meta or the policy cannot end now must not hold up the others; the next sweep tries again.
+        this.deps.logger?.error({ err: error, grantId: id }, 'could not end a temporary grant');
+      }
     }
     return count;
   }
@@ -148,8 +156,9 @@ export class TemporaryAccess {
   async end(grantId: string, actor: string): Promise<EndResult> {
     const grant = await this.deps.repository.getGrant(grantId);
     if (!grant) return { kind: 'not-live' };
-    const result = await this.withUser(grant.userId, async (): Promise<EndResult> => {
-      const { repository, waba, clock } = this.deps;
+    const result = await this.withUser(grant.wabaId, grant.userId, async (): Promise<EndResult> => {
+      const { repository, clock } = this.deps;
+      const waba = this.deps.wabaFor(grant.wabaId);
       const current = await repository.getGrant(grantId);
       if (current?.state !== 'active') return { kind: 'not-live', ...(current ? { grant: current } : {}) };
       const ledger = (await repository.getLedger(waba.wabaId, current.userId)) ?? {
@@ -203,8 +212,9 @@ export class TemporaryAccess {
   async resolve(grantId: string, choice: 'restore' | 'keep', actor: string): Promise<EndResult> {
     const grant = await this.deps.repository.getGrant(grantId);
     if (!grant) return { kind: 'not-live' };
-    const result = await this.withUser(grant.userId, async (): Promise<EndResult> => {
-      const { repository, waba, clock } = this.deps;
+    const result = await this.withUser(grant.wabaId, grant.userId, async (): Promise<EndResult> => {
+      const { repository, clock } = this.deps;
+      const waba = this.deps.wabaFor(grant.wabaId);
       const current = await repository.getGrant(grantId);
       if (current?.state !== 'conflict') return { kind: 'not-live', ...(current ? { grant: current } : {}) };
       const ledger = (await repository.getLedger(waba.wabaId, current.userId)) ?? { baseline: null, liveGrantIds: [] };
@@ -288,8 +298,8 @@ export class TemporaryAccess {
     }
   }
 
-  private withUser<T>(userId: string, fn: () => Promise<T>): Promise<T> {
-    return this.deps.locker.withLock(`user:${this.deps.waba.wabaId}:${userId}`, fn, USER_LOCK);
+  private withUser<T>(wabaId: string, userId: string, fn: () => Promise<T>): Promise<T> {
+    return this.deps.locker.withLock(`user:${wabaId}:${userId}`, fn, USER_LOCK);
   }
 }
 

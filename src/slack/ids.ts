@@ -20,6 +20,7 @@ export const VIEW = {
 
 /** Block and element ids inside the modals. */
 export const FIELD = {
+  account: 'account',
   kind: 'kind',
   person: 'person',
   user: 'user',

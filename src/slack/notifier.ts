@@ -1,6 +1,6 @@
 import type { webApi } from '@slack/bolt';
+import type { AccountLookup } from '../access/accounts.js';
 import type { TemporaryGrant } from '../access/grants.js';
-import type { ApproverPolicy } from '../access/policy.js';
 import type { RequestNotifier } from '../access/ports.js';
 import { type AccessRequest, isFinal, type MessageRef, type Pending } from '../access/request.js';
 import { reminderMessage } from './blocks/replies.js';
@@ -11,17 +11,19 @@ export interface NotifierLogger {
   warn(obj: object, msg: string): void;
 }
 
-/** Posts and updates approval messages, and tells requesters and origin channels how requests ended. */
+/**
+ * Posts and updates approval messages, and tells requesters and origin channels how requests ended. Approval
+ * messages go where the request's account says: its approval channel, or its approvers by DM.
+ */
 export class SlackNotifier implements RequestNotifier {
   constructor(
     private readonly client: webApi.WebClient,
-    private readonly policy: ApproverPolicy,
-    private readonly approvalChannelId: string | undefined,
+    private readonly accounts: AccountLookup,
     private readonly logger?: NotifierLogger,
   ) {}
 
   announce(request: Pending): Promise<MessageRef[]> {
-    return this.toApprovers(approvalMessage(request), request.requesterId);
+    return this.toApprovers(request.wabaId, approvalMessage(request), request.requesterId);
   }
 
   async changed(request: AccessRequest, grant?: TemporaryGrant): Promise<void> {
@@ -32,7 +34,7 @@ export class SlackNotifier implements RequestNotifier {
 
   async remind(request: Pending, approverIds: string[]): Promise<void> {
     // In the approval channel, a link takes the approver to the message; in DMs, it sits just above the reminder.
-    const first = this.approvalChannelId ? request.approvalMessages[0] : undefined;
+    const first = request.approvalMessages[0]?.channel.startsWith('D') ? undefined : request.approvalMessages[0];
     const link = first ? await this.permalink(first) : undefined;
     const message = reminderMessage(request, link);
     for (const approver of approverIds) await this.client.chat.postMessage({ channel: approver, ...message });
@@ -52,7 +54,7 @@ export class SlackNotifier implements RequestNotifier {
     if (grant.state === 'conflict') {
       return grant.conflictMessages.length > 0
         ? grant.conflictMessages
-        : this.toApprovers(conflictMessage(grant, request));
+        : this.toApprovers(grant.wabaId, conflictMessage(grant, request));
     }
     await this.update(grant.conflictMessages, conflictMessage(grant, request));
     const text = grantText(grant, request);
@@ -69,14 +71,17 @@ export class SlackNotifier implements RequestNotifier {
     return [];
   }
 
-  /** Posts to the approval channel, or by DM to each approver except `except`. */
-  private async toApprovers(message: MessageBody, except?: string): Promise<MessageRef[]> {
-    if (this.approvalChannelId) {
-      const posted = await this.client.chat.postMessage({ channel: this.approvalChannelId, ...message });
-      return [{ channel: posted.channel ?? this.approvalChannelId, ts: String(posted.ts) }];
+  /** Posts to the account's approval channel, or by DM to each of its approvers except `except`. */
+  private async toApprovers(wabaId: string, message: MessageBody, except?: string): Promise<MessageRef[]> {
+    const account = this.accounts.forWaba(wabaId);
+    if (!account) throw new Error(`No account is configured for WABA ${wabaId}, so there is nobody to ask.`);
+    const channel = account.policy.approvalChannelId;
+    if (channel) {
+      const posted = await this.client.chat.postMessage({ channel, ...message });
+      return [{ channel: posted.channel ?? channel, ts: String(posted.ts) }];
     }
     // Posting to a user id opens the DM with them.
-    const approvers = (await this.policy.approverUserIds()).filter((id) => id !== except);
+    const approvers = (await account.approvers.approverUserIds()).filter((id) => id !== except);
     if (approvers.length === 0) throw new Error('No approver other than the requester can be asked.');
     const refs: MessageRef[] = [];
     for (const approver of approvers) {

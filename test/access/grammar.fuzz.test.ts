@@ -16,6 +16,7 @@ describe('parseCommand on random text', () => {
     fc.assert(
       fc.property(commandText, (text) => {
         const result = parseCommand(text);
+        if ('account' in result) expect(result.account).toMatch(/^[a-z0-9][a-z0-9_-]{0,31}$/);
         switch (result.kind) {
           case 'grant':
             expectWellFormed(result.user);
@@ -42,7 +43,7 @@ describe('parseCommand on random text', () => {
             expect(result.hint.length).toBeGreaterThan(5);
             break;
           default:
-            expect(['compose', 'help', 'list', 'active', 'requests']).toContain(result.kind);
+            expect(['compose', 'help', 'list', 'active', 'requests', 'account-list']).toContain(result.kind);
         }
       }),
       { numRuns: FUZZ_RUNS },

@@ -23,6 +23,32 @@ describe('parseCommand', () => {
     expect(parseCommand(text)).toMatchObject({ kind: 'grant', tasks: ['MESSAGING'], reason });
   });
 
+  it('reads `on <account>` wherever it stands before the reason, and leaves "on" in the reason alone', () => {
+    expect(parseCommand('grant 123 MESSAGING on Sales for 4h because on call')).toEqual({
+      kind: 'grant',
+      user: { kind: 'meta', id: '123' },
+      tasks: ['MESSAGING'],
+      duration: 4 * 3_600_000,
+      reason: 'on call',
+      account: 'sales',
+    });
+    expect(parseCommand('grant on support 123 MESSAGING')).toMatchObject({ kind: 'grant', account: 'support' });
+    expect(parseCommand('revoke 42 on sales')).toMatchObject({ kind: 'revoke', account: 'sales' });
+    expect(parseCommand('list on sales')).toEqual({ kind: 'list', account: 'sales' });
+    expect(parseCommand('active on sales')).toEqual({ kind: 'active', account: 'sales' });
+    expect(parseCommand('grant 123 MESSAGING because on call')).not.toHaveProperty('account');
+  });
+
+  it.each([
+    ['grant 123 MESSAGING on', /`on` needs an account/],
+    ['list on', /`on` needs an account/],
+    ['grant 123 MESSAGING on sales on support', /only once/],
+    ['grant 123 MESSAGING on sa$es', /not an account name/],
+    ['list on sales extra', /takes no arguments/],
+  ])('explains a misplaced `on` in "%s"', (text, problem) => {
+    expect(parseCommand(text)).toMatchObject({ kind: 'invalid', problem: expect.stringMatching(problem) });
+  });
+
   it('reads revoke, list, accounts and help', () => {
     expect(parseCommand('REVOKE 42 because left')).toEqual({
       kind: 'revoke',
@@ -31,6 +57,7 @@ describe('parseCommand', () => {
     });
     expect(parseCommand('list')).toEqual({ kind: 'list' });
     expect(parseCommand('accounts 42')).toEqual({ kind: 'accounts', user: { kind: 'meta', id: '42' } });
+    expect(parseCommand('accounts')).toEqual({ kind: 'account-list' });
     expect(parseCommand('help')).toEqual({ kind: 'help' });
   });
 
@@ -53,7 +80,6 @@ describe('parseCommand', () => {
     ['grant 123 MESSAGING because', /reason after `because` is empty/],
     ['revoke', /user id is missing/],
     ['revoke 123 MESSAGING', /takes no task names/],
-    ['accounts', /user id is missing/],
     ['accounts 1 2', /takes one user id/],
     ['list everything', /takes no arguments/],
     ['dance', /don't know the command `dance`/],

@@ -1,15 +1,14 @@
 import Keyv from 'keyv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApproverPolicy } from '../../src/access/policy.js';
 import type { RequestNotifier } from '../../src/access/ports.js';
 import type { MessageRef } from '../../src/access/request.js';
 import { AccessService } from '../../src/access/service.js';
-import { WabaAccess } from '../../src/access/waba.js';
 import { GraphClient } from '../../src/graph/client.js';
 import { FakeGraph, type Fault, graphError } from '../../src/sandbox/fake-graph.js';
 import { InProcessLocker } from '../../src/store/locks.js';
 import { KeyvRequestRepository } from '../../src/store/requests.js';
 import { seededRandom } from '../support/random.js';
+import { oneAccount } from '../support/service-fixture.js';
 
 /** Approvals in CI; `npm run bench` runs 500. */
 const APPROVALS = Number(process.env.FAULT_APPROVALS ?? 120);
@@ -89,8 +88,7 @@ describe(`Graph under faults (${APPROVALS} approvals, 20 % of calls failing)`, (
     service = new AccessService({
       repository,
       locker,
-      waba: new WabaAccess(client, WABA, BUSINESS, 0),
-      policy: new ApproverPolicy(['UANN'], async () => []),
+      accounts: oneAccount(client, { approverIds: ['UANN'] }, { rosterCacheMs: 0 }),
       notifier: quietNotifier,
       requestTtlMs: 3_600_000,
     });

@@ -1,14 +1,13 @@
 import Keyv from 'keyv';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type ApprovalCounts, ApproverPolicy } from '../../src/access/policy.js';
+import type { ApprovalCounts } from '../../src/access/policy.js';
 import { approve, type Pending, startExecution } from '../../src/access/request.js';
 import { AccessService } from '../../src/access/service.js';
-import { WabaAccess } from '../../src/access/waba.js';
 import { GraphClient } from '../../src/graph/client.js';
 import { type FakeGraph, graphError } from '../../src/sandbox/fake-graph.js';
 import { InProcessLocker } from '../../src/store/locks.js';
 import { KeyvRequestRepository } from '../../src/store/requests.js';
-import { ALICE, BUSINESS, DAVE, RecordingNotifier, smallGraph, WABA } from '../support/service-fixture.js';
+import { ALICE, DAVE, oneAccount, RecordingNotifier, smallGraph, WABA } from '../support/service-fixture.js';
 
 let graph: FakeGraph;
 let client: GraphClient;
@@ -17,14 +16,20 @@ let repository: KeyvRequestRepository;
 let now: Date;
 let service: AccessService;
 
-function build(options: { sharedStore?: boolean; approvals?: ApprovalCounts; remindAfterMs?: number } = {}) {
+function build({
+  approvals,
+  ...options
+}: {
+  sharedStore?: boolean;
+  approvals?: ApprovalCounts;
+  remindAfterMs?: number;
+} = {}) {
   const locker = new InProcessLocker();
   repository ??= new KeyvRequestRepository(new Keyv(), locker);
   return new AccessService({
     repository,
     locker,
-    waba: new WabaAccess(client, WABA, BUSINESS, 30_000, () => now.getTime()),
-    policy: new ApproverPolicy(['UANN', 'UBOB'], async () => []),
+    accounts: oneAccount(client, approvals ? { approvals } : {}, { rosterCacheMs: 30_000, now: () => now.getTime() }),
     notifier,
     requestTtlMs: 60 * 60_000,
     clock: { now: () => now },

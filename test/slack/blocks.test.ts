@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { accountPolicy } from '../../src/access/accounts.js';
 import { approve, deny, expire, fail, startExecution, succeed } from '../../src/access/request.js';
 import { TASKS } from '../../src/graph/tasks.js';
 import { composeModal, denyModal } from '../../src/slack/blocks/modals.js';
@@ -162,15 +163,17 @@ describe('temporary grants', () => {
   });
 });
 
+const ACCOUNT = accountPolicy({ alias: 'support', wabaId: '123', businessId: '1', approverIds: ['UANN'] });
+
 describe('roster', () => {
   it.each([0, 1, 250, 500, 5_000])('renders %d users within Slack’s limits', (count) => {
-    const message = rosterMessage(roster(count), '123');
+    const message = rosterMessage(roster(count), ACCOUNT);
     withinMessageLimits(message);
     expect(message.text).toBeTruthy();
   });
 
   it('shows all 250 users of a 250-user roster', () => {
-    const message = rosterMessage(roster(250), '123');
+    const message = rosterMessage(roster(250), ACCOUNT);
     const text = JSON.stringify(message.blocks);
     expect(text).toContain('user number 0');
     expect(text).toContain('user number 249');
@@ -179,13 +182,14 @@ describe('roster', () => {
 
   it('builds one message per roster read, and a new one for the next read or another WABA', () => {
     const read = roster(300);
-    expect(rosterMessage(read, '123')).toBe(rosterMessage(read, '123'));
-    expect(rosterMessage(roster(300), '123')).not.toBe(rosterMessage(read, '123'));
-    expect(rosterMessage(read, '456').blocks[0]).toMatchObject({ text: { text: 'Users on WABA 456' } });
+    expect(rosterMessage(read, ACCOUNT)).toBe(rosterMessage(read, ACCOUNT));
+    expect(rosterMessage(roster(300), ACCOUNT)).not.toBe(rosterMessage(read, ACCOUNT));
+    const sales = accountPolicy({ alias: 'sales', wabaId: '456', businessId: '1', approverIds: ['UANN'] });
+    expect(rosterMessage(read, sales).blocks[0]).toMatchObject({ text: { text: 'Users on sales (WABA 456)' } });
   });
 
   it('says how many were left out when even packed text cannot fit', () => {
-    const message = rosterMessage(roster(5_000), '123');
+    const message = rosterMessage(roster(5_000), ACCOUNT);
     expect(JSON.stringify(message.blocks)).toMatch(/Showing \d+ of 5000 users/);
   });
 });

@@ -3,11 +3,9 @@ import fc from 'fast-check';
 import Keyv from 'keyv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Directory } from '../../src/access/directory.js';
-import { ApproverPolicy } from '../../src/access/policy.js';
 import type { RequestNotifier } from '../../src/access/ports.js';
 import type { MessageRef } from '../../src/access/request.js';
 import { AccessService } from '../../src/access/service.js';
-import { WabaAccess } from '../../src/access/waba.js';
 import { GraphClient } from '../../src/graph/client.js';
 import { wabaCommand } from '../../src/slack/listeners/command.js';
 import { SlackPeople } from '../../src/slack/people.js';
@@ -15,8 +13,9 @@ import { KeyvDirectoryStore } from '../../src/store/directory.js';
 import { InProcessLocker } from '../../src/store/locks.js';
 import { KeyvRequestRepository } from '../../src/store/requests.js';
 import { commandText, FUZZ_RUNS } from '../support/fuzz.js';
-import { APP_SECRET, BUSINESS_ID, defaultGraph, META_TOKEN, WABA_ID } from '../support/harness.js';
+import { APP_SECRET, defaultGraph, META_TOKEN } from '../support/harness.js';
 import { requestProblems } from '../support/openapi.js';
+import { oneAccount } from '../support/service-fixture.js';
 
 /** Approval messages go nowhere here; the handler and what it sends to Graph are under test. */
 const quietNotifier: RequestNotifier = {
@@ -35,32 +34,22 @@ describe('/waba handler on random text', () => {
     await graph.start();
     client = new GraphClient({ baseUrl: graph.url, accessToken: META_TOKEN, appSecret: APP_SECRET });
     const locker = new InProcessLocker();
-    const policy = new ApproverPolicy(['UANN'], async () => []);
+    const accounts = oneAccount(client, { approverIds: ['UANN'] });
     const service = new AccessService({
       repository: new KeyvRequestRepository(new Keyv(), locker),
       locker,
-      waba: new WabaAccess(client, WABA_ID, BUSINESS_ID),
-      policy,
+      accounts,
       notifier: quietNotifier,
       requestTtlMs: 3_600_000,
     });
-    const waba = new WabaAccess(client, WABA_ID, BUSINESS_ID);
     const directory = new Directory({
       store: new KeyvDirectoryStore(new Keyv()),
       isAdmin: async (slackId) => slackId === 'UANN',
-      metaUserExists: (metaUserId) => waba.userExists(metaUserId),
+      metaUserExists: (metaUserId) => accounts.default.waba.userExists(metaUserId),
     });
     // Nobody in this workspace: every `@name` is unknown, and says so.
     const people = new SlackPeople({ users: { list: async () => ({ members: [] }) } } as unknown as webApi.WebClient);
-    handler = wabaCommand({
-      service,
-      policy,
-      directory,
-      people,
-      adminIds: ['UANN'],
-      approverIds: ['UANN'],
-      wabaId: WABA_ID,
-    });
+    handler = wabaCommand({ service, accounts, directory, people });
   });
 
   afterAll(async () => {

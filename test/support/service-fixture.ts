@@ -1,6 +1,9 @@
+import { type AccountPolicy, Accounts, accountPolicy, singleAccountPolicy } from '../../src/access/accounts.js';
 import type { TemporaryGrant } from '../../src/access/grants.js';
+import type { GroupMembers } from '../../src/access/policy.js';
 import type { RequestNotifier } from '../../src/access/ports.js';
 import type { AccessRequest, MessageRef, Pending } from '../../src/access/request.js';
+import type { GraphClient } from '../../src/graph/client.js';
 import { FakeGraph } from '../../src/sandbox/fake-graph.js';
 
 /** The cast of the service-level tests. */
@@ -10,6 +13,16 @@ export const BUSINESS = '2000000000001';
 export const ALICE = '300000000000001';
 /** Known to Meta, not on the WABA. */
 export const DAVE = '300000000000002';
+
+/** The one account of the service-level tests (WABA, approvers Ann and Bob), with any setting changed. */
+export function oneAccount(
+  graph: GraphClient,
+  settings: Partial<AccountPolicy> = {},
+  options: { rosterCacheMs?: number; now?: () => number; groupMembers?: GroupMembers } = {},
+): Accounts {
+  const account = accountPolicy({ wabaId: WABA, businessId: BUSINESS, approverIds: ['UANN', 'UBOB'], ...settings });
+  return new Accounts(singleAccountPolicy(account), { graph, groupMembers: async () => [], ...options });
+}
 
 /** A fake Graph with one WABA, Alice on it with MANAGE, and Dave not on it. */
 export function smallGraph(): FakeGraph {

@@ -17,8 +17,29 @@ export interface ComposeMetadata {
   channelId: string;
 }
 
+/** Which account a form's request is for; the choice is shown only when there are several. */
+export interface AccountChoice {
+  aliases: readonly string[];
+  defaultAlias: string;
+}
+
+function accountInput({ aliases, defaultAlias }: AccountChoice): Block {
+  const option = (alias: string) => ({ text: { type: 'plain_text' as const, text: alias }, value: alias });
+  return {
+    type: 'input',
+    block_id: FIELD.account,
+    label: { type: 'plain_text', text: 'Account' },
+    element: {
+      type: 'static_select',
+      action_id: FIELD.account,
+      initial_option: option(defaultAlias),
+      options: aliases.map(option),
+    },
+  };
+}
+
 /** `/waba` with no text: a form for a grant or revoke request. */
-export function composeModal(metadata: ComposeMetadata): ModalView {
+export function composeModal(metadata: ComposeMetadata, accounts?: AccountChoice): ModalView {
   return {
     type: 'modal',
     callback_id: VIEW.compose,
@@ -27,6 +48,7 @@ export function composeModal(metadata: ComposeMetadata): ModalView {
     submit: { type: 'plain_text', text: 'Send for approval' },
     close: { type: 'plain_text', text: 'Cancel' },
     blocks: [
+      ...(accounts && accounts.aliases.length > 1 ? [accountInput(accounts)] : []),
       {
         type: 'input',
         block_id: FIELD.kind,

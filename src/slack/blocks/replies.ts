@@ -1,4 +1,6 @@
+import type { Account, AccountPolicy } from '../../access/accounts.js';
 import type { LinkResult } from '../../access/directory.js';
+import { formatDuration } from '../../access/duration.js';
 import { USAGE } from '../../access/grammar.js';
 import type { TemporaryGrant } from '../../access/grants.js';
 import type { AccessRequest } from '../../access/request.js';
@@ -32,12 +34,12 @@ export function helpMessage(): MessageBody {
           '',
           '*Look things up* (no approval needed):',
           `• \`${USAGE.list}\` — everyone on the account and their tasks`,
-          `• \`${USAGE.accounts}\` — the accounts a user can reach`,
+          `• \`${USAGE.accounts}\` — the accounts configured here, or those a user can reach`,
           `• \`${USAGE.active}\` — temporary grants still running, and when they end`,
           `• \`${USAGE.requests}\` — your open requests (to cancel) and those waiting for your decision`,
           `• \`${USAGE.link}\` / \`${USAGE.unlink}\` — admins: who a Slack person is at Meta`,
           '',
-          '`/waba` alone opens a form.',
+          '`on <account>` picks an account (see `/waba accounts`); without it, the default one. `/waba` alone opens a form.',
         ].join('\n'),
       ),
       context(`Tasks: ${TASKS.join(', ')}. The user id is the person’s Meta business-user id (digits).`),
@@ -49,7 +51,7 @@ export function problemMessage(problem: string, hint: string): MessageBody {
   return { text: `${problem} ${hint}`, blocks: [section(`❌ ${problem}\n${hint}`)] };
 }
 
-export function submittedMessage(request: AccessRequest, approvalChannelId?: string): MessageBody {
+export function submittedMessage(request: AccessRequest, approvalChannelId: string | undefined): MessageBody {
   const where = approvalChannelId ? `in <#${approvalChannelId}>` : 'to the approvers by DM';
   return {
     text: `Request ${request.id} sent for approval.`,
@@ -64,24 +66,24 @@ export function submittedMessage(request: AccessRequest, approvalChannelId?: str
  * Roster messages by the roster they show. Rosters are cached for a while and shared, so a burst of `/waba list`
  * builds one message (up to ~150 KB for a big WABA) instead of one per command.
  */
-const rosterMessages = new WeakMap<Roster, { wabaId: string; message: MessageBody }>();
+const rosterMessages = new WeakMap<Roster, { account: AccountPolicy; message: MessageBody }>();
 
 /** The roster, packed to stay inside Slack's limits however long it is. */
-export function rosterMessage(roster: Roster, wabaId: string): MessageBody {
+export function rosterMessage(roster: Roster, account: AccountPolicy): MessageBody {
   const built = rosterMessages.get(roster);
-  if (built?.wabaId === wabaId) return built.message;
-  const message = buildRosterMessage(roster, wabaId);
-  rosterMessages.set(roster, { wabaId, message });
+  if (built?.account === account) return built.message;
+  const message = buildRosterMessage(roster, account);
+  rosterMessages.set(roster, { account, message });
   return message;
 }
 
-function buildRosterMessage(roster: Roster, wabaId: string): MessageBody {
+function buildRosterMessage(roster: Roster, { alias, wabaId }: AccountPolicy): MessageBody {
   const users = [...roster.users].sort((a, b) => a.name.localeCompare(b.name));
   const lines = users.map(
     (user) =>
       `• *${escapeText(user.name || 'Unnamed')}* \`${user.id}\` · ${user.user_type ?? 'user'} · ${taskList(user.tasks)}`,
   );
-  const header: Block = { type: 'header', text: { type: 'plain_text', text: `Users on WABA ${wabaId}` } };
+  const header: Block = { type: 'header', text: { type: 'plain_text', text: `Users on ${alias} (WABA ${wabaId})` } };
   if (users.length === 0)
     return {
       text: 'No users are assigned to this account.',
@@ -99,7 +101,7 @@ function buildRosterMessage(roster: Roster, wabaId: string): MessageBody {
       ? `Showing ${shownUsers} of ${total} users (Slack caps a message at ${LIMITS.messageBlocks} blocks). Look someone up with \`${USAGE.accounts}\`.`
       : `${plural(total, 'user')}.`;
   return {
-    text: `${plural(total, 'user')} on WABA ${wabaId}`,
+    text: `${plural(total, 'user')} on ${alias} (WABA ${wabaId})`,
     blocks: [header, ...shown.map((chunk) => section(chunk)), context(note)],
   };
 }
@@ -126,14 +128,14 @@ export function accountsMessage(userId: string, accounts: AssignedAccount[]): Me
 }
 
 /** The answer to a filed request: where it went, or why nothing was filed. */
-export function submitReply(result: SubmitResult, approvalChannelId?: string): MessageBody {
+export function submitReply(result: SubmitResult): MessageBody {
   return result.kind === 'submitted'
-    ? submittedMessage(result.request, approvalChannelId)
+    ? submittedMessage(result.request, result.account.approvalChannelId)
     : problemMessage(result.problem, result.hint);
 }
 
-/** `/waba active`: the temporary grants still running. */
-export function activeGrantsMessage(grants: TemporaryGrant[]): MessageBody {
+/** `/waba active`: the temporary grants still running; `aliases` (by WABA id) names each one's account. */
+export function activeGrantsMessage(grants: TemporaryGrant[], aliases?: ReadonlyMap<string, string>): MessageBody {
   if (grants.length === 0) {
     return { text: 'No temporary grants are running.', blocks: [section('No temporary grants are running.')] };
   }
@@ -141,7 +143,8 @@ export function activeGrantsMessage(grants: TemporaryGrant[]): MessageBody {
     const who = grant.targetName ? `*${escapeText(grant.targetName)}* \`${grant.userId}\`` : `\`${grant.userId}\``;
     const when =
       grant.state === 'conflict' ? '⚠️ waiting for an approver (conflict)' : `ends ${slackDate(grant.endsAt)}`;
-    return `• ${who} · ${taskList(grant.tasks)} · ${when} · asked by ${mention(grant.requesterId)} · \`${grant.requestId}\``;
+    const where = aliases ? ` on *${aliases.get(grant.wabaId) ?? grant.wabaId}*` : '';
+    return `• ${who} · ${taskList(grant.tasks)}${where} · ${when} · asked by ${mention(grant.requesterId)} · \`${grant.requestId}\``;
   });
   const chunks = packLines(lines).slice(0, LIMITS.messageBlocks - 2);
   return {
@@ -160,6 +163,11 @@ export function forbiddenText(reason: 'own-request' | 'not-approver', approverId
     return 'You made this request, so someone else has to decide it — even approvers cannot approve their own requests.';
   }
   return `Only approvers can decide access requests; nothing changed. The approvers are ${approverIds.map(mention).join(', ')}.`;
+}
+
+/** A click on a request whose account has left the policy. */
+export function unconfiguredText(request: AccessRequest): string {
+  return `This request is for WhatsApp Business Account \`${request.wabaId}\`, which is no longer in the bot’s policy, so nobody can decide it; nothing changed. It expires on its own; an admin can add the account back to the policy file and reload.`;
 }
 
 export const GRANT_NOT_LIVE_TEXT = 'This access has already ended (or its conflict was settled); nothing changed.';
@@ -218,5 +226,51 @@ export function linkReply(result: LinkResult, adminIds: readonly string[]): Mess
         `Meta does not know a user with id ${result.metaUserId}; nothing was linked.`,
         'Copy the id from Meta Business Settings → Users → People (or System users), then try again.',
       );
+    case 'fixed': {
+      const who = result.slackId ? mention(result.slackId) : escapeText(result.email ?? 'someone');
+      return problemMessage(
+        `The policy file says ${who} is Meta user \`${result.metaUserId}\`; nothing changed.`,
+        'Only the file can change that: edit its `people:` entry and reload the bot (SIGHUP).',
+      );
+    }
   }
+}
+
+/** `on <alias>` named no account. */
+export function unknownAccountMessage(alias: string, accounts: readonly Account[]): MessageBody {
+  return problemMessage(
+    `There is no account called \`${alias}\`; nothing was done.`,
+    `Accounts: ${accounts.map((account) => `\`${account.policy.alias}\``).join(', ')}. \`/waba accounts\` shows each one’s rules.`,
+  );
+}
+
+/** `/waba accounts`: every configured account, with who decides, what may be asked for, and by whom. */
+export function accountListMessage(accounts: readonly Account[], defaultAccount: Account): MessageBody {
+  const sections = accounts.map(({ policy }) => {
+    const approvals = Object.entries(policy.approvals.byTask).map(([task, count]) => `${task}: ${count}`);
+    const lines = [
+      `*${escapeText(policy.alias)}*${policy === defaultAccount.policy ? ' (default)' : ''} · WABA \`${policy.wabaId}\` · business \`${policy.businessId}\``,
+      `Approvers: ${policy.approverIds.map(mention).join(', ')} · ${plural(policy.approvals.default, 'approval')} needed${approvals.length ? ` (${approvals.join(', ')})` : ''}`,
+      `Tasks: ${policy.tasks.length === TASKS.length ? 'any' : policy.tasks.join(', ')} · longest grant: ${policy.durations.allowPermanent ? 'permanent' : formatDuration(policy.durations.maxMs)}${policy.reasonRequired ? ' · a reason is required' : ''}`,
+      `Who may ask: ${whoMayAsk(policy)} · approval messages: ${policy.approvalChannelId ? `<#${policy.approvalChannelId}>` : 'approvers’ DMs'}`,
+    ];
+    return section(lines.join('\n'));
+  });
+  const shown = sections.slice(0, LIMITS.messageBlocks - 2);
+  return {
+    text: `${plural(accounts.length, 'WhatsApp Business Account')} configured.`,
+    blocks: [
+      { type: 'header', text: { type: 'plain_text', text: 'WhatsApp Business Accounts' } },
+      ...shown,
+      context(
+        `Name one with \`on <account>\`, e.g. \`/waba grant @alice MESSAGING on ${defaultAccount.policy.alias}\`; without it, commands use *${defaultAccount.policy.alias}*. A user’s own accounts: \`${USAGE.accounts}\`.`,
+      ),
+    ],
+  };
+}
+
+/** Who may ask on an account: its listed channels and people, or anyone. */
+function whoMayAsk({ requesters }: AccountPolicy): string {
+  if (!requesters) return 'anyone';
+  return [...requesters.channelIds.map((id) => `<#${id}>`), ...requesters.people.map(mention)].join(', ');
 }

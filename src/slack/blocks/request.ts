@@ -61,7 +61,10 @@ export function approvalMessage(request: AccessRequest, grant?: TemporaryGrant):
       fields: [
         { type: 'mrkdwn', text: `*Requested by*\n${mention(request.requesterId)}` },
         { type: 'mrkdwn', text: `*User*\n${targetLabel(request)}` },
-        { type: 'mrkdwn', text: `*WhatsApp Business Account*\n\`${request.wabaId}\`` },
+        {
+          type: 'mrkdwn',
+          text: `*WhatsApp Business Account*\n${request.accountAlias ? `*${escapeText(request.accountAlias)}* · ` : ''}\`${request.wabaId}\``,
+        },
         { type: 'mrkdwn', text: `*Decide by*\n${slackDate(request.expiresAt)}` },
         ...(request.kind === 'revoke' ? [] : [{ type: 'mrkdwn' as const, text: lengthText(request) }]),
       ],

@@ -1,6 +1,5 @@
 import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import { denyModal, extendModal } from '../blocks/modals.js';
-import { forbiddenText, GRANT_NOT_LIVE_TEXT } from '../blocks/replies.js';
 import type { ListenerDeps } from './deps.js';
 import { refreshPersonalList } from './home.js';
 import { cancelReply, clickReply, grantClickReply, tellUser } from './replies.js';
@@ -30,7 +29,7 @@ export function approveButton(deps: ListenerDeps) {
       actorId: args.body.user.id,
       decision: 'approve',
     });
-    await answerClick(args, clickReply(result, deps.approverIds));
+    await answerClick(args, clickReply(result));
     await refreshPersonalList(deps, args);
   };
 }
@@ -51,7 +50,7 @@ export function denyButton(deps: ListenerDeps) {
     await args.ack();
     const requestId = args.action.value ?? '';
     const verdict = await deps.service.verdict(requestId, args.body.user.id);
-    if (verdict.kind !== 'allowed') return answerClick(args, clickReply(verdict, deps.approverIds));
+    if (verdict.kind !== 'allowed') return answerClick(args, clickReply(verdict));
     await args.client.views.open({ trigger_id: args.body.trigger_id, view: denyModal(requestId) });
   };
 }
@@ -60,7 +59,7 @@ export function retryButton(deps: ListenerDeps) {
   return async (args: ButtonArgs): Promise<void> => {
     await args.ack();
     const result = await deps.service.retry({ requestId: args.action.value ?? '', actorId: args.body.user.id });
-    await answerClick(args, clickReply(result, deps.approverIds));
+    await answerClick(args, clickReply(result));
   };
 }
 
@@ -68,13 +67,12 @@ export function retryButton(deps: ListenerDeps) {
 export function extendButton(deps: ListenerDeps) {
   return async (args: ButtonArgs): Promise<void> => {
     await args.ack();
-    const grantId = args.action.value ?? '';
-    if (!(await deps.policy.isApprover(args.body.user.id))) {
-      return answerClick(args, forbiddenText('not-approver', deps.approverIds));
-    }
-    const grant = await deps.service.liveGrant(grantId);
-    if (grant?.state !== 'active') return answerClick(args, GRANT_NOT_LIVE_TEXT);
-    await args.client.views.open({ trigger_id: args.body.trigger_id, view: extendModal(grant.id, grant.endsAt) });
+    const check = await deps.service.extendable(args.action.value ?? '', args.body.user.id);
+    if (check.kind !== 'active') return answerClick(args, grantClickReply(check));
+    await args.client.views.open({
+      trigger_id: args.body.trigger_id,
+      view: extendModal(check.grant.id, check.grant.endsAt),
+    });
   };
 }
 
@@ -82,7 +80,7 @@ export function revokeNowButton(deps: ListenerDeps) {
   return async (args: ButtonArgs): Promise<void> => {
     await args.ack();
     const result = await deps.service.revokeGrantNow(args.action.value ?? '', args.body.user.id);
-    await answerClick(args, grantClickReply(result, deps.approverIds));
+    await answerClick(args, grantClickReply(result));
   };
 }
 
@@ -91,6 +89,6 @@ export function conflictButton(deps: ListenerDeps, choice: 'restore' | 'keep') {
   return async (args: ButtonArgs): Promise<void> => {
     await args.ack();
     const result = await deps.service.resolveConflict(args.action.value ?? '', choice, args.body.user.id);
-    await answerClick(args, grantClickReply(result, deps.approverIds));
+    await answerClick(args, grantClickReply(result));
   };
 }

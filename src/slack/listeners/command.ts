@@ -1,9 +1,11 @@
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
+import type { Account } from '../../access/accounts.js';
 import { type Command, parseCommand } from '../../access/grammar.js';
 import { Limiter } from '../../access/limiter.js';
 import { requestsMessage } from '../blocks/home.js';
 import { composeModal } from '../blocks/modals.js';
 import {
+  accountListMessage,
   accountsMessage,
   activeGrantsMessage,
   helpMessage,
@@ -11,6 +13,7 @@ import {
   problemMessage,
   rosterMessage,
   submitReply,
+  unknownAccountMessage,
 } from '../blocks/replies.js';
 import type { MessageBody } from '../blocks/types.js';
 import type { ListenerDeps } from './deps.js';
@@ -35,20 +38,32 @@ export function wabaCommand(deps: ListenerDeps) {
     if (parsed.kind === 'help') return ack({ response_type: 'ephemeral', ...helpMessage() });
     if (parsed.kind === 'invalid')
       return ack({ response_type: 'ephemeral', ...problemMessage(parsed.problem, parsed.hint) });
+    if (parsed.kind === 'account-list')
+      return ack({ response_type: 'ephemeral', ...accountListMessage(deps.accounts.list(), deps.accounts.default) });
+    // `on <alias>` is checked in the ack: the accounts are in memory.
+    const alias = 'account' in parsed ? parsed.account : undefined;
+    const account = alias === undefined ? deps.accounts.default : deps.accounts.byAlias(alias);
+    if (!account) return ack({ response_type: 'ephemeral', ...unknownAccountMessage(alias!, deps.accounts.list()) });
     await ack();
     await yieldToWaitingRequests();
     try {
       if (parsed.kind === 'compose') {
         await client.views.open({
           trigger_id: command.trigger_id,
-          view: composeModal({ channelId: command.channel_id }),
+          view: composeModal(
+            { channelId: command.channel_id },
+            {
+              aliases: deps.accounts.list().map((known) => known.policy.alias),
+              defaultAlias: deps.accounts.default.policy.alias,
+            },
+          ),
         });
         return;
       }
       await replies.run(async () =>
         respond({
           response_type: 'ephemeral',
-          ...(await answer(deps, parsed, command.user_id, command.channel_id)),
+          ...(await answer(deps, parsed, account, command.user_id, command.channel_id)),
         }),
       );
     } catch (error) {
@@ -58,15 +73,17 @@ export function wabaCommand(deps: ListenerDeps) {
   };
 }
 
+/** The answer to a command that needs Meta or the store; `account` is the one it names, or the default. */
 async function answer(
   deps: ListenerDeps,
-  parsed: Exclude<Command, { kind: 'help' | 'invalid' | 'compose' }>,
+  parsed: Exclude<Command, { kind: 'help' | 'invalid' | 'compose' | 'account-list' }>,
+  account: Account,
   userId: string,
   channelId: string,
 ): Promise<MessageBody> {
   switch (parsed.kind) {
     case 'list':
-      return rosterMessage(await deps.service.roster(), deps.wabaId);
+      return rosterMessage(await deps.service.roster(account), account.policy);
     case 'accounts': {
       const target = await resolveUser(deps, parsed.user);
       if ('problem' in target) return problemMessage(target.problem, target.hint);
@@ -80,10 +97,13 @@ async function answer(
         parsed.kind === 'link'
           ? await deps.directory.link(person.slackId, parsed.metaUserId, userId)
           : await deps.directory.unlink(person.slackId, userId);
-      return linkReply(result, deps.adminIds);
+      return linkReply(result, deps.accounts.adminIds);
     }
-    case 'active':
-      return activeGrantsMessage(await deps.service.activeGrants());
+    case 'active': {
+      // Without `on`, every account's grants; with it, that account's.
+      const grants = await deps.service.activeGrants(parsed.account === undefined ? undefined : account);
+      return activeGrantsMessage(grants, deps.accounts.list().length > 1 ? aliasesByWaba(deps) : undefined);
+    }
     case 'requests':
       return requestsMessage(await deps.service.requestsOf(userId));
     case 'grant':
@@ -92,6 +112,7 @@ async function answer(
       if ('problem' in target) return problemMessage(target.problem, target.hint);
       const result = await deps.service.submit({
         kind: parsed.kind,
+        account: account.policy.alias,
         userId: target.metaUserId,
         ...(target.slackId ? { targetSlackId: target.slackId } : {}),
         ...(parsed.kind === 'grant' ? { tasks: parsed.tasks } : {}),
@@ -100,7 +121,12 @@ async function answer(
         requesterId: userId,
         channelId,
       });
-      return submitReply(result, deps.approvalChannelId);
+      return submitReply(result);
     }
   }
+}
+
+/** Account aliases by WABA id, to name each grant's account when there are several. */
+function aliasesByWaba(deps: ListenerDeps): Map<string, string> {
+  return new Map(deps.accounts.list().map((account) => [account.policy.wabaId, account.policy.alias]));
 }

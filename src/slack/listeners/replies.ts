@@ -9,12 +9,13 @@ import {
   GRANT_NOT_LIVE_TEXT,
   NOT_FOUND_TEXT,
   problemMessage,
+  unconfiguredText,
 } from '../blocks/replies.js';
 import { approvalProgress, failureText } from '../blocks/request.js';
 import type { MessageBody } from '../blocks/types.js';
 
 /** The private answer to a click that changed nothing; undefined when the message itself shows the change. */
-export function clickReply(result: DecideResult, approverIds: readonly string[]): string | undefined {
+export function clickReply(result: DecideResult): string | undefined {
   switch (result.kind) {
     case 'done':
       return undefined;
@@ -23,7 +24,9 @@ export function clickReply(result: DecideResult, approverIds: readonly string[])
     case 'duplicate':
       return `You have already approved this request; another approver has to approve it too. ${approvalProgress(result.request)}`;
     case 'forbidden':
-      return forbiddenText(result.reason, approverIds);
+      return forbiddenText(result.reason, result.approverIds);
+    case 'unconfigured':
+      return unconfiguredText(result.request);
     default:
       return unchangedReply(result);
   }
@@ -56,10 +59,10 @@ function unchangedReply(
 }
 
 /** The private answer to a click on a grant's buttons that changed nothing. */
-export function grantClickReply(result: GrantActionResult, approverIds: readonly string[]): string | undefined {
+export function grantClickReply(result: GrantActionResult): string | undefined {
   switch (result.kind) {
     case 'forbidden':
-      return forbiddenText(result.reason, approverIds);
+      return forbiddenText(result.reason, result.approverIds);
     case 'not-live':
       return GRANT_NOT_LIVE_TEXT;
     default:

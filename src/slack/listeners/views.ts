@@ -36,8 +36,11 @@ export function composeSubmission(deps: ListenerDeps) {
       .map((option) => option.value)
       .filter(isTask) as Task[];
     const reason = field(values, FIELD.reason)?.value?.trim() || undefined;
+    const chosen = field(values, FIELD.account)?.selected_option?.value;
+    const account = chosen === undefined ? deps.accounts.default : deps.accounts.byAlias(chosen);
 
     const errors: Record<string, string> = {};
+    if (!account) errors[FIELD.account] = 'That account is no longer configured; choose another.';
     const linked = person ? await deps.directory.metaIdOf(person) : undefined;
     if (person && typedId) errors[FIELD.user] = 'Choose a person or enter an id, not both.';
     else if (person && !linked)
@@ -48,6 +51,13 @@ export function composeSubmission(deps: ListenerDeps) {
     const userId = linked ?? typedId;
     if (kind === 'grant' && tasks.length === 0) errors[FIELD.tasks] = 'Choose at least one task to grant.';
     if (kind === 'revoke' && tasks.length > 0) errors[FIELD.tasks] = 'A revoke removes all tasks; clear this field.';
+    // The account's rules, where the form can show them next to the field (who may ask is checked after).
+    const rules = account?.policy;
+    const notAllowed = kind === 'grant' ? tasks.filter((task) => rules && !rules.tasks.includes(task)) : [];
+    if (notAllowed.length > 0)
+      errors[FIELD.tasks] =
+        `${notAllowed.join(', ')} can’t be requested on ${rules!.alias}. Allowed: ${rules!.tasks.join(', ')}.`;
+    if (rules?.reasonRequired && !reason) errors[FIELD.reason] = `Requests on ${rules.alias} need a reason.`;
     if (Object.keys(errors).length > 0) return ack({ response_action: 'errors', errors });
     await ack();
 
@@ -57,6 +67,7 @@ export function composeSubmission(deps: ListenerDeps) {
       const slackId = person ?? (await deps.directory.slackIdOf(userId));
       const result = await deps.service.submit({
         kind,
+        account: account!.policy.alias,
         userId,
         ...(slackId ? { targetSlackId: slackId } : {}),
         ...(kind === 'grant' ? { tasks } : {}),
@@ -64,7 +75,7 @@ export function composeSubmission(deps: ListenerDeps) {
         requesterId,
         channelId: channelId ?? requesterId,
       });
-      await tellUser(client, requesterId, channelId, submitReply(result, deps.approvalChannelId));
+      await tellUser(client, requesterId, channelId, submitReply(result));
     } catch (error) {
       logger.warn('compose submission failed', error);
       await tellUser(client, requesterId, channelId, failureReply(error));
@@ -83,7 +94,7 @@ export function denySubmission(deps: ListenerDeps) {
       decision: 'deny',
       ...(reason ? { reason } : {}),
     });
-    const reply = clickReply(result, deps.approverIds);
+    const reply = clickReply(result);
     if (reply)
       await tellUser(client, body.user.id, undefined, {
         text: reply,
@@ -104,7 +115,7 @@ export function extendSubmission(deps: ListenerDeps) {
     const requesterId = body.user.id;
     try {
       const result = await deps.service.submitExtension({ grantId: view.private_metadata, durationMs, requesterId });
-      await tellUser(client, requesterId, undefined, submitReply(result, deps.approvalChannelId));
+      await tellUser(client, requesterId, undefined, submitReply(result));
     } catch (error) {
       logger.warn('extension failed', error);
       await tellUser(client, requesterId, undefined, failureReply(error));

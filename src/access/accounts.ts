@@ -1,0 +1,227 @@
+import type { GraphClient } from '../graph/client.js';
+import type { Task } from '../graph/tasks.js';
+import { TASKS } from '../graph/tasks.js';
+import { type ApprovalCounts, ApproverPolicy, type GroupMembers, ONE_APPROVAL, PeopleList } from './policy.js';
+import { WabaAccess } from './waba.js';
+
+/** How long grants may last. */
+export interface GrantDurations {
+  /** Grants asked for without `for …` last this long; unset: they are permanent (when allowed). */
+  defaultMs?: number;
+  maxMs: number;
+  minMs: number;
+  allowPermanent: boolean;
+}
+
+export const DEFAULT_DURATIONS: GrantDurations = { maxMs: 30 * 86_400_000, minMs: 60_000, allowPermanent: true };
+
+/** The rules of one WhatsApp Business Account: who decides, what may be asked for, and by whom. */
+export interface AccountPolicy {
+  /** The short name people type after `on`. */
+  alias: string;
+  wabaId: string;
+  businessId: string;
+  /** Slack user ids (U…/W…) and user-group ids (S…). */
+  approverIds: readonly string[];
+  /** Where approval messages go; unset: approvers by DM. */
+  approvalChannelId?: string;
+  /** Tasks that may be requested here. */
+  tasks: readonly Task[];
+  approvals: ApprovalCounts;
+  durations: GrantDurations;
+  /** Whether grants and revokes must say why. */
+  reasonRequired: boolean;
+  /** Who may ask; unset: anyone. A request is allowed when its requester or its channel is listed. */
+  requesters?: { people: readonly string[]; channelIds: readonly string[] };
+}
+
+/** Every account, which one commands without `on` use, who administers the bot, and who is who. */
+export interface Policy {
+  accounts: readonly AccountPolicy[];
+  defaultAlias: string;
+  /** Who may link Slack people to Meta users. */
+  adminIds: readonly string[];
+  /** Fixed Slack-person → Meta-user entries, by Slack id and by email. */
+  people: PolicyPeople;
+}
+
+export interface PolicyPeople {
+  bySlackId: ReadonlyMap<string, string>;
+  byEmail: ReadonlyMap<string, string>;
+}
+
+export const NO_PEOPLE: PolicyPeople = { bySlackId: new Map(), byEmail: new Map() };
+
+/** The alias of the one account an environment-only setup has. */
+export const DEFAULT_ALIAS = 'default';
+
+/** An account with the given settings and the permissive rest: every task, one approval, no reason needed. */
+export function accountPolicy(
+  settings: Pick<AccountPolicy, 'wabaId' | 'businessId' | 'approverIds'> & Partial<AccountPolicy>,
+): AccountPolicy {
+  return {
+    alias: DEFAULT_ALIAS,
+    tasks: TASKS,
+    approvals: ONE_APPROVAL,
+    durations: DEFAULT_DURATIONS,
+    reasonRequired: false,
+    ...settings,
+  };
+}
+
+/** A policy of one account, as the environment-only setup configures it. */
+export function singleAccountPolicy(account: AccountPolicy, adminIds?: readonly string[]): Policy {
+  return {
+    accounts: [account],
+    defaultAlias: account.alias,
+    adminIds: adminIds ?? account.approverIds,
+    people: NO_PEOPLE,
+  };
+}
+
+/** An account as the service works with it: its rules, its Graph access and its approvers. */
+export interface Account {
+  policy: AccountPolicy;
+  waba: WabaAccess;
+  approvers: ApproverPolicy;
+  /** Who may ask; undefined: anyone. */
+  requesters?: PeopleList;
+}
+
+/** Finds accounts; what the service needs of Accounts. */
+export interface AccountLookup {
+  readonly default: Account;
+  list(): Account[];
+  byAlias(alias: string): Account | undefined;
+  forWaba(wabaId: string): Account | undefined;
+}
+
+/** Why a request may not be made on an account (who asks, from where, for what, and why), or undefined. */
+export async function requestRefusal(
+  { policy, requesters }: Account,
+  input: { requesterId: string; channelId: string; kind: 'grant' | 'revoke'; tasks: readonly Task[]; reason?: string },
+): Promise<{ problem: string; hint: string } | undefined> {
+  const rule = policy.requesters;
+  if (
+    rule &&
+    requesters &&
+    !rule.channelIds.includes(input.channelId) &&
+    !(await requesters.includes(input.requesterId))
+  )
+    return {
+      problem: `You can’t ask for access on *${policy.alias}*; nothing was requested.`,
+      hint: 'Only the channels and people its policy lists may ask there (`/waba accounts` shows them); ask one of them or an approver.',
+    };
+  const forbidden = input.tasks.filter((task) => !policy.tasks.includes(task));
+  if (input.kind === 'grant' && forbidden.length > 0)
+    return {
+      problem: `${forbidden.join(', ')} can’t be requested on *${policy.alias}*; nothing was requested.`,
+      hint: `Tasks that can be requested there: ${policy.tasks.join(', ')}.`,
+    };
+  if (policy.reasonRequired && !input.reason?.trim())
+    return {
+      problem: `Requests on *${policy.alias}* need a reason; nothing was requested.`,
+      hint: 'Add it at the end: `… because covering support this week`.',
+    };
+  return undefined;
+}
+
+/**
+ * The configured accounts, by alias and by WABA id. A reload replaces them; an account that left the policy stays
+ * reachable by its WABA id, so requests already made on it still finish.
+ */
+export class Accounts implements AccountLookup {
+  private current!: { policy: Policy; byAlias: Map<string, Account>; byWaba: Map<string, Account> };
+  /** Accounts that left the policy, by WABA id: their open requests and grants still need them. */
+  private readonly retired = new Map<string, Account>();
+  /** Roster caches survive reloads: one WabaAccess per WABA and business. */
+  private readonly wabas = new Map<string, WabaAccess>();
+  private adminList!: ApproverPolicy;
+
+  constructor(
+    policy: Policy,
+    private readonly options: {
+      graph: GraphClient;
+      groupMembers: GroupMembers;
+      /** How long a roster read serves; see WabaAccess. */
+      rosterCacheMs?: number;
+      now?: () => number;
+    },
+  ) {
+    this.replace(policy);
+  }
+
+  /** Puts a new policy in place; requests and grants under way carry on. */
+  replace(policy: Policy): void {
+    const byAlias = new Map<string, Account>();
+    const byWaba = new Map<string, Account>();
+    for (const settings of policy.accounts) {
+      const account = this.build(settings);
+      byAlias.set(settings.alias, account);
+      byWaba.set(settings.wabaId, account);
+    }
+    for (const [wabaId, account] of this.current?.byWaba ?? []) {
+      if (!byWaba.has(wabaId)) this.retired.set(wabaId, account);
+    }
+    for (const wabaId of byWaba.keys()) this.retired.delete(wabaId);
+    this.current = { policy, byAlias, byWaba };
+    this.adminList = new ApproverPolicy(policy.adminIds, this.options.groupMembers);
+  }
+
+  get policy(): Policy {
+    return this.current.policy;
+  }
+
+  /** The account commands without `on` use. */
+  get default(): Account {
+    return this.current.byAlias.get(this.current.policy.defaultAlias)!;
+  }
+
+  /** Every configured account, in the policy's order. */
+  list(): Account[] {
+    return [...this.current.byAlias.values()];
+  }
+
+  byAlias(alias: string): Account | undefined {
+    return this.current.byAlias.get(alias.toLowerCase());
+  }
+
+  /** The account a request or grant belongs to, also when it has left the policy since. */
+  forWaba(wabaId: string): Account | undefined {
+    return this.current.byWaba.get(wabaId) ?? this.retired.get(wabaId);
+  }
+
+  isAdmin(slackId: string): Promise<boolean> {
+    return this.adminList.isApprover(slackId);
+  }
+
+  get adminIds(): readonly string[] {
+    return this.current.policy.adminIds;
+  }
+
+  private build(policy: AccountPolicy): Account {
+    const key = `${policy.wabaId}:${policy.businessId}`;
+    let waba = this.wabas.get(key);
+    if (!waba) {
+      const { graph, rosterCacheMs, now } = this.options;
+      waba = new WabaAccess(graph, policy.wabaId, policy.businessId, rosterCacheMs, now);
+      this.wabas.set(key, waba);
+    }
+    return {
+      policy,
+      waba,
+      approvers: new ApproverPolicy(policy.approverIds, this.options.groupMembers),
+      ...(policy.requesters ? { requesters: new PeopleList(policy.requesters.people, this.options.groupMembers) } : {}),
+    };
+  }
+}
+
+/** A request or grant names a WABA the policy no longer has. */
+export class UnconfiguredAccountError extends Error {
+  constructor(readonly wabaId: string) {
+    super(
+      `WhatsApp Business Account ${wabaId} is no longer in the bot’s policy, so nothing can be changed on it. An admin can add it back to the policy file and reload.`,
+    );
+    this.name = 'UnconfiguredAccountError';
+  }
+}
