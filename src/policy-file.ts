@@ -48,14 +48,21 @@ const count = z
     z.number().int('must be a whole number from 1 to 10').min(1, 'must be at least 1').max(10, 'must be at most 10'),
   );
 
-const duration = z.string({ error: 'must be a duration like 30m, 4h or 2d' }).transform((value, ctx) => {
-  const ms = parseDuration(value);
-  if (ms === undefined) {
-    ctx.addIssue({ code: 'custom', message: `"${value}" is not a duration like 30m, 4h or 2d` });
-    return z.NEVER;
-  }
-  return ms;
-});
+/** A duration like `4h`; with `permanent`, also that word. */
+function duration<P extends boolean = false>(options: { permanent?: P } = {}) {
+  const like = `a duration like 30m, 4h or 2d${options.permanent ? ', or permanent' : ''}`;
+  return z
+    .string({ error: `must be ${like}` })
+    .transform((value, ctx): number | (P extends true ? 'permanent' : never) => {
+      if (options.permanent && value === 'permanent') return 'permanent' as P extends true ? 'permanent' : never;
+      const ms = parseDuration(value);
+      if (ms === undefined) {
+        ctx.addIssue({ code: 'custom', message: `"${value}" is not ${like}` });
+        return z.NEVER;
+      }
+      return ms;
+    });
+}
 
 const task = z.string({ error: 'must be a task name' }).transform((value, ctx) => {
   const name = value.toUpperCase();
@@ -76,19 +83,26 @@ const slackPeople = z
 
 const channels = z.array(matching(CHANNEL, 'a channel id (C…/G…)'), { error: 'must be a list of channel ids' });
 
-/** `approvals: 2`, or per task: `approvals: { default: 1, FULL_CONTROL: 2 }`. */
-const approvals = z.union([
-  count.transform((n): Partial<ApprovalCounts> => ({ default: n, byTask: {} })),
-  z.record(z.string(), count).transform((counts, ctx): Partial<ApprovalCounts> => {
-    const byTask: Partial<Record<Task, number>> = {};
-    for (const [key, value] of Object.entries(counts)) {
-      if (key === 'default') continue;
-      if (isTask(key)) byTask[key] = value;
-      else ctx.addIssue({ code: 'custom', path: [key], message: `"${key}" is neither \`default\` nor a task` });
-    }
-    return { ...(counts.default === undefined ? {} : { default: counts.default }), byTask };
-  }),
-]);
+const approvalsByTask = z.record(z.string(), count).transform((counts, ctx): Partial<ApprovalCounts> => {
+  const byTask: Partial<Record<Task, number>> = {};
+  for (const [key, value] of Object.entries(counts)) {
+    if (key === 'default') continue;
+    if (isTask(key)) byTask[key] = value;
+    else ctx.addIssue({ code: 'custom', path: [key], message: `"${key}" is neither \`default\` nor a task` });
+  }
+  return { ...(counts.default === undefined ? {} : { default: counts.default }), byTask };
+});
+
+/** `approvals: 2`, or per task: `approvals: { default: 1, FULL_CONTROL: 2 }`. Each shape reports its own problems. */
+const approvals = z.unknown().transform((value, ctx): Partial<ApprovalCounts> => {
+  const isMap = typeof value === 'object' && value !== null && !Array.isArray(value);
+  const result = isMap
+    ? approvalsByTask.safeParse(value)
+    : count.transform((n): Partial<ApprovalCounts> => ({ default: n, byTask: {} })).safeParse(value);
+  if (result.success) return result.data;
+  for (const issue of result.error.issues) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
+  return z.NEVER;
+});
 
 const accountSchema = z.strictObject({
   waba_id: metaId,
@@ -97,8 +111,8 @@ const accountSchema = z.strictObject({
   approval_channel: matching(CHANNEL, 'a channel id (C…/G…)').optional(),
   tasks: z.array(task).min(1, 'must list at least one task').optional(),
   approvals: approvals.optional(),
-  max_duration: z.union([z.literal('permanent'), duration]).optional(),
-  default_duration: duration.optional(),
+  max_duration: duration({ permanent: true }).optional(),
+  default_duration: duration().optional(),
   reason_required: z.boolean({ error: 'must be true or false' }).optional(),
   requesters: z
     .strictObject({ channels: channels.optional(), users: slackPeople.optional() })
@@ -139,6 +153,16 @@ const fileSchema = z
         path: ['default_account'],
         message: `"${file.default_account}" is not one of the accounts (${aliases.join(', ')})`,
       });
+    for (const [alias, account] of Object.entries(file.accounts)) {
+      // Only with no user groups is the number of approvers known before Slack is asked.
+      const most = Math.max(account.approvals?.default ?? 0, ...Object.values(account.approvals?.byTask ?? {}));
+      if (account.approvers.every((id) => !id.startsWith('S')) && most > account.approvers.length)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['accounts', alias, 'approvals'],
+          message: `asks for ${most} approvals, but the account lists only ${account.approvers.length} approver(s)`,
+        });
+    }
     const wabas = new Map<string, string>();
     for (const [alias, account] of Object.entries(file.accounts)) {
       const other = wabas.get(account.waba_id);
@@ -187,16 +211,18 @@ export function readPolicyFile(path: string, defaults: PolicyDefaults): Policy {
 export function parsePolicy(text: string, source: string, defaults: PolicyDefaults): Policy {
   const name = basename(source);
   const lines = new LineCounter();
-  const doc = parseDocument(text, { intAsBigInt: true, lineCounter: lines, prettyErrors: false });
+  const doc = parseDocument(text, { intAsBigInt: true, lineCounter: lines });
   if (doc.errors.length > 0) {
     throw new ConfigError(
       doc.errors.map((error) => {
         const line = error.linePos?.[0].line;
-        return `${name}${line ? `:${line}` : ''}: ${error.message.split('\n')[0]} (not valid YAML).`;
+        const message = error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+        return `${name}${line ? `:${line}` : ''}: ${message} (not valid YAML).`;
       }),
     );
   }
-  const parsed = fileSchema.safeParse(doc.toJS() ?? {});
+  const data: unknown = doc.toJS() ?? {};
+  const parsed = fileSchema.safeParse(data);
   if (!parsed.success) {
     throw new ConfigError(
       parsed.error.issues.map((issue) => {
@@ -205,7 +231,9 @@ export function parsePolicy(text: string, source: string, defaults: PolicyDefaul
         const message =
           issue.code === 'unrecognized_keys'
             ? `is not a setting here${issue.keys.length > 1 ? ` (nor ${issue.keys.slice(1).join(', ')})` : ''}; check the spelling against the README's example`
-            : issue.message;
+            : issue.code === 'invalid_type' && valueAt(data, path) === undefined
+              ? `is missing (${issue.message.replace(/^must/, 'it must')})`
+              : issue.message;
         return `${name}${line ? `:${line}` : ''}: ${fieldName(path) || 'the file'}: ${message}.`;
       }),
     );
@@ -274,6 +302,15 @@ function durationProblem({ defaultMs, maxMs, minMs }: GrantDurations): string | 
   if (defaultMs !== undefined && (defaultMs > maxMs || defaultMs < minMs))
     return `the default grant (${formatDuration(defaultMs)}) is not between ${formatDuration(minMs)} and max_duration ${formatDuration(maxMs)}; set default_duration for this account`;
   return undefined;
+}
+
+function valueAt(data: unknown, path: readonly PropertyKey[]): unknown {
+  let value = data;
+  for (const key of path) {
+    if (typeof value !== 'object' || value === null) return undefined;
+    value = (value as Record<PropertyKey, unknown>)[key];
+  }
+  return value;
 }
 
 /** `accounts.support.approvers[1]` */

@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, secretsOf } from '../src/config.js';
 
@@ -134,5 +137,38 @@ describe('loadConfig', () => {
     ['STORE_NAMESPACE', 'Has Spaces', /lowercase letters, digits and dashes/],
   ])('explains an invalid %s', (name, value, message) => {
     expect(() => loadConfig({ ...valid, [name]: value })).toThrow(message);
+  });
+
+  describe('with a policy file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'config-'));
+    const path = join(dir, 'policy.yml');
+    writeFileSync(
+      path,
+      'default_account: sales\naccounts:\n  support:\n    waba_id: 1\n    business_id: 2\n    approvers: [UANN]\n  sales:\n    waba_id: 3\n    business_id: 2\n    approvers: [UBOB, UCARA]\n    approvals: 2\n',
+    );
+    const { WABA_ID: _w, META_BUSINESS_ID: _b, APPROVER_IDS: _a, ...common } = valid;
+
+    it('takes the accounts from the file, and the environment’s settings as their defaults', () => {
+      const config = loadConfig({ ...common, WABA_CONFIG: path, APPROVAL_CHANNEL_ID: 'C0APPROVALS' });
+      expect(config.policyFile?.path).toBe(path);
+      expect(config.policy.defaultAlias).toBe('sales');
+      expect(config.policy.accounts).toMatchObject([
+        { alias: 'support', wabaId: '1', approvals: { default: 1 }, approvalChannelId: 'C0APPROVALS' },
+        { alias: 'sales', wabaId: '3', approvals: { default: 2 }, approvalChannelId: 'C0APPROVALS' },
+      ]);
+    });
+
+    it('refuses the single-account variables beside it, so where accounts come from is never in doubt', () => {
+      expect(() => loadConfig({ ...valid, WABA_CONFIG: path })).toThrow(
+        /WABA_ID is set, but so is WABA_CONFIG, whose policy file lists the accounts: remove WABA_ID, or WABA_CONFIG/,
+      );
+    });
+
+    it('passes on the file’s problems with their lines', () => {
+      writeFileSync(join(dir, 'bad.yml'), 'accounts:\n  support:\n    waba_id: x\n');
+      expect(() => loadConfig({ ...common, WABA_CONFIG: join(dir, 'bad.yml') })).toThrow(
+        /bad\.yml:3: accounts\.support\.waba_id: "x" is not a Meta id/,
+      );
+    });
   });
 });

@@ -1,5 +1,6 @@
 import Keyv from 'keyv';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Accounts, accountPolicy, NO_PEOPLE } from '../../src/access/accounts.js';
 import type { ApprovalCounts } from '../../src/access/policy.js';
 import { approve, type Pending, startExecution } from '../../src/access/request.js';
 import { AccessService } from '../../src/access/service.js';
@@ -7,7 +8,7 @@ import { GraphClient } from '../../src/graph/client.js';
 import { type FakeGraph, graphError } from '../../src/sandbox/fake-graph.js';
 import { InProcessLocker } from '../../src/store/locks.js';
 import { KeyvRequestRepository } from '../../src/store/requests.js';
-import { ALICE, DAVE, oneAccount, RecordingNotifier, smallGraph, WABA } from '../support/service-fixture.js';
+import { ALICE, BUSINESS, DAVE, oneAccount, RecordingNotifier, smallGraph, WABA } from '../support/service-fixture.js';
 
 let graph: FakeGraph;
 let client: GraphClient;
@@ -343,5 +344,122 @@ describe('AccessService personal lists', () => {
     expect((await service.recentOf('ULEAD')).map((request) => request.state)).toEqual(['succeeded', 'canceled']);
     expect((await service.recentOf('UANN')).map((request) => request.id)).toEqual([second.id]);
     expect(await service.recentOf('UBOB')).toEqual([]);
+  });
+});
+
+describe('AccessService with several accounts', () => {
+  const SALES_WABA = '1000000000002';
+  let accounts: Accounts;
+
+  function buildTwo() {
+    graph.addWaba({ id: SALES_WABA, name: 'Sales', businessId: BUSINESS });
+    const support = accountPolicy({ alias: 'support', wabaId: WABA, businessId: BUSINESS, approverIds: ['UANN'] });
+    const sales = accountPolicy({
+      alias: 'sales',
+      wabaId: SALES_WABA,
+      businessId: BUSINESS,
+      approverIds: ['UBOB'],
+      durations: { maxMs: 4 * 3_600_000, minMs: 60_000, allowPermanent: false },
+    });
+    accounts = new Accounts(
+      { accounts: [support, sales], defaultAlias: 'support', adminIds: [], people: NO_PEOPLE },
+      { graph: client, groupMembers: async () => [] },
+    );
+    const locker = new InProcessLocker();
+    repository = new KeyvRequestRepository(new Keyv(), locker);
+    return new AccessService({
+      repository,
+      locker,
+      accounts,
+      notifier,
+      requestTtlMs: 3_600_000,
+      clock: { now: () => now },
+    });
+  }
+
+  const onSales = (requesterId = 'ULEAD') =>
+    service.submit({
+      kind: 'grant',
+      account: 'sales',
+      userId: DAVE,
+      tasks: ['MESSAGING'],
+      duration: 3_600_000,
+      requesterId,
+      channelId: 'CTEAM',
+    });
+
+  it('files a request on the account named, where only that account’s approvers decide it', async () => {
+    service = buildTwo();
+    const submitted = await onSales();
+    if (submitted.kind !== 'submitted') throw new Error(submitted.problem);
+    expect(submitted.request).toMatchObject({ wabaId: SALES_WABA, accountAlias: 'sales', currentTasks: null });
+    expect(submitted.account.alias).toBe('sales');
+
+    const wrong = await service.decide({ requestId: submitted.request.id, actorId: 'UANN', decision: 'approve' });
+    expect(wrong).toMatchObject({ kind: 'forbidden', reason: 'not-approver', approverIds: ['UBOB'] });
+    const right = await service.decide({ requestId: submitted.request.id, actorId: 'UBOB', decision: 'approve' });
+    expect(right).toMatchObject({ kind: 'done', request: { state: 'succeeded' } });
+    expect(graph.tasksOf(SALES_WABA, DAVE)).toEqual(['MESSAGING']);
+    expect(graph.tasksOf(WABA, DAVE)).toBeUndefined();
+
+    // The grant belongs to sales too: ending it early is for sales' approvers.
+    expect(await service.revokeGrantNow(submitted.request.id, 'UANN')).toMatchObject({ kind: 'forbidden' });
+    expect(await service.activeGrants(accounts.byAlias('support'))).toEqual([]);
+    expect(await service.activeGrants(accounts.byAlias('sales'))).toHaveLength(1);
+  });
+
+  it('applies each account’s own limits, and lists what there is when the account is unknown', async () => {
+    service = buildTwo();
+    const tooLong = await service.submit({
+      kind: 'grant',
+      account: 'sales',
+      userId: DAVE,
+      tasks: ['MESSAGING'],
+      duration: 8 * 3_600_000,
+      requesterId: 'ULEAD',
+      channelId: 'CTEAM',
+    });
+    expect(tooLong).toMatchObject({ kind: 'rejected', problem: expect.stringContaining('longest grant allowed (4h)') });
+    expect((await submitGrant(DAVE)).wabaId).toBe(WABA);
+    expect(
+      await service.submit({ kind: 'revoke', account: 'nope', userId: ALICE, requesterId: 'ULEAD', channelId: 'C' }),
+    ).toEqual({
+      kind: 'rejected',
+      problem: 'There is no account called `nope`; nothing was requested.',
+      hint: 'Accounts: `support`, `sales` (see `/waba accounts`).',
+    });
+  });
+
+  it('lets requests on an account taken out by a reload finish, and says so once the account is unknown', async () => {
+    service = buildTwo();
+    const submitted = await onSales();
+    if (submitted.kind !== 'submitted') throw new Error(submitted.problem);
+    accounts.replace({ ...accounts.policy, accounts: [accounts.policy.accounts[0]!] });
+    expect(await onSales()).toMatchObject({ kind: 'rejected', problem: expect.stringContaining('no account called') });
+    expect(
+      await service.decide({ requestId: submitted.request.id, actorId: 'UBOB', decision: 'approve' }),
+    ).toMatchObject({ kind: 'done', request: { state: 'succeeded' } });
+
+    const another = await service.submit({
+      kind: 'grant',
+      userId: DAVE,
+      tasks: ['MESSAGING'],
+      requesterId: 'ULEAD',
+      channelId: 'C',
+    });
+    if (another.kind !== 'submitted') throw new Error(another.problem);
+    // A process started without the account: nobody may decide the request, and it says why.
+    const restarted = new AccessService({
+      repository,
+      locker: new InProcessLocker(),
+      accounts: oneAccount(client, { wabaId: SALES_WABA }),
+      notifier,
+      requestTtlMs: 3_600_000,
+      clock: { now: () => now },
+    });
+    expect(
+      await restarted.decide({ requestId: another.request.id, actorId: 'UANN', decision: 'approve' }),
+    ).toMatchObject({ kind: 'unconfigured' });
+    expect(graph.tasksOf(WABA, DAVE)).toBeUndefined();
   });
 });

@@ -1,0 +1,104 @@
+import { describe, expect, it } from 'vitest';
+import {
+  type AccountPolicy,
+  Accounts,
+  accountPolicy,
+  NO_PEOPLE,
+  type Policy,
+  requestRefusal,
+} from '../../src/access/accounts.js';
+import { GraphClient } from '../../src/graph/client.js';
+
+const graph = new GraphClient({ baseUrl: 'http://127.0.0.1:9', accessToken: 't' });
+const groups: Record<string, string[]> = { SLEADS: ['ULEAD'] };
+const groupMembers = async (id: string) => groups[id] ?? [];
+
+const support = accountPolicy({ alias: 'support', wabaId: '1', businessId: '9', approverIds: ['UANN'] });
+const sales = accountPolicy({ alias: 'sales', wabaId: '2', businessId: '9', approverIds: ['UBOB'] });
+
+function policyOf(accounts: AccountPolicy[], defaultAlias = accounts[0]!.alias): Policy {
+  return { accounts, defaultAlias, adminIds: ['UADMIN'], people: NO_PEOPLE };
+}
+
+describe('Accounts', () => {
+  it('finds accounts by alias (any case) and by WABA, and knows the default', () => {
+    const accounts = new Accounts(policyOf([support, sales], 'sales'), { graph, groupMembers });
+    expect(accounts.default.policy).toBe(sales);
+    expect(accounts.byAlias('SUPPORT')?.policy).toBe(support);
+    expect(accounts.byAlias('nope')).toBeUndefined();
+    expect(accounts.forWaba('2')?.policy).toBe(sales);
+    expect(accounts.list().map((account) => account.policy.alias)).toEqual(['support', 'sales']);
+  });
+
+  it('keeps an account that left the policy reachable by its WABA, and each WABA’s roster cache, across reloads', () => {
+    const accounts = new Accounts(policyOf([support, sales]), { graph, groupMembers });
+    const supportWaba = accounts.byAlias('support')!.waba;
+    const renamed = { ...support, alias: 'help', approverIds: ['UCARA'] };
+    accounts.replace(policyOf([renamed]));
+
+    expect(accounts.byAlias('sales')).toBeUndefined();
+    expect(accounts.list()).toHaveLength(1);
+    expect(accounts.forWaba('2')?.policy).toBe(sales);
+    expect(accounts.forWaba('1')?.policy).toBe(renamed);
+    expect(accounts.byAlias('help')!.waba).toBe(supportWaba);
+
+    accounts.replace(policyOf([renamed, sales]));
+    expect(accounts.byAlias('sales')?.policy).toBe(sales);
+  });
+
+  it('answers who administers the bot from the policy in place', async () => {
+    const accounts = new Accounts(policyOf([support]), { graph, groupMembers });
+    expect(await accounts.isAdmin('UADMIN')).toBe(true);
+    accounts.replace({ ...policyOf([support]), adminIds: ['SLEADS'] });
+    expect(await accounts.isAdmin('UADMIN')).toBe(false);
+    expect(await accounts.isAdmin('ULEAD')).toBe(true);
+  });
+});
+
+describe('requestRefusal', () => {
+  const strict = accountPolicy({
+    ...support,
+    tasks: ['MESSAGING', 'VIEW_TEMPLATES'],
+    reasonRequired: true,
+    requesters: { people: ['UCARA', 'SLEADS'], channelIds: ['CSUPPORT'] },
+  });
+  const account = new Accounts(policyOf([strict]), { graph, groupMembers }).default;
+  const ask = (overrides: Partial<Parameters<typeof requestRefusal>[1]> = {}) =>
+    requestRefusal(account, {
+      requesterId: 'UCARA',
+      channelId: 'CTEAM',
+      kind: 'grant',
+      tasks: ['MESSAGING'],
+      reason: 'covering the queue',
+      ...overrides,
+    });
+
+  it('lets listed people, members of listed groups, and anyone in a listed channel ask', async () => {
+    expect(await ask()).toBeUndefined();
+    expect(await ask({ requesterId: 'ULEAD' })).toBeUndefined();
+    expect(await ask({ requesterId: 'USTRANGER', channelId: 'CSUPPORT' })).toBeUndefined();
+  });
+
+  it('refuses everyone else, saying where to look', async () => {
+    expect(await ask({ requesterId: 'USTRANGER' })).toEqual({
+      problem: 'You can’t ask for access on *support*; nothing was requested.',
+      hint: expect.stringContaining('`/waba accounts` shows them'),
+    });
+  });
+
+  it('refuses tasks the account does not offer, naming those it does', async () => {
+    expect(await ask({ tasks: ['MESSAGING', 'FULL_CONTROL'] })).toEqual({
+      problem: 'FULL_CONTROL can’t be requested on *support*; nothing was requested.',
+      hint: 'Tasks that can be requested there: MESSAGING, VIEW_TEMPLATES.',
+    });
+    expect(await ask({ kind: 'revoke', tasks: [] })).toBeUndefined();
+  });
+
+  it('asks for the reason the account requires', async () => {
+    for (const reason of [undefined, '   ']) {
+      expect(await ask({ reason })).toMatchObject({
+        problem: 'Requests on *support* need a reason; nothing was requested.',
+      });
+    }
+  });
+});
