@@ -1,12 +1,17 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../src/sandbox/sandbox.js';
 import { SlackEmulator } from '../src/sandbox/slack/emulator.js';
+import { sendSigned, slashCommandBody } from '../src/sandbox/slack/requests.js';
 import { BotProcess } from './support/bot-process.js';
 import {
   APP_SECRET,
   BOT_TOKEN,
   BUSINESS_ID,
   defaultGraph,
+  eventually,
   META_TOKEN,
   SIGNING_SECRET,
   WABA_ID,
@@ -59,5 +64,45 @@ describe('npm start (src/main.ts) as a process', () => {
     expect((await fetch(`${bot.url}/healthz`)).status).toBe(200);
     expect(await bot.signal('SIGTERM')).toBe(0);
     expect(bot.output.join('')).toContain('waba-access stopped');
+  });
+
+  it('reads the policy file again on SIGHUP, and keeps the running policy when the new file is wrong', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'policy-')), 'policy.yml');
+    const account = (alias: string, waba: string) =>
+      `  ${alias}:\n    waba_id: ${waba}\n    business_id: ${BUSINESS_ID}\n    approvers: [UANN]\n`;
+    writeFileSync(file, `accounts:\n${account('support', WABA_ID)}`);
+    const port = await freePort();
+    const bot = await BotProcess.start({
+      SLACK_BOT_TOKEN: BOT_TOKEN,
+      SLACK_SIGNING_SECRET: SIGNING_SECRET,
+      SLACK_API_URL: slack.apiUrl,
+      PORT: String(port),
+      META_ACCESS_TOKEN: META_TOKEN,
+      GRAPH_API_BASE_URL: graph.url,
+      WABA_CONFIG: file,
+      STORE_URL: 'memory://',
+    });
+    const accounts = async () => {
+      const body = slashCommandBody({ text: 'accounts', userId: 'ULEAD', channelId: 'C1', responseUrl: '' });
+      return JSON.stringify((await sendSigned(`${bot.url}/slack/events`, SIGNING_SECRET, body)).json);
+    };
+    try {
+      expect(await accounts()).not.toContain('*sales*');
+      writeFileSync(
+        file,
+        `default_account: support\naccounts:\n${account('support', WABA_ID)}${account('sales', '42')}`,
+      );
+      bot.child.kill('SIGHUP');
+      await eventually(async () => (await accounts()).includes('*sales*'));
+
+      writeFileSync(file, 'accounts:\n  support:\n    waba_id: not-digits\n');
+      bot.child.kill('SIGHUP');
+      await eventually(() => bot.output.join('').includes('the policy file was not reloaded'));
+      expect(bot.output.join('')).toContain('policy.yml:3: accounts.support.waba_id: "not-digits" is not a Meta id');
+      expect(await accounts()).toContain('*sales*');
+      expect(await bot.signal('SIGTERM')).toBe(0);
+    } finally {
+      await bot.kill();
+    }
   });
 });

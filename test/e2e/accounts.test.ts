@@ -1,0 +1,148 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ACTION } from '../../src/slack/ids.js';
+import {
+  ALICE,
+  ANN,
+  APPROVAL_CHANNEL,
+  BOB,
+  BUSINESS_ID,
+  CAROL,
+  DAVE,
+  defaultGraph,
+  eventually,
+  GROUP,
+  Harness,
+  LEAD,
+  STRANGER,
+  TEAM_CHANNEL,
+  WABA_ID,
+} from '../support/harness.js';
+import { buttonsOf, visibleText } from '../support/message-text.js';
+
+const SALES_WABA = '1000000000002';
+const SALES_APPROVALS = 'CSALESAPPROVALS';
+
+/** Support (the default, one approval, a few tasks) and sales (two approvals, a reason, listed requesters). */
+function policyFile(options: { salesApprovals?: number; supportReason?: boolean; withSales?: boolean } = {}): string {
+  const sales = `
+  sales:
+    waba_id: ${SALES_WABA}
+    business_id: ${BUSINESS_ID}
+    approvers: [${BOB}, ${GROUP}]
+    approval_channel: ${SALES_APPROVALS}
+    approvals: ${options.salesApprovals ?? 2}
+    reason_required: true
+    requesters:
+      users: [${LEAD}]
+      channels: [CSALES]
+`;
+  return `default_account: support
+accounts:
+  support:
+    waba_id: ${WABA_ID}
+    business_id: ${BUSINESS_ID}
+    approvers: [${ANN}, ${BOB}, ${GROUP}]
+    approval_channel: ${APPROVAL_CHANNEL}
+    tasks: [MANAGE, MESSAGING, VIEW_TEMPLATES]
+    reason_required: ${options.supportReason ?? false}
+${options.withSales === false ? '' : sales}
+people:
+  alice@example.test: ${ALICE}
+`;
+}
+
+let h: Harness;
+let file: string;
+
+async function startWithPolicy(text: string): Promise<void> {
+  const graph = defaultGraph().addWaba({ id: SALES_WABA, name: 'Sales line', businessId: BUSINESS_ID });
+  file = join(mkdtempSync(join(tmpdir(), 'policy-')), 'policy.yml');
+  writeFileSync(file, text);
+  h = await Harness.start({
+    graph,
+    env: { WABA_CONFIG: file, WABA_ID: undefined, META_BUSINESS_ID: undefined, APPROVER_IDS: undefined },
+  });
+}
+
+/** The ephemeral answer to a command: in the ack, or posted to its response URL. */
+async function answer(text: string, userId = LEAD, channelId = TEAM_CHANNEL): Promise<string> {
+  const sent = await h.command(text, userId, channelId);
+  if (sent.json?.blocks) return visibleText(sent.json as { text?: string; blocks?: unknown });
+  return visibleText(await eventually(() => h.responses(sent.responseId)[0]));
+}
+
+afterEach(async () => {
+  await h?.stop();
+});
+
+describe('several accounts from a policy file', () => {
+  it('lists the accounts, routes a request by `on`, and carries out a 2-of-2 approval on that account only', async () => {
+    await startWithPolicy(policyFile());
+
+    const accounts = await answer('accounts');
+    expect(accounts).toContain(`*support* (default) · WABA \`${WABA_ID}\``);
+    expect(accounts).toContain(`*sales* · WABA \`${SALES_WABA}\``);
+    expect(accounts).toContain('2 approvals needed');
+    expect(accounts).toContain(`Who may ask: <#CSALES>, <@${LEAD}>`);
+    expect(accounts).toContain('Tasks: MANAGE, VIEW_TEMPLATES, MESSAGING');
+
+    expect(await answer('grant @alice MESSAGING on sales')).toContain('Requests on *sales* need a reason');
+    expect(await answer('grant @alice MESSAGING on sales because launch week', STRANGER)).toContain(
+      'You can’t ask for access on *sales*',
+    );
+    expect(await answer(`grant ${DAVE} FULL_CONTROL`)).toContain('FULL_CONTROL can’t be requested on *support*');
+    expect(await answer('grant @alice MESSAGING on nope')).toContain('There is no account called `nope`');
+
+    // Alice is found by the email on her Slack profile, through the file's `people:`.
+    expect(await answer('grant @alice MESSAGING on sales because launch week')).toContain('Asked for');
+    const approval = await eventually(() => h.slack.messagesIn(SALES_APPROVALS)[0]);
+    expect(h.approvalMessages()).toEqual([]);
+    expect(visibleText(approval)).toContain(`*sales* · \`${SALES_WABA}\``);
+    expect(visibleText(approval)).toContain('Needs 2 approvals from different approvers; none yet.');
+
+    const outsider = await h.click(approval, ACTION.approve, ANN);
+    expect(visibleText(await eventually(() => h.responses(outsider.responseId)[0]))).toContain(
+      `The approvers are <@${BOB}>, <!subteam^${GROUP}>`,
+    );
+    await h.click(approval, ACTION.approve, BOB);
+    await eventually(() => visibleText(h.slack.messagesIn(SALES_APPROVALS)[0]!).includes('1 of 2'));
+    expect(h.graph.writes()).toEqual([]);
+    await h.click(approval, ACTION.approve, CAROL);
+
+    const done = await eventually(() => {
+      const message = h.slack.messagesIn(SALES_APPROVALS)[0]!;
+      return visibleText(message).includes('Done:') && message;
+    });
+    expect(visibleText(done)).toContain(`Approved by <@${BOB}> and <@${CAROL}>`);
+    expect(buttonsOf(done)).toEqual([]);
+    expect(h.graph.writes()).toHaveLength(1);
+    expect(h.graph.tasksOf(SALES_WABA, ALICE)).toEqual(['MESSAGING']);
+    expect(h.graph.tasksOf(WABA_ID, ALICE)).toEqual(['MANAGE']);
+    expect(await answer('list on sales')).toContain(`Users on sales (WABA ${SALES_WABA})`);
+  });
+
+  it('reloads the file without dropping requests, and keeps the running policy when the new file is wrong', async () => {
+    await startWithPolicy(policyFile({ salesApprovals: 1 }));
+    await answer('grant @alice MESSAGING on sales because launch week');
+    const pending = await eventually(() => h.slack.messagesIn(SALES_APPROVALS)[0]);
+
+    writeFileSync(file, policyFile({ withSales: false, supportReason: true }));
+    expect(h.bot!.reloadPolicy()).toEqual({ kind: 'reloaded', accounts: ['support'] });
+    expect(await answer('accounts')).not.toContain('sales');
+    expect(await answer(`grant ${DAVE} MESSAGING`)).toContain('Requests on *support* need a reason');
+    expect(await answer('list on sales')).toContain('There is no account called `sales`');
+
+    // The request made on sales before the reload still goes through, with sales' approvers.
+    await h.click(pending, ACTION.approve, BOB);
+    await eventually(() => h.graph.tasksOf(SALES_WABA, ALICE)?.includes('MESSAGING'));
+
+    writeFileSync(file, `${policyFile()}\n  broken: [\n`);
+    const refused = h.bot!.reloadPolicy();
+    expect(refused).toMatchObject({ kind: 'invalid', problems: [expect.stringMatching(/^policy\.yml:\d+: /)] });
+    expect(h.logs.join('')).toContain('policy file not reloaded; the running policy stays');
+    expect(await answer(`grant ${DAVE} MESSAGING`)).toContain('need a reason');
+  });
+});
