@@ -50,6 +50,7 @@ describe('manifest.yml', () => {
       'commands',
       'usergroups:read',
       'users:read',
+      'users:read.email',
     ]);
   });
 
