@@ -1,5 +1,5 @@
 import type { AccessRequest, Pending } from '../../access/request.js';
-import { clip, mention, slackDate } from '../format.js';
+import { clip, escapeText, mention, slackDate } from '../format.js';
 import { ACTION } from '../ids.js';
 import { button, context, header, section } from './kit.js';
 import { approvalProgress, decideButtons, outcomeText, summary } from './request.js';
@@ -28,7 +28,8 @@ const STATE_LABEL: Record<AccessRequest['state'], string> = {
 
 function line(request: AccessRequest): string {
   const progress = request.state === 'pending' ? approvalProgress(request) : undefined;
-  return `*${summary(request)}* — ${STATE_LABEL[request.state]}${progress ? ` (${progress})` : ''}\nAsked ${slackDate(request.createdAt)} · Request \`${request.id}\``;
+  const account = request.accountAlias ? ` · on *${escapeText(request.accountAlias)}*` : '';
+  return `*${summary(request)}* — ${STATE_LABEL[request.state]}${progress ? ` (${progress})` : ''}\nAsked ${slackDate(request.createdAt)}${account} · Request \`${request.id}\``;
 }
 
 function mineBlocks(request: AccessRequest): Block[] {
