@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +11,8 @@ import { type SidePanelSection, SlackEmulator } from './slack/emulator.js';
 
 /**
  * The whole flow without Slack or Meta: the real bot, unchanged, in its own process and in HTTP mode, wired to the
- * Slack emulator (whose page is the sandbox) and to the fake Graph seeded with a demo WABA and a dozen people.
+ * Slack emulator (whose page is the sandbox) and to the fake Graph seeded with two demo WABAs and a dozen people.
+ * The bot reads a policy file with both accounts, as a deployment with several would.
  */
 
 const MAIN = fileURLToPath(new URL('../main.ts', import.meta.url));
@@ -19,19 +20,51 @@ const TSX = import.meta.resolve('tsx');
 
 export const DEMO = {
   wabaId: '104000000000001',
+  marketingWabaId: '104000000000002',
   businessId: '204000000000001',
   supportChannel: 'C0SUPPORT',
   approvalChannel: 'C0APPROVALS',
+  marketingApprovalChannel: 'C0MKTAPPROVALS',
   lead: 'ULENA',
   approvers: ['UANA', 'UBEN'],
 } as const;
 
-/** Slack colleagues who are also people at Meta (ids from PEOPLE_AT_META), linked at start. */
+/** Slack colleagues who are also people at Meta (ids from PEOPLE_AT_META): the policy file says who is who. */
 const COLLEAGUES: Array<[slackId: string, name: string, realName: string, metaUserId: string]> = [
   ['UMAYA', 'maya', 'Maya Chen', '310000000000001'],
   ['ULUCAS', 'lucas', 'Lucas Moreau', '310000000000004'],
   ['UZOE', 'zoe', 'Zoe Williams', '310000000000005'],
 ];
+
+const emailOf = (name: string) => `${name}@acme.example`;
+
+/**
+ * Two accounts: support (the default; Ana and Ben approve, FULL_CONTROL needs both) and marketing (Ben alone
+ * approves, a reason is required, grants last at most a week). Maya is named by Slack id, the others by email.
+ */
+function demoPolicy(): string {
+  const [maya, ...byEmail] = COLLEAGUES;
+  return `default_account: support
+accounts:
+  support:
+    waba_id: ${DEMO.wabaId}
+    business_id: ${DEMO.businessId}
+    approvers: [${DEMO.approvers.join(', ')}]
+    approval_channel: ${DEMO.approvalChannel}
+    approvals: { default: 1, FULL_CONTROL: 2 }
+  marketing:
+    waba_id: ${DEMO.marketingWabaId}
+    business_id: ${DEMO.businessId}
+    approvers: [${DEMO.approvers[1]}]
+    approval_channel: ${DEMO.marketingApprovalChannel}
+    tasks: [MESSAGING, VIEW_TEMPLATES, MANAGE_TEMPLATES, VIEW_INSIGHTS]
+    max_duration: 7d
+    reason_required: true
+people:
+  ${maya![0]}: ${maya![3]}
+${byEmail.map(([, name, , metaUserId]) => `  ${emailOf(name)}: ${metaUserId}`).join('\n')}
+`;
+}
 
 const PEOPLE_AT_META: Array<[name: string, tasks?: string[]]> = [
   ['Maya Chen', ['MANAGE']],
@@ -81,11 +114,18 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       { id: DEMO.lead, name: 'lena', realName: 'Lena Ortiz', title: 'team lead' },
       { id: DEMO.approvers[0], name: 'ana', realName: 'Ana Silva', title: 'approver' },
       { id: DEMO.approvers[1], name: 'ben', realName: 'Ben Okafor', title: 'approver' },
-      ...COLLEAGUES.map(([slackId, name, realName]) => ({ id: slackId, name, realName, title: 'support agent' })),
+      ...COLLEAGUES.map(([slackId, name, realName]) => ({
+        id: slackId,
+        name,
+        realName,
+        title: 'support agent',
+        email: emailOf(name),
+      })),
     ],
     channels: [
       { id: DEMO.supportChannel, name: 'support-team' },
       { id: DEMO.approvalChannel, name: 'waba-approvals' },
+      { id: DEMO.marketingApprovalChannel, name: 'marketing-approvals' },
     ],
     sidePanel: () => [graphCallsSection(graph), peopleSection(graph)],
   });
@@ -93,6 +133,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   await listen(emulator, options.port ?? 0);
 
   const dir = mkdtempSync(join(tmpdir(), 'waba-sandbox-'));
+  writeFileSync(join(dir, 'policy.yml'), demoPolicy());
   const botPort = await freePort();
   const bot = spawn(process.execPath, ['--import', TSX, MAIN], {
     // An empty folder and only these settings: a developer's .env or real tokens never reach the sandbox.
@@ -106,10 +147,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       META_ACCESS_TOKEN: secrets.metaToken,
       META_APP_SECRET: secrets.appSecret,
       GRAPH_API_BASE_URL: graph.url,
-      WABA_ID: DEMO.wabaId,
-      META_BUSINESS_ID: DEMO.businessId,
-      APPROVER_IDS: DEMO.approvers.join(','),
-      APPROVAL_CHANNEL_ID: DEMO.approvalChannel,
+      WABA_CONFIG: join(dir, 'policy.yml'),
       STORE_URL: `sqlite://${join(dir, 'sandbox.sqlite')}`,
       LOG_LEVEL: options.logLevel ?? 'warn',
     },
@@ -136,24 +174,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     throw error;
   }
   emulator.link.requestUrl = `http://127.0.0.1:${botPort}/slack/events`;
-  // An admin links the colleagues to their Meta users, through the bot as anyone would, so they can be named.
-  for (const [slackId, , , metaUserId] of COLLEAGUES) {
-    await emulator.link.command(
-      DEMO.approvers[0],
-      `D${DEMO.approvers[0].slice(1)}`,
-      '/waba',
-      `link <@${slackId}> ${metaUserId}`,
-    );
-  }
   return { url: emulator.url, emulator, graph, stop };
 }
 
 function demoGraph(accessToken: string, appSecret: string): FakeGraph {
-  const graph = new FakeGraph({ accessToken, appSecret, latencyMs: 150 }).addWaba({
-    id: DEMO.wabaId,
-    name: 'Acme Support (demo)',
-    businessId: DEMO.businessId,
-  });
+  const graph = new FakeGraph({ accessToken, appSecret, latencyMs: 150 })
+    .addWaba({ id: DEMO.wabaId, name: 'Acme Support (demo)', businessId: DEMO.businessId })
+    .addWaba({ id: DEMO.marketingWabaId, name: 'Acme Marketing (demo)', businessId: DEMO.businessId });
   PEOPLE_AT_META.forEach(([name, tasks], index) => {
     const id = String(310_000_000_000_001 + index);
     graph.addUser({ id, name, user_type: 'BUSINESS_USER' });
@@ -192,13 +219,14 @@ function describeAnswer(call: RecordedCall): string {
   return body?.success ? 'success' : '';
 }
 
-/** The demo's people at Meta and what they hold on the WABA; a click puts the id in the message being typed. */
+/** The demo's people at Meta and what they hold on each WABA; a click puts the id in the message being typed. */
 function peopleSection(graph: FakeGraph): SidePanelSection {
+  const on = (wabaId: string, userId: string) => graph.tasksOf(wabaId, userId)?.join(', ') ?? 'no access';
   return {
-    title: 'People at Meta (Acme Support WABA)',
+    title: 'People at Meta',
     rows: [...graph.users.values()].map((user) => ({
       title: `${user.name} · ${user.id}`,
-      detail: graph.tasksOf(DEMO.wabaId, user.id)?.join(', ') ?? 'no access',
+      detail: `support: ${on(DEMO.wabaId, user.id)} · marketing: ${on(DEMO.marketingWabaId, user.id)}`,
       insert: user.id,
     })),
   };

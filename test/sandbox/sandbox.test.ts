@@ -94,7 +94,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('the sandbox in a brow
     await form.getByRole('button', { name: 'Send for approval' }).click();
     await textOf(form.getByRole('alert')).toContain('Choose a person, or enter their Meta id below.');
 
-    // Maya is linked to her Meta user at start, so the person picker is enough.
+    // The policy file says who Maya is at Meta, so the person picker is enough.
     await form.getByLabel('Person').selectOption('UMAYA');
     await form.getByLabel('Tasks (for a grant)').selectOption(['MESSAGING', 'VIEW_TEMPLATES']);
     await form.getByRole('button', { name: 'Send for approval' }).click();
@@ -115,7 +115,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('the sandbox in a brow
 
   it('shows the Home tab the app publishes, and a decision there redraws it', async () => {
     await actAs(DEMO.lead);
-    // Lucas is a Slack colleague the sandbox linked to his Meta user at start: he can be named.
+    // The policy file names Lucas by the email on his Slack profile: he can be named.
     await type('/waba grant @lucas VIEW_INSIGHTS because weekly report');
     await textOf(support().locator('.message.ephemeral').last()).toContain('@Lucas Moreau · 310000000000004');
     await actAs(DEMO.approvers[1]);
@@ -126,6 +126,23 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('the sandbox in a brow
 
     await textOf(home).toContain('Nothing is waiting for you.');
     await textOf(home).toContain('Approved by @Ben Okafor');
+    expect(sandbox.graph.tasksOf(DEMO.wabaId, '310000000000004')).toEqual(['VIEW_INSIGHTS']);
+  });
+
+  it('sends a request on the other account to that account’s approval channel, where only its approver decides', async () => {
+    await actAs(DEMO.lead);
+    await type('/waba grant @lucas MESSAGING on marketing for 2d because product launch');
+    const marketing = pane(DEMO.marketingApprovalChannel);
+    const request = marketing.locator('.message').filter({ hasText: 'WABA access request' });
+    await textOf(request).toContain(`marketing · ${DEMO.marketingWabaId}`);
+
+    await actAs(DEMO.approvers[0]);
+    await request.getByRole('button', { name: 'Approve' }).click();
+    await textOf(marketing.locator('.message.ephemeral')).toContain('Only approvers can decide');
+    await actAs(DEMO.approvers[1]);
+    await request.getByRole('button', { name: 'Approve' }).click();
+    await textOf(request).toContain('Approved by @Ben Okafor');
+    expect(sandbox.graph.tasksOf(DEMO.marketingWabaId, '310000000000004')).toEqual(['MESSAGING']);
     expect(sandbox.graph.tasksOf(DEMO.wabaId, '310000000000004')).toEqual(['VIEW_INSIGHTS']);
   });
 
