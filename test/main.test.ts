@@ -31,6 +31,17 @@ describe('npm start (src/main.ts) as a process', () => {
     await graph.stop();
   });
 
+  /** Settings that connect a bot process to the fakes, on a free port. */
+  const connections = async () => ({
+    SLACK_BOT_TOKEN: BOT_TOKEN,
+    SLACK_SIGNING_SECRET: SIGNING_SECRET,
+    SLACK_API_URL: slack.apiUrl,
+    PORT: String(await freePort()),
+    META_ACCESS_TOKEN: META_TOKEN,
+    META_APP_SECRET: APP_SECRET,
+    GRAPH_API_BASE_URL: graph.url,
+  });
+
   it('exits 1 with one line per missing setting, and no stack trace', async () => {
     const { code, output } = await BotProcess.run({ WABA_ID: '123' });
     expect(code).toBe(1);
@@ -47,15 +58,8 @@ describe('npm start (src/main.ts) as a process', () => {
   });
 
   it('serves /healthz, then on SIGTERM closes cleanly and exits 0', async () => {
-    const port = await freePort();
     const bot = await BotProcess.start({
-      SLACK_BOT_TOKEN: BOT_TOKEN,
-      SLACK_SIGNING_SECRET: SIGNING_SECRET,
-      SLACK_API_URL: slack.apiUrl,
-      PORT: String(port),
-      META_ACCESS_TOKEN: META_TOKEN,
-      META_APP_SECRET: APP_SECRET,
-      GRAPH_API_BASE_URL: graph.url,
+      ...(await connections()),
       WABA_ID,
       META_BUSINESS_ID: BUSINESS_ID,
       APPROVER_IDS: 'UANN',
@@ -71,17 +75,7 @@ describe('npm start (src/main.ts) as a process', () => {
     const account = (alias: string, waba: string) =>
       `  ${alias}:\n    waba_id: ${waba}\n    business_id: ${BUSINESS_ID}\n    approvers: [UANN]\n`;
     writeFileSync(file, `accounts:\n${account('support', WABA_ID)}`);
-    const port = await freePort();
-    const bot = await BotProcess.start({
-      SLACK_BOT_TOKEN: BOT_TOKEN,
-      SLACK_SIGNING_SECRET: SIGNING_SECRET,
-      SLACK_API_URL: slack.apiUrl,
-      PORT: String(port),
-      META_ACCESS_TOKEN: META_TOKEN,
-      GRAPH_API_BASE_URL: graph.url,
-      WABA_CONFIG: file,
-      STORE_URL: 'memory://',
-    });
+    const bot = await BotProcess.start({ ...(await connections()), WABA_CONFIG: file, STORE_URL: 'memory://' });
     const accounts = async () => {
       const body = slashCommandBody({ text: 'accounts', userId: 'ULEAD', channelId: 'C1', responseUrl: '' });
       return JSON.stringify((await sendSigned(`${bot.url}/slack/events`, SIGNING_SECRET, body)).json);
