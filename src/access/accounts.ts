@@ -1,6 +1,5 @@
 import type { GraphClient } from '../graph/client.js';
-import type { Task } from '../graph/tasks.js';
-import { TASKS } from '../graph/tasks.js';
+import { TASKS, type Task } from '../graph/tasks.js';
 import { type ApprovalCounts, ApproverPolicy, type GroupMembers, ONE_APPROVAL, PeopleList } from './policy.js';
 import { WabaAccess } from './waba.js';
 
@@ -85,7 +84,7 @@ export interface Account {
   waba: WabaAccess;
   approvers: ApproverPolicy;
   /** Who may ask; undefined: anyone. */
-  requesters?: PeopleList;
+  requesters?: { people: PeopleList; channelIds: readonly string[] };
 }
 
 /** Finds accounts; what the service needs of Accounts. */
@@ -101,12 +100,10 @@ export async function requestRefusal(
   { policy, requesters }: Account,
   input: { requesterId: string; channelId: string; kind: 'grant' | 'revoke'; tasks: readonly Task[]; reason?: string },
 ): Promise<{ problem: string; hint: string } | undefined> {
-  const rule = policy.requesters;
   if (
-    rule &&
     requesters &&
-    !rule.channelIds.includes(input.channelId) &&
-    !(await requesters.includes(input.requesterId))
+    !requesters.channelIds.includes(input.channelId) &&
+    !(await requesters.people.includes(input.requesterId))
   )
     return {
       problem: `You can’t ask for access on *${policy.alias}*; nothing was requested.`,
@@ -136,7 +133,7 @@ export class Accounts implements AccountLookup {
   private readonly retired = new Map<string, Account>();
   /** Roster caches survive reloads: one WabaAccess per WABA and business. */
   private readonly wabas = new Map<string, WabaAccess>();
-  private adminList!: ApproverPolicy;
+  private admins!: PeopleList;
 
   constructor(
     policy: Policy,
@@ -165,7 +162,7 @@ export class Accounts implements AccountLookup {
     }
     for (const wabaId of byWaba.keys()) this.retired.delete(wabaId);
     this.current = { policy, byAlias, byWaba };
-    this.adminList = new ApproverPolicy(policy.adminIds, this.options.groupMembers);
+    this.admins = new PeopleList(policy.adminIds, this.options.groupMembers);
   }
 
   get policy(): Policy {
@@ -192,7 +189,7 @@ export class Accounts implements AccountLookup {
   }
 
   isAdmin(slackId: string): Promise<boolean> {
-    return this.adminList.isApprover(slackId);
+    return this.admins.includes(slackId);
   }
 
   get adminIds(): readonly string[] {
@@ -211,7 +208,14 @@ export class Accounts implements AccountLookup {
       policy,
       waba,
       approvers: new ApproverPolicy(policy.approverIds, this.options.groupMembers),
-      ...(policy.requesters ? { requesters: new PeopleList(policy.requesters.people, this.options.groupMembers) } : {}),
+      ...(policy.requesters
+        ? {
+            requesters: {
+              people: new PeopleList(policy.requesters.people, this.options.groupMembers),
+              channelIds: policy.requesters.channelIds,
+            },
+          }
+        : {}),
     };
   }
 }

@@ -128,6 +128,19 @@ export type CancelResult =
   | { kind: 'not-found' }
   | { kind: 'busy' };
 
+/** `ask`, asked once per key: later calls with the same key share the first answer. */
+function oncePer<T>(ask: (key: string) => Promise<T>): (key: string) => Promise<T> {
+  const answers = new Map<string, Promise<T>>();
+  return (key) => {
+    let answer = answers.get(key);
+    if (!answer) {
+      answer = ask(key);
+      answers.set(key, answer);
+    }
+    return answer;
+  };
+}
+
 function newestFirst<T extends AccessRequest>(requests: T[]): T[] {
   return [...requests].sort((a, b) => b.createdAt.localeCompare(a.createdAt));
 }
@@ -612,15 +625,9 @@ export class AccessService {
     const open = await this.load(await this.deps.repository.openIds());
     const mine = open.filter((request) => request.requesterId === userId);
     // Approver of which accounts: asked once per account, not once per request.
-    const approverOn = new Map<string, Promise<boolean>>();
-    const isApproverOn = (wabaId: string) => {
-      let answer = approverOn.get(wabaId);
-      if (!answer) {
-        answer = this.deps.accounts.forWaba(wabaId)?.approvers.isApprover(userId) ?? Promise.resolve(false);
-        approverOn.set(wabaId, answer);
-      }
-      return answer;
-    };
+    const isApproverOn = oncePer(
+      async (wabaId) => (await this.deps.accounts.forWaba(wabaId)?.approvers.isApprover(userId)) ?? false,
+    );
     const toDecide: Pending[] = [];
     for (const request of open) {
       if (request.state !== 'pending' || request.requesterId === userId || hasApproved(request, userId)) continue;
@@ -675,7 +682,9 @@ export class AccessService {
       !request.remindedAt &&
       new Date(request.createdAt).getTime() + after <= this.clock.now().getTime();
     // Asked of Slack once per account per sweep, and only when someone is due.
-    const approversOf = new Map<string, Promise<string[]>>();
+    const approversOf = oncePer(
+      async (wabaId) => (await this.deps.accounts.forWaba(wabaId)?.approvers.approverUserIds()) ?? [],
+    );
     let count = 0;
     for await (const { id, request: seen } of this.openRequests()) {
       if (!isDue(seen)) continue;
@@ -689,12 +698,7 @@ export class AccessService {
         return marked;
       });
       if (!due) continue;
-      let everyApprover = approversOf.get(due.wabaId);
-      if (!everyApprover) {
-        everyApprover = this.deps.accounts.forWaba(due.wabaId)?.approvers.approverUserIds() ?? Promise.resolve([]);
-        approversOf.set(due.wabaId, everyApprover);
-      }
-      const approvers = (await everyApprover).filter(
+      const approvers = (await approversOf(due.wabaId)).filter(
         (approver) => approver !== due.requesterId && !hasApproved(due, approver),
       );
       try {

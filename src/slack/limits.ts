@@ -3,6 +3,7 @@
  * @see https://docs.slack.dev/reference/block-kit/blocks
  * @see https://docs.slack.dev/reference/block-kit/composition-objects
  * @see https://docs.slack.dev/surfaces/modals
+ * @see https://docs.slack.dev/reference/block-kit/block-elements/select-menu-element
  */
 export const LIMITS = {
   /** Blocks in one message. */
@@ -16,6 +17,8 @@ export const LIMITS = {
   fieldText: 2000,
   /** Characters of a header block's text. */
   headerText: 150,
+  /** Options in a static select menu. */
+  selectOptions: 100,
   /** Elements in an actions block. */
   actionsElements: 25,
   /** Characters of a button's text and value. */

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { accountPolicy } from '../../src/access/accounts.js';
+import { type Account, accountPolicy } from '../../src/access/accounts.js';
 import { approve, deny, expire, fail, startExecution, succeed } from '../../src/access/request.js';
 import { TASKS } from '../../src/graph/tasks.js';
 import { composeModal, denyModal } from '../../src/slack/blocks/modals.js';
 import {
+  accountListMessage,
   accountsMessage,
   activeGrantsMessage,
   helpMessage,
@@ -210,6 +211,48 @@ describe('other replies and views', () => {
         expect(label!.text.length).toBeLessThanOrEqual(LIMITS.modalTitle);
       expect((view.private_metadata ?? '').length).toBeLessThanOrEqual(LIMITS.privateMetadata);
     }
+  });
+
+  it('lists configured accounts with their rules, within limits however many there are', () => {
+    const accounts = Array.from(
+      { length: 120 },
+      (_, i) =>
+        ({
+          policy: accountPolicy({
+            alias: `line-${i}`,
+            wabaId: String(1000 + i),
+            businessId: '9',
+            approverIds: Array.from({ length: 300 }, (_, j) => `U${j}APPROVER`),
+            tasks: ['MESSAGING'],
+            approvals: { default: 1, byTask: { MESSAGING: 2 } },
+            durations: { maxMs: 7 * 86_400_000, minMs: 60_000, allowPermanent: false },
+            reasonRequired: true,
+            requesters: { people: ['SLEADS'], channelIds: ['CSUPPORT'] },
+          }),
+        }) as Account,
+    );
+    const message = accountListMessage(accounts, accounts[1]!);
+    withinMessageLimits(message);
+    const text = JSON.stringify(message.blocks);
+    expect(text).toContain('*line-1* (default) · WABA `1001`');
+    expect(text).toContain('1 approval needed (MESSAGING: 2)');
+    expect(text).toContain('Tasks: MESSAGING · longest grant: 7d · a reason is required');
+    expect(text).toContain('Who may ask: <#CSUPPORT>, <!subteam^SLEADS>');
+    expect(text).not.toContain('*line-0* (default)');
+
+    const form = composeModal(
+      { channelId: 'C1' },
+      { aliases: accounts.map((a) => a.policy.alias), defaultAlias: 'line-119' },
+    );
+    const select = form.blocks[0] as {
+      element: { options: Array<{ value: string }>; initial_option: { value: string } };
+    };
+    expect(select.element.options).toHaveLength(LIMITS.selectOptions);
+    expect(select.element.options[0]!.value).toBe('line-119');
+    expect(select.element.initial_option.value).toBe('line-119');
+    expect(composeModal({ channelId: 'C1' }, { aliases: ['only'], defaultAlias: 'only' }).blocks[0]!.block_id).toBe(
+      'kind',
+    );
   });
 
   it('offers every task in the form', () => {

@@ -1,5 +1,6 @@
 import { TASKS } from '../../graph/tasks.js';
 import { FIELD, VIEW } from '../ids.js';
+import { LIMITS } from '../limits.js';
 import type { Block, ModalView } from './types.js';
 
 /** The optional free-text reason both forms ask for. */
@@ -33,7 +34,10 @@ function accountInput({ aliases, defaultAlias }: AccountChoice): Block {
       type: 'static_select',
       action_id: FIELD.account,
       initial_option: option(defaultAlias),
-      options: aliases.map(option),
+      // The default first, so it is offered even past Slack's cap on options.
+      options: [defaultAlias, ...aliases.filter((alias) => alias !== defaultAlias)]
+        .slice(0, LIMITS.selectOptions)
+        .map(option),
     },
   };
 }

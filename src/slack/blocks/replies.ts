@@ -8,7 +8,7 @@ import type { SubmitResult } from '../../access/service.js';
 import type { Roster } from '../../access/waba.js';
 import type { AssignedAccount } from '../../graph/schemas.js';
 import { TASKS } from '../../graph/tasks.js';
-import { escapeText, mention, packLines, slackDate, taskList } from '../format.js';
+import { clip, escapeText, mention, packLines, slackDate, taskList } from '../format.js';
 import { LIMITS } from '../limits.js';
 import { context, section } from './kit.js';
 import { approvalProgress, outcomeText, summary } from './request.js';
@@ -250,11 +250,11 @@ export function accountListMessage(accounts: readonly Account[], defaultAccount:
     const approvals = Object.entries(policy.approvals.byTask).map(([task, count]) => `${task}: ${count}`);
     const lines = [
       `*${escapeText(policy.alias)}*${policy === defaultAccount.policy ? ' (default)' : ''} · WABA \`${policy.wabaId}\` · business \`${policy.businessId}\``,
-      `Approvers: ${policy.approverIds.map(mention).join(', ')} · ${plural(policy.approvals.default, 'approval')} needed${approvals.length ? ` (${approvals.join(', ')})` : ''}`,
+      `Approvers: ${someOf(policy.approverIds.map(mention))} · ${plural(policy.approvals.default, 'approval')} needed${approvals.length ? ` (${approvals.join(', ')})` : ''}`,
       `Tasks: ${policy.tasks.length === TASKS.length ? 'any' : policy.tasks.join(', ')} · longest grant: ${policy.durations.allowPermanent ? 'permanent' : formatDuration(policy.durations.maxMs)}${policy.reasonRequired ? ' · a reason is required' : ''}`,
       `Who may ask: ${whoMayAsk(policy)} · approval messages: ${policy.approvalChannelId ? `<#${policy.approvalChannelId}>` : 'approvers’ DMs'}`,
     ];
-    return section(lines.join('\n'));
+    return section(clip(lines.join('\n'), LIMITS.sectionText));
   });
   const shown = sections.slice(0, LIMITS.messageBlocks - 2);
   return {
@@ -269,8 +269,14 @@ export function accountListMessage(accounts: readonly Account[], defaultAccount:
   };
 }
 
+/** The first few of a list, and how many more there are. */
+function someOf(items: readonly string[], shown = 10): string {
+  const more = items.length - shown;
+  return `${items.slice(0, shown).join(', ')}${more > 0 ? ` and ${more} more` : ''}`;
+}
+
 /** Who may ask on an account: its listed channels and people, or anyone. */
 function whoMayAsk({ requesters }: AccountPolicy): string {
   if (!requesters) return 'anyone';
-  return [...requesters.channelIds.map((id) => `<#${id}>`), ...requesters.people.map(mention)].join(', ');
+  return someOf([...requesters.channelIds.map((id) => `<#${id}>`), ...requesters.people.map(mention)]);
 }
