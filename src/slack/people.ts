@@ -1,19 +1,18 @@
 import type { webApi } from '@slack/bolt';
 import type { SlackEmails } from '../access/directory.js';
 
-interface Workspace {
-  /** Username or display name → id; '' where a name is ambiguous. */
-  byName: Map<string, string>;
-  emailById: Map<string, string>;
-  idByEmail: Map<string, string>;
+/** A Web API error's code (`users_not_found`, …), when it is one. */
+function slackError(error: unknown): string | undefined {
+  return (error as { data?: { error?: string } } | undefined)?.data?.error;
 }
 
 /**
- * Finds Slack people by the name typed after `@` (for `/waba grant @alice …` written without autocomplete), and by
- * email (for policy-file entries that name people by email). One `users.list` read serves both, cached.
+ * Finds Slack people: by the name typed after `@` (for `/waba grant @alice …` written without autocomplete), and by
+ * email (for policy-file entries that name people by email). Answers are cached for a few minutes.
  */
 export class SlackPeople implements SlackEmails {
-  private cached?: { workspace: Workspace; at: number };
+  private names?: { byName: Map<string, string>; at: number };
+  private readonly answers = new Map<string, { value: string | undefined; at: number }>();
 
   constructor(
     private readonly client: webApi.WebClient,
@@ -23,23 +22,46 @@ export class SlackPeople implements SlackEmails {
 
   /** The id of the person whose username or display name is `name` (any case), if exactly one matches. */
   async idOf(name: string): Promise<string | undefined> {
-    return (await this.workspace()).byName.get(name.toLowerCase()) || undefined;
+    return (await this.byName()).get(name.toLowerCase()) || undefined;
   }
 
-  /** A person's email (lower case); needs the `users:read.email` scope. */
-  async emailOf(slackId: string): Promise<string | undefined> {
-    return (await this.workspace()).emailById.get(slackId);
+  /** A person's email, lower case (`users.info`; Slack leaves it out without the `users:read.email` scope). */
+  emailOf(slackId: string): Promise<string | undefined> {
+    return this.cached(`id:${slackId}`, async () => {
+      try {
+        const { user } = await this.client.users.info({ user: slackId });
+        return user?.profile?.email?.toLowerCase();
+      } catch (error) {
+        if (slackError(error) === 'user_not_found') return undefined;
+        throw error;
+      }
+    });
   }
 
-  async slackIdOf(email: string): Promise<string | undefined> {
-    return (await this.workspace()).idByEmail.get(email.toLowerCase());
+  /** The person with this email (`users.lookupByEmail`). */
+  slackIdOf(email: string): Promise<string | undefined> {
+    return this.cached(`email:${email.toLowerCase()}`, async () => {
+      try {
+        return (await this.client.users.lookupByEmail({ email })).user?.id;
+      } catch (error) {
+        if (slackError(error) === 'users_not_found') return undefined;
+        throw error;
+      }
+    });
   }
 
-  /** Every active person, from `users.list` (all pages), cached. */
-  private async workspace(): Promise<Workspace> {
-    if (this.cached && this.now() - this.cached.at < this.cacheMs) return this.cached.workspace;
-    const workspace: Workspace = { byName: new Map(), emailById: new Map(), idByEmail: new Map() };
-    const { byName } = workspace;
+  private async cached(key: string, read: () => Promise<string | undefined>): Promise<string | undefined> {
+    const known = this.answers.get(key);
+    if (known && this.now() - known.at < this.cacheMs) return known.value;
+    const value = await read();
+    this.answers.set(key, { value, at: this.now() });
+    return value;
+  }
+
+  /** Usernames and display names → ids, from `users.list` (all pages), cached; an ambiguous name maps to ''. */
+  private async byName(): Promise<Map<string, string>> {
+    if (this.names && this.now() - this.names.at < this.cacheMs) return this.names.byName;
+    const byName = new Map<string, string>();
     const add = (name: string | undefined, id: string) => {
       const key = name?.trim().toLowerCase().replace(/\s+/g, '.');
       if (!key) return;
@@ -52,15 +74,10 @@ export class SlackPeople implements SlackEmails {
         if (!member.id || member.deleted || member.is_bot) continue;
         add(member.name, member.id);
         add(member.profile?.display_name, member.id);
-        const email = member.profile?.email?.toLowerCase();
-        if (email) {
-          workspace.emailById.set(member.id, email);
-          workspace.idByEmail.set(email, member.id);
-        }
       }
       cursor = page.response_metadata?.next_cursor || undefined;
     } while (cursor);
-    this.cached = { workspace, at: this.now() };
-    return workspace;
+    this.names = { byName, at: this.now() };
+    return byName;
   }
 }
