@@ -33,14 +33,16 @@ async function main(): Promise<void> {
       },
     );
   };
-  process.on('SIGHUP', () => {
-    const result = bot.reloadPolicy();
-    if (result.kind === 'no-file') console.error('waba-access: SIGHUP ignored; there is no policy file (WABA_CONFIG).');
-    if (result.kind === 'invalid') {
-      console.error('waba-access: the policy file was not reloaded; the running policy stays. Problems:');
-      for (const problem of result.problems) console.error(`  ${problem}`);
-    }
-  });
+  // Only with a policy file: otherwise SIGHUP keeps its usual meaning (the terminal closed: stop).
+  if (config.policyFile) {
+    process.on('SIGHUP', () => {
+      const result = bot.reloadPolicy();
+      if (result.kind === 'invalid') {
+        console.error('waba-access: the policy file was not reloaded; the running policy stays. Problems:');
+        for (const problem of result.problems) console.error(`  ${problem}`);
+      }
+    });
+  }
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
 }
