@@ -288,8 +288,13 @@ export async function benchBot(): Promise<BotBenchResult> {
     // process idles, which is where a bot spends most of its life. All three readings are reported.
     const kinds = ['help', 'grant nope MESSAGING', 'list', 'accounts 700000000000001', 'frobnicate'];
     let peakRssMb = bot.rssMb();
+    let died: unknown;
     const sampler = setInterval(() => {
-      peakRssMb = Math.max(peakRssMb, bot.rssMb());
+      try {
+        peakRssMb = Math.max(peakRssMb, bot.rssMb());
+      } catch (error) {
+        died ??= error;
+      }
     }, 100);
     await pool(
       Array.from({ length: 10_000 }, (_, i) => kinds[i % kinds.length]!),
@@ -300,6 +305,7 @@ export async function benchBot(): Promise<BotBenchResult> {
     );
     await settled(cluster);
     clearInterval(sampler);
+    if (died) throw died;
     const answeredRssMb = bot.rssMb();
     await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
     const idleRssMb = bot.rssMb();

@@ -85,8 +85,12 @@ export class BotProcess {
     return new Promise((resolve) => child.once('exit', (code) => resolve({ code, output })));
   }
 
-  /** Resident memory of the process, from /proc (Linux). */
+  /** Resident memory of the process, from /proc (Linux); throws with the process's last words when it has exited. */
   rssMb(): number {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) {
+      const how = this.child.signalCode ?? `code ${this.child.exitCode}`;
+      throw new Error(`bot ${this.child.pid} exited (${how}); its last output:\n${this.output.join('').slice(-4_000)}`);
+    }
     const status = readFileSync(`/proc/${this.child.pid}/status`, 'utf8');
     const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
     return Math.round(kb / 1024);
