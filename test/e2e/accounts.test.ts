@@ -124,6 +124,40 @@ describe('several accounts from a policy file', () => {
     expect(await answer('list on sales')).toContain(`Users on sales (WABA ${SALES_WABA})`);
   });
 
+  it('asks which account in the form, and checks that account’s rules next to the fields', async () => {
+    await startWithPolicy(policyFile());
+    await h.command('');
+    const opened = await eventually(() => h.slack.callsOf('views.open')[0]);
+    const view = opened.args.view as { private_metadata: string; blocks: Array<Record<string, unknown>> };
+    expect(view.blocks[0]).toMatchObject({
+      block_id: 'account',
+      element: { initial_option: { value: 'support' }, options: [{ value: 'support' }, { value: 'sales' }] },
+    });
+    const form = (account: string, tasks: string[], reason?: string) => ({
+      account: { account: { type: 'static_select', selected_option: { value: account } } },
+      kind: { kind: { type: 'radio_buttons', selected_option: { value: 'grant' } } },
+      person: { person: { type: 'users_select', selected_user: null } },
+      user: { user: { type: 'plain_text_input', value: DAVE } },
+      tasks: { tasks: { type: 'multi_static_select', selected_options: tasks.map((value) => ({ value })) } },
+      reason: { reason: { type: 'plain_text_input', value: reason ?? null } },
+    });
+    const submit = async (values: ReturnType<typeof form>) =>
+      (await h.submitView('waba_compose', LEAD, view.private_metadata, values)).json;
+
+    expect(await submit(form('support', ['FULL_CONTROL']))).toEqual({
+      response_action: 'errors',
+      errors: { tasks: 'FULL_CONTROL can’t be requested on support. Allowed: MANAGE, VIEW_TEMPLATES, MESSAGING.' },
+    });
+    expect(await submit(form('sales', ['FULL_CONTROL']))).toEqual({
+      response_action: 'errors',
+      errors: { reason: 'Requests on sales need a reason.' },
+    });
+    expect(await submit(form('sales', ['MESSAGING'], 'launch week'))).toBeUndefined();
+    const approval = await eventually(() => h.slack.messagesIn(SALES_APPROVALS)[0]);
+    expect(visibleText(approval)).toContain('launch week');
+    expect(h.approvalMessages()).toEqual([]);
+  });
+
   it('reloads the file without dropping requests, and keeps the running policy when the new file is wrong', async () => {
     await startWithPolicy(policyFile({ salesApprovals: 1 }));
     await answer('grant @alice MESSAGING on sales because launch week');
