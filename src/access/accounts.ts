@@ -52,7 +52,7 @@ export interface PolicyPeople {
 export const NO_PEOPLE: PolicyPeople = { bySlackId: new Map(), byEmail: new Map() };
 
 /** The alias of the one account an environment-only setup has. */
-export const DEFAULT_ALIAS = 'default';
+const DEFAULT_ALIAS = 'default';
 
 /** An account with the given settings and the permissive rest: every task, one approval, no reason needed. */
 export function accountPolicy(

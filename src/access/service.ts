@@ -184,7 +184,7 @@ export class AccessService {
   }
 
   /** The account with this alias; unset: the default one. */
-  account(alias?: string): Account | undefined {
+  private account(alias?: string): Account | undefined {
     return alias === undefined ? this.deps.accounts.default : this.deps.accounts.byAlias(alias);
   }
 

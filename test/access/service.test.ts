@@ -408,6 +408,31 @@ describe('AccessService with several accounts', () => {
     expect(await service.activeGrants(accounts.byAlias('sales'))).toHaveLength(1);
   });
 
+  it('puts each request before its own account’s approvers: in their lists and in reminders', async () => {
+    service = buildTwo();
+    const onSupport = await submitGrant(DAVE);
+    const sales = await onSales();
+    if (sales.kind !== 'submitted') throw new Error(sales.problem);
+    expect((await service.requestsOf('UANN')).toDecide.map((request) => request.id)).toEqual([onSupport.id]);
+    expect((await service.requestsOf('UBOB')).toDecide.map((request) => request.id)).toEqual([sales.request.id]);
+
+    const remindAfterMs = 3_600_000;
+    const reminding = new AccessService({
+      repository,
+      locker: new InProcessLocker(),
+      accounts,
+      notifier,
+      requestTtlMs: 24 * remindAfterMs,
+      remindAfterMs,
+      clock: { now: () => now },
+    });
+    now = new Date(now.getTime() + remindAfterMs);
+    expect(await reminding.remindDue()).toBe(2);
+    expect(
+      Object.fromEntries(notifier.reminders.map(({ request, approverIds }) => [request.wabaId, approverIds])),
+    ).toEqual({ [WABA]: ['UANN'], [SALES_WABA]: ['UBOB'] });
+  });
+
   it('applies each account’s own limits, and lists what there is when the account is unknown', async () => {
     service = buildTwo();
     const tooLong = await service.submit({
