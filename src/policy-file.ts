@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { basename } from 'node:path';
 import { type Document, isMap, isNode, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import type { AccountPolicy, GrantDurations, Policy } from './access/accounts.js';
@@ -207,9 +206,8 @@ export function readPolicyFile(path: string, defaults: PolicyDefaults): Policy {
   return parsePolicy(text, path, defaults);
 }
 
-/** Parses policy-file text; `source` names the file in problems. */
+/** Parses policy-file text; `source` (the path as configured) names the file in problems. */
 export function parsePolicy(text: string, source: string, defaults: PolicyDefaults): Policy {
-  const name = basename(source);
   const lines = new LineCounter();
   const doc = parseDocument(text, { intAsBigInt: true, lineCounter: lines });
   if (doc.errors.length > 0) {
@@ -217,7 +215,7 @@ export function parsePolicy(text: string, source: string, defaults: PolicyDefaul
       doc.errors.map((error) => {
         const line = error.linePos?.[0].line;
         const message = error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
-        return `${name}${line ? `:${line}` : ''}: ${message} (not valid YAML).`;
+        return `${source}${line ? `:${line}` : ''}: ${message} (not valid YAML).`;
       }),
     );
   }
@@ -234,7 +232,7 @@ export function parsePolicy(text: string, source: string, defaults: PolicyDefaul
             : issue.code === 'invalid_type' && valueAt(data, path) === undefined
               ? `is missing (${issue.message.replace(/^must/, 'it must')})`
               : issue.message;
-        return `${name}${line ? `:${line}` : ''}: ${fieldName(path) || 'the file'}: ${message}.`;
+        return `${source}${line ? `:${line}` : ''}: ${fieldName(path) || 'the file'}: ${message}.`;
       }),
     );
   }
@@ -245,7 +243,7 @@ export function parsePolicy(text: string, source: string, defaults: PolicyDefaul
     const problem = durationProblem(account.durations);
     if (problem) {
       const path = ['accounts', alias];
-      problems.push(`${name}:${lineOf(doc, lines, path)}: ${fieldName(path)}: ${problem}.`);
+      problems.push(`${source}:${lineOf(doc, lines, path)}: ${fieldName(path)}: ${problem}.`);
     }
     return account;
   });

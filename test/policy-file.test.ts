@@ -16,7 +16,7 @@ const defaults: PolicyDefaults = {
 /** The problems a file has, one line each. */
 function problemsOf(text: string, env: PolicyDefaults = defaults): string[] {
   try {
-    parsePolicy(text, '/etc/waba/policy.yml', env);
+    parsePolicy(text, 'policy.yml', env);
   } catch (error) {
     if (error instanceof ConfigError) return error.problems;
     throw error;

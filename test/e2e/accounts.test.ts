@@ -175,7 +175,7 @@ describe('several accounts from a policy file', () => {
 
     writeFileSync(file, `${policyFile()}\n  broken: [\n`);
     const refused = h.bot!.reloadPolicy();
-    expect(refused).toMatchObject({ kind: 'invalid', problems: [expect.stringMatching(/^policy\.yml:\d+: /)] });
+    expect(refused).toMatchObject({ kind: 'invalid', problems: [expect.stringMatching(/^\/.*\/policy\.yml:\d+: /)] });
     expect(h.logs.join('')).toContain('policy file not reloaded; the running policy stays');
     expect(await answer(`grant ${DAVE} MESSAGING`)).toContain('need a reason');
   });
