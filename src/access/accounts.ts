@@ -95,6 +95,15 @@ export interface AccountLookup {
   forWaba(wabaId: string): Account | undefined;
 }
 
+/** `on <alias>` named no configured account: what to say, with the aliases there are. */
+export function unknownAccount(alias: string, accounts: AccountLookup): { problem: string; hint: string } {
+  const aliases = accounts.list().map((account) => `\`${account.policy.alias}\``);
+  return {
+    problem: `There is no account called \`${alias}\`; nothing was done.`,
+    hint: `Accounts: ${aliases.join(', ')} (\`/waba accounts\` shows each one’s rules).`,
+  };
+}
+
 /** Why a request may not be made on an account (who asks, from where, for what, and why), or undefined. */
 export async function requestRefusal(
   { policy, requesters }: Account,
@@ -190,10 +199,6 @@ export class Accounts implements AccountLookup {
 
   isAdmin(slackId: string): Promise<boolean> {
     return this.admins.includes(slackId);
-  }
-
-  get adminIds(): readonly string[] {
-    return this.current.policy.adminIds;
   }
 
   private build(policy: AccountPolicy): Account {

@@ -9,6 +9,7 @@ import {
   type GrantDurations,
   requestRefusal,
   UnconfiguredAccountError,
+  unknownAccount,
 } from './accounts.js';
 import { formatDuration } from './duration.js';
 import type { TemporaryGrant } from './grants.js';
@@ -96,6 +97,9 @@ export interface SubmitInput {
 export type GrantActionResult =
   | EndResult
   | { kind: 'forbidden'; reason: 'not-approver'; approverIds: readonly string[] };
+
+/** Why an action on a grant was not taken: it is not live (or its account is gone), or the actor may not. */
+type GrantRefusal = Exclude<GrantActionResult, { kind: 'ended' | 'conflict' }>;
 
 export type SubmitResult =
   | { kind: 'submitted'; request: Pending; account: AccountPolicy }
@@ -219,14 +223,24 @@ export class AccessService {
   async extendable(
     grantId: string,
     actorId: string,
-  ): Promise<{ kind: 'active'; grant: TemporaryGrant } | Exclude<GrantActionResult, { kind: 'ended' | 'conflict' }>> {
+  ): Promise<{ kind: 'active'; grant: TemporaryGrant } | GrantRefusal> {
+    const check = await this.grantForApprover(grantId, actorId);
+    if (check.kind !== 'allowed') return check;
+    if (check.grant.state !== 'active') return { kind: 'not-live', grant: check.grant };
+    return { kind: 'active', grant: check.grant };
+  }
+
+  /** The grant, when `actorId` approves on its account; why not, otherwise. */
+  private async grantForApprover(
+    grantId: string,
+    actorId: string,
+  ): Promise<{ kind: 'allowed'; grant: TemporaryGrant } | GrantRefusal> {
     const grant = await this.deps.repository.getGrant(grantId);
-    if (grant?.state !== 'active') return { kind: 'not-live', ...(grant ? { grant } : {}) };
-    const account = this.deps.accounts.forWaba(grant.wabaId);
-    if (!account) return { kind: 'not-live', grant };
+    const account = grant && this.deps.accounts.forWaba(grant.wabaId);
+    if (!grant || !account) return { kind: 'not-live', ...(grant ? { grant } : {}) };
     if (!(await account.approvers.isApprover(actorId)))
       return { kind: 'forbidden', reason: 'not-approver', approverIds: account.policy.approverIds };
-    return { kind: 'active', grant };
+    return { kind: 'allowed', grant };
   }
 
   /**
@@ -294,12 +308,8 @@ export class AccessService {
     actorId: string,
     action: () => Promise<EndResult>,
   ): Promise<GrantActionResult> {
-    const grant = await this.deps.repository.getGrant(grantId);
-    const account = grant && this.deps.accounts.forWaba(grant.wabaId);
-    if (!grant || !account) return { kind: 'not-live', ...(grant ? { grant } : {}) };
-    if (!(await account.approvers.isApprover(actorId)))
-      return { kind: 'forbidden', reason: 'not-approver', approverIds: account.policy.approverIds };
-    return action();
+    const check = await this.grantForApprover(grantId, actorId);
+    return check.kind === 'allowed' ? action() : check;
   }
 
   /** The grant's length under the account's rules, or why it is not allowed. */
@@ -352,16 +362,8 @@ export class AccessService {
 
   private async submitNow(input: SubmitInput): Promise<SubmitResult> {
     const account = this.account(input.account);
-    if (!account) {
-      return {
-        kind: 'rejected',
-        problem: `There is no account called \`${input.account}\`; nothing was requested.`,
-        hint: `Accounts: ${this.deps.accounts
-          .list()
-          .map((known) => `\`${known.policy.alias}\``)
-          .join(', ')} (see \`/waba accounts\`).`,
-      };
-    }
+    // Resolved here, not by the caller: a reload between the ack and this point may have removed the account.
+    if (!account) return { kind: 'rejected', ...unknownAccount(input.account!, this.deps.accounts) };
     const refusal = await requestRefusal(account, { ...input, tasks: input.tasks ?? [] });
     if (refusal) return { kind: 'rejected', ...refusal };
     const { waba } = account;

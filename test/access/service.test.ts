@@ -450,8 +450,8 @@ describe('AccessService with several accounts', () => {
       await service.submit({ kind: 'revoke', account: 'nope', userId: ALICE, requesterId: 'ULEAD', channelId: 'C' }),
     ).toEqual({
       kind: 'rejected',
-      problem: 'There is no account called `nope`; nothing was requested.',
-      hint: 'Accounts: `support`, `sales` (see `/waba accounts`).',
+      problem: 'There is no account called `nope`; nothing was done.',
+      hint: 'Accounts: `support`, `sales` (`/waba accounts` shows each one’s rules).',
     });
   });
 

@@ -239,6 +239,7 @@ describe('other replies and views', () => {
     expect(text).toContain('Tasks: MESSAGING · longest grant: 7d · a reason is required');
     expect(text).toContain('Who may ask: <#CSUPPORT>, <!subteam^SLEADS>');
     expect(text).not.toContain('*line-0* (default)');
+    expect(text).toContain('Showing 48 of 120 accounts.');
 
     const form = composeModal(
       { channelId: 'C1' },

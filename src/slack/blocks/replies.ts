@@ -1,4 +1,4 @@
-import type { Account, AccountPolicy } from '../../access/accounts.js';
+import { type Account, type AccountLookup, type AccountPolicy, unknownAccount } from '../../access/accounts.js';
 import type { LinkResult } from '../../access/directory.js';
 import { formatDuration } from '../../access/duration.js';
 import { USAGE } from '../../access/grammar.js';
@@ -237,11 +237,9 @@ export function linkReply(result: LinkResult, adminIds: readonly string[]): Mess
 }
 
 /** `on <alias>` named no account. */
-export function unknownAccountMessage(alias: string, accounts: readonly Account[]): MessageBody {
-  return problemMessage(
-    `There is no account called \`${alias}\`; nothing was done.`,
-    `Accounts: ${accounts.map((account) => `\`${account.policy.alias}\``).join(', ')}. \`/waba accounts\` shows each one’s rules.`,
-  );
+export function unknownAccountMessage(alias: string, accounts: AccountLookup): MessageBody {
+  const { problem, hint } = unknownAccount(alias, accounts);
+  return problemMessage(problem, hint);
 }
 
 /** `/waba accounts`: every configured account, with who decides, what may be asked for, and by whom. */
@@ -257,13 +255,14 @@ export function accountListMessage(accounts: readonly Account[], defaultAccount:
     return section(clip(lines.join('\n'), LIMITS.sectionText));
   });
   const shown = sections.slice(0, LIMITS.messageBlocks - 2);
+  const cut = shown.length < sections.length ? `Showing ${shown.length} of ${sections.length} accounts. ` : '';
   return {
     text: `${plural(accounts.length, 'WhatsApp Business Account')} configured.`,
     blocks: [
       { type: 'header', text: { type: 'plain_text', text: 'WhatsApp Business Accounts' } },
       ...shown,
       context(
-        `Name one with \`on <account>\`, e.g. \`/waba grant @alice MESSAGING on ${defaultAccount.policy.alias}\`; without it, commands use *${defaultAccount.policy.alias}*. A user’s own accounts: \`${USAGE.accounts}\`.`,
+        `${cut}Name one with \`on <account>\`, e.g. \`/waba grant @alice MESSAGING on ${defaultAccount.policy.alias}\`; without it, commands use *${defaultAccount.policy.alias}*. A user’s own accounts: \`${USAGE.accounts}\`.`,
       ),
     ],
   };

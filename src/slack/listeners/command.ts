@@ -43,7 +43,7 @@ export function wabaCommand(deps: ListenerDeps) {
     // `on <alias>` is checked in the ack: the accounts are in memory.
     const alias = 'account' in parsed ? parsed.account : undefined;
     const account = alias === undefined ? deps.accounts.default : deps.accounts.byAlias(alias);
-    if (!account) return ack({ response_type: 'ephemeral', ...unknownAccountMessage(alias!, deps.accounts.list()) });
+    if (!account) return ack({ response_type: 'ephemeral', ...unknownAccountMessage(alias!, deps.accounts) });
     await ack();
     await yieldToWaitingRequests();
     try {
@@ -97,7 +97,7 @@ async function answer(
         parsed.kind === 'link'
           ? await deps.directory.link(person.slackId, parsed.metaUserId, userId)
           : await deps.directory.unlink(person.slackId, userId);
-      return linkReply(result, deps.accounts.adminIds);
+      return linkReply(result, deps.accounts.policy.adminIds);
     }
     case 'active': {
       // Without `on`, every account's grants; with it, that account's.
