@@ -61,7 +61,11 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
 
   let draining = false;
   const { app, receiver } = createBoltApp(config, logger, async () => !draining && (await store.ping()));
-  const accounts = new Accounts(config.policy, { graph, groupMembers: slackGroupMembers(app.client) });
+  const accounts = new Accounts(config.policy, {
+    graph,
+    groupMembers: slackGroupMembers(app.client),
+    warn: (obj, msg) => logger.warn(obj, msg),
+  });
   const people = new SlackPeople(app.client);
   const directory = new Directory({
     store: store.directory,
@@ -76,6 +80,7 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
     locker: store.locker,
     accounts,
     notifier,
+    identities: directory,
     requestTtlMs: config.requestTtlMs,
     remindAfterMs: config.remindAfterMs,
     sharedStore: store.kind === 'redis',

@@ -152,6 +152,8 @@ export class Accounts implements AccountLookup {
       /** How long a roster read serves; see WabaAccess. */
       rosterCacheMs?: number;
       now?: () => number;
+      /** Warnings about how Meta is read (e.g. the roster standing in for a user's edge). */
+      warn?: (obj: object, msg: string) => void;
     },
   ) {
     this.replace(policy);
@@ -205,8 +207,8 @@ export class Accounts implements AccountLookup {
     const key = `${policy.wabaId}:${policy.businessId}`;
     let waba = this.wabas.get(key);
     if (!waba) {
-      const { graph, rosterCacheMs, now } = this.options;
-      waba = new WabaAccess(graph, policy.wabaId, policy.businessId, rosterCacheMs, now);
+      const { graph, rosterCacheMs, now, warn } = this.options;
+      waba = new WabaAccess(graph, policy.wabaId, policy.businessId, rosterCacheMs, now, warn);
       this.wabas.set(key, waba);
     }
     return {

@@ -14,7 +14,14 @@ export function approvalsNeeded(counts: ApprovalCounts, tasks: readonly Task[]):
   return Math.max(counts.default, ...tasks.map((task) => counts.byTask[task] ?? 0));
 }
 
-export type DecideVerdict = { allowed: true } | { allowed: false; reason: 'own-request' | 'not-approver' };
+/**
+ * Why someone may not decide a request: they asked for it; it is about them (the Slack person it names, or whoever
+ * is linked to its Meta user); an earlier approval was already theirs (one human, one vote, by Slack id and by Meta
+ * user); or they are not an approver of its account.
+ */
+export type RefusalReason = 'own-request' | 'beneficiary' | 'same-person' | 'not-approver';
+
+export type DecideVerdict = { allowed: true } | { allowed: false; reason: RefusalReason };
 
 /** Members of a Slack user group, for approvers configured as groups (S…). */
 export type GroupMembers = (groupId: string) => Promise<string[]>;

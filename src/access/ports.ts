@@ -72,6 +72,11 @@ export interface RequestNotifier {
   grantChanged(grant: TemporaryGrant, request: AccessRequest): Promise<MessageRef[]>;
 }
 
+/** Which Meta business user a Slack person is, as the directory knows it. */
+export interface Identities {
+  metaIdOf(slackId: string): Promise<string | undefined>;
+}
+
 export interface Clock {
   now(): Date;
 }

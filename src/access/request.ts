@@ -19,6 +19,8 @@ export const decisionSchema = z.object({
   at: isoDate,
   decision: z.enum(['approve', 'deny', 'retry']),
   reason: z.string().optional(),
+  /** The Meta user the decider was linked to when deciding: one human counts once, whatever Slack id they use. */
+  asMetaUser: z.string().optional(),
 });
 export type Decision = z.infer<typeof decisionSchema>;
 
@@ -46,8 +48,13 @@ const base = z.object({
   targetSlackId: z.string().optional(),
   /** Tasks asked for (empty for a revoke). */
   tasks: z.array(taskSchema),
-  /** The user's tasks when the request was made; null when they had no access. */
+  /** The user's tasks when the request was made; null when they had no access (or it could not be read). */
   currentTasks: z.array(taskSchema).nullable(),
+  /**
+   * Set when Meta could not say what the user held when the request was made (a throttle, an outage): Meta's
+   * words. The request is filed all the same; the bot reads afresh before it changes anything.
+   */
+  currentUnknown: z.string().optional(),
   /** What the user will hold once the request is carried out; empty for a revoke. */
   afterTasks: z.array(taskSchema),
   requesterId: z.string(),
@@ -161,12 +168,26 @@ function expect<S extends RequestState>(
  * One approver's approval. The request is approved once it has as many approvals, from different approvers, as it
  * requires; until then it stays pending with the approval recorded. An approver counts once however often they click.
  */
-export function approve(request: AccessRequest, by: string, at: Date): Approved | Pending {
+export function approve(request: AccessRequest, by: string, at: Date, asMetaUser?: string): Approved | Pending {
   expect(request, 'pending', 'approved');
-  const decisions = [...request.decisions, { by, at: at.toISOString(), decision: 'approve' as const }];
-  const approvers = new Set(decisions.filter((d) => d.decision === 'approve').map((d) => d.by));
-  const state = approvers.size >= approvalsRequired(request) ? 'approved' : 'pending';
+  const approval: Decision = { by, at: at.toISOString(), decision: 'approve', ...(asMetaUser ? { asMetaUser } : {}) };
+  const decisions = [...request.decisions, approval];
+  const state = countHumans(decisions) >= approvalsRequired(request) ? 'approved' : 'pending';
   return { ...common(request), state, decisions, updatedAt: at.toISOString() };
+}
+
+/** Approvals from different people: a second approval by the same Slack id or the same Meta user does not count. */
+function countHumans(decisions: readonly Decision[]): number {
+  const slackIds = new Set<string>();
+  const metaUsers = new Set<string>();
+  let count = 0;
+  for (const { decision, by, asMetaUser } of decisions) {
+    if (decision !== 'approve' || slackIds.has(by) || (asMetaUser && metaUsers.has(asMetaUser))) continue;
+    slackIds.add(by);
+    if (asMetaUser) metaUsers.add(asMetaUser);
+    count++;
+  }
+  return count;
 }
 
 export function approvalsRequired(request: AccessRequest): number {

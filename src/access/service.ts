@@ -14,9 +14,10 @@ import {
 import { formatDuration } from './duration.js';
 import type { TemporaryGrant } from './grants.js';
 import { Limiter } from './limiter.js';
-import { approvalsNeeded, type DecideVerdict } from './policy.js';
+import { approvalsNeeded, type RefusalReason } from './policy.js';
 import {
   type Clock,
+  type Identities,
   LockBusyError,
   type Locker,
   type RequestNotifier,
@@ -42,8 +43,8 @@ import {
   startExecution,
   succeed,
 } from './request.js';
-import { type EndResult, GrantNotLiveError, TemporaryAccess } from './temporary-access.js';
-import type { Roster } from './waba.js';
+import { type EndResult, ExtensionTooLongError, GrantNotLiveError, TemporaryAccess } from './temporary-access.js';
+import type { PersonAccess, Roster } from './waba.js';
 
 export interface ServiceLogger {
   info(obj: object, msg: string): void;
@@ -57,6 +58,8 @@ export interface AccessServiceDeps {
   /** The accounts requests are made on: each with its WABA, approvers and rules. */
   accounts: AccountLookup;
   notifier: RequestNotifier;
+  /** Who is who: nobody decides a request about the Meta user they are linked to. */
+  identities?: Identities;
   requestTtlMs: number;
   /** Approvers are reminded once of requests pending this long; unset: never. */
   remindAfterMs?: number;
@@ -96,7 +99,7 @@ export interface SubmitInput {
 
 export type GrantActionResult =
   | EndResult
-  | { kind: 'forbidden'; reason: 'not-approver'; approverIds: readonly string[] };
+  | { kind: 'forbidden'; reason: 'not-approver' | 'beneficiary'; approverIds: readonly string[] };
 
 /** Why an action on a grant was not taken: it is not live (or its account is gone), or the actor may not. */
 type GrantRefusal = Exclude<GrantActionResult, { kind: 'ended' | 'conflict' }>;
@@ -114,13 +117,18 @@ export type DecideResult =
   | { kind: 'duplicate'; request: Pending }
   | {
       kind: 'forbidden';
-      reason: Extract<DecideVerdict, { allowed: false }>['reason'];
+      reason: RefusalReason;
       request: AccessRequest;
       /** Who may decide it instead. */
       approverIds: readonly string[];
     }
   /** The request's account is no longer configured, so nobody may decide it. */
   | { kind: 'unconfigured'; request: AccessRequest }
+  /**
+   * A failed request that may not be sent again: it failed longer ago than a request may wait, or the policy no
+   * longer allows it as approved (a task taken off the account, or more approvals needed now).
+   */
+  | { kind: 'retry-refused'; request: AccessRequest; problem: string; hint: string }
   | { kind: 'already'; request: AccessRequest }
   | { kind: 'not-found' }
   | { kind: 'busy' };
@@ -174,6 +182,7 @@ export class AccessService {
       repository: deps.repository,
       locker: deps.locker,
       wabaFor: (wabaId) => this.accountOf(wabaId).waba,
+      maxGrantMsFor: (wabaId) => this.accountOf(wabaId).policy.durations.maxMs,
       notifier: deps.notifier,
       clock: this.clock,
       audit: (requestId, actor, event, detail) => this.audit(requestId, actor, event, detail),
@@ -209,14 +218,18 @@ export class AccessService {
     return this.track(this.temporary.endDue());
   }
 
-  /** An approver ends a temporary grant before its time. */
+  /** An approver ends a temporary grant before its time (the person who holds it may too: access only shrinks). */
   revokeGrantNow(grantId: string, actorId: string): Promise<GrantActionResult> {
-    return this.track(this.asApprover(grantId, actorId, () => this.temporary.end(grantId, actorId)));
+    return this.track(
+      this.asApprover(grantId, actorId, () => this.temporary.end(grantId, actorId), { holderMay: true }),
+    );
   }
 
-  /** An approver settles a conflict found when a grant ended. */
+  /** An approver other than the person concerned settles a conflict found when a grant ended. */
   resolveConflict(grantId: string, choice: 'restore' | 'keep', actorId: string): Promise<GrantActionResult> {
-    return this.track(this.asApprover(grantId, actorId, () => this.temporary.resolve(grantId, choice, actorId)));
+    return this.track(
+      this.asApprover(grantId, actorId, () => this.temporary.resolve(grantId, choice, actorId), { holderMay: false }),
+    );
   }
 
   /** A live grant an approver of its account may extend, or why they may not. */
@@ -224,22 +237,29 @@ export class AccessService {
     grantId: string,
     actorId: string,
   ): Promise<{ kind: 'active'; grant: TemporaryGrant } | GrantRefusal> {
-    const check = await this.grantForApprover(grantId, actorId);
+    const check = await this.grantForApprover(grantId, actorId, { holderMay: false });
     if (check.kind !== 'allowed') return check;
     if (check.grant.state !== 'active') return { kind: 'not-live', grant: check.grant };
     return { kind: 'active', grant: check.grant };
   }
 
-  /** The grant, when `actorId` approves on its account; why not, otherwise. */
+  /**
+   * The grant, when `actorId` approves on its account (and, unless `holderMay`, is not the person who holds it);
+   * why not, otherwise.
+   */
   private async grantForApprover(
     grantId: string,
     actorId: string,
+    { holderMay }: { holderMay: boolean },
   ): Promise<{ kind: 'allowed'; grant: TemporaryGrant } | GrantRefusal> {
     const grant = await this.deps.repository.getGrant(grantId);
     const account = grant && this.deps.accounts.forWaba(grant.wabaId);
     if (!grant || !account) return { kind: 'not-live', ...(grant ? { grant } : {}) };
+    const { approverIds } = account.policy;
     if (!(await account.approvers.isApprover(actorId)))
-      return { kind: 'forbidden', reason: 'not-approver', approverIds: account.policy.approverIds };
+      return { kind: 'forbidden', reason: 'not-approver', approverIds };
+    if (!holderMay && (await this.metaIdOf(actorId)) === grant.userId)
+      return { kind: 'forbidden', reason: 'beneficiary', approverIds };
     return { kind: 'allowed', grant };
   }
 
@@ -250,11 +270,17 @@ export class AccessService {
   async submitExtension(input: { grantId: string; durationMs: number; requesterId: string }): Promise<SubmitResult> {
     const check = await this.extendable(input.grantId, input.requesterId);
     if (check.kind === 'forbidden') {
-      return {
-        kind: 'rejected',
-        problem: 'Only approvers can extend access; nothing was requested.',
-        hint: 'Ask an approver, or ask for a new grant with `/waba grant …`.',
-      };
+      return check.reason === 'beneficiary'
+        ? {
+            kind: 'rejected',
+            problem: 'This access is yours, so you cannot extend it; nothing was requested.',
+            hint: 'Ask another approver of this account to extend it.',
+          }
+        : {
+            kind: 'rejected',
+            problem: 'Only approvers can extend access; nothing was requested.',
+            hint: 'Ask an approver, or ask for a new grant with `/waba grant …`.',
+          };
     }
     if (check.kind === 'not-live') {
       return {
@@ -264,6 +290,14 @@ export class AccessService {
       };
     }
     const { grant } = check;
+    const waiting = await this.openExtensionOf(grant.id);
+    if (waiting) {
+      return {
+        kind: 'rejected',
+        problem: `An extension of this access is already waiting (request ${waiting.id}); nothing more was requested.`,
+        hint: 'Wait for that one to be decided, or ask its requester to cancel it first.',
+      };
+    }
     const account = this.accountOf(grant.wabaId);
     const { maxMs } = account.policy.durations;
     const newEnd = new Date(grant.endsAt).getTime() + input.durationMs;
@@ -302,13 +336,22 @@ export class AccessService {
     return this.track(this.file(request, account));
   }
 
+  /** An extension of this grant not yet decided or carried out: one at a time, so they cannot stack past the limit. */
+  private async openExtensionOf(grantId: string): Promise<AccessRequest | undefined> {
+    for await (const { request } of this.openRequests()) {
+      if (request?.kind === 'extend' && request.grantId === grantId && !isFinal(request)) return request;
+    }
+    return undefined;
+  }
+
   /** Runs a grant action for an approver of the grant's account. */
   private async asApprover(
     grantId: string,
     actorId: string,
     action: () => Promise<EndResult>,
+    who: { holderMay: boolean },
   ): Promise<GrantActionResult> {
-    const check = await this.grantForApprover(grantId, actorId);
+    const check = await this.grantForApprover(grantId, actorId, who);
     return check.kind === 'allowed' ? action() : check;
   }
 
@@ -369,11 +412,21 @@ export class AccessService {
     const { waba } = account;
     const length = input.kind === 'grant' ? this.grantDuration(input.duration, account.policy.durations) : {};
     if ('problem' in length) return { kind: 'rejected', ...length };
-    const current = await waba.currentAccess(input.userId);
+    const read = await this.readForFiling(waba, input.userId);
+    const current = read.kind === 'holds' ? read : null;
     const requested = input.tasks ?? [];
     let afterTasks: Task[];
+    // Each refusal below rests on the fresh read just made; when Meta could not answer, nothing is refused on a
+    // guess: the request is filed, says so, and the bot reads again before it writes.
+    if (read.kind === 'unknown-user') {
+      return {
+        kind: 'rejected',
+        problem: `Meta does not know a user with id ${input.userId}.`,
+        hint: 'Copy the id from Meta Business Settings → Users → People (or System users), then try again.',
+      };
+    }
     if (input.kind === 'revoke') {
-      if (!current) {
+      if (read.kind === 'none') {
         return {
           kind: 'rejected',
           problem: `User ${input.userId} has no access to this WhatsApp Business Account, so there is nothing to revoke.`,
@@ -382,15 +435,8 @@ export class AccessService {
       }
       afterTasks = [];
     } else {
-      if (!current && !(await waba.userExists(input.userId))) {
-        return {
-          kind: 'rejected',
-          problem: `Meta does not know a user with id ${input.userId}.`,
-          hint: 'Copy the id from Meta Business Settings → Users → People (or System users), then try again.',
-        };
-      }
       const held = new Set(current?.tasks ?? []);
-      if (requested.every((task) => held.has(task))) {
+      if (read.kind === 'holds' && requested.every((task) => held.has(task))) {
         return {
           kind: 'rejected',
           problem: `User ${input.userId} already has ${requested.join(', ')}; nothing to ask for.`,
@@ -412,6 +458,7 @@ export class AccessService {
       ...(input.targetSlackId ? { targetSlackId: input.targetSlackId } : {}),
       tasks: requested,
       currentTasks: current?.tasks ?? null,
+      ...(read.kind === 'unreadable' ? { currentUnknown: read.why } : {}),
       afterTasks,
       requesterId: input.requesterId,
       originChannelId: input.channelId,
@@ -426,19 +473,37 @@ export class AccessService {
     return this.file(request, account);
   }
 
+  /**
+   * What the user holds, read afresh for a new request. Meta being throttled or down does not lose the request: the
+   * read is then `unreadable`, with Meta's words for why.
+   */
+  private async readForFiling(
+    waba: Account['waba'],
+    userId: string,
+  ): Promise<PersonAccess | { kind: 'unreadable'; why: string }> {
+    try {
+      return await waba.personAccess(userId);
+    } catch (error) {
+      if (!(error instanceof GraphError) || !(error.retryable || error.category === 'unknown')) throw error;
+      this.deps.logger?.warn({ err: error, userId }, 'filing a request without knowing current access');
+      return { kind: 'unreadable', why: error.message };
+    }
+  }
+
   /** Stores a new request and posts its approval message; cancels it when nobody can be asked. */
   private async file(asked: Pending, account: Account): Promise<SubmitResult> {
     // A revoke only takes access away: it needs the default count, whatever the user held.
     const required = approvalsNeeded(account.policy.approvals, asked.kind === 'revoke' ? [] : asked.tasks);
-    if (required > 1) {
-      const others = (await account.approvers.approverUserIds()).filter((id) => id !== asked.requesterId);
-      if (others.length < required) {
-        return {
-          kind: 'rejected',
-          problem: `This request needs ${required} approvals from different approvers, but only ${others.length} approver(s) other than you can approve it.`,
-          hint: `Ask the bot’s admin to add approvers to *${account.policy.alias}*, or to lower the approvals it requires.`,
-        };
-      }
+    const possible = await this.possibleApprovers(asked, account);
+    if (possible.length < required) {
+      return {
+        kind: 'rejected',
+        problem:
+          required > 1
+            ? `This request needs ${required} approvals from different approvers, but only ${possible.length} approver(s) other than you and the person it is for can approve it.`
+            : 'Nobody but you or the person it is for could approve this request, and neither of you may.',
+        hint: `Ask the bot’s admin to add approvers to *${account.policy.alias}*, or to lower the approvals it requires.`,
+      };
     }
     const request: Pending = required > 1 ? { ...asked, approvalsRequired: required } : asked;
     await this.persist(request, request.requesterId);
@@ -474,6 +539,15 @@ export class AccessService {
     }
   }
 
+  /** The account's approvers who may decide this request: neither its requester nor the person it is for. */
+  private async possibleApprovers(request: AccessRequest, account: Account): Promise<string[]> {
+    const possible: string[] = [];
+    for (const approver of await account.approvers.approverUserIds()) {
+      if (!(await this.interestIn(request, approver))) possible.push(approver);
+    }
+    return possible;
+  }
+
   /** Whether `actorId` may approve or deny request `id`, without changing it. */
   async verdict(id: string, actorId: string): Promise<DecideResult | { kind: 'allowed'; request: AccessRequest }> {
     const request = await this.deps.repository.get(id);
@@ -491,9 +565,38 @@ export class AccessService {
   > {
     const account = this.deps.accounts.forWaba(request.wabaId);
     if (!account) return { kind: 'unconfigured', request };
-    const verdict = await account.approvers.canDecide(request, actorId);
+    const interest = await this.interestIn(request, actorId);
+    const verdict = interest
+      ? { allowed: false as const, reason: interest }
+      : await account.approvers.canDecide(request, actorId);
     if (verdict.allowed) return { kind: 'allowed', request };
     return { kind: 'forbidden', reason: verdict.reason, request, approverIds: account.policy.approverIds };
+  }
+
+  /**
+   * Why `actorId` stands to gain from a request or grant, if they do: they asked for it, or it is about them — the
+   * Slack person it names, or whoever is linked to its Meta user.
+   */
+  private async interestIn(
+    about: { requesterId?: string; targetSlackId?: string; targetUserId: string },
+    actorId: string,
+  ): Promise<'own-request' | 'beneficiary' | undefined> {
+    if (about.requesterId === actorId) return 'own-request';
+    if (about.targetSlackId === actorId) return 'beneficiary';
+    return (await this.metaIdOf(actorId)) === about.targetUserId ? 'beneficiary' : undefined;
+  }
+
+  private async metaIdOf(slackId: string): Promise<string | undefined> {
+    return slackId === 'system' ? undefined : this.deps.identities?.metaIdOf(slackId);
+  }
+
+  /** Whether an earlier approval came from the same human: the same Meta user behind another Slack id. */
+  private async approvedAlreadyAs(request: AccessRequest, metaUserId: string | undefined): Promise<boolean> {
+    if (!metaUserId) return false;
+    for (const approval of approvalsOf(request)) {
+      if ((approval.asMetaUser ?? (await this.metaIdOf(approval.by))) === metaUserId) return true;
+    }
+    return false;
   }
 
   /**
@@ -536,7 +639,12 @@ export class AccessService {
           return { kind: 'done', request: denied } as const;
         }
         if (hasApproved(request, input.actorId)) return { kind: 'duplicate', request } as const;
-        const approved = approve(request, input.actorId, now);
+        const asMetaUser = await this.metaIdOf(input.actorId);
+        if (await this.approvedAlreadyAs(request, asMetaUser)) {
+          const approverIds = this.deps.accounts.forWaba(request.wabaId)?.policy.approverIds ?? [];
+          return { kind: 'forbidden', reason: 'same-person', request, approverIds } as const;
+        }
+        const approved = approve(request, input.actorId, now, asMetaUser);
         if (approved.state === 'pending') {
           await this.deps.repository.save(approved);
           const progress = `${approvalsOf(approved).length} of ${approvalsRequired(approved)}`;
@@ -575,6 +683,8 @@ export class AccessService {
     if (request.state !== 'failed') return { kind: 'already', request };
     const verdict = await this.mayDecide(request, input.actorId);
     if (verdict.kind !== 'allowed') return verdict;
+    const refused = this.retryRefusal(request);
+    if (refused) return { kind: 'retry-refused', request, ...refused };
     let executing: Executing | undefined;
     try {
       executing = await this.deps.locker.withLock(lockKey(input.requestId), async () => {
@@ -596,6 +706,37 @@ export class AccessService {
       return latest ? { kind: 'already', request: latest } : { kind: 'not-found' };
     }
     return { kind: 'done', request: await this.execute(executing) };
+  }
+
+  /** Why a failed request may not be sent again under the policy in force now, if it may not. */
+  private retryRefusal(
+    request: Extract<AccessRequest, { state: 'failed' }>,
+  ): { problem: string; hint: string } | undefined {
+    const again = 'Ask for it again with `/waba grant …` so it is decided under today’s rules.';
+    if (new Date(request.finishedAt).getTime() + this.deps.requestTtlMs <= this.clock.now().getTime()) {
+      return {
+        problem: `This request failed more than ${formatDuration(this.deps.requestTtlMs)} ago, so it can no longer be retried; nothing was sent.`,
+        hint: again,
+      };
+    }
+    const { policy } = this.accountOf(request.wabaId);
+    const gives = request.kind === 'revoke' ? [] : request.tasks;
+    const barred = request.kind === 'grant' ? gives.filter((task) => !policy.tasks.includes(task)) : [];
+    if (barred.length > 0) {
+      return {
+        problem: `${barred.join(', ')} can no longer be requested on ${policy.alias}, so this request cannot be retried; nothing was sent.`,
+        hint: `Tasks that can be requested there now: ${policy.tasks.join(', ')}.`,
+      };
+    }
+    const needed = approvalsNeeded(policy.approvals, gives);
+    const approvals = approvalsOf(request).length;
+    if (needed > approvals) {
+      return {
+        problem: `This request now needs ${needed} approvals and had ${approvals}, so it cannot be retried; nothing was sent.`,
+        hint: again,
+      };
+    }
+    return undefined;
   }
 
   /** Expires pending requests past their time. Returns how many it expired. */
@@ -632,8 +773,8 @@ export class AccessService {
     );
     const toDecide: Pending[] = [];
     for (const request of open) {
-      if (request.state !== 'pending' || request.requesterId === userId || hasApproved(request, userId)) continue;
-      if (await isApproverOn(request.wabaId)) toDecide.push(request);
+      if (request.state !== 'pending' || hasApproved(request, userId)) continue;
+      if ((await isApproverOn(request.wabaId)) && !(await this.interestIn(request, userId))) toDecide.push(request);
     }
     return { mine: newestFirst(mine), toDecide: newestFirst(toDecide) };
   }
@@ -700,9 +841,10 @@ export class AccessService {
         return marked;
       });
       if (!due) continue;
-      const approvers = (await approversOf(due.wabaId)).filter(
-        (approver) => approver !== due.requesterId && !hasApproved(due, approver),
-      );
+      const approvers: string[] = [];
+      for (const approver of await approversOf(due.wabaId)) {
+        if (!hasApproved(due, approver) && !(await this.interestIn(due, approver))) approvers.push(approver);
+      }
       try {
         await this.deps.notifier.remind(due, approvers);
         await this.audit(id, 'system', 'reminded', `${approvers.length} approver(s)`);
@@ -863,7 +1005,11 @@ export function toExecutionError(error: unknown): ExecutionError {
     };
   }
   if (error instanceof GraphInputError) return { message: error.message, category: 'invalid' };
-  if (error instanceof GrantNotLiveError || error instanceof UnconfiguredAccountError)
+  if (
+    error instanceof GrantNotLiveError ||
+    error instanceof UnconfiguredAccountError ||
+    error instanceof ExtensionTooLongError
+  )
     return { message: error.message, category: 'invalid' };
   return { message: 'An unexpected error stopped the change; the logs have the details.', category: 'unknown' };
 }

@@ -1,4 +1,5 @@
 import type { Task } from '../graph/tasks.js';
+import { formatDuration } from './duration.js';
 import {
   type Ledger,
   ledgerAfterEnd,
@@ -16,6 +17,8 @@ export interface TemporaryAccessDeps {
   locker: Locker;
   /** The WABA a request or grant is on. */
   wabaFor(wabaId: string): WabaAccess;
+  /** The longest a grant on this WABA may still run, counted from now (extensions included). */
+  maxGrantMsFor(wabaId: string): number;
   notifier: RequestNotifier;
   clock: Clock;
   audit(requestId: string, actor: string, event: AuditEntry['event'], detail?: string): Promise<void>;
@@ -113,10 +116,11 @@ export class TemporaryAccess {
           'The access this extension was for has already ended; ask for a new grant instead.',
         );
       }
-      const extended = {
-        ...current,
-        endsAt: new Date(new Date(current.endsAt).getTime() + (request.durationMs ?? 0)).toISOString(),
-      };
+      const endsAt = new Date(current.endsAt).getTime() + (request.durationMs ?? 0);
+      // Checked again here, under the user's lock: the policy or the grant may have changed since it was asked for.
+      const maxMs = this.deps.maxGrantMsFor(request.wabaId);
+      if (endsAt - this.deps.clock.now().getTime() > maxMs) throw new ExtensionTooLongError(maxMs);
+      const extended = { ...current, endsAt: new Date(endsAt).toISOString() };
       await this.deps.repository.saveGrant(extended);
       await this.deps.audit(
         current.requestId,
@@ -166,7 +170,7 @@ export class TemporaryAccess {
         liveGrantIds: [current.id],
       };
       const live = await this.liveGrants(ledger);
-      const found = (await waba.currentAccess(current.userId, { fresh: true }))?.tasks ?? null;
+      const found = (await waba.currentAccess(current.userId))?.tasks ?? null;
       const plan = planExpiry(
         ledger,
         live.some((g) => g.id === current.id) ? live : [...live, current],
@@ -219,7 +223,7 @@ export class TemporaryAccess {
       if (current?.state !== 'conflict') return { kind: 'not-live', ...(current ? { grant: current } : {}) };
       const ledger = (await repository.getLedger(waba.wabaId, current.userId)) ?? { baseline: null, liveGrantIds: [] };
       const live = await this.liveGrants(ledger);
-      const found = (await waba.currentAccess(current.userId, { fresh: true }))?.tasks ?? null;
+      const found = (await waba.currentAccess(current.userId))?.tasks ?? null;
       let holding = found;
       if (choice === 'restore') {
         const others = live.filter((other) => other.id !== current.id);
@@ -300,6 +304,16 @@ export class TemporaryAccess {
 
   private withUser<T>(wabaId: string, userId: string, fn: () => Promise<T>): Promise<T> {
     return this.deps.locker.withLock(`user:${wabaId}:${userId}`, fn, USER_LOCK);
+  }
+}
+
+/** An extension would make a grant run longer from now than its account allows. */
+export class ExtensionTooLongError extends Error {
+  constructor(readonly maxMs: number) {
+    super(
+      `Extended now, the access would run longer than the ${formatDuration(maxMs)} allowed from now, so it was not extended. Ask for a shorter extension.`,
+    );
+    this.name = 'ExtensionTooLongError';
   }
 }
 

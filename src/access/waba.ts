@@ -3,15 +3,25 @@ import { GraphError } from '../graph/errors.js';
 import type { AssignedAccount, AssignedUser } from '../graph/schemas.js';
 import { normalizeTasks, type Task } from '../graph/tasks.js';
 
+/** What one person holds on a WABA. */
+export type PersonAccess =
+  | { kind: 'holds'; tasks: Task[]; name?: string }
+  | { kind: 'none' }
+  /** Meta does not know a business user with this id. */
+  | { kind: 'unknown-user' };
+
+/** The fields a person's read needs: which WABA, and the tasks held on it. */
+const PERSON_FIELDS = ['id', 'permissions'] as const;
+
 export interface Roster {
   users: AssignedUser[];
   totalCount?: number;
 }
 
 /**
- * One WABA's user assignments, as the access domain needs them. Reads of the roster are cached briefly because
- * `assigned_users` shares a budget of 200 calls an hour per WABA; every write, and every read before a write,
- * goes to Graph.
+ * One WABA's user assignments, as the access domain needs them. `assigned_users` shares a budget of 200 calls an
+ * hour per WABA, so one person's access is read on their own edge (one call, whatever the roster size), and reads
+ * of the whole roster are cached briefly. Every write, and every read before a write, goes to Graph.
  */
 export class WabaAccess {
   private cached?: { roster: Roster; at: number };
@@ -21,6 +31,10 @@ export class WabaAccess {
   private next?: Promise<Roster>;
   /** Counts our writes, so a read that overlapped one is not cached. */
   private writes = 0;
+  /** Names Meta gave users in roster reads: the user's edge does not carry them. Shown, never decided on. */
+  private readonly names = new Map<string, string>();
+  /** Whether the roster has stood in for the user's edge yet (logged once). */
+  private fellBack = false;
 
   constructor(
     private readonly graph: GraphClient,
@@ -28,6 +42,7 @@ export class WabaAccess {
     private readonly businessId: string,
     private readonly cacheMs = 30_000,
     private readonly now: () => number = Date.now,
+    private readonly log?: (obj: object, msg: string) => void,
   ) {}
 
   /**
@@ -60,6 +75,7 @@ export class WabaAccess {
     const read = this.graph
       .listAssignedUsers({ wabaId: this.wabaId, businessId: this.businessId })
       .then((roster) => {
+        for (const user of roster.users) if (user.name) this.names.set(user.id, user.name);
         if (this.writes === writesBefore) this.cached = { roster, at: startedAt };
         return roster;
       })
@@ -70,13 +86,48 @@ export class WabaAccess {
     return read;
   }
 
-  /** The user's tasks on this WABA, or null when they have no access. */
-  async currentAccess(
-    userId: string,
-    options: { fresh?: boolean } = {},
-  ): Promise<{ tasks: Task[]; name?: string } | null> {
-    const user = (await this.roster(options)).users.find((candidate) => candidate.id === userId);
-    return user ? { tasks: normalizeTasks(user.tasks), name: user.name || undefined } : null;
+  /**
+   * What one person holds on this WABA, read afresh on the person's own edge: one call, whatever the roster size,
+   * and outside the WABA's `assigned_users` budget. When that edge cannot answer for this WABA (Graph refuses it, or
+   * leaves out `permissions`), the roster is read instead. Throttles and outages are thrown: a roster read then would
+   * only spend more of the budget.
+   */
+  async personAccess(userId: string): Promise<PersonAccess> {
+    let accounts: AssignedAccount[];
+    try {
+      accounts = await this.graph.listAssignedAccounts({ userId, fields: PERSON_FIELDS });
+    } catch (error) {
+      if (!(error instanceof GraphError)) throw error;
+      if (error.category === 'not_found') return { kind: 'unknown-user' };
+      if (error.retryable || error.category === 'auth') throw error;
+      return this.personFromRoster(userId, `the user's edge failed: ${error.message}`);
+    }
+    const here = accounts.find((account) => account.id === this.wabaId);
+    if (!here) return { kind: 'none' };
+    if (!here.permissions) return this.personFromRoster(userId, 'the user’s edge left out permissions');
+    const name = this.cachedName(userId);
+    return { kind: 'holds', tasks: normalizeTasks(here.permissions), ...(name ? { name } : {}) };
+  }
+
+  private async personFromRoster(userId: string, why: string): Promise<PersonAccess> {
+    if (!this.fellBack) {
+      this.fellBack = true;
+      this.log?.({ wabaId: this.wabaId, why }, 'reading access from the roster instead of the user’s edge');
+    }
+    const user = (await this.roster({ fresh: true })).users.find((candidate) => candidate.id === userId);
+    if (user) return { kind: 'holds', tasks: normalizeTasks(user.tasks), ...(user.name ? { name: user.name } : {}) };
+    return (await this.userExists(userId)) ? { kind: 'none' } : { kind: 'unknown-user' };
+  }
+
+  /** The name Meta gave this user in a roster read, if the bot has read one since it started. */
+  private cachedName(userId: string): string | undefined {
+    return this.names.get(userId);
+  }
+
+  /** The user's tasks on this WABA (a fresh read), or null when they have no access or Meta does not know them. */
+  async currentAccess(userId: string): Promise<{ tasks: Task[]; name?: string } | null> {
+    const access = await this.personAccess(userId);
+    return access.kind === 'holds' ? access : null;
   }
 
   /** Whether Meta knows this user id at all (asked on the user's own edge, outside the WABA's budget). */
@@ -99,7 +150,7 @@ export class WabaAccess {
    * and holds after.
    */
   async addTasks(userId: string, tasks: readonly Task[]): Promise<{ before: Task[] | null; after: Task[] }> {
-    const current = await this.currentAccess(userId, { fresh: true });
+    const current = await this.currentAccess(userId);
     const before = current?.tasks ?? null;
     const after = normalizeTasks([...(before ?? []), ...tasks]);
     if (!before || after.length !== before.length) await this.write(() => this.assignExactly(userId, after));
@@ -108,7 +159,7 @@ export class WabaAccess {
 
   /** Removes the user with all their tasks. Returns what they held (null: nothing to remove, nothing sent). */
   async removeUser(userId: string): Promise<Task[] | null> {
-    const current = await this.currentAccess(userId, { fresh: true });
+    const current = await this.currentAccess(userId);
     if (!current) return null;
     await this.write(() => this.graph.removeUser({ wabaId: this.wabaId, userId }));
     return current.tasks;

@@ -248,7 +248,7 @@ export class GraphClient {
     if (until === 0) return;
     if (until - started > this.policy.maxTotalMs) {
       throw new GraphError({
-        message: `Meta's rate limit for this account is nearly used up; calls resume at ${new Date(until).toISOString()}.`,
+        message: "Meta's rate limit for this account is nearly used up; calls are held until it recovers.",
         category: 'throttled',
         retryAt: new Date(until),
       });

@@ -31,7 +31,8 @@ export const assignedAccountSchema = z.object({
   name: z.string().default(''),
   status: z.string().optional(),
   business_id: z.string().optional(),
-  permissions: z.array(z.string()).default([]),
+  /** Absent when Graph leaves the field out (the bot then reads the WABA's roster instead). */
+  permissions: z.array(z.string()).optional(),
   tasks: z.array(z.string()).optional(),
   assignment_date: z.string().optional(),
 });

@@ -67,7 +67,6 @@ describe('AccessService', () => {
       state: 'pending',
       currentTasks: ['MANAGE'],
       afterTasks: ['MANAGE', 'MESSAGING'],
-      targetName: 'Alice',
       expiresAt: '2026-03-01T10:00:00.000Z',
       approvalMessages: [{ channel: 'CAPPROVALS', ts: '1.0' }],
     });

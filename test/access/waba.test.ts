@@ -42,7 +42,7 @@ describe('WabaAccess roster reads', () => {
     const early = waba.roster();
     await sleep(30);
     graph.assign(WABA, ALICE, ['MANAGE', 'VIEW_COST']);
-    const fresh = await waba.currentAccess(ALICE, { fresh: true });
+    const fresh = await waba.roster({ fresh: true }).then((r) => r.users.find((u) => u.id === ALICE));
     expect(fresh?.tasks).toEqual(['MANAGE', 'VIEW_COST']);
     expect((await early).users[0]?.tasks).toEqual(['MANAGE']);
   });

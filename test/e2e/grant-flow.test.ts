@@ -15,10 +15,18 @@ afterEach(async () => {
 
 describe('grant, end to end', () => {
   it('asks, shows current → after, and on approval writes the union to Graph once and tells everyone', async () => {
+    // A roster read first, as `/waba list` does: the user's own edge carries no name.
+    const listed = await h.command('list');
+    await eventually(() => h.responses(listed.responseId)[0]);
+    const callsBefore = h.graph.calls.length;
     const reply = await h.command(`grant ${ALICE} messaging because covers support`);
     expect(reply.status).toBe(200);
 
     const [approval] = await eventually(() => h.approvalMessages().length === 1 && h.approvalMessages());
+    // Filing read the person's access once, on their own edge, and paged no roster.
+    expect(h.graph.calls.slice(callsBefore).map((call) => `${call.method} ${call.path.split('/').pop()}`)).toEqual([
+      'GET assigned_whatsapp_business_accounts',
+    ]);
     const text = visibleText(approval!);
     expect(text).toContain(`<@${LEAD}>`);
     expect(text).toContain('Alice Example');
@@ -33,6 +41,11 @@ describe('grant, end to end', () => {
     expect(click.status).toBe(200);
 
     await eventually(() => h.graph.writes().length === 1);
+    // Approving cost one fresh read of the person and one write, whatever the roster's size.
+    expect(h.graph.calls.slice(callsBefore + 1).map((call) => `${call.method} ${call.path.split('/').pop()}`)).toEqual([
+      'GET assigned_whatsapp_business_accounts',
+      'POST assigned_users',
+    ]);
     const write = h.graph.writes()[0]!;
     expect(write.method).toBe('POST');
     expect(write.form).toEqual({ user: ALICE, tasks: '["MANAGE","MESSAGING"]' });

@@ -3,6 +3,7 @@ import type { LinkResult } from '../../access/directory.js';
 import { formatDuration } from '../../access/duration.js';
 import { USAGE } from '../../access/grammar.js';
 import type { TemporaryGrant } from '../../access/grants.js';
+import type { RefusalReason } from '../../access/policy.js';
 import type { AccessRequest } from '../../access/request.js';
 import type { SubmitResult } from '../../access/service.js';
 import type { Roster } from '../../access/waba.js';
@@ -115,7 +116,7 @@ export function accountsMessage(userId: string, accounts: AssignedAccount[]): Me
   }
   const lines = accounts.map(
     (account) =>
-      `• *${escapeText(account.name || 'Unnamed')}* \`${account.id}\`${account.status ? ` · ${account.status}` : ''} · ${taskList(account.permissions)}`,
+      `• *${escapeText(account.name || 'Unnamed')}* \`${account.id}\`${account.status ? ` · ${account.status}` : ''} · ${taskList(account.permissions ?? null)}`,
   );
   const chunks = packLines(lines).slice(0, LIMITS.messageBlocks - 2);
   return {
@@ -158,11 +159,18 @@ export function alreadyDecidedText(request: AccessRequest): string {
   return `This request is no longer waiting for a decision.\n${outcomeText(request)}`;
 }
 
-export function forbiddenText(reason: 'own-request' | 'not-approver', approverIds: readonly string[]): string {
-  if (reason === 'own-request') {
-    return 'You made this request, so someone else has to decide it — even approvers cannot approve their own requests.';
+/** Why a person may not act on a request or grant, said privately; nothing changed. */
+export function forbiddenText(reason: RefusalReason, approverIds: readonly string[]): string {
+  switch (reason) {
+    case 'own-request':
+      return 'You made this request, so someone else has to decide it — even approvers cannot approve their own requests.';
+    case 'beneficiary':
+      return 'This access is for you (your Slack account or the Meta user linked to it), so another approver has to decide it; nothing changed.';
+    case 'same-person':
+      return 'An approval from you (the same Meta user, under another Slack account) is already counted; one person counts once. Another approver has to approve it; nothing changed.';
+    case 'not-approver':
+      return `Only approvers can decide access requests; nothing changed. The approvers are ${approverIds.map(mention).join(', ')}.`;
   }
-  return `Only approvers can decide access requests; nothing changed. The approvers are ${approverIds.map(mention).join(', ')}.`;
 }
 
 /** A click on a request whose account has left the policy. */

@@ -33,7 +33,15 @@ function lengthText(request: AccessRequest): string {
     return `*Extends by ${formatDuration(request.durationMs ?? 0)}*\nEnds ${slackDate(oldEnd)} → ${slackDate(newEnd)}`;
   }
   if (!request.durationMs) return '*Duration*\nPermanent';
-  return `*Duration*\n${formatDuration(request.durationMs)} from approval, then back to ${taskList(request.currentTasks)}`;
+  const before = request.currentUnknown ? 'what the user holds when it is approved' : taskList(request.currentTasks);
+  return `*Duration*\n${formatDuration(request.durationMs)} from approval, then back to ${before}`;
+}
+
+/** Current access as read when the request was made, or why Meta could not say. */
+function currentText(request: AccessRequest): string {
+  return request.currentUnknown
+    ? `_unknown (Meta: ${escapeText(request.currentUnknown)}); read again before any change_`
+    : taskList(request.currentTasks);
 }
 
 function changeText(request: AccessRequest): string {
@@ -41,10 +49,13 @@ function changeText(request: AccessRequest): string {
     return `*Keeps* ${taskList(request.tasks)} for longer; nothing else changes.`;
   }
   if (request.kind === 'revoke') {
-    return `*Removes the user from the account, with all their tasks*\n${taskList(request.currentTasks)} → _no access_`;
+    return `*Removes the user from the account, with all their tasks*\n${currentText(request)} → _no access_`;
   }
   const added = request.afterTasks.filter((task) => !request.currentTasks?.includes(task));
-  return `*Current → after*\n${taskList(request.currentTasks)} → ${taskList(request.afterTasks)}\n_Adds ${taskList(added)}; keeps everything the user has now._`;
+  const after = request.currentUnknown
+    ? `what they hold plus ${taskList(request.tasks)}`
+    : taskList(request.afterTasks);
+  return `*Current → after*\n${currentText(request)} → ${after}\n_Adds ${taskList(added)}; keeps everything the user has now._`;
 }
 
 /** The approval message: what is asked, by whom, the change it makes, and — while pending — the buttons. */

@@ -27,6 +27,8 @@ export function clickReply(result: DecideResult): string | undefined {
       return forbiddenText(result.reason, result.approverIds);
     case 'unconfigured':
       return unconfiguredText(result.request);
+    case 'retry-refused':
+      return `${result.problem} ${result.hint}`;
     default:
       return unchangedReply(result);
   }
