@@ -183,6 +183,49 @@ describe('AccessService', () => {
     });
   });
 
+  it('refuses a retry once the request failed longer ago than requests wait, or when the policy changed', async () => {
+    const failOnce = () =>
+      graph.queueFault({ status: 403, body: graphError(200, 'Permissions error'), match: (c) => c.method === 'POST' });
+    failOnce();
+    const late = await submitGrant();
+    await service.decide({ requestId: late.id, actorId: 'UANN', decision: 'approve' });
+    now = new Date(now.getTime() + 60 * 60_000);
+    expect(await service.retry({ requestId: late.id, actorId: 'UBOB' })).toMatchObject({
+      kind: 'retry-refused',
+      problem: expect.stringContaining('failed more than 1h ago'),
+    });
+
+    failOnce();
+    const barred = await submitGrant(DAVE, ['VIEW_COST']);
+    await service.decide({ requestId: barred.id, actorId: 'UANN', decision: 'approve' });
+    service = new AccessService({
+      repository,
+      locker: new InProcessLocker(),
+      accounts: oneAccount(client, { tasks: ['MESSAGING'] }),
+      notifier,
+      requestTtlMs: 60 * 60_000,
+      clock: { now: () => now },
+    });
+    expect(await service.retry({ requestId: barred.id, actorId: 'UBOB' })).toMatchObject({
+      kind: 'retry-refused',
+      problem: expect.stringContaining('VIEW_COST can no longer be requested'),
+    });
+
+    service = new AccessService({
+      repository,
+      locker: new InProcessLocker(),
+      accounts: oneAccount(client, { approvals: { default: 2, byTask: {} } }),
+      notifier,
+      requestTtlMs: 60 * 60_000,
+      clock: { now: () => now },
+    });
+    expect(await service.retry({ requestId: barred.id, actorId: 'UBOB' })).toMatchObject({
+      kind: 'retry-refused',
+      problem: expect.stringContaining('now needs 2 approvals and had 1'),
+    });
+    expect(graph.writes()).toEqual([]);
+  });
+
   it('succeeds without a DELETE when the user lost access before the revoke ran', async () => {
     const result = await service.submit({ kind: 'revoke', userId: ALICE, requesterId: 'ULEAD', channelId: 'C' });
     if (result.kind !== 'submitted') throw new Error('not submitted');
@@ -485,5 +528,46 @@ describe('AccessService with several accounts', () => {
       await restarted.decide({ requestId: another.request.id, actorId: 'UANN', decision: 'approve' }),
     ).toMatchObject({ kind: 'unconfigured' });
     expect(graph.tasksOf(WABA, DAVE)).toBeUndefined();
+  });
+});
+
+describe('AccessService extensions', () => {
+  async function liveGrant(durationMs = 60 * 60_000) {
+    const result = await service.submit({
+      kind: 'grant',
+      userId: ALICE,
+      tasks: ['MESSAGING'],
+      duration: durationMs,
+      requesterId: 'ULEAD',
+      channelId: 'CTEAM',
+    });
+    if (result.kind !== 'submitted') throw new Error(result.problem);
+    await service.decide({ requestId: result.request.id, actorId: 'UANN', decision: 'approve' });
+    const [grant] = await service.activeGrants();
+    return grant!;
+  }
+
+  it('keeps one extension of a grant waiting at a time', async () => {
+    const grant = await liveGrant();
+    const first = await service.submitExtension({ grantId: grant.id, durationMs: 60_000, requesterId: 'UANN' });
+    expect(first.kind).toBe('submitted');
+    expect(await service.submitExtension({ grantId: grant.id, durationMs: 60_000, requesterId: 'UBOB' })).toMatchObject(
+      { kind: 'rejected', problem: expect.stringContaining('already waiting') },
+    );
+  });
+
+  it('checks the longest grant again when an extension is carried out, so waiting ones cannot stack past it', async () => {
+    const day = 24 * 60 * 60_000;
+    const grant = await liveGrant(29 * day);
+    const ask = await service.submitExtension({ grantId: grant.id, durationMs: 12 * 60 * 60_000, requesterId: 'UANN' });
+    if (ask.kind !== 'submitted') throw new Error(ask.problem);
+    // Asked for when it fitted; by the time it is approved, the grant was extended some other way.
+    await repository.saveGrant({ ...grant, endsAt: new Date(now.getTime() + 29.75 * day).toISOString() });
+    const result = await service.decide({ requestId: ask.request.id, actorId: 'UBOB', decision: 'approve' });
+    expect(result).toMatchObject({
+      kind: 'done',
+      request: { state: 'failed', error: { category: 'invalid', message: expect.stringContaining('30d allowed') } },
+    });
+    expect((await repository.getGrant(grant.id))?.endsAt).toBe(new Date(now.getTime() + 29.75 * day).toISOString());
   });
 });

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WabaAccess } from '../../src/access/waba.js';
 import { GraphClient } from '../../src/graph/client.js';
-import { FakeGraph } from '../../src/sandbox/fake-graph.js';
+import { FakeGraph, graphError as graphErrorBody } from '../../src/sandbox/fake-graph.js';
 
 const WABA = '1000000000001';
 const BUSINESS = '2000000000001';
@@ -60,5 +60,58 @@ describe('WabaAccess roster reads', () => {
     await waba.roster();
     await waba.addTasks(ALICE, ['MESSAGING']);
     expect((await waba.roster()).users[0]?.tasks).toEqual(['MANAGE', 'MESSAGING']);
+  });
+});
+
+describe('WabaAccess person reads', () => {
+  const calls = () => graph.calls.map((call) => `${call.method} ${call.path.split('/').pop()}`);
+  const onUsersEdge = (call: { path: string }) => call.path.endsWith('/assigned_whatsapp_business_accounts');
+
+  it('read one person on their own edge, whatever the roster size: one call, no roster paging', async () => {
+    for (let i = 0; i < 250; i++) {
+      const id = `4000000000${i}`;
+      graph.addUser({ id, name: `U${i}`, user_type: 'BUSINESS_USER' }).assign(WABA, id, ['MESSAGING']);
+    }
+    graph.addUser({ id: '500000000001', name: 'Nobody yet', user_type: 'BUSINESS_USER' });
+    expect(await waba.personAccess(ALICE)).toEqual({ kind: 'holds', tasks: ['MANAGE'] });
+    expect(await waba.personAccess('500000000001')).toEqual({ kind: 'none' });
+    expect(await waba.personAccess('999999999')).toEqual({ kind: 'unknown-user' });
+    expect(calls()).toEqual(Array(3).fill('GET assigned_whatsapp_business_accounts'));
+  });
+
+  it('name the person as the last roster read did, without a call for it', async () => {
+    await waba.roster();
+    const before = graph.calls.length;
+    expect(await waba.personAccess(ALICE)).toEqual({ kind: 'holds', tasks: ['MANAGE'], name: 'Alice' });
+    expect(graph.calls.length - before).toBe(1);
+  });
+
+  it('fall back to the roster, logging once, when the edge leaves out permissions or is refused', async () => {
+    const logged: string[] = [];
+    waba = new WabaAccess(client, WABA, BUSINESS, 30_000, Date.now, (_obj, msg) => logged.push(msg));
+    graph.queueFault({ status: 200, body: { data: [{ id: WABA, name: 'Support' }] }, match: onUsersEdge });
+    expect(await waba.personAccess(ALICE)).toEqual({ kind: 'holds', tasks: ['MANAGE'], name: 'Alice' });
+    graph.queueFault({ status: 403, body: graphErrorBody(200, 'Permissions error'), match: onUsersEdge });
+    graph.assign(WABA, ALICE, ['MANAGE', 'VIEW_COST']);
+    // The fallback's roster read is a fresh one: it sees the change just made.
+    expect(await waba.personAccess(ALICE)).toMatchObject({ kind: 'holds', tasks: ['MANAGE', 'VIEW_COST'] });
+    expect(calls()).toEqual([
+      'GET assigned_whatsapp_business_accounts',
+      'GET assigned_users',
+      'GET assigned_whatsapp_business_accounts',
+      'GET assigned_users',
+    ]);
+    expect(logged).toHaveLength(1);
+  });
+
+  it('throw throttles instead of spending more of the budget on the roster', async () => {
+    const throttle = { status: 400, body: graphErrorBody(80008, 'Too many calls'), match: onUsersEdge };
+    graph.queueFault(throttle, throttle, throttle, throttle, throttle);
+    const fast = new GraphClient({ baseUrl: graph.url, accessToken: 't', retry: { baseDelayMs: 1, maxDelayMs: 2 } });
+    await expect(new WabaAccess(fast, WABA, BUSINESS).personAccess(ALICE)).rejects.toMatchObject({
+      category: 'throttled',
+    });
+    await fast.close();
+    expect(calls().filter((call) => call === 'GET assigned_users')).toEqual([]);
   });
 });

@@ -1,0 +1,135 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { ACTION } from '../../src/slack/ids.js';
+import { ALICE, ANN, BOB, CAROL, DAVE, eventually, Harness, LEAD, WABA_ID } from '../support/harness.js';
+import { buttonsOf, visibleText } from '../support/message-text.js';
+
+let h: Harness;
+
+afterEach(async () => {
+  await h?.stop();
+});
+
+/** Runs `/waba text` as `userId` and returns the reply it got (in the ack or on the response URL). */
+async function ask(text: string, userId = LEAD): Promise<string> {
+  const sent = await h.command(text, userId);
+  if (sent.json) return visibleText(sent.json);
+  return visibleText(await eventually(() => h.responses(sent.responseId)[0]));
+}
+
+async function approvalFor(text: string, requester = LEAD) {
+  const before = h.approvalMessages().length;
+  const reply = await ask(text, requester);
+  expect(reply).toContain('sent it in');
+  return eventually(() => h.approvalMessages().length > before && h.approvalMessages().at(-1));
+}
+
+async function clickReply(message: Parameters<Harness['click']>[0], actionId: string, userId: string) {
+  const click = await h.click(message, actionId, userId);
+  return visibleText(await eventually(() => h.responses(click.responseId)[0]));
+}
+
+describe('separation of duties', () => {
+  it('keeps an approver linked to the request’s Meta user from deciding it, by id or by mention', async () => {
+    h = await Harness.start();
+    // Filed before anyone is linked to DAVE; the link made afterwards still counts when Bob clicks.
+    const byId = await approvalFor(`grant ${DAVE} MESSAGING because on call`);
+    expect(await ask(`link <@${BOB}> ${DAVE}`, ANN)).toContain(`is now Meta business user \`${DAVE}\``);
+    expect(await clickReply(byId, ACTION.approve, BOB)).toContain('This access is for you');
+    expect(await clickReply(byId, ACTION.deny, BOB)).toContain('This access is for you');
+    await h.bot!.service.drain();
+    expect(h.graph.writes()).toHaveLength(0);
+    expect(buttonsOf(h.approvalMessages().at(-1)!)).toEqual([ACTION.approve, ACTION.deny]);
+
+    await h.click(byId, ACTION.approve, ANN);
+    await eventually(() => h.graph.writes().length === 1);
+    expect(h.graph.tasksOf(WABA_ID, DAVE)).toEqual(['MESSAGING']);
+
+    const byMention = await approvalFor(`grant <@${BOB}> VIEW_COST because reports`);
+    expect(await clickReply(byMention, ACTION.approve, BOB)).toContain('This access is for you');
+    await h.bot!.service.drain();
+    expect(h.graph.writes()).toHaveLength(1);
+  });
+
+  it('counts one human once: an approval from a Meta user re-linked to another Slack id is not counted again', async () => {
+    h = await Harness.start({ env: { APPROVALS_REQUIRED: '2' } });
+    await ask(`link <@${ANN}> ${DAVE}`, BOB);
+    const approval = await approvalFor(`grant ${ALICE} MESSAGING because on call`);
+    expect(await clickReply(approval, ACTION.approve, ANN)).toContain('Your approval is recorded');
+
+    // The admin moves Meta user DAVE to Carol (a group approver); Carol is the same human as far as Meta knows.
+    await ask(`link <@${CAROL}> ${DAVE}`, BOB);
+    expect(await clickReply(approval, ACTION.approve, CAROL)).toContain('one person counts once');
+    await h.bot!.service.drain();
+    expect(h.graph.writes()).toHaveLength(0);
+
+    await h.click(approval, ACTION.approve, BOB);
+    await eventually(() => h.graph.writes().length === 1);
+  });
+
+  it('refuses at once a request that only its requester or the person it is for could approve', async () => {
+    h = await Harness.start({ env: { APPROVER_IDS: `${ANN},${BOB}`, APPROVALS_REQUIRED: '2' } });
+    await ask(`link <@${BOB}> ${DAVE}`, ANN);
+    const reply = await ask(`grant <@${BOB}> MESSAGING because on call`, ANN);
+    expect(reply).toContain('only 0 approver(s) other than you and the person it is for');
+    expect(h.approvalMessages()).toEqual([]);
+  });
+
+  it('keeps the person who holds a temporary grant from extending it, while Revoke now stays open to them', async () => {
+    h = await Harness.start();
+    await ask(`link <@${BOB}> ${DAVE}`, ANN);
+    const approval = await approvalFor(`grant ${DAVE} MESSAGING for 1h because on call`);
+    await h.click(approval, ACTION.approve, ANN);
+    const granted = await eventually(
+      () => buttonsOf(h.approvalMessages().at(-1)!).includes(ACTION.extend) && h.approvalMessages().at(-1),
+    );
+    expect(await clickReply(granted, ACTION.extend, BOB)).toContain('This access is for you');
+    expect(h.slack.callsOf('views.open')).toHaveLength(0);
+
+    await h.click(granted, ACTION.revokeNow, BOB);
+    await eventually(() => h.graph.tasksOf(WABA_ID, DAVE) === undefined);
+  });
+
+  it('leaves requests about a person out of their own list of requests to decide', async () => {
+    h = await Harness.start();
+    await ask(`link <@${BOB}> ${DAVE}`, ANN);
+    await approvalFor(`grant ${DAVE} MESSAGING because on call`);
+    await approvalFor(`grant ${ALICE} VIEW_COST because reports`);
+    const bobs = await ask('requests', BOB);
+    expect(bobs).toContain(ALICE);
+    expect(bobs).not.toContain(DAVE);
+    expect(await ask('requests', ANN)).toContain(DAVE);
+  });
+});
+
+describe('decisions rest on fresh reads', () => {
+  it('revokes someone added in Business Manager after the roster was read', async () => {
+    h = await Harness.start();
+    expect(await ask('list')).not.toContain(DAVE);
+    h.graph.assign(WABA_ID, DAVE, ['MESSAGING']);
+    const approval = await approvalFor(`revoke ${DAVE} because left`);
+    expect(visibleText(approval)).toMatch(/`MESSAGING` → _no access_/);
+  });
+
+  it('refuses "already has" and "no access" only on what Meta says now', async () => {
+    h = await Harness.start();
+    expect(await ask(`grant ${ALICE} MANAGE`)).toContain('already has MANAGE');
+    expect(await ask(`revoke ${DAVE} because left`)).toContain('has no access');
+    h.graph.assign(WABA_ID, ALICE, ['MESSAGING']);
+    expect(await ask(`grant ${ALICE} MANAGE because back`)).toContain('sent it in');
+  });
+
+  it('files a request while Meta is failing, says current access is unknown, and reads again before writing', async () => {
+    h = await Harness.start();
+    const onUsersEdge = (call: { path: string }) => call.path.endsWith('/assigned_whatsapp_business_accounts');
+    h.graph.queueFault(...Array.from({ length: 6 }, () => ({ status: 500, match: onUsersEdge })));
+    const approval = await approvalFor(`grant ${ALICE} MESSAGING because on call`);
+    expect(visibleText(approval)).toContain('unknown (Meta:');
+    expect(visibleText(approval)).not.toMatch(/\d{4}-\d{2}-\d{2}T/);
+
+    h.graph.assign(WABA_ID, ALICE, ['MANAGE', 'VIEW_COST']);
+    await h.click(approval, ACTION.approve, ANN);
+    await eventually(() => h.graph.writes().length === 1);
+    // The write adds to what Meta said at approval time, not to a guess made at filing.
+    expect(h.graph.tasksOf(WABA_ID, ALICE)).toEqual(['MANAGE', 'VIEW_COST', 'MESSAGING']);
+  });
+});
