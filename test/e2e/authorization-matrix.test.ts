@@ -1,0 +1,339 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { graphError } from '../../src/sandbox/fake-graph.js';
+import type { SlackMessage } from '../../src/sandbox/slack/emulator.js';
+import { ACTION, FIELD, VIEW } from '../../src/slack/ids.js';
+import {
+  ALICE,
+  ALICE_IN_SLACK,
+  ANN,
+  APPROVAL_CHANNEL,
+  BOB,
+  BUSINESS_ID,
+  CAROL,
+  DAVE,
+  defaultGraph,
+  eventually,
+  Harness,
+  LEAD,
+  STRANGER,
+  TEAM_CHANNEL,
+  WABA_ID,
+} from '../support/harness.js';
+import { buttonsOf, visibleText } from '../support/message-text.js';
+
+/**
+ * Who may use which entry point. Every interactive entry point × every kind of actor, driven through the real
+ * receiver with signed requests; a cell is "allowed" when the entry point had its effect, and every refused actor
+ * must get a private answer while nothing changes.
+ *
+ * The cast, on the `support` account (requests are about Alice's Meta user, filed by the lead):
+ * - requester: the lead, who filed the request;
+ * - beneficiary: Alice — an approver of `support` too, so only the rule about deciding for oneself stops her;
+ * - approver: Ann, another approver of `support` (which has a third approver too);
+ * - other approver: Bob, who approves only on `sales`;
+ * - admin: Carol, an admin and no approver;
+ * - stranger: nobody in particular.
+ */
+const ACTORS = {
+  requester: LEAD,
+  beneficiary: ALICE_IN_SLACK,
+  approver: ANN,
+  otherApprover: BOB,
+  admin: CAROL,
+  stranger: STRANGER,
+} as const;
+type Actor = keyof typeof ACTORS;
+const EVERYONE = Object.keys(ACTORS) as Actor[];
+
+const MATRIX = {
+  'button: Approve': ['approver'],
+  'button: Deny (opens the form)': ['approver'],
+  'form: Deny': ['approver'],
+  'button: Cancel': ['requester'],
+  'button: Retry': ['approver'],
+  'button: Extend (opens the form)': ['approver'],
+  'form: Extend': ['approver'],
+  // Ending access early only takes it away: the person who holds it may, when they approve on the account.
+  'button: Revoke now': ['approver', 'beneficiary'],
+  'button: Keep (conflict)': ['approver'],
+  'button: Restore (conflict)': ['approver'],
+  '/waba link': ['admin'],
+  '/waba unlink': ['admin'],
+} satisfies Record<string, Actor[]>;
+type EntryPoint = keyof typeof MATRIX;
+
+const SALES_WABA = '1000000000002';
+/** A third approver of `support`, so a request Ann files (an extension) still has someone to decide it. */
+const THIRD_APPROVER = 'UTHIRD';
+
+function policy(): string {
+  return `default_account: support
+admins: [${CAROL}]
+accounts:
+  support:
+    waba_id: ${WABA_ID}
+    business_id: ${BUSINESS_ID}
+    approvers: [${ANN}, ${ALICE_IN_SLACK}, ${THIRD_APPROVER}]
+    approval_channel: ${APPROVAL_CHANNEL}
+  sales:
+    waba_id: ${SALES_WABA}
+    business_id: ${BUSINESS_ID}
+    approvers: [${BOB}]
+    approval_channel: CSALESAPPROVALS
+people:
+  ${ALICE_IN_SLACK}: ${ALICE}
+`;
+}
+
+let h: Harness;
+
+afterEach(async () => {
+  await h?.stop();
+});
+
+async function start(env: Record<string, string> = {}, sweepIntervalMs?: number): Promise<void> {
+  const file = join(mkdtempSync(join(tmpdir(), 'policy-')), 'policy.yml');
+  writeFileSync(file, policy());
+  h = await Harness.start({
+    graph: defaultGraph().addWaba({ id: SALES_WABA, name: 'Sales line', businessId: BUSINESS_ID }),
+    env: { WABA_CONFIG: file, WABA_ID: undefined, META_BUSINESS_ID: undefined, APPROVER_IDS: undefined, ...env },
+    ...(sweepIntervalMs ? { sweepIntervalMs } : {}),
+  });
+}
+
+const fresh = (message: SlackMessage) => h.slack.messages.get(`${message.channel}:${message.ts}`)!;
+const requestIdOf = (message: SlackMessage) =>
+  String(message.blocks.find((block) => block.type === 'actions')?.block_id ?? '').split(':')[1] ?? '';
+const dmsOf = (userId: string) => h.slack.messagesIn(`D${userId.slice(1)}`);
+
+async function pendingRequest(text = `grant ${ALICE} MESSAGING because on call`): Promise<SlackMessage> {
+  const before = h.approvalMessages().length;
+  await h.command(text, LEAD);
+  return eventually(() => h.approvalMessages()[before]);
+}
+
+async function liveGrant(duration = '1h'): Promise<SlackMessage> {
+  const approval = await pendingRequest(`grant ${ALICE} MESSAGING for ${duration} because on call`);
+  await h.click(approval, ACTION.approve, ANN);
+  return eventually(() => buttonsOf(fresh(approval)).includes(ACTION.revokeNow) && fresh(approval));
+}
+
+async function stateOf(requestId: string) {
+  await h.bot!.service.drain();
+  return (await h.bot!.service.get(requestId))?.state;
+}
+
+/** A click's private answer (on its response URL). */
+async function clickAnswer(message: SlackMessage, actionId: string, userId: string, value?: string) {
+  const click = await h.click(message, actionId, userId, value);
+  expect(click.status).toBe(200);
+  return () => h.responses(click.responseId)[0];
+}
+
+/** How one entry point is set up once, tried by one actor, and seen to have had its effect. */
+interface Trial {
+  setup(): Promise<void>;
+  /** Tries the entry point as `userId`; resolves to whether it had its effect (refusals must answer privately). */
+  attempt(userId: string): Promise<boolean>;
+}
+
+function trial(entry: EntryPoint): Trial {
+  let message: SlackMessage;
+  let requestId = '';
+  /** Clicks, then waits for either the effect or a private refusal. */
+  const clickAndSee = async (actionId: string, userId: string, effect: () => Promise<boolean> | boolean) => {
+    const answer = await clickAnswer(message, actionId, userId, actionId === ACTION.cancel ? requestId : undefined);
+    return eventually(async () => {
+      if (await effect()) return { had: true };
+      return answer() ? { had: false } : undefined;
+    }).then((seen) => seen.had);
+  };
+  const modalOpens = (actionId: string) => async (userId: string) => {
+    const opened = h.slack.callsOf('views.open').length;
+    return clickAndSee(actionId, userId, () => h.slack.callsOf('views.open').length > opened);
+  };
+  /** A form submission: no response URL, so a refusal arrives as a DM. */
+  const formSubmit = async (
+    callbackId: string,
+    userId: string,
+    metadata: string,
+    values: Record<string, Record<string, unknown>>,
+    effect: () => Promise<boolean> | boolean,
+  ) => {
+    const dms = dmsOf(userId).length;
+    const sent = await h.submitView(callbackId, userId, metadata, values);
+    expect(sent.status).toBe(200);
+    return eventually(async () => {
+      if (await effect()) return { had: true };
+      return dmsOf(userId).length > dms ? { had: false } : undefined;
+    }).then((seen) => seen.had);
+  };
+  const conflict = async () => {
+    await start({ MIN_GRANT_DURATION: '1s' }, 100);
+    await liveGrant('1s');
+    h.graph.assign(WABA_ID, ALICE, ['MANAGE', 'MESSAGING', 'VIEW_COST']);
+    message = await eventually(() => h.approvalMessages().find((m) => buttonsOf(m).includes(ACTION.keep)), 6_000);
+  };
+  const settled = () => buttonsOf(fresh(message)).length === 0;
+  const linkCommand = (text: string, done: RegExp) => async (userId: string) => {
+    const sent = await h.command(text, userId);
+    const reply = visibleText(await eventually(() => sent.json ?? h.responses(sent.responseId)[0]));
+    return done.test(reply);
+  };
+
+  switch (entry) {
+    case 'button: Approve':
+      return {
+        setup: async () => {
+          await start();
+          message = await pendingRequest();
+          requestId = requestIdOf(message);
+        },
+        attempt: (userId) => clickAndSee(ACTION.approve, userId, async () => (await stateOf(requestId)) !== 'pending'),
+      };
+    case 'button: Deny (opens the form)':
+      return {
+        setup: async () => {
+          await start();
+          message = await pendingRequest();
+        },
+        attempt: modalOpens(ACTION.deny),
+      };
+    case 'form: Deny':
+      return {
+        setup: async () => {
+          await start();
+          requestId = requestIdOf(await pendingRequest());
+        },
+        attempt: (userId) =>
+          formSubmit(
+            VIEW.deny,
+            userId,
+            requestId,
+            { [FIELD.reason]: { [FIELD.reason]: { type: 'plain_text_input', value: 'no' } } },
+            async () => (await stateOf(requestId)) === 'denied',
+          ),
+      };
+    case 'button: Cancel':
+      return {
+        setup: async () => {
+          await start();
+          message = await pendingRequest();
+          requestId = requestIdOf(message);
+        },
+        attempt: (userId) => clickAndSee(ACTION.cancel, userId, async () => (await stateOf(requestId)) === 'canceled'),
+      };
+    case 'button: Retry':
+      return {
+        setup: async () => {
+          await start();
+          const approval = await pendingRequest();
+          requestId = requestIdOf(approval);
+          h.graph.queueFault({
+            status: 403,
+            body: graphError(200, 'Permissions error'),
+            match: (call) => call.method === 'POST',
+          });
+          await h.click(approval, ACTION.approve, ANN);
+          message = await eventually(() => buttonsOf(fresh(approval)).includes(ACTION.retry) && fresh(approval));
+        },
+        attempt: (userId) => clickAndSee(ACTION.retry, userId, async () => (await stateOf(requestId)) === 'succeeded'),
+      };
+    case 'button: Extend (opens the form)':
+      return {
+        setup: async () => {
+          await start();
+          message = await liveGrant();
+        },
+        attempt: modalOpens(ACTION.extend),
+      };
+    case 'form: Extend':
+      return {
+        setup: async () => {
+          await start();
+          requestId = requestIdOf(await pendingRequest(`grant ${ALICE} MESSAGING for 1h because on call`));
+          await h.click(h.approvalMessages().at(-1)!, ACTION.approve, ANN);
+          await eventually(async () => (await h.bot!.service.activeGrants()).length === 1);
+        },
+        attempt: (userId) => {
+          const asked = h.approvalMessages().length;
+          return formSubmit(
+            VIEW.extend,
+            userId,
+            requestId,
+            { [FIELD.duration]: { [FIELD.duration]: { type: 'plain_text_input', value: '1h' } } },
+            () => h.approvalMessages().length > asked,
+          );
+        },
+      };
+    case 'button: Revoke now':
+      return {
+        setup: async () => {
+          await start();
+          message = await liveGrant();
+        },
+        attempt: (userId) =>
+          clickAndSee(ACTION.revokeNow, userId, () => h.graph.tasksOf(WABA_ID, ALICE)?.join() === 'MANAGE'),
+      };
+    case 'button: Keep (conflict)':
+      return { setup: conflict, attempt: (userId) => clickAndSee(ACTION.keep, userId, settled) };
+    case 'button: Restore (conflict)':
+      return { setup: conflict, attempt: (userId) => clickAndSee(ACTION.restore, userId, settled) };
+    case '/waba link':
+      return { setup: () => start(), attempt: linkCommand(`link <@${STRANGER}> ${DAVE}`, /is now Meta business user/) };
+    case '/waba unlink':
+      return {
+        setup: async () => {
+          await start();
+          const linked = await h.command(`link <@${STRANGER}> ${DAVE}`, CAROL);
+          await eventually(() => h.responses(linked.responseId)[0]);
+        },
+        attempt: linkCommand(`unlink <@${STRANGER}>`, /no longer linked|unlinked/i),
+      };
+  }
+}
+
+describe('authorization matrix', () => {
+  for (const [entry, allowed] of Object.entries(MATRIX) as Array<[EntryPoint, Actor[]]>) {
+    it(`${entry}: only ${allowed.join(' and ')}`, async () => {
+      let { setup, attempt } = trial(entry);
+      await setup();
+      const seen: Partial<Record<Actor, boolean>> = {};
+      // Refused actors first, on one setup: each must leave things as they were.
+      for (const actor of EVERYONE.filter((candidate) => !allowed.includes(candidate))) {
+        seen[actor] = await attempt(ACTORS[actor]);
+      }
+      // An allowed attempt moves the state on, so each further allowed actor gets a setup of their own.
+      for (const [index, actor] of allowed.entries()) {
+        if (index > 0) {
+          await h.stop();
+          ({ setup, attempt } = trial(entry));
+          await setup();
+        }
+        seen[actor] = await attempt(ACTORS[actor]);
+      }
+      expect(seen).toEqual(Object.fromEntries(EVERYONE.map((actor) => [actor, allowed.includes(actor)])));
+    }, 30_000);
+  }
+
+  it('every subcommand that asks or reads is open to all, and the Home tab shows each person their own', async () => {
+    await start();
+    for (const actor of EVERYONE) {
+      for (const text of ['help', 'accounts', 'list', 'active', 'requests', `accounts ${ALICE}`]) {
+        const sent = await h.command(text, ACTORS[actor], TEAM_CHANNEL);
+        expect(sent.status).toBe(200);
+        const reply = visibleText(
+          await eventually(() => (sent.json?.blocks ? sent.json : h.responses(sent.responseId)[0])),
+        );
+        expect(reply, `${actor}: /waba ${text}`).not.toMatch(/only (approvers|admins)|can’t|not allowed/i);
+      }
+      await h.slack.link.openHome(ACTORS[actor]);
+    }
+    await eventually(() => h.slack.callsOf('views.publish').length >= EVERYONE.length);
+    const published = h.slack.callsOf('views.publish').map((call) => call.args.user_id);
+    expect(new Set(published)).toEqual(new Set(Object.values(ACTORS)));
+  });
+});
