@@ -107,6 +107,7 @@ const accountSchema = z.strictObject({
   waba_id: metaId,
   business_id: metaId,
   approvers: slackPeople,
+  admins: slackPeople.optional(),
   approval_channel: matching(CHANNEL, 'a channel id (C…/G…)').optional(),
   tasks: z.array(task).min(1, 'must list at least one task').optional(),
   approvals: approvals.optional(),
@@ -194,6 +195,19 @@ const fileSchema = z
 
 type AccountEntry = z.infer<typeof accountSchema>;
 
+/**
+ * With several accounts, an approver of one is nobody on the others, so no list of approvers can stand in for the
+ * admins: the file must name them.
+ */
+function adminsProblem(file: { admins?: unknown; accounts: Record<string, unknown> }, defaults: PolicyDefaults) {
+  const aliases = Object.keys(file.accounts);
+  if (file.admins !== undefined || aliases.length < 2) return undefined;
+  const instead = defaults.adminIds
+    ? ` (ADMIN_IDS applies to a single account only: move ${defaults.adminIds.join(', ')} here)`
+    : '';
+  return `is needed with several accounts: list who may link people to Meta users, e.g. \`admins: [U0ADMIN01, S0PLATFORM]\`${instead}; approvers are not admins unless listed, and \`accounts.<alias>.admins\` adds admins of one account`;
+}
+
 /** Reads and checks the policy file; throws a ConfigError listing every problem with its line. */
 export function readPolicyFile(path: string, defaults: PolicyDefaults): Policy {
   let text: string;
@@ -220,7 +234,12 @@ export function parsePolicy(text: string, source: string, defaults: PolicyDefaul
     );
   }
   const data: unknown = doc.toJS() ?? {};
-  const parsed = fileSchema.safeParse(data);
+  const parsed = fileSchema
+    .superRefine((file, ctx) => {
+      const problem = adminsProblem(file, defaults);
+      if (problem) ctx.addIssue({ code: 'custom', path: ['admins'], message: problem });
+    })
+    .safeParse(data);
   if (!parsed.success) {
     throw new ConfigError(
       parsed.error.issues.map((issue) => {
@@ -253,7 +272,9 @@ export function parsePolicy(text: string, source: string, defaults: PolicyDefaul
   return {
     accounts,
     defaultAlias: file.default_account ?? accounts[0]!.alias,
-    adminIds: file.admins ?? defaults.adminIds ?? [...new Set(accounts.flatMap((account) => account.approverIds))],
+    // Only one account gets here without `admins:` (see adminsProblem): ADMIN_IDS, else its own admins (who
+    // administer every account), else its approvers.
+    adminIds: file.admins ?? defaults.adminIds ?? (accounts[0]!.adminIds ? [] : accounts[0]!.approverIds),
     people: {
       bySlackId: new Map(people.filter(([person]) => SLACK_USER.test(person))),
       byEmail: new Map(
@@ -280,6 +301,7 @@ function toAccount(alias: string, entry: AccountEntry, defaults: PolicyDefaults)
     wabaId: entry.waba_id,
     businessId: entry.business_id,
     approverIds: entry.approvers,
+    ...(entry.admins ? { adminIds: entry.admins } : {}),
     ...(approvalChannelId ? { approvalChannelId } : {}),
     tasks: entry.tasks ? normalizeTasks(entry.tasks) : TASKS,
     approvals: {

@@ -9,6 +9,7 @@ import { type Config, ConfigError, secretsOf } from './config.js';
 import { GraphClient } from './graph/client.js';
 import { createLogger, type Logger } from './logger.js';
 import { readPolicyFile } from './policy-file.js';
+import { LinkAnnouncer } from './slack/link-announcer.js';
 import { registerListeners } from './slack/listeners/index.js';
 import { SlackNotifier } from './slack/notifier.js';
 import { SlackPeople } from './slack/people.js';
@@ -69,12 +70,18 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
   const people = new SlackPeople(app.client);
   const directory = new Directory({
     store: store.directory,
-    isAdmin: (slackId) => accounts.isAdmin(slackId),
+    isAdmin: (slackId) => accounts.mayLinkPeople(slackId),
+    admins: () => accounts.linkAdminIds(),
     metaUserExists: (metaUserId) => accounts.default.waba.userExists(metaUserId),
     fixed: () => accounts.policy.people,
     emails: people,
+    locker: store.locker,
+    notifier: new LinkAnnouncer(app.client, accounts, logger),
+    logger: logger.child({ component: 'people' }),
   });
-  const notifier = new SlackNotifier(app.client, accounts, logger);
+  const notifier = new SlackNotifier(app.client, accounts, logger, (request) =>
+    directory.originOf(request.targetUserId, request.targetSlackId),
+  );
   const service = new AccessService({
     repository: store.repository,
     locker: store.locker,

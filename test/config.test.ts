@@ -144,7 +144,7 @@ describe('loadConfig', () => {
     const path = join(dir, 'policy.yml');
     writeFileSync(
       path,
-      'default_account: sales\naccounts:\n  support:\n    waba_id: 1\n    business_id: 2\n    approvers: [UANN]\n  sales:\n    waba_id: 3\n    business_id: 2\n    approvers: [UBOB, UCARA]\n    approvals: 2\n',
+      'default_account: sales\nadmins: [UADMIN]\naccounts:\n  support:\n    waba_id: 1\n    business_id: 2\n    approvers: [UANN]\n  sales:\n    waba_id: 3\n    business_id: 2\n    approvers: [UBOB, UCARA]\n    approvals: 2\n',
     );
     const { WABA_ID: _w, META_BUSINESS_ID: _b, APPROVER_IDS: _a, ...common } = valid;
 

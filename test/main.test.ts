@@ -84,7 +84,7 @@ describe('npm start (src/main.ts) as a process', () => {
       expect(await accounts()).not.toContain('*sales*');
       writeFileSync(
         file,
-        `default_account: support\naccounts:\n${account('support', WABA_ID)}${account('sales', '42')}`,
+        `default_account: support\nadmins: [UANN]\naccounts:\n${account('support', WABA_ID)}${account('sales', '42')}`,
       );
       bot.child.kill('SIGHUP');
       await eventually(async () => (await accounts()).includes('*sales*'));

@@ -114,7 +114,7 @@ describe('the policy file', () => {
   it.each([
     [
       'several accounts without a default',
-      `${ONE}  sales:\n    waba_id: 2\n    business_id: 3\n    approvers: [UCARA]\n`,
+      `admins: [UADMIN]\n${ONE}  sales:\n    waba_id: 2\n    business_id: 3\n    approvers: [UCARA]\n`,
       /^policy\.yml:1: default_account: is needed with several accounts: name the one commands without `on` use \(support, sales\)\.$/,
     ],
     [
@@ -124,8 +124,8 @@ describe('the policy file', () => {
     ],
     [
       'one WABA under two aliases',
-      `default_account: support\n${ONE}  again:\n    waba_id: 104000000000001\n    business_id: 3\n    approvers: [UCARA]\n`,
-      /^policy\.yml:8: accounts\.again\.waba_id: WABA 104000000000001 is already account "support"/,
+      `default_account: support\nadmins: [UADMIN]\n${ONE}  again:\n    waba_id: 104000000000001\n    business_id: 3\n    approvers: [UCARA]\n`,
+      /^policy\.yml:9: accounts\.again\.waba_id: WABA 104000000000001 is already account "support"/,
     ],
     [
       'an alias people could not type',
@@ -161,6 +161,51 @@ describe('the policy file', () => {
     ['an empty file', '', /^policy\.yml: accounts: is missing/],
   ])('explains %s', (_case, text, problem) => {
     expect(problemsOf(text)).toEqual([expect.stringMatching(problem)]);
+  });
+
+  describe('admins', () => {
+    const TWO = `default_account: support\n${ONE}  sales:\n    waba_id: 104000000000002\n    business_id: 203000000000001\n    approvers: [UCARA]\n`;
+
+    it('must be named with several accounts, where no approver list can stand in for them', () => {
+      expect(problemsOf(TWO)).toEqual([
+        'policy.yml:1: admins: is needed with several accounts: list who may link people to Meta users, e.g. `admins: [U0ADMIN01, S0PLATFORM]`; approvers are not admins unless listed, and `accounts.<alias>.admins` adds admins of one account.',
+      ]);
+      // ADMIN_IDS speaks for a single account; with several, the file must say it.
+      expect(problemsOf(TWO, { ...defaults, adminIds: ['UANN', 'SADMINS'] })).toEqual([
+        expect.stringMatching(
+          /^policy\.yml:1: admins: is needed with several accounts: .*\(ADMIN_IDS applies to a single account only: move UANN, SADMINS here\);/,
+        ),
+      ]);
+      expect(parsePolicy(`admins: [UADMIN, SPLATFORM]\n${TWO}`, 'p.yml', defaults).adminIds).toEqual([
+        'UADMIN',
+        'SPLATFORM',
+      ]);
+    });
+
+    it('reads per-account admins, users and user groups, checked like approvers', () => {
+      const policy = parsePolicy(
+        `admins: [UADMIN]\n${TWO.replace('approvers: [UCARA]', 'approvers: [UCARA]\n    admins: [UDAN, SSALESOPS]')}`,
+        'p.yml',
+        defaults,
+      );
+      expect(policy.adminIds).toEqual(['UADMIN']);
+      expect(policy.accounts[0]).not.toHaveProperty('adminIds');
+      expect(policy.accounts[1]!.adminIds).toEqual(['UDAN', 'SSALESOPS']);
+      expect(problemsOf(`admins: [UADMIN]\n${TWO}    admins: [dan]\n`)).toEqual([
+        'policy.yml:12: accounts.sales.admins[0]: "dan" is not a Slack user id (U…/W…) or user-group id (S…).',
+      ]);
+      expect(problemsOf(`${ONE}    admins: []\n`)).toEqual([
+        'policy.yml:6: accounts.support.admins: must list at least one person or user group.',
+      ]);
+    });
+
+    it('with one account, falls back to ADMIN_IDS, else the account’s own admins, else its approvers', () => {
+      expect(parsePolicy(ONE, 'p.yml', defaults).adminIds).toEqual(['UANN', 'UBOB']);
+      expect(parsePolicy(ONE, 'p.yml', { ...defaults, adminIds: ['SADMINS'] }).adminIds).toEqual(['SADMINS']);
+      const own = parsePolicy(`${ONE}    admins: [UDAN]\n`, 'p.yml', defaults);
+      expect(own.adminIds).toEqual([]);
+      expect(own.accounts[0]!.adminIds).toEqual(['UDAN']);
+    });
   });
 
   it('checks an account’s limits together with the environment’s', () => {

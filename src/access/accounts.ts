@@ -32,13 +32,18 @@ export interface AccountPolicy {
   reasonRequired: boolean;
   /** Who may ask; unset: anyone. A request is allowed when its requester or its channel is listed. */
   requesters?: { people: readonly string[]; channelIds: readonly string[] };
+  /**
+   * Admins of this account alone (users and user groups). Today's only admin power, linking people, touches every
+   * account, so it needs a global admin or someone who administers every account.
+   */
+  adminIds?: readonly string[];
 }
 
 /** Every account, which one commands without `on` use, who administers the bot, and who is who. */
 export interface Policy {
   accounts: readonly AccountPolicy[];
   defaultAlias: string;
-  /** Who may link Slack people to Meta users. */
+  /** Global admins: who may link Slack people to Meta users (as may whoever administers every account). */
   adminIds: readonly string[];
   /** Fixed Slack-person → Meta-user entries, by Slack id and by email. */
   people: PolicyPeople;
@@ -68,12 +73,15 @@ export function accountPolicy(
   };
 }
 
-/** A policy of one account, as the environment-only setup configures it. */
+/**
+ * A policy of one account, as the environment-only setup configures it. With one account nobody can be an
+ * approver elsewhere, so without explicit admins the approvers administer it.
+ */
 export function singleAccountPolicy(account: AccountPolicy, adminIds?: readonly string[]): Policy {
   return {
     accounts: [account],
     defaultAlias: account.alias,
-    adminIds: adminIds ?? account.approverIds,
+    adminIds: adminIds ?? account.adminIds ?? account.approverIds,
     people: NO_PEOPLE,
   };
 }
@@ -85,6 +93,8 @@ export interface Account {
   approvers: ApproverPolicy;
   /** Who may ask; undefined: anyone. */
   requesters?: { people: PeopleList; channelIds: readonly string[] };
+  /** The account's own admins; undefined: only the global ones. */
+  admins?: PeopleList;
 }
 
 /** Finds accounts; what the service needs of Accounts. */
@@ -199,8 +209,27 @@ export class Accounts implements AccountLookup {
     return this.current.byWaba.get(wabaId) ?? this.retired.get(wabaId);
   }
 
+  /** Whether this person is a global admin. */
   isAdmin(slackId: string): Promise<boolean> {
     return this.admins.includes(slackId);
+  }
+
+  /**
+   * Whether this person may change who is who. A link is used on every account, so it takes a global admin or an
+   * admin of every account; an admin of some accounts only could otherwise redirect requests on the others.
+   */
+  async mayLinkPeople(slackId: string): Promise<boolean> {
+    if (await this.isAdmin(slackId)) return true;
+    const accounts = this.list();
+    for (const account of accounts) if (!(await account.admins?.includes(slackId))) return false;
+    return accounts.length > 0;
+  }
+
+  /** The ids to name when someone else must link: the global admins, then those listed as admin on every account. */
+  linkAdminIds(): string[] {
+    const [first, ...rest] = this.list().map((account) => account.policy.adminIds ?? []);
+    const ofEvery = (first ?? []).filter((id) => rest.every((ids) => ids.includes(id)));
+    return [...new Set([...this.current.policy.adminIds, ...ofEvery])];
   }
 
   private build(policy: AccountPolicy): Account {
@@ -215,6 +244,7 @@ export class Accounts implements AccountLookup {
       policy,
       waba,
       approvers: new ApproverPolicy(policy.approverIds, this.options.groupMembers),
+      ...(policy.adminIds ? { admins: new PeopleList(policy.adminIds, this.options.groupMembers) } : {}),
       ...(policy.requesters
         ? {
             requesters: {

@@ -45,6 +45,7 @@ const emailOf = (name: string) => `${name}@acme.example`;
 function demoPolicy(): string {
   const [maya, ...byEmail] = COLLEAGUES;
   return `default_account: support
+admins: [${DEMO.approvers.join(', ')}]
 accounts:
   support:
     waba_id: ${DEMO.wabaId}

@@ -1,5 +1,6 @@
 import type { webApi } from '@slack/bolt';
 import type { AccountLookup } from '../access/accounts.js';
+import type { PersonOrigin } from '../access/directory.js';
 import type { TemporaryGrant } from '../access/grants.js';
 import type { RequestNotifier } from '../access/ports.js';
 import { type AccessRequest, isFinal, type MessageRef, type Pending } from '../access/request.js';
@@ -11,6 +12,9 @@ export interface NotifierLogger {
   warn(obj: object, msg: string): void;
 }
 
+/** Where a request's target identity comes from (see Directory.originOf), for the approval message. */
+export type TargetOrigins = (request: AccessRequest) => Promise<PersonOrigin | undefined>;
+
 /**
  * Posts and updates approval messages, and tells requesters and origin channels how requests ended. Approval
  * messages go where the request's account says: its approval channel, or its approvers by DM.
@@ -20,14 +24,19 @@ export class SlackNotifier implements RequestNotifier {
     private readonly client: webApi.WebClient,
     private readonly accounts: AccountLookup,
     private readonly logger?: NotifierLogger,
+    private readonly origins?: TargetOrigins,
   ) {}
 
-  announce(request: Pending): Promise<MessageRef[]> {
-    return this.toApprovers(request.wabaId, approvalMessage(request), request.requesterId);
+  async announce(request: Pending): Promise<MessageRef[]> {
+    return this.toApprovers(
+      request.wabaId,
+      approvalMessage(request, undefined, await this.originOf(request)),
+      request.requesterId,
+    );
   }
 
   async changed(request: AccessRequest, grant?: TemporaryGrant): Promise<void> {
-    await this.update(request.approvalMessages, approvalMessage(request, grant));
+    await this.update(request.approvalMessages, approvalMessage(request, grant, await this.originOf(request)));
     if (!isFinal(request) || request.state === 'canceled') return;
     await this.tellRequester(request, resultMessage(request, grant));
   }
@@ -49,8 +58,18 @@ export class SlackNotifier implements RequestNotifier {
     }
   }
 
+  /** The approval message does without it when the lookup fails. */
+  private async originOf(request: AccessRequest): Promise<PersonOrigin | undefined> {
+    try {
+      return await this.origins?.(request);
+    } catch (error) {
+      this.logger?.warn({ err: error, requestId: request.id }, 'could not find who linked the request’s user');
+      return undefined;
+    }
+  }
+
   async grantChanged(grant: TemporaryGrant, request: AccessRequest): Promise<MessageRef[]> {
-    await this.update(request.approvalMessages, approvalMessage(request, grant));
+    await this.update(request.approvalMessages, approvalMessage(request, grant, await this.originOf(request)));
     if (grant.state === 'conflict') {
       return grant.conflictMessages.length > 0
         ? grant.conflictMessages

@@ -1,12 +1,21 @@
 import type Keyv from 'keyv';
-import type { DirectoryStore, PersonLink } from '../access/directory.js';
+import type { DirectoryStore, LinkAuditEntry, LinkAuditKey, PersonLink } from '../access/directory.js';
+import type { Locker } from '../access/ports.js';
+import { InProcessLocker } from './locks.js';
 
 const bySlack = (slackId: string) => `person:slack:${slackId}`;
 const byMeta = (metaUserId: string) => `person:meta:${metaUserId}`;
+const auditKey = (key: LinkAuditKey) =>
+  'slackId' in key ? `person-audit:slack:${key.slackId}` : `person-audit:meta:${key.metaUserId}`;
+/** Audit writers outwait a lock left by a killed process (locks free themselves within 15 s). */
+const AUDIT_WAIT = { waitMs: 20_000 };
 
-/** Person links in any Keyv store, findable from either side. */
+/** Person links and their audit trail in any Keyv store, findable from either side. */
 export class KeyvDirectoryStore implements DirectoryStore {
-  constructor(private readonly keyv: Keyv) {}
+  constructor(
+    private readonly keyv: Keyv,
+    private readonly locker: Locker = new InProcessLocker(),
+  ) {}
 
   async linkOf(slackId: string): Promise<PersonLink | undefined> {
     return (await this.keyv.get(bySlack(slackId))) as PersonLink | undefined;
@@ -26,5 +35,25 @@ export class KeyvDirectoryStore implements DirectoryStore {
     // Only the reverse entry that still points at this person: another person may hold that Meta user now.
     if ((await this.linkOfMeta(link.metaUserId))?.slackId === link.slackId)
       await this.keyv.delete(byMeta(link.metaUserId));
+  }
+
+  async appendLinkAudit(entry: LinkAuditEntry): Promise<void> {
+    const keys: LinkAuditKey[] = [
+      { slackId: entry.slackId },
+      ...[...new Set([entry.before, entry.after])].flatMap((metaUserId) => (metaUserId ? [{ metaUserId }] : [])),
+    ];
+    for (const key of keys) {
+      await this.locker.withLock(
+        auditKey(key),
+        async () => {
+          await this.keyv.set(auditKey(key), [...(await this.linkAuditOf(key)), entry]);
+        },
+        AUDIT_WAIT,
+      );
+    }
+  }
+
+  async linkAuditOf(key: LinkAuditKey): Promise<LinkAuditEntry[]> {
+    return ((await this.keyv.get(auditKey(key))) as LinkAuditEntry[] | undefined) ?? [];
   }
 }

@@ -85,7 +85,7 @@ function fromKeyv(
   return {
     kind,
     repository: new KeyvRequestRepository(keyv, locker, indexes),
-    directory: new KeyvDirectoryStore(keyv),
+    directory: new KeyvDirectoryStore(keyv, locker),
     locker,
     async ping() {
       try {

@@ -55,6 +55,34 @@ describe('Accounts', () => {
   });
 });
 
+describe('who may link people', () => {
+  it('is a global admin, or an admin of every account: a link is used on all of them', async () => {
+    const withAdmins = (ids: string[] | undefined, policy: AccountPolicy) => ({
+      ...policy,
+      ...(ids ? { adminIds: ids } : {}),
+    });
+    const accounts = new Accounts(
+      {
+        ...policyOf([withAdmins(['UDAN', 'SLEADS'], support), withAdmins(['UDAN', 'UEVE'], sales)]),
+        adminIds: ['UADMIN'],
+      },
+      { graph, groupMembers },
+    );
+    expect(await accounts.mayLinkPeople('UADMIN')).toBe(true);
+    expect(await accounts.mayLinkPeople('UDAN')).toBe(true);
+    // An admin of one account only, directly or through a group, and approvers, may not.
+    expect(await accounts.mayLinkPeople('UEVE')).toBe(false);
+    expect(await accounts.mayLinkPeople('ULEAD')).toBe(false);
+    expect(await accounts.mayLinkPeople('UANN')).toBe(false);
+    expect(accounts.linkAdminIds()).toEqual(['UADMIN', 'UDAN']);
+
+    // An account without admins of its own leaves linking to the global admins.
+    accounts.replace({ ...policyOf([withAdmins(['UDAN'], support), sales]), adminIds: ['UADMIN'] });
+    expect(await accounts.mayLinkPeople('UDAN')).toBe(false);
+    expect(accounts.linkAdminIds()).toEqual(['UADMIN']);
+  });
+});
+
 describe('requestRefusal', () => {
   const strict = accountPolicy({
     ...support,

@@ -40,6 +40,7 @@ function policyFile(options: { salesApprovals?: number; supportReason?: boolean;
       channels: [CSALES]
 `;
   return `default_account: support
+admins: [${ANN}]
 accounts:
   support:
     waba_id: ${WABA_ID}

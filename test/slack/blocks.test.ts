@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { type Account, accountPolicy } from '../../src/access/accounts.js';
 import { approve, deny, expire, fail, startExecution, succeed } from '../../src/access/request.js';
 import { TASKS } from '../../src/graph/tasks.js';
+import { linkChangeMessage } from '../../src/slack/blocks/links.js';
 import { composeModal, denyModal } from '../../src/slack/blocks/modals.js';
 import {
   accountListMessage,
@@ -115,6 +116,57 @@ describe('approval message', () => {
       withinMessageLimits(approvalMessage(state));
       withinMessageLimits(resultMessage(state));
     }
+  });
+});
+
+describe('who the target is', () => {
+  const userField = (message: MessageBody) =>
+    (message.blocks[1] as { fields: Array<{ text: string }> }).fields.find((field) => field.text.startsWith('*User*'))!
+      .text;
+  const linked = pendingRequest({ targetSlackId: 'UALICE', targetName: 'Alice Example', targetUserId: '300' });
+
+  it('says who linked the person to the Meta user and when, or that the policy file lists them', () => {
+    expect(userField(approvalMessage(linked, undefined, { kind: 'linked', by: 'UANN', at: at.toISOString() }))).toBe(
+      `*User*\n<@UALICE> · *Alice Example* (\`300\`)\n_Linked by <@UANN> <!date^${at.getTime() / 1000}^{date_short_pretty} at {time}|2026-01-01 10:00 UTC>_`,
+    );
+    expect(userField(approvalMessage(linked, undefined, { kind: 'listed' }))).toContain(
+      '\n_Listed in the policy file_',
+    );
+    expect(userField(approvalMessage(linked, undefined, { kind: 'no-longer-linked', slackId: 'UALICE' }))).toContain(
+      '⚠️ _No longer linked to <@UALICE>: check who this Meta user is before approving_',
+    );
+    expect(userField(approvalMessage(linked))).toBe('*User*\n<@UALICE> · *Alice Example* (`300`)');
+  });
+
+  it('keeps a hostile 5,000-character Meta name escaped and within limits', () => {
+    const message = approvalMessage({ ...linked, targetName: `<!here> & ${'n'.repeat(5_000)}` }, undefined, {
+      kind: 'linked',
+      by: 'UANN',
+      at: at.toISOString(),
+    });
+    withinMessageLimits(message);
+    expect(userField(message)).toMatch(/^\*User\*\n<@UALICE> · \*&lt;!here&gt; &amp; n+…$/);
+  });
+
+  it('announces link changes in one line, with what the person was before', () => {
+    const link = { slackId: 'UALICE', metaUserId: '300', by: 'UANN', at: at.toISOString() };
+    expect(linkChangeMessage({ kind: 'linked', by: 'UANN', link }).text).toBe(
+      '🔗 <@UANN> linked <@UALICE> to Meta user `300` (was not linked).',
+    );
+    expect(
+      linkChangeMessage({
+        kind: 'linked',
+        by: 'UBOB',
+        link,
+        previous: { ...link, metaUserId: '299' },
+        displaced: { ...link, slackId: 'UEVE' },
+      }).text,
+    ).toBe(
+      '🔗 <@UBOB> linked <@UALICE> to Meta user `300` (was `299`); <@UEVE> was linked to it before and no longer is.',
+    );
+    const unlinked = linkChangeMessage({ kind: 'unlinked', by: 'UBOB', link });
+    expect(unlinked.text).toBe('🔗 <@UBOB> unlinked <@UALICE> from Meta user `300`.');
+    withinMessageLimits(unlinked);
   });
 });
 

@@ -163,8 +163,17 @@ export class Harness {
     return this.slack.responses.filter((response) => response.id === responseId).map((response) => response.body);
   }
 
+  /** Messages about requests and grants in the approval channel; announcements of link changes are left out. */
   approvalMessages(): SlackMessage[] {
-    return this.slack.messagesIn(APPROVAL_CHANNEL);
+    return this.slack.messagesIn(APPROVAL_CHANNEL).filter((message) => !isLinkAnnouncement(message));
+  }
+
+  /** Announcements of link changes in a channel, as text. */
+  linkAnnouncementsIn(channel: string): string[] {
+    return this.slack
+      .messagesIn(channel)
+      .filter(isLinkAnnouncement)
+      .map((message) => message.text ?? '');
   }
 
   async stop(): Promise<void> {
@@ -173,6 +182,10 @@ export class Harness {
     await this.graph.stop();
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+function isLinkAnnouncement(message: SlackMessage): boolean {
+  return (message.text ?? '').startsWith('🔗');
 }
 
 export function defaultGraph(): FakeGraph {

@@ -1,5 +1,5 @@
 import { type Account, type AccountLookup, type AccountPolicy, unknownAccount } from '../../access/accounts.js';
-import type { LinkResult } from '../../access/directory.js';
+import type { LinkRefusal, LinkResult } from '../../access/directory.js';
 import { formatDuration } from '../../access/duration.js';
 import { USAGE } from '../../access/grammar.js';
 import type { TemporaryGrant } from '../../access/grants.js';
@@ -200,15 +200,18 @@ export function reminderMessage(request: AccessRequest, link: string | undefined
 }
 
 /** The answer to `/waba link` and `/waba unlink`. */
-export function linkReply(result: LinkResult, adminIds: readonly string[]): MessageBody {
+export function linkReply(result: LinkResult): MessageBody {
   switch (result.kind) {
     case 'linked': {
       const was = result.previous ? ` (was \`${result.previous.metaUserId}\`)` : '';
+      const moved = result.displaced
+        ? ` ${mention(result.displaced.slackId)} was linked to it before and no longer is.`
+        : '';
       return {
         text: `Linked ${result.link.slackId} to Meta user ${result.link.metaUserId}.`,
         blocks: [
           section(
-            `🔗 ${mention(result.link.slackId)} is now Meta business user \`${result.link.metaUserId}\`${was}. Requests can name them: \`/waba grant ${mention(result.link.slackId)} MESSAGING\`.`,
+            `🔗 ${mention(result.link.slackId)} is now Meta business user \`${result.link.metaUserId}\`${was}.${moved} Requests can name them: \`/waba grant ${mention(result.link.slackId)} MESSAGING\`. The approvers have been told.`,
           ),
         ],
       };
@@ -218,17 +221,14 @@ export function linkReply(result: LinkResult, adminIds: readonly string[]): Mess
         text: `Unlinked ${result.link.slackId}.`,
         blocks: [
           section(
-            `Unlinked ${mention(result.link.slackId)} from Meta user \`${result.link.metaUserId}\`. Requests for them now need their Meta id, or a new \`${USAGE.link}\`.`,
+            `Unlinked ${mention(result.link.slackId)} from Meta user \`${result.link.metaUserId}\`. Requests for them now need their Meta id, or a new \`${USAGE.link}\`. The approvers have been told.`,
           ),
         ],
       };
     case 'not-linked':
       return problemMessage(`${mention(result.slackId)} is not linked to a Meta user; nothing changed.`, USAGE.link);
     case 'forbidden':
-      return problemMessage(
-        'Only admins can link people to Meta users; nothing changed.',
-        `The admins are ${adminIds.map(mention).join(', ')}.`,
-      );
+      return problemMessage(LINK_REFUSALS[result.reason], whoCanLink(result.admins));
     case 'unknown-meta-user':
       return problemMessage(
         `Meta does not know a user with id ${result.metaUserId}; nothing was linked.`,
@@ -242,6 +242,20 @@ export function linkReply(result: LinkResult, adminIds: readonly string[]): Mess
       );
     }
   }
+}
+
+const LINK_REFUSALS: Record<LinkRefusal, string> = {
+  'not-admin':
+    'Only the bot’s admins (or an admin of every account) can link people to Meta users, since a link is used on every account; nothing changed.',
+  self: 'Nobody links or unlinks themselves, admins included; nothing changed.',
+  'own-meta-user': 'That Meta user is you: linking someone else to it would send their access to you; nothing changed.',
+};
+
+/** Who can make a link change instead. */
+function whoCanLink(admins: readonly string[]): string {
+  return admins.length > 0
+    ? `Ask one of them: ${someOf(admins.map(mention))}.`
+    : 'No one else can: the policy file’s `admins:` (or `ADMIN_IDS`) says who the admins are.';
 }
 
 /** `on <alias>` named no account. */

@@ -1,3 +1,4 @@
+import type { PersonOrigin } from '../../access/directory.js';
 import { formatDuration } from '../../access/duration.js';
 import type { TemporaryGrant } from '../../access/grants.js';
 import type { AccessRequest, ExecutionError } from '../../access/request.js';
@@ -14,6 +15,29 @@ export function targetLabel(request: AccessRequest): string {
     ? `*${escapeText(request.targetName)}* (\`${request.targetUserId}\`)`
     : `\`${request.targetUserId}\``;
   return request.targetSlackId ? `${mention(request.targetSlackId)} · ${meta}` : meta;
+}
+
+/**
+ * Where the target's identity comes from, for approvers to weigh: who linked the Slack person to this Meta user and
+ * when, or the policy file.
+ */
+export function originText(origin: PersonOrigin | undefined): string | undefined {
+  switch (origin?.kind) {
+    case undefined:
+      return undefined;
+    case 'listed':
+      return '_Listed in the policy file_';
+    case 'linked':
+      return `_Linked by ${mention(origin.by)} ${slackDate(origin.at)}_`;
+    case 'no-longer-linked':
+      return `⚠️ _No longer linked to ${mention(origin.slackId)}: check who this Meta user is before approving_`;
+  }
+}
+
+/** The User field: the person and Meta user, and where that pairing comes from. */
+function userField(request: AccessRequest, origin: PersonOrigin | undefined): string {
+  const from = originText(origin);
+  return clip(`*User*\n${targetLabel(request)}${from ? `\n${from}` : ''}`, LIMITS.fieldText);
 }
 
 /** What a request asks for, in one phrase: tasks and length, an extension, or a removal. */
@@ -58,8 +82,11 @@ function changeText(request: AccessRequest): string {
   return `*Current → after*\n${currentText(request)} → ${after}\n_Adds ${taskList(added)}; keeps everything the user has now._`;
 }
 
-/** The approval message: what is asked, by whom, the change it makes, and — while pending — the buttons. */
-export function approvalMessage(request: AccessRequest, grant?: TemporaryGrant): MessageBody {
+/**
+ * The approval message: what is asked, by whom, for whom (and who vouched for that pairing), the change it makes,
+ * and — while pending — the buttons.
+ */
+export function approvalMessage(request: AccessRequest, grant?: TemporaryGrant, origin?: PersonOrigin): MessageBody {
   const title = {
     grant: 'WABA access request',
     revoke: 'WABA access removal request',
@@ -71,7 +98,7 @@ export function approvalMessage(request: AccessRequest, grant?: TemporaryGrant):
       type: 'section',
       fields: [
         { type: 'mrkdwn', text: `*Requested by*\n${mention(request.requesterId)}` },
-        { type: 'mrkdwn', text: `*User*\n${targetLabel(request)}` },
+        { type: 'mrkdwn', text: userField(request, origin) },
         {
           type: 'mrkdwn',
           text: `*WhatsApp Business Account*\n${request.accountAlias ? `*${escapeText(request.accountAlias)}* · ` : ''}\`${request.wabaId}\``,

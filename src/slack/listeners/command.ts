@@ -95,9 +95,9 @@ async function answer(
       if ('problem' in person) return problemMessage(person.problem, person.hint);
       const result =
         parsed.kind === 'link'
-          ? await deps.directory.link(person.slackId, parsed.metaUserId, userId)
-          : await deps.directory.unlink(person.slackId, userId);
-      return linkReply(result, deps.accounts.policy.adminIds);
+          ? await deps.directory.link(person.slackId, parsed.metaUserId, userId, '/waba link')
+          : await deps.directory.unlink(person.slackId, userId, '/waba unlink');
+      return linkReply(result);
     }
     case 'active': {
       // Without `on`, every account's grants; with it, that account's.
