@@ -13,6 +13,7 @@ import {
 } from '../../src/slack/blocks/replies.js';
 import { approvalMessage, conflictMessage, resultMessage } from '../../src/slack/blocks/request.js';
 import type { Block, MessageBody, ModalView } from '../../src/slack/blocks/types.js';
+import { plain } from '../../src/slack/format.js';
 import { ACTION } from '../../src/slack/ids.js';
 import { LIMITS } from '../../src/slack/limits.js';
 import { at, later, pendingRequest } from '../support/requests.js';
@@ -198,7 +199,7 @@ describe('roster', () => {
 describe('other replies and views', () => {
   it('stay within limits', () => {
     withinMessageLimits(helpMessage());
-    withinMessageLimits(problemMessage('x'.repeat(5_000), 'y'));
+    withinMessageLimits(problemMessage(plain('x'.repeat(5_000)), plain('y')));
     withinMessageLimits(
       accountsMessage(
         '1',
