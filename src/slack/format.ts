@@ -96,9 +96,12 @@ export function channel(channelId: string): Mrkdwn {
   return SLACK_CHANNEL.test(channelId) ? made(`<#${channelId}>`) : code(channelId);
 }
 
-/** A link with a label; a `|` in the address would end it early, so it is percent-encoded. */
+/**
+ * A link with a label. `|` separates the two, so one in the address is percent-encoded and one in the label becomes
+ * a broken bar.
+ */
 export function link(url: string, label: string): Mrkdwn {
-  return made(`<${escapeForeign(url).replace(/\|/g, '%7C')}|${escapeForeign(label)}>`);
+  return made(`<${escapeForeign(url).replace(/\|/g, '%7C')}|${escapeForeign(label).replace(/\|/g, '¦')}>`);
 }
 
 /**
