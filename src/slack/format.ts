@@ -25,6 +25,7 @@ export class Mrkdwn {
     return this.text.length;
   }
 
+  /** The text, for logs. A string made from a Mrkdwn is foreign text again: the tag would escape it a second time. */
   toString(): string {
     return this.text;
   }
