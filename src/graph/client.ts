@@ -248,7 +248,8 @@ export class GraphClient {
     if (until === 0) return;
     if (until - started > this.policy.maxTotalMs) {
       throw new GraphError({
-        message: "Meta's rate limit for this account is nearly used up; calls are held until it recovers.",
+        // When calls resume is in `retryAt`, for each surface to show in its own way (Slack: the reader's time zone).
+        message: "Meta's rate limit for this account is nearly used up.",
         category: 'throttled',
         retryAt: new Date(until),
       });

@@ -17,8 +17,9 @@ export const LIMITS = {
   fieldText: 2000,
   /** Characters of a header block's text. */
   headerText: 150,
-  /** Options in a static select menu. */
+  /** Options in a static select menu, and characters of an option's text. */
   selectOptions: 100,
+  optionText: 75,
   /** Elements in an actions block. */
   actionsElements: 25,
   /** Characters of a button's text and value. */
@@ -30,4 +31,8 @@ export const LIMITS = {
   privateMetadata: 3000,
   /** Characters of a context block's text element. */
   contextText: 3000,
+  /** Characters of a `block_id` or `action_id`. */
+  blockId: 255,
+  /** Characters of a message's top-level `text`, the notification fallback (Slack truncates far longer ones). */
+  fallbackText: 3000,
 } as const;

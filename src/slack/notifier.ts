@@ -5,7 +5,7 @@ import type { TemporaryGrant } from '../access/grants.js';
 import type { RequestNotifier } from '../access/ports.js';
 import { type AccessRequest, isFinal, type MessageRef, type Pending } from '../access/request.js';
 import { reminderMessage } from './blocks/replies.js';
-import { approvalMessage, conflictMessage, grantText, resultMessage } from './blocks/request.js';
+import { approvalMessage, conflictMessage, grantNotice, resultMessage } from './blocks/request.js';
 import type { MessageBody } from './blocks/types.js';
 
 export interface NotifierLogger {
@@ -76,11 +76,7 @@ export class SlackNotifier implements RequestNotifier {
         : this.toApprovers(grant.wabaId, conflictMessage(grant, request));
     }
     await this.update(grant.conflictMessages, conflictMessage(grant, request));
-    const text = grantText(grant, request);
-    const notice: MessageBody = {
-      text: text.replace(/\*/g, ''),
-      blocks: [{ type: 'section', text: { type: 'mrkdwn', text: `Request \`${request.id}\`: ${text}` } }],
-    };
+    const notice = grantNotice(grant, request);
     if (grant.state === 'active') {
       // Extended: the extension request reports to the channel itself; the grant's requester hears by DM.
       await this.client.chat.postMessage({ channel: request.requesterId, ...notice });

@@ -123,7 +123,7 @@ describe('commands', () => {
     h = await Harness.start();
     const help = await h.command('help');
     expect(help.json?.response_type).toBe('ephemeral');
-    expect(visibleText(help.json as object)).toContain('/waba grant <@person|meta-user-id>');
+    expect(visibleText(help.json as object)).toContain('/waba grant &lt;@person|meta-user-id&gt;');
 
     const bad = await h.command('grant alice MESAGING');
     expect(visibleText(bad.json as object)).toContain('is neither a person (`@name`) nor a Meta user id');

@@ -42,7 +42,7 @@ describe('people, not ids', () => {
     h = await Harness.start();
     const unknown = await ask(`grant <@${ALICE_IN_SLACK}|alice> MESSAGING`);
     expect(unknown).toContain(`I don’t know which Meta business user <@${ALICE_IN_SLACK}> is.`);
-    expect(unknown).toContain(`/waba link <@${ALICE_IN_SLACK}> <meta-user-id>`);
+    expect(unknown).toContain(`/waba link <@${ALICE_IN_SLACK}> &lt;meta-user-id&gt;`);
     expect(h.approvalMessages()).toEqual([]);
 
     expect(await ask(`link <@${ALICE_IN_SLACK}|alice> ${ALICE}`, ANN)).toContain(

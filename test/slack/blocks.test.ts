@@ -14,6 +14,7 @@ import {
 } from '../../src/slack/blocks/replies.js';
 import { approvalMessage, conflictMessage, resultMessage } from '../../src/slack/blocks/request.js';
 import type { Block, MessageBody, ModalView } from '../../src/slack/blocks/types.js';
+import { plain } from '../../src/slack/format.js';
 import { ACTION } from '../../src/slack/ids.js';
 import { LIMITS } from '../../src/slack/limits.js';
 import { at, later, pendingRequest } from '../support/requests.js';
@@ -250,7 +251,7 @@ describe('roster', () => {
 describe('other replies and views', () => {
   it('stay within limits', () => {
     withinMessageLimits(helpMessage());
-    withinMessageLimits(problemMessage('x'.repeat(5_000), 'y'));
+    withinMessageLimits(problemMessage(plain('x'.repeat(5_000)), plain('y')));
     withinMessageLimits(
       accountsMessage(
         '1',

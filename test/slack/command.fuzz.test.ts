@@ -14,6 +14,7 @@ import { InProcessLocker } from '../../src/store/locks.js';
 import { KeyvRequestRepository } from '../../src/store/requests.js';
 import { commandText, FUZZ_RUNS } from '../support/fuzz.js';
 import { APP_SECRET, defaultGraph, META_TOKEN } from '../support/harness.js';
+import { limitProblems, mrkdwnProblems, textsOf } from '../support/mrkdwn-check.js';
 import { requestProblems } from '../support/openapi.js';
 import { oneAccount } from '../support/service-fixture.js';
 
@@ -57,7 +58,10 @@ describe('/waba handler on random text', () => {
     await graph.stop();
   });
 
-  it('answers every text exactly once, and sends Graph only valid calls', async () => {
+  /** Mentions the bot may make: the requester, the approvers, and the people the fuzz words mention. */
+  const ALLOWED = { users: ['ULEAD', 'UANN', 'UBOB', 'U123', 'UALICE', 'W9'] };
+
+  it('answers every text exactly once, escaped and within limits, and sends Graph only valid calls', async () => {
     await fc.assert(
       fc.asyncProperty(commandText, async (text) => {
         const acks: unknown[] = [];
@@ -74,6 +78,11 @@ describe('/waba handler on random text', () => {
         expect(acks).toHaveLength(1);
         const answers = (acks[0] === undefined ? 0 : 1) + replies.length + views.length;
         expect(answers).toBe(1);
+        for (const answer of [...acks, ...replies]) {
+          if (answer === undefined) continue;
+          const problems = textsOf(answer).mrkdwn.flatMap((text) => mrkdwnProblems(text, ALLOWED));
+          expect([...problems, ...limitProblems(answer)]).toEqual([]);
+        }
       }),
       {
         numRuns: FUZZ_RUNS,

@@ -1,6 +1,8 @@
 import { TASKS } from '../../graph/tasks.js';
+import { clipPlain, code, mrkdwn, slackDate } from '../format.js';
 import { FIELD, VIEW } from '../ids.js';
 import { LIMITS } from '../limits.js';
+import { section } from './kit.js';
 import type { Block, ModalView } from './types.js';
 
 /** The optional free-text reason both forms ask for. */
@@ -25,7 +27,10 @@ export interface AccountChoice {
 }
 
 function accountInput({ aliases, defaultAlias }: AccountChoice): Block {
-  const option = (alias: string) => ({ text: { type: 'plain_text' as const, text: alias }, value: alias });
+  const option = (alias: string) => ({
+    text: { type: 'plain_text' as const, text: clipPlain(alias, LIMITS.optionText) },
+    value: alias,
+  });
   return {
     type: 'input',
     block_id: FIELD.account,
@@ -117,13 +122,7 @@ export function denyModal(requestId: string): ModalView {
     title: { type: 'plain_text', text: 'Deny request' },
     submit: { type: 'plain_text', text: 'Deny' },
     close: { type: 'plain_text', text: 'Back' },
-    blocks: [
-      {
-        type: 'section',
-        text: { type: 'mrkdwn', text: `Deny request \`${requestId}\`? The requester will see your reason.` },
-      },
-      reasonInput(),
-    ],
+    blocks: [section(mrkdwn`Deny request ${code(requestId)}? The requester will see your reason.`), reasonInput()],
   };
 }
 
@@ -137,13 +136,7 @@ export function extendModal(grantId: string, endsAt: string): ModalView {
     submit: { type: 'plain_text', text: 'Ask for approval' },
     close: { type: 'plain_text', text: 'Cancel' },
     blocks: [
-      {
-        type: 'section',
-        text: {
-          type: 'mrkdwn',
-          text: `Now ends <!date^${Math.floor(new Date(endsAt).getTime() / 1000)}^{date_short_pretty} at {time}|${endsAt}>. Another approver decides on the extension.`,
-        },
-      },
+      section(mrkdwn`Now ends ${slackDate(endsAt)}. Another approver decides on the extension.`),
       {
         type: 'input',
         block_id: FIELD.duration,

@@ -1,5 +1,7 @@
 import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
+import { reply as replyBody } from '../blocks/kit.js';
 import { denyModal, extendModal } from '../blocks/modals.js';
+import type { Mrkdwn } from '../format.js';
 import type { ListenerDeps } from './deps.js';
 import { refreshPersonalList } from './home.js';
 import { cancelReply, clickReply, grantClickReply, tellUser } from './replies.js';
@@ -8,16 +10,14 @@ import { yieldToWaitingRequests } from './yield.js';
 type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
 
 /** A private answer to the person who clicked (buttons in modals or the Home tab have no response URL). */
-async function answerClick(args: ButtonArgs, reply: string | undefined): Promise<void> {
+async function answerClick(args: ButtonArgs, reply: Mrkdwn | undefined): Promise<void> {
   if (!reply) return;
+  const body = replyBody(reply);
   if (args.body.response_url) {
-    await args.respond({ response_type: 'ephemeral', replace_original: false, text: reply });
+    await args.respond({ response_type: 'ephemeral', replace_original: false, text: body.text });
     return;
   }
-  await tellUser(args.client, args.body.user.id, args.body.channel?.id, {
-    text: reply,
-    blocks: [{ type: 'section', text: { type: 'mrkdwn', text: reply } }],
-  });
+  await tellUser(args.client, args.body.user.id, args.body.channel?.id, body);
 }
 
 export function approveButton(deps: ListenerDeps) {

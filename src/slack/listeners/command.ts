@@ -8,6 +8,7 @@ import {
   accountListMessage,
   accountsMessage,
   activeGrantsMessage,
+  domainProblemMessage,
   helpMessage,
   linkReply,
   problemMessage,
@@ -36,8 +37,7 @@ export function wabaCommand(deps: ListenerDeps) {
   return async ({ command, ack, respond, client, logger }: CommandArgs): Promise<void> => {
     const parsed = parseCommand(command.text ?? '');
     if (parsed.kind === 'help') return ack({ response_type: 'ephemeral', ...helpMessage() });
-    if (parsed.kind === 'invalid')
-      return ack({ response_type: 'ephemeral', ...problemMessage(parsed.problem, parsed.hint) });
+    if (parsed.kind === 'invalid') return ack({ response_type: 'ephemeral', ...domainProblemMessage(parsed) });
     if (parsed.kind === 'account-list')
       return ack({ response_type: 'ephemeral', ...accountListMessage(deps.accounts.list(), deps.accounts.default) });
     // `on <alias>` is checked in the ack: the accounts are in memory.

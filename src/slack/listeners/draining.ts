@@ -1,4 +1,6 @@
 import type { AnyMiddlewareArgs, Middleware } from '@slack/bolt';
+import { section } from '../blocks/kit.js';
+import { plain } from '../format.js';
 
 export const RESTARTING_TEXT =
   'waba-access is restarting and is not taking requests for a moment. Nothing was changed; please try again in a minute.';
@@ -21,7 +23,7 @@ export function refuseWhileDraining(isDraining: () => boolean): Middleware<AnyMi
           type: 'modal',
           title: { type: 'plain_text', text: 'Please try again' },
           close: { type: 'plain_text', text: 'Close' },
-          blocks: [{ type: 'section', text: { type: 'mrkdwn', text: RESTARTING_TEXT } }],
+          blocks: [section(plain(RESTARTING_TEXT))],
         },
       });
       return;

@@ -1,8 +1,8 @@
 import type { SlackPersonRef, UserRef } from '../../access/grammar.js';
-import { mention } from '../format.js';
+import { code, type Mrkdwn, mention, mrkdwn } from '../format.js';
 import type { ListenerDeps } from './deps.js';
 
-type Problem = { problem: string; hint: string };
+type Problem = { problem: Mrkdwn; hint: Mrkdwn };
 
 /** A person named in a command, as a Slack id: mentions carry it; `@name` is looked up. */
 export async function resolvePerson(
@@ -13,8 +13,8 @@ export async function resolvePerson(
   const slackId = await deps.people.idOf(person.name);
   if (slackId) return { slackId };
   return {
-    problem: `I can’t find exactly one Slack person called \`@${person.name}\`.`,
-    hint: 'Pick them from Slack’s @-suggestions so the mention carries who they are, or use their Meta id.',
+    problem: mrkdwn`I can’t find exactly one Slack person called ${code(`@${person.name}`)}.`,
+    hint: mrkdwn`Pick them from Slack’s @-suggestions so the mention carries who they are, or use their Meta id.`,
   };
 }
 
@@ -32,7 +32,7 @@ export async function resolveUser(
   const metaUserId = await deps.directory.metaIdOf(person.slackId);
   if (metaUserId) return { metaUserId, slackId: person.slackId };
   return {
-    problem: `I don’t know which Meta business user ${mention(person.slackId)} is.`,
-    hint: `An admin can link them once: \`/waba link ${mention(person.slackId)} <meta-user-id>\` (the id is in Meta Business Settings → Users → People). Until then, use their Meta id.`,
+    problem: mrkdwn`I don’t know which Meta business user ${mention(person.slackId)} is.`,
+    hint: mrkdwn`An admin can link them once: \`/waba link ${mention(person.slackId)} ${'<meta-user-id>'}\` (the id is in Meta Business Settings → Users → People). Until then, use their Meta id.`,
   };
 }

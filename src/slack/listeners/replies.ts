@@ -13,34 +13,35 @@ import {
 } from '../blocks/replies.js';
 import { approvalProgress, failureText } from '../blocks/request.js';
 import type { MessageBody } from '../blocks/types.js';
+import { code, fromDomain, type Mrkdwn, mrkdwn } from '../format.js';
 
 /** The private answer to a click that changed nothing; undefined when the message itself shows the change. */
-export function clickReply(result: DecideResult): string | undefined {
+export function clickReply(result: DecideResult): Mrkdwn | undefined {
   switch (result.kind) {
     case 'done':
       return undefined;
     case 'progress':
-      return `Your approval is recorded. ${approvalProgress(result.request)}`;
+      return mrkdwn`Your approval is recorded. ${approvalProgress(result.request) ?? ''}`;
     case 'duplicate':
-      return `You have already approved this request; another approver has to approve it too. ${approvalProgress(result.request)}`;
+      return mrkdwn`You have already approved this request; another approver has to approve it too. ${approvalProgress(result.request) ?? ''}`;
     case 'forbidden':
       return forbiddenText(result.reason, result.approverIds);
     case 'unconfigured':
       return unconfiguredText(result.request);
     case 'retry-refused':
-      return `${result.problem} ${result.hint}`;
+      return fromDomain(`${result.problem} ${result.hint}`);
     default:
       return unchangedReply(result);
   }
 }
 
 /** The private answer to Cancel. */
-export function cancelReply(result: CancelResult): string {
+export function cancelReply(result: CancelResult): Mrkdwn {
   switch (result.kind) {
     case 'done':
-      return `Canceled request \`${result.request.id}\`; the approvers see it as canceled.`;
+      return mrkdwn`Canceled request ${code(result.request.id)}; the approvers see it as canceled.`;
     case 'not-requester':
-      return 'Only the person who asked can cancel a request; nothing changed. Approvers can Deny it instead.';
+      return mrkdwn`Only the person who asked can cancel a request; nothing changed. Approvers can Deny it instead.`;
     default:
       return unchangedReply(result);
   }
@@ -49,7 +50,7 @@ export function cancelReply(result: CancelResult): string {
 /** What any click on a request hears when it could not act: decided already, someone else deciding, or gone. */
 function unchangedReply(
   result: { kind: 'already'; request: AccessRequest } | { kind: 'busy' } | { kind: 'not-found' },
-): string {
+): Mrkdwn {
   switch (result.kind) {
     case 'already':
       return alreadyDecidedText(result.request);
@@ -61,7 +62,7 @@ function unchangedReply(
 }
 
 /** The private answer to a click on a grant's buttons that changed nothing. */
-export function grantClickReply(result: GrantActionResult): string | undefined {
+export function grantClickReply(result: GrantActionResult): Mrkdwn | undefined {
   switch (result.kind) {
     case 'forbidden':
       return forbiddenText(result.reason, result.approverIds);
@@ -77,11 +78,11 @@ export function failureReply(error: unknown): MessageBody {
   const detail = toExecutionError(error);
   if (detail.category === 'unknown' && detail.code === undefined) {
     return problemMessage(
-      'Something went wrong on my side; nothing was changed.',
-      'Try again in a minute; if it keeps happening, tell the bot’s admin.',
+      mrkdwn`Something went wrong on my side; nothing was changed.`,
+      mrkdwn`Try again in a minute; if it keeps happening, tell the bot’s admin.`,
     );
   }
-  return problemMessage('Meta could not answer.', failureText(detail, 'command'));
+  return problemMessage(mrkdwn`Meta could not answer.`, failureText(detail, 'command'));
 }
 
 /** Tells one user something privately: ephemeral in the channel, or by DM where the bot cannot post. */

@@ -1,6 +1,7 @@
 import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } from '@slack/bolt';
 import { parseDuration } from '../../access/duration.js';
 import { isTask, type Task } from '../../graph/tasks.js';
+import { reply as replyBody } from '../blocks/kit.js';
 import type { ComposeMetadata } from '../blocks/modals.js';
 import { submitReply } from '../blocks/replies.js';
 import { FIELD } from '../ids.js';
@@ -95,11 +96,7 @@ export function denySubmission(deps: ListenerDeps) {
       ...(reason ? { reason } : {}),
     });
     const reply = clickReply(result);
-    if (reply)
-      await tellUser(client, body.user.id, undefined, {
-        text: reply,
-        blocks: [{ type: 'section', text: { type: 'mrkdwn', text: reply } }],
-      });
+    if (reply) await tellUser(client, body.user.id, undefined, replyBody(reply));
   };
 }
 
