@@ -94,7 +94,8 @@ export async function startWithRetry(
     } catch (error) {
       const delayMs = backoffDelay(backoff, attempt);
       logger.warn({ err: error, attempt, delayMs }, `Slack unreachable, retrying in ${(delayMs / 1000).toFixed(1)} s`);
-      await new Promise((resolve) => setTimeout(resolve, delayMs).unref());
+      // Not unref'd: in Socket Mode this wait is what keeps the process alive until Slack answers.
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
     }
   }
   return false;
