@@ -1,7 +1,9 @@
-import { App, HTTPReceiver } from '@slack/bolt';
+import { App, HTTPReceiver, webApi } from '@slack/bolt';
 import type { Config } from './config.js';
+import { BODY_LIMIT_BYTES } from './http/slack-body.js';
 import type { Logger } from './logger.js';
 import { boltLogger } from './slack/bolt-logger.js';
+import { SlackConnection } from './slack/connection.js';
 
 /** Slack Web API retries: short, because a person is waiting (the client's default can wait ~30 minutes). */
 const WEB_API_RETRY = { retries: 2, factor: 2, minTimeout: 250, maxTimeout: 2_000 };
@@ -10,47 +12,49 @@ export interface BoltApp {
   app: App;
   /** HTTP mode: the receiver whose `requestListener` serves Slack; the caller runs the HTTP server. */
   receiver?: HTTPReceiver;
+  /** Learns the bot's identity from Slack (`auth.test`) with retries; the caller starts it. */
+  connection: SlackConnection;
 }
 
 /**
- * The Bolt app: HTTP mode with request signing on (`POST /slack/events`, `GET /healthz`), or Socket Mode when an
- * app-level token is configured. Wiring only; listeners are registered by the caller.
+ * The Bolt app: HTTP mode with request signing on, or Socket Mode when an app-level token is configured. Wiring
+ * only; listeners are registered by the caller, and the HTTP server is the caller's (src/http/server.ts).
+ *
+ * The app authorizes with the bot token through `SlackConnection` rather than Bolt's `token` option: with `token`,
+ * Bolt calls `auth.test` in its constructor and leaves the rejection unhandled when Slack is unreachable.
  */
-export function createBoltApp(config: Config, logger: Logger, healthy: () => Promise<boolean>): BoltApp {
+export function createBoltApp(config: Config, logger: Logger): BoltApp {
+  const log = boltLogger(logger);
+  const clientOptions: webApi.WebClientOptions = {
+    retryConfig: WEB_API_RETRY,
+    ...(config.slack.apiUrl ? { slackApiUrl: withTrailingSlash(config.slack.apiUrl) } : {}),
+  };
+  // The bot's own client, for work outside a request (notifications, sweeps); listeners get one from Bolt.
+  const client = new webApi.WebClient(config.slack.botToken, { ...clientOptions, logger: log });
+  const connection = new SlackConnection(client, config.slack.botToken, logger.child({ component: 'slack' }));
   const common = {
-    token: config.slack.botToken,
-    signingSecret: config.slack.signingSecret,
-    logger: boltLogger(logger),
+    authorize: connection.authorize,
+    logger: log,
     // Bolt's conversation store keeps per-channel context this bot never reads: skip the work.
     convoStore: false as const,
-    clientOptions: {
-      retryConfig: WEB_API_RETRY,
-      ...(config.slack.apiUrl ? { slackApiUrl: withTrailingSlash(config.slack.apiUrl) } : {}),
-    },
+    clientOptions,
   };
+  let app: App;
+  let receiver: HTTPReceiver | undefined;
   if (config.slack.appToken) {
-    return { app: new App({ ...common, socketMode: true, appToken: config.slack.appToken }) };
+    app = new App({ ...common, socketMode: true, appToken: config.slack.appToken });
+  } else {
+    receiver = new HTTPReceiver({
+      signingSecret: config.slack.signingSecret,
+      logger: log,
+      // Respond to Slack as soon as a listener acks; slow work continues after.
+      processBeforeResponse: false,
+      bodyLimit: BODY_LIMIT_BYTES,
+    });
+    app = new App({ ...common, receiver });
   }
-  const receiver = new HTTPReceiver({
-    signingSecret: config.slack.signingSecret,
-    logger: common.logger,
-    // Respond to Slack as soon as a listener acks; slow work continues after.
-    processBeforeResponse: false,
-    customRoutes: [
-      {
-        path: '/healthz',
-        method: ['GET'],
-        handler: (_req, res) => {
-          void healthy().then((ok) => {
-            res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' });
-            res.end(JSON.stringify({ ok }));
-          });
-        },
-      },
-    ],
-  });
-  const { signingSecret: _verifiedByReceiver, ...appOptions } = common;
-  return { app: new App({ ...appOptions, receiver }), receiver };
+  app.client = client;
+  return { app, receiver, connection };
 }
 
 function withTrailingSlash(url: string): string {

@@ -1,6 +1,10 @@
 import { existsSync } from 'node:fs';
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, loadConfig, secretsOf } from './config.js';
+import { createLogger, type Logger } from './logger.js';
 import { startBot } from './runtime.js';
+
+/** Where the last-resort handlers below write; the structured logger once the config is read. */
+let log: Logger | undefined;
 
 /**
  * Start-up: settings from the environment (and ./.env), then the bot; stops cleanly on SIGTERM/SIGINT and reads the
@@ -18,8 +22,10 @@ async function main(): Promise<void> {
     process.exitCode = 1;
     return;
   }
+  const logger = createLogger({ level: config.logLevel, secrets: secretsOf(config) });
+  log = logger;
 
-  const bot = await startBot(config);
+  const bot = await startBot(config, { logger });
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -36,16 +42,33 @@ async function main(): Promise<void> {
   // Only with a policy file: otherwise SIGHUP keeps its usual meaning (the terminal closed: stop).
   if (config.policyFile) {
     process.on('SIGHUP', () => {
-      const result = bot.reloadPolicy();
-      if (result.kind === 'invalid') {
-        console.error('waba-access: the policy file was not reloaded; the running policy stays. Problems:');
-        for (const problem of result.problems) console.error(`  ${problem}`);
+      try {
+        const result = bot.reloadPolicy();
+        if (result.kind === 'invalid') {
+          console.error('waba-access: the policy file was not reloaded; the running policy stays. Problems:');
+          for (const problem of result.problems) console.error(`  ${problem}`);
+        }
+      } catch (error) {
+        logger.error({ err: error }, 'policy file not reloaded; the running policy stays');
       }
     });
   }
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
 }
+
+// Last resort. Every rejection is meant to be handled where it arises, so one that reaches here is a bug: it is
+// logged loudly, with the error, and the process keeps serving (a rejection leaves no half-done synchronous state).
+process.on('unhandledRejection', (reason) => {
+  if (log) log.error({ err: reason }, 'BUG: unhandled promise rejection');
+  else console.error('waba-access: BUG: unhandled promise rejection:', reason);
+});
+// An exception thrown out of a callback may leave state half-changed: logged as fatal, then the process ends.
+process.on('uncaughtException', (error) => {
+  if (log) log.fatal({ err: error }, 'BUG: uncaught exception; exiting');
+  else console.error('waba-access: BUG: uncaught exception; exiting:', error);
+  process.exit(1);
+});
 
 main().catch((error: unknown) => {
   console.error(`waba-access could not start: ${error instanceof Error ? error.message : String(error)}`);

@@ -233,7 +233,14 @@ export function parsePolicy(text: string, source: string, defaults: PolicyDefaul
       }),
     );
   }
-  const data: unknown = doc.toJS() ?? {};
+  let data: unknown;
+  try {
+    // Throws on aliases expanding past yaml's limit (a "billion laughs" file), among other things.
+    data = doc.toJS({ maxAliasCount: 100 }) ?? {};
+  } catch (error) {
+    const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    throw new ConfigError([`${source}: ${message} (the YAML cannot be read).`]);
+  }
   const parsed = fileSchema
     .superRefine((file, ctx) => {
       const problem = adminsProblem(file, defaults);

@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { App } from '@slack/bolt';
 import { Accounts } from './access/accounts.js';
@@ -7,13 +7,14 @@ import { AccessService } from './access/service.js';
 import { createBoltApp } from './app.js';
 import { type Config, ConfigError, secretsOf } from './config.js';
 import { GraphClient } from './graph/client.js';
+import { createHttpServer, type Health, type HttpRoutes } from './http/server.js';
 import { createLogger, type Logger } from './logger.js';
 import { readPolicyFile } from './policy-file.js';
+import { startWithRetry } from './slack/connection.js';
 import { LinkAnnouncer } from './slack/link-announcer.js';
 import { registerListeners } from './slack/listeners/index.js';
 import { SlackNotifier } from './slack/notifier.js';
 import { SlackPeople } from './slack/people.js';
-import { guardSlackRequests } from './slack/request-guard.js';
 import { slackGroupMembers } from './slack/usergroups.js';
 import { openStore, type Store } from './store/open-store.js';
 
@@ -52,16 +53,75 @@ export interface StartOptions {
 
 /** How long a process counts as alive after its last heartbeat. */
 const HEARTBEAT_TTL_MS = 10_000;
-const KEEP_ALIVE_MS = 65_000;
+/** /healthz answers within a second: a store that has not answered by then counts as down. */
+const STORE_PING_BUDGET_MS = 800;
+/** How long the start waits for Slack's first answer before going on without it. */
+const FIRST_SLACK_ATTEMPT_MS = 3_000;
 
-/** Builds everything from the config and starts serving Slack. */
+/**
+ * Builds everything from the config and starts serving Slack. In HTTP mode the server listens first, so /healthz
+ * answers (503, "starting") while the store opens and Slack is reached; Slack being unreachable never fails the start.
+ */
 export async function startBot(config: Config, options: StartOptions = {}): Promise<RunningBot> {
   const logger = options.logger ?? createLogger({ level: config.logLevel, secrets: secretsOf(config) });
-  const store = await openStore(config.storeUrl, { namespace: config.storeNamespace, logger });
-  const graph = new GraphClient({ ...config.graph, logger: logger.child({ component: 'graph' }) });
-
   let draining = false;
-  const { app, receiver } = createBoltApp(config, logger, async () => !draining && (await store.ping()));
+  let store: Store | undefined;
+  let slackReady = () => false;
+  let everReady = false;
+  const health = async (): Promise<Health> => {
+    if (draining) return { status: 'draining' };
+    const waiting: Array<'store' | 'slack'> = [];
+    if (!(store && (await answersWithin(store.ping(), STORE_PING_BUDGET_MS)))) waiting.push('store');
+    if (!slackReady()) waiting.push('slack');
+    if (waiting.length === 0) {
+      everReady = true;
+      return { status: 'ready' };
+    }
+    return { status: everReady ? 'unavailable' : 'starting', waiting_for: waiting };
+  };
+  const routes: HttpRoutes = { health };
+  const server = config.slack.appToken
+    ? undefined
+    : await listen(createHttpServer({ signingSecret: config.slack.signingSecret, routes, logger }), config.slack.port);
+  try {
+    store = await openStore(config.storeUrl, { namespace: config.storeNamespace, logger });
+  } catch (error) {
+    server?.close();
+    throw error;
+  }
+  return build(config, options, logger, store, server, {
+    routes,
+    isDraining: () => draining,
+    drain: () => {
+      draining = true;
+    },
+    onSlackReady: (ready) => {
+      slackReady = ready;
+    },
+  });
+}
+
+/** What `startBot` shares with the rest of the start-up: the server's routes, and the draining flag. */
+interface Wiring {
+  routes: HttpRoutes;
+  isDraining(): boolean;
+  drain(): void;
+  onSlackReady(ready: () => boolean): void;
+}
+
+async function build(
+  config: Config,
+  options: StartOptions,
+  logger: Logger,
+  store: Store,
+  server: Server | undefined,
+  wiring: Wiring,
+): Promise<RunningBot> {
+  const graph = new GraphClient({ ...config.graph, logger: logger.child({ component: 'graph' }) });
+  const { app, receiver, connection } = createBoltApp(config, logger);
+  wiring.onSlackReady(() => connection.ready);
+  // A normal start says it is running once Slack has answered; an unreachable Slack is retried in the background.
+  await answersWithin(connection.start(), FIRST_SLACK_ATTEMPT_MS);
   const accounts = new Accounts(config.policy, {
     graph,
     groupMembers: slackGroupMembers(app.client),
@@ -93,35 +153,34 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
     sharedStore: store.kind === 'redis',
     logger: logger.child({ component: 'access' }),
   });
-  registerListeners(app, { service, accounts, directory, people }, () => draining);
+  registerListeners(app, { service, accounts, directory, people }, wiring.isDraining);
 
   const reloadPolicy = (): ReloadResult => {
     if (!config.policyFile) return { kind: 'no-file' };
     try {
       accounts.replace(readPolicyFile(config.policyFile.path, config.policyFile.defaults));
     } catch (error) {
-      if (!(error instanceof ConfigError)) throw error;
-      logger.error({ problems: error.problems }, 'policy file not reloaded; the running policy stays');
-      return { kind: 'invalid', problems: error.problems };
+      // Anything that goes wrong reading the file is a problem with the file: the running policy stays.
+      const problems =
+        error instanceof ConfigError
+          ? error.problems
+          : [`${config.policyFile.path}: cannot be read: ${error instanceof Error ? error.message : String(error)}`];
+      logger.error({ problems }, 'policy file not reloaded; the running policy stays');
+      return { kind: 'invalid', problems };
     }
     const aliases = accounts.list().map((account) => account.policy.alias);
     logger.info({ accounts: aliases, default: accounts.policy.defaultAlias }, 'policy file reloaded');
     return { kind: 'reloaded', accounts: aliases };
   };
 
-  let server: Server | undefined;
+  let socketConnected = false;
   if (receiver) {
-    server = createServer(guardSlackRequests(receiver.requestListener));
-    // Longer than the idle timeout of common load balancers (60 s): Node's default of 5 s lets a balancer reuse a
-    // connection the bot has just closed, and the request fails with a 502.
-    server.keepAliveTimeout = KEEP_ALIVE_MS;
-    server.headersTimeout = KEEP_ALIVE_MS + 1_000;
-    await new Promise<void>((resolve, reject) => {
-      server!.once('error', reject);
-      server!.listen(config.slack.port, resolve);
-    });
+    wiring.routes.slack = receiver.requestListener;
   } else {
-    await app.start();
+    // Socket Mode: Slack unreachable at start is waited out, not fatal.
+    void startWithRetry(() => app.start(), logger.child({ component: 'slack' }), wiring.isDraining).then((ok) => {
+      socketConnected = ok;
+    });
   }
   const port = server ? (server.address() as AddressInfo).port : undefined;
   logger.info(
@@ -164,7 +223,8 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
 
   let stopped: Promise<void> | undefined;
   const stop = async () => {
-    draining = true;
+    wiring.drain();
+    connection.stop();
     clearInterval(sweeper);
     clearInterval(heartbeat);
     const drainTimeout = new Promise((resolve) => setTimeout(resolve, options.drainTimeoutMs ?? 30_000).unref());
@@ -173,7 +233,7 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
       const closing = new Promise<void>((resolve) => server!.close(() => resolve()));
       server.closeAllConnections();
       await closing;
-    } else {
+    } else if (socketConnected) {
       await app.stop();
     }
     await graph.close();
@@ -193,4 +253,23 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
       return stopped;
     },
   };
+}
+
+function listen(server: Server, port: number): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, () => {
+      server.off('error', reject);
+      resolve(server);
+    });
+  });
+}
+
+/** Whether `check` resolved true within `ms`; a late or failed answer is false (and never left unhandled). */
+function answersWithin(check: Promise<boolean>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  return Promise.race([check.catch(() => false), late]).finally(() => clearTimeout(timer));
 }

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../src/config-error.js';
 import { TASKS } from '../src/graph/tasks.js';
 import { type PolicyDefaults, parsePolicy, readPolicyFile } from '../src/policy-file.js';
+import { billionLaughs } from './support/hostile-yaml.js';
 
 const DAY = 86_400_000;
 const defaults: PolicyDefaults = {
@@ -226,5 +227,13 @@ describe('the policy file', () => {
     );
     writeFileSync(join(dir, 'policy.yml'), ONE);
     expect(readPolicyFile(join(dir, 'policy.yml'), defaults).accounts).toHaveLength(1);
+  });
+
+  it('reports a file whose aliases would expand without bound (billion laughs) as a problem, quickly', () => {
+    const started = Date.now();
+    const problems = problemsOf(billionLaughs());
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^policy\.yml: .*alias.* \(the YAML cannot be read\)\.$/i);
   });
 });

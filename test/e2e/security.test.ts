@@ -75,7 +75,7 @@ describe('health', () => {
     h = await Harness.start();
     const response = await fetch(h.eventsUrl.replace('/slack/events', '/healthz'));
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ ok: true });
+    expect(await response.json()).toEqual({ status: 'ready' });
   });
 });
 

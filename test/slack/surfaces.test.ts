@@ -497,7 +497,7 @@ const NOT_SURFACES: Record<string, string> = {
   'ids.ts': 'Slack ids the app registers',
   'limits.ts': 'constants',
   'bolt-logger.ts': 'logs, not Slack text',
-  'request-guard.ts': 'HTTP bodies',
+  'connection.ts': 'the Slack connection at start; logs, not Slack text',
   'usergroups.ts': 'Slack API reads',
   'people.ts': 'Slack API reads',
   'listeners/index.ts': 'wiring',

@@ -1,5 +1,5 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { appendFileSync, mkdtempSync, readFileSync } from 'node:fs';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -41,11 +41,15 @@ export class BotProcess {
     this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
   }
 
-  /** Starts the bot (or another `entry` script) and waits until /healthz answers 200. */
+  /**
+   * Starts the bot (or another `entry` script) and waits until /healthz answers 200 (ready), or with `waitFor:
+   * 'listening'` until it answers at all.
+   */
   static async start(
     env: Record<string, string | undefined>,
     cwd = mkdtempSync(join(tmpdir(), 'waba-proc-')),
     entry = MAIN,
+    waitFor: 'ready' | 'listening' = 'ready',
   ): Promise<BotProcess> {
     const args = entry.endsWith('.js') ? [...startFlags(), entry] : ['--import', TSX, entry];
     const child = spawn(process.execPath, args, {
@@ -59,7 +63,7 @@ export class BotProcess {
       if (child.exitCode !== null) throw new Error(`bot exited at start:\n${bot.output.join('')}`);
       try {
         const response = await fetch(`http://127.0.0.1:${bot.port}/healthz`);
-        if (response.status === 200) return bot;
+        if (response.status === 200 || waitFor === 'listening') return bot;
       } catch {
         // not listening yet
       }
@@ -91,9 +95,19 @@ export class BotProcess {
       const how = this.child.signalCode ?? `code ${this.child.exitCode}`;
       throw new Error(`bot ${this.child.pid} exited (${how}); its last output:\n${this.output.join('').slice(-4_000)}`);
     }
+    return this.memoryMb().rss;
+  }
+
+  /** Resident memory now (`rss`) and at its highest so far (`peak`, VmHWM), in MB, from /proc (Linux). */
+  memoryMb(): { rss: number; peak: number } {
     const status = readFileSync(`/proc/${this.child.pid}/status`, 'utf8');
-    const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-    return Math.round(kb / 1024);
+    const mb = (field: string) => Math.round(Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) / 1024);
+    return { rss: mb('VmRSS'), peak: mb('VmHWM') };
+  }
+
+  /** Whether the process is still running. */
+  get alive(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
   }
 
   get url(): string {
@@ -109,4 +123,45 @@ export class BotProcess {
   async kill(): Promise<void> {
     if (this.child.exitCode === null && this.child.signalCode === null) await this.signal('SIGKILL');
   }
+}
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+function newestSource(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestSource(path) : statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+/**
+ * Builds dist/ (as `npm start` does) unless it is newer than every file in src/. Test files running in parallel
+ * share one build: the first takes a lock directory, the others wait for it.
+ */
+export async function ensureBuilt(): Promise<string> {
+  const lock = join(ROOT, 'dist.build-lock');
+  const fresh = () => {
+    try {
+      return statSync(COMPILED_MAIN).mtimeMs >= newestSource(join(ROOT, 'src'));
+    } catch {
+      return false;
+    }
+  };
+  for (const deadline = Date.now() + 120_000; !fresh(); ) {
+    try {
+      mkdirSync(lock);
+    } catch {
+      if (Date.now() > deadline) throw new Error('waited 2 minutes for another build of dist/');
+      await sleep(200);
+      continue;
+    }
+    try {
+      if (!fresh()) execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'inherit' });
+    } finally {
+      rmSync(lock, { recursive: true, force: true });
+    }
+  }
+  return COMPILED_MAIN;
 }

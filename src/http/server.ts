@@ -1,0 +1,189 @@
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import { parse } from 'node:querystring';
+import type { Logger } from '../logger.js';
+import { readSignatureClaim, SignatureCheck } from './signature.js';
+import { BODY_LIMIT_BYTES, declaredLength, readSignedBody } from './slack-body.js';
+
+/** What /healthz reports: ready (200), or why not (503) and what the bot is waiting for. */
+export type Health =
+  | { status: 'ready' }
+  | { status: 'starting' | 'unavailable'; waiting_for: Array<'store' | 'slack'> }
+  | { status: 'draining' };
+
+export interface HttpRoutes {
+  /** Bolt's listener, once the bot is built; until then Slack's requests get a 503 (Slack retries events). */
+  slack?: RequestListener;
+  /** Must answer quickly (the caller time-boxes its own checks); a rejection reads as unavailable. */
+  health(): Promise<Health>;
+}
+
+/** The paths this server serves and the methods each takes; everything else is a 404 or a 405. */
+const ALLOWED: Record<string, readonly string[]> = {
+  '/slack/events': ['POST'],
+  '/healthz': ['GET', 'HEAD'],
+};
+
+const KEEP_ALIVE_MS = 65_000;
+/** How long a refused request's body may keep arriving (discarded) before the connection is cut. */
+const DRAIN_LIMIT_MS = 5_000;
+
+/**
+ * The bot's HTTP server. Every request is answered and none can throw out of it: `POST /slack/events` is checked
+ * (signature on the raw bytes, size, a JSON object) before Bolt sees it; `GET /healthz` reports readiness; other
+ * paths get 404 and other methods on these paths 405 with `Allow`.
+ */
+export function createHttpServer(options: { signingSecret: string; routes: HttpRoutes; logger: Logger }): Server {
+  const { routes, logger } = options;
+  const server = createServer((req, res) => {
+    try {
+      route(req, res);
+    } catch (error) {
+      fail(res, error);
+    }
+  });
+  // Longer than the idle timeout of common load balancers (60 s): Node's default of 5 s lets a balancer reuse a
+  // connection the bot has just closed, and the request fails with a 502.
+  server.keepAliveTimeout = KEEP_ALIVE_MS;
+  server.headersTimeout = KEEP_ALIVE_MS + 1_000;
+  // After listening, a server error must be logged, not thrown (an `error` event without a listener would be).
+  server.on('listening', () => server.on('error', (error) => logger.error({ err: error }, 'HTTP server error')));
+
+  function route(req: IncomingMessage, res: ServerResponse): void {
+    const path = pathOf(req.url);
+    const allowed = path === undefined ? undefined : ALLOWED[path];
+    if (!allowed) {
+      refuse(req, res, 404, 'Not found. This server answers POST /slack/events and GET /healthz.');
+      return;
+    }
+    if (!allowed.includes(req.method ?? '')) {
+      refuse(req, res, 405, `Method not allowed. ${path} takes ${allowed.join(' or ')}.`, {
+        allow: allowed.join(', '),
+      });
+      return;
+    }
+    if (path === '/healthz') {
+      routes
+        .health()
+        .catch((error: unknown): Health => {
+          logger.error({ err: error }, 'health check failed');
+          return { status: 'unavailable', waiting_for: ['store'] };
+        })
+        .then((health) => send(res, health.status === 'ready' ? 200 : 503, JSON.stringify(health), 'application/json'))
+        .catch((error: unknown) => fail(res, error));
+      return;
+    }
+    serveSlack(req, res).catch((error: unknown) => fail(res, error));
+  }
+
+  async function serveSlack(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const claim = readSignatureClaim(req.headers);
+    if ('problem' in claim) {
+      logger.debug({ problem: claim.problem }, 'unsigned request refused');
+      refuse(req, res, 401, `Unauthorized: ${claim.problem}.`);
+      return;
+    }
+    if ((declaredLength(req) ?? 0) > BODY_LIMIT_BYTES) {
+      refuse(req, res, 413, `Request body over ${BODY_LIMIT_BYTES} bytes.`);
+      return;
+    }
+    const body = await readSignedBody(req, new SignatureCheck(options.signingSecret, claim), BODY_LIMIT_BYTES);
+    switch (body.kind) {
+      case 'aborted':
+        res.destroy();
+        return;
+      case 'too-large':
+        refuse(req, res, 413, `Request body over ${BODY_LIMIT_BYTES} bytes.`);
+        return;
+      case 'bad-signature':
+        logger.debug({}, 'badly signed request refused');
+        refuse(req, res, 401, 'Unauthorized: the signature does not match the body.');
+        return;
+    }
+    // Bolt reads fields of the parsed body outside its own error handling: a body that parses to null or a
+    // primitive (e.g. `payload=null`) would become an unhandled rejection and a request left hanging.
+    if (!isObjectBody(body.rawBody.toString('utf8'), req.headers['content-type'])) {
+      send(res, 400, 'Bad request: the body is not a JSON object.');
+      return;
+    }
+    if (!routes.slack) {
+      send(res, 503, 'Starting; try again in a few seconds.', 'text/plain', { 'retry-after': '5' });
+      return;
+    }
+    // Bolt uses a request that already carries `rawBody` instead of reading the stream again.
+    (req as IncomingMessage & { rawBody: Buffer }).rawBody = body.rawBody;
+    routes.slack(req, res);
+  }
+
+  function fail(res: ServerResponse, error: unknown): void {
+    logger.error({ err: error }, 'HTTP request failed');
+    if (res.headersSent) res.destroy();
+    else send(res, 500, 'Internal error.');
+  }
+
+  return server;
+}
+
+/** The request's path with dot segments resolved, as Bolt resolves it; undefined when it is not a URL at all. */
+function pathOf(url: string | undefined): string | undefined {
+  try {
+    return new URL(url ?? '/', 'http://localhost').pathname;
+  } catch {
+    return undefined;
+  }
+}
+
+function send(
+  res: ServerResponse,
+  status: number,
+  body: string,
+  contentType = 'text/plain; charset=utf-8',
+  headers: Record<string, string> = {},
+): void {
+  if (res.headersSent) return;
+  res.writeHead(status, { 'content-type': contentType, ...headers }).end(body);
+}
+
+/**
+ * Answers a request whose body is not wanted. A body still on its way is first read and discarded (never kept):
+ * Node closes a connection answered mid-body, and a client still sending would see a reset instead of the answer.
+ * A sender that keeps going past `DRAIN_LIMIT_MS` is cut off.
+ */
+function refuse(
+  req: IncomingMessage,
+  res: ServerResponse,
+  status: number,
+  message: string,
+  headers: Record<string, string> = {},
+): void {
+  if (req.complete || req.readableEnded) {
+    send(res, status, message, undefined, headers);
+    return;
+  }
+  req.removeAllListeners('data');
+  const cutOff = setTimeout(() => req.destroy(), DRAIN_LIMIT_MS);
+  cutOff.unref();
+  req.once('end', () => {
+    clearTimeout(cutOff);
+    send(res, status, message, undefined, headers);
+  });
+  req.once('close', () => clearTimeout(cutOff));
+  req.resume();
+}
+
+function isObjectBody(text: string, contentType: string | undefined): boolean {
+  try {
+    if (contentType === 'application/x-www-form-urlencoded') {
+      const { payload } = parse(text);
+      if (Array.isArray(payload)) return false;
+      return typeof payload !== 'string' || isObject(JSON.parse(payload));
+    }
+    return isObject(JSON.parse(text));
+  } catch {
+    // Not JSON: Bolt answers it with its own 400.
+    return true;
+  }
+}
+
+function isObject(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

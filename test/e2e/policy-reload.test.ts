@@ -1,0 +1,76 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../src/sandbox/sandbox.js';
+import { SlackEmulator } from '../../src/sandbox/slack/emulator.js';
+import { sendSigned, slashCommandBody } from '../../src/sandbox/slack/requests.js';
+import { BotProcess, ensureBuilt } from '../support/bot-process.js';
+import {
+  APP_SECRET,
+  BOT_TOKEN,
+  BUSINESS_ID,
+  defaultGraph,
+  eventually,
+  META_TOKEN,
+  SIGNING_SECRET,
+  WABA_ID,
+} from '../support/harness.js';
+import { billionLaughs } from '../support/hostile-yaml.js';
+
+describe('SIGHUP with a hostile policy file', () => {
+  const graph = defaultGraph();
+  const slack = new SlackEmulator({ signingSecret: SIGNING_SECRET });
+
+  beforeAll(async () => {
+    await graph.start();
+    await slack.start();
+  });
+
+  afterAll(async () => {
+    await slack.stop();
+    await graph.stop();
+  });
+
+  it('keeps the built bot up and the running policy in force, and logs the problem', async () => {
+    const main = await ensureBuilt();
+    const file = join(mkdtempSync(join(tmpdir(), 'policy-')), 'policy.yml');
+    writeFileSync(
+      file,
+      `accounts:\n  support:\n    waba_id: ${WABA_ID}\n    business_id: ${BUSINESS_ID}\n    approvers: [UANN]\n`,
+    );
+    const bot = await BotProcess.start(
+      {
+        SLACK_BOT_TOKEN: BOT_TOKEN,
+        SLACK_SIGNING_SECRET: SIGNING_SECRET,
+        SLACK_API_URL: slack.apiUrl,
+        PORT: String(await freePort()),
+        META_ACCESS_TOKEN: META_TOKEN,
+        META_APP_SECRET: APP_SECRET,
+        GRAPH_API_BASE_URL: graph.url,
+        WABA_CONFIG: file,
+        STORE_URL: 'memory://',
+      },
+      undefined,
+      main,
+    );
+    const accounts = async () => {
+      const body = slashCommandBody({ text: 'accounts', userId: 'ULEAD', channelId: 'C1', responseUrl: '' });
+      return JSON.stringify((await sendSigned(`${bot.url}/slack/events`, SIGNING_SECRET, body)).json);
+    };
+    try {
+      expect(await accounts()).toContain('*support*');
+      writeFileSync(file, billionLaughs());
+      bot.child.kill('SIGHUP');
+      await eventually(() => bot.output.join('').includes('the policy file was not reloaded'), 10_000);
+      expect(bot.output.join('')).toMatch(/policy\.yml: .*alias.*\(the YAML cannot be read\)/i);
+      expect(bot.alive).toBe(true);
+      expect((await fetch(`${bot.url}/healthz`)).status).toBe(200);
+      expect(await accounts()).toContain('*support*');
+      expect(bot.output.join('')).not.toMatch(/BUG|uncaught|unhandled/i);
+      expect(await bot.signal('SIGTERM')).toBe(0);
+    } finally {
+      await bot.kill();
+    }
+  }, 60_000);
+});

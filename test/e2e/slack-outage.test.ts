@@ -1,0 +1,172 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../src/sandbox/sandbox.js';
+import { SlackEmulator, type SlackMessage } from '../../src/sandbox/slack/emulator.js';
+import { blockActionBody, sendSigned, slashCommandBody } from '../../src/sandbox/slack/requests.js';
+import { ACTION } from '../../src/slack/ids.js';
+import { BotProcess, ensureBuilt } from '../support/bot-process.js';
+import {
+  ANN,
+  APP_SECRET,
+  APPROVAL_CHANNEL,
+  BOT_TOKEN,
+  BUSINESS_ID,
+  DAVE,
+  defaultGraph,
+  eventually,
+  LEAD,
+  META_TOKEN,
+  SIGNING_SECRET,
+  TEAM_CHANNEL,
+  WABA_ID,
+} from '../support/harness.js';
+
+function approveValue(message: SlackMessage): string {
+  for (const block of message.blocks) {
+    for (const element of (block.elements as Array<Record<string, unknown>> | undefined) ?? []) {
+      if (element.action_id === ACTION.approve) return String(element.value);
+    }
+  }
+  throw new Error('no Approve button');
+}
+
+describe('Slack unreachable at start', () => {
+  const graph = defaultGraph();
+  let main: string;
+
+  beforeAll(async () => {
+    main = await ensureBuilt();
+    await graph.start();
+  }, 180_000);
+
+  afterAll(async () => {
+    await graph.stop();
+  });
+
+  it('keeps the built bot up and not ready, then serves a whole request once Slack is back', async () => {
+    const slackPort = await freePort();
+    const slack = new SlackEmulator({
+      signingSecret: SIGNING_SECRET,
+      commands: ['/waba'],
+      people: [
+        { id: LEAD, name: 'lena', realName: 'Lena Lead' },
+        { id: ANN, name: 'ann', realName: 'Ann Approver' },
+      ],
+    });
+    const bot = await BotProcess.start(
+      {
+        SLACK_BOT_TOKEN: BOT_TOKEN,
+        SLACK_SIGNING_SECRET: SIGNING_SECRET,
+        // Nothing listens there yet.
+        SLACK_API_URL: `http://127.0.0.1:${slackPort}/api/`,
+        PORT: String(await freePort()),
+        META_ACCESS_TOKEN: META_TOKEN,
+        META_APP_SECRET: APP_SECRET,
+        GRAPH_API_BASE_URL: graph.url,
+        WABA_ID,
+        META_BUSINESS_ID: BUSINESS_ID,
+        APPROVER_IDS: ANN,
+        APPROVAL_CHANNEL_ID: APPROVAL_CHANNEL,
+        STORE_URL: 'sqlite://./data/store.sqlite',
+      },
+      undefined,
+      main,
+      'listening',
+    );
+    try {
+      await eventually(() => bot.output.join('').includes('Slack unreachable, retrying in'), 10_000);
+      const health = await fetch(`${bot.url}/healthz`);
+      expect(health.status).toBe(503);
+      expect(await health.json()).toEqual({ status: 'starting', waiting_for: ['slack'] });
+      // Well past the second Bolt used to survive.
+      await sleep(2_500);
+      expect(bot.alive).toBe(true);
+
+      await slack.start(slackPort);
+      await expect
+        .poll(async () => (await fetch(`${bot.url}/healthz`)).status, { timeout: 20_000, interval: 200 })
+        .toBe(200);
+
+      slack.link.requestUrl = `${bot.url}/slack/events`;
+      const command = await sendSigned(
+        `${bot.url}/slack/events`,
+        SIGNING_SECRET,
+        slashCommandBody({
+          text: `grant ${DAVE} MESSAGING`,
+          userId: LEAD,
+          channelId: TEAM_CHANNEL,
+          responseUrl: slack.responseUrl('r1'),
+        }),
+      );
+      expect(command.status).toBe(200);
+      const [approval] = await eventually(
+        () => slack.messagesIn(APPROVAL_CHANNEL).length === 1 && slack.messagesIn(APPROVAL_CHANNEL),
+        10_000,
+      );
+      const click = await sendSigned(
+        `${bot.url}/slack/events`,
+        SIGNING_SECRET,
+        blockActionBody({
+          actionId: ACTION.approve,
+          value: approveValue(approval!),
+          userId: ANN,
+          channelId: approval!.channel,
+          messageTs: approval!.ts,
+          responseUrl: slack.responseUrl('r2'),
+        }),
+      );
+      expect(click.status).toBe(200);
+      await eventually(() => graph.writes().length === 1, 10_000);
+      expect(graph.tasksOf(WABA_ID, DAVE)).toEqual(['MESSAGING']);
+      expect(bot.alive).toBe(true);
+      expect(bot.output.join('')).not.toMatch(/BUG|uncaught|unhandled/i);
+    } finally {
+      await bot.kill();
+      await slack.stop();
+    }
+  }, 60_000);
+
+  it('keeps a Socket Mode bot up, retrying, instead of exiting', async () => {
+    const child = spawn(process.execPath, ['--max-old-space-size=96', main], {
+      cwd: mkdtempSync(join(tmpdir(), 'waba-socket-')),
+      env: {
+        PATH: process.env.PATH,
+        SLACK_BOT_TOKEN: BOT_TOKEN,
+        SLACK_SIGNING_SECRET: SIGNING_SECRET,
+        SLACK_APP_TOKEN: 'xapp-1-socket-mode-not-real',
+        SLACK_API_URL: `http://127.0.0.1:${await freePort()}/api/`,
+        META_ACCESS_TOKEN: META_TOKEN,
+        META_APP_SECRET: APP_SECRET,
+        GRAPH_API_BASE_URL: graph.url,
+        WABA_ID,
+        META_BUSINESS_ID: BUSINESS_ID,
+        APPROVER_IDS: ANN,
+        STORE_URL: 'memory://',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    try {
+      // Both the identity check and the socket connection wait Slack out; twice each, to see it keep trying.
+      await eventually(() => (output.match(/Slack unreachable, retrying in/g)?.length ?? 0) >= 4, 15_000);
+      expect(child.exitCode).toBeNull();
+      expect(output).toContain('"mode":"socket"');
+      expect(output).not.toMatch(/BUG|uncaught|unhandled/i);
+      child.kill('SIGTERM');
+      expect(await exited, output.slice(-3000)).toBe(0);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  }, 30_000);
+});
