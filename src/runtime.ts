@@ -9,6 +9,7 @@ import { type Config, ConfigError, secretsOf } from './config.js';
 import { GraphClient } from './graph/client.js';
 import { createLogger, type Logger } from './logger.js';
 import { readPolicyFile } from './policy-file.js';
+import { CommandLimit } from './slack/command-limit.js';
 import { registerListeners } from './slack/listeners/index.js';
 import { SlackNotifier } from './slack/notifier.js';
 import { SlackPeople } from './slack/people.js';
@@ -81,7 +82,8 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
     sharedStore: store.kind === 'redis',
     logger: logger.child({ component: 'access' }),
   });
-  registerListeners(app, { service, accounts, directory, people }, () => draining);
+  const commandLimit = new CommandLimit(config.commandsPerMinute);
+  registerListeners(app, { service, accounts, directory, people, commandLimit }, () => draining);
 
   const reloadPolicy = (): ReloadResult => {
     if (!config.policyFile) return { kind: 'no-file' };

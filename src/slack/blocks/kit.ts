@@ -29,3 +29,7 @@ export function button(
 ): types.Button {
   return { type: 'button', action_id: actionId, text: { type: 'plain_text', text: label }, value, ...options };
 }
+
+export function actions(elements: types.Button[]): Block {
+  return { type: 'actions', elements: elements.slice(0, LIMITS.actionsElements) };
+}

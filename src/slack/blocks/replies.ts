@@ -4,15 +4,18 @@ import { formatDuration } from '../../access/duration.js';
 import { USAGE } from '../../access/grammar.js';
 import type { TemporaryGrant } from '../../access/grants.js';
 import type { AccessRequest } from '../../access/request.js';
+import type { RosterFilter, RosterPage, RosterSource } from '../../access/roster-view.js';
 import type { SubmitResult } from '../../access/service.js';
-import type { Roster } from '../../access/waba.js';
-import type { AssignedAccount } from '../../graph/schemas.js';
+import type { AssignedAccount, AssignedUser } from '../../graph/schemas.js';
 import { TASKS } from '../../graph/tasks.js';
+import type { BudgetState } from '../../graph/usage.js';
 import { clip, escapeText, mention, packLines, slackDate, taskList } from '../format.js';
+import { ACTION } from '../ids.js';
 import { LIMITS } from '../limits.js';
-import { context, section } from './kit.js';
+import { encodeListState, type ListState } from '../list-state.js';
+import { actions, button, context, header, section } from './kit.js';
 import { approvalProgress, outcomeText, summary } from './request.js';
-import type { Block, MessageBody } from './types.js';
+import type { MessageBody } from './types.js';
 
 function plural(count: number, noun: string): string {
   return `${count} ${noun}${count === 1 ? '' : 's'}`;
@@ -33,8 +36,8 @@ export function helpMessage(): MessageBody {
           `• \`${USAGE.revoke}\` — removes the user and *all* their tasks`,
           '',
           '*Look things up* (no approval needed):',
-          `• \`${USAGE.list}\` — everyone on the account and their tasks`,
-          `• \`${USAGE.accounts}\` — the accounts configured here, or those a user can reach`,
+          `• \`${USAGE.list}\` — who is on the account and their tasks, a page at a time; narrow it to a task, a person or part of a name`,
+          `• \`${USAGE.accounts}\` — the accounts configured here and how much of Meta’s budget each has used (also \`${USAGE.status}\`), or those a user can reach`,
           `• \`${USAGE.active}\` — temporary grants still running, and when they end`,
           `• \`${USAGE.requests}\` — your open requests (to cancel) and those waiting for your decision`,
           `• \`${USAGE.link}\` / \`${USAGE.unlink}\` — admins: who a Slack person is at Meta`,
@@ -62,48 +65,129 @@ export function submittedMessage(request: AccessRequest, approvalChannelId: stri
   };
 }
 
-/**
- * Roster messages by the roster they show. Rosters are cached for a while and shared, so a burst of `/waba list`
- * builds one message (up to ~150 KB for a big WABA) instead of one per command.
- */
-const rosterMessages = new WeakMap<Roster, { account: AccountPolicy; message: MessageBody }>();
-
-/** The roster, packed to stay inside Slack's limits however long it is. */
-export function rosterMessage(roster: Roster, account: AccountPolicy): MessageBody {
-  const built = rosterMessages.get(roster);
-  if (built?.account === account) return built.message;
-  const message = buildRosterMessage(roster, account);
-  rosterMessages.set(roster, { account, message });
-  return message;
+/** Who a list shows, as words after "users": holding a task, one person, or matching some text. */
+function filterWords(filter: RosterFilter, person: string | undefined): string {
+  switch (filter.kind) {
+    case 'task':
+      return `holding \`${filter.task}\``;
+    case 'user':
+      return person ? `who are ${mention(person)} (\`${filter.userId}\`)` : `with id \`${filter.userId}\``;
+    case 'text':
+      return `matching “${escapeText(filter.text)}”`;
+  }
 }
 
-function buildRosterMessage(roster: Roster, { alias, wabaId }: AccountPolicy): MessageBody {
-  const users = [...roster.users].sort((a, b) => a.name.localeCompare(b.name));
-  const lines = users.map(
-    (user) =>
-      `• *${escapeText(user.name || 'Unnamed')}* \`${user.id}\` · ${user.user_type ?? 'user'} · ${taskList(user.tasks)}`,
+function rosterLine(user: AssignedUser): string {
+  const name = user.name ? `*${escapeText(user.name)}*` : '_Unnamed_';
+  return clip(
+    `• ${name} \`${escapeText(user.id)}\` · ${escapeText(user.user_type ?? 'user')} · ${taskList(user.tasks)}`,
+    LIMITS.sectionText,
   );
-  const header: Block = { type: 'header', text: { type: 'plain_text', text: `Users on ${alias} (WABA ${wabaId})` } };
-  if (users.length === 0)
-    return {
-      text: 'No users are assigned to this account.',
-      blocks: [header, section('No users are assigned to this account.')],
-    };
+}
 
-  // Header, one context line, and the rest for sections: the count always fits.
-  const room = LIMITS.messageBlocks - 2;
-  const chunks = packLines(lines);
-  const shown = chunks.slice(0, room);
-  const shownUsers = shown.reduce((count, chunk) => count + chunk.split('\n').length, 0);
-  const total = roster.totalCount ?? users.length;
-  const note =
-    shownUsers < users.length
-      ? `Showing ${shownUsers} of ${total} users (Slack caps a message at ${LIMITS.messageBlocks} blocks). Look someone up with \`${USAGE.accounts}\`.`
-      : `${plural(total, 'user')}.`;
-  return {
-    text: `${plural(total, 'user')} on ${alias} (WABA ${wabaId})`,
-    blocks: [header, ...shown.map((chunk) => section(chunk)), context(note)],
+function epochDate(ms: number): string {
+  return slackDate(new Date(ms).toISOString());
+}
+
+/** What a list page shows besides its rows. */
+export interface RosterView {
+  account: AccountPolicy;
+  filter?: RosterFilter;
+  /** The Slack person a user filter was named by. */
+  person?: string;
+  source: RosterSource;
+}
+
+/**
+ * One page of `/waba list`: a few rows, how many there are, when they were read, and buttons for the next page (from
+ * the same read) and for a fresh read. A page is small whatever the roster's size.
+ */
+export function rosterPageMessage(page: RosterPage, view: RosterView): MessageBody {
+  const { alias, wabaId } = view.account;
+  const state: ListState = {
+    alias,
+    ...(view.filter ? { filter: view.filter } : {}),
+    ...(view.person ? { person: view.person } : {}),
   };
+  const who = view.filter ? ` ${filterWords(view.filter, view.person)}` : '';
+  const read = `read from Meta ${slackDate(page.readAt)}`;
+  const held =
+    view.source.kind === 'held'
+      ? [
+          context(
+            `⏸ Meta asked the bot to slow down on this account, so this is the list as last read; a fresh read can go out ${epochDate(view.source.until)}.`,
+          ),
+        ]
+      : [];
+  const buttons = actions([
+    ...(page.next
+      ? [button(ACTION.listMore, 'Show more', encodeListState({ ...state, cursor: page.next }), { style: 'primary' })]
+      : []),
+    button(ACTION.listRefresh, 'Refresh', encodeListState(state)),
+  ]);
+  const title = header(clip(`Users on ${alias} (WABA ${wabaId})`, LIMITS.headerText));
+
+  if (page.users.length === 0) {
+    const none =
+      page.matched > 0
+        ? `No more users${who}; *Refresh* starts again from the top.`
+        : view.filter
+          ? `No one on *${escapeText(alias)}* is a user${who}. Try a task (\`/waba list MESSAGING\`), a person (\`/waba list @name\`) or part of a name or id.`
+          : `No users are assigned to *${escapeText(alias)}*.`;
+    return {
+      text: page.matched > 0 ? `No more users${who}.` : `No users${who} on ${alias}.`,
+      blocks: [
+        title,
+        section(none),
+        context(`${plural(page.total, 'user')} on the account, ${read}.`),
+        ...held,
+        buttons,
+      ],
+    };
+  }
+
+  const first = page.start + 1;
+  const last = page.start + page.users.length;
+  const range =
+    first === 1 && last === page.matched
+      ? `All ${plural(page.matched, 'user')}`
+      : `${first}–${last} of ${plural(page.matched, 'user')}`;
+  const ofAll = view.filter ? ` (${page.total} on the account)` : '';
+  const more = page.next
+    ? ' *Show more* for the next page; *Refresh* reads Meta again.'
+    : ' *Refresh* reads Meta again.';
+  return {
+    text: `${range}${who} on ${alias} (WABA ${wabaId})`,
+    blocks: [
+      title,
+      ...packLines(page.users.map(rosterLine)).map((chunk) => section(chunk)),
+      context(`${range}${who}${ofAll}, ${read}.${more}`),
+      ...held,
+      buttons,
+    ],
+  };
+}
+
+/** A person sent too many commands that cost Graph calls; nothing was done. */
+export function commandLimitMessage(limit: number, retryInMs: number): MessageBody {
+  const seconds = Math.max(1, Math.ceil(retryInMs / 1000));
+  const problem = `You’ve sent ${plural(limit, 'command')} in the last minute; try again in ${seconds} s. Nothing was done.`;
+  const hint = `Each command that reads or changes access spends from Meta’s budget for the account. \`${USAGE.help}\`, \`/waba accounts\` and \`${USAGE.requests}\` still work.`;
+  return problemMessage(problem, hint);
+}
+
+/** An account's budget as Meta last reported it to this process, and whether calls are held. */
+export function budgetLine(budget: BudgetState | undefined): string {
+  if (!budget || budget.reports.length === 0)
+    return budget?.heldUntil
+      ? `Meta budget: ⏸ calls held until ${epochDate(budget.heldUntil)}`
+      : 'Meta budget: not reported yet (no calls about this account since the bot started)';
+  const shares = budget.reports.map((report) => {
+    const what = report.key === 'app' ? 'the app as a whole' : escapeText(report.type ?? report.key);
+    return `${Math.round(report.percent)} % for ${what} (${epochDate(report.reportedAt)})`;
+  });
+  const hold = budget.heldUntil ? ` · ⏸ calls held until ${epochDate(budget.heldUntil)}` : '';
+  return `Meta budget used: ${shares.join(', ')}${hold}`;
 }
 
 export function accountsMessage(userId: string, accounts: AssignedAccount[]): MessageBody {
@@ -243,7 +327,11 @@ export function unknownAccountMessage(alias: string, accounts: AccountLookup): M
 }
 
 /** `/waba accounts`: every configured account, with who decides, what may be asked for, and by whom. */
-export function accountListMessage(accounts: readonly Account[], defaultAccount: Account): MessageBody {
+export function accountListMessage(
+  accounts: readonly Account[],
+  defaultAccount: Account,
+  budgets?: ReadonlyMap<string, BudgetState>,
+): MessageBody {
   const sections = accounts.map(({ policy }) => {
     const approvals = Object.entries(policy.approvals.byTask).map(([task, count]) => `${task}: ${count}`);
     const lines = [
@@ -251,6 +339,7 @@ export function accountListMessage(accounts: readonly Account[], defaultAccount:
       `Approvers: ${someOf(policy.approverIds.map(mention))} · ${plural(policy.approvals.default, 'approval')} needed${approvals.length ? ` (${approvals.join(', ')})` : ''}`,
       `Tasks: ${policy.tasks.length === TASKS.length ? 'any' : policy.tasks.join(', ')} · longest grant: ${policy.durations.allowPermanent ? 'permanent' : formatDuration(policy.durations.maxMs)}${policy.reasonRequired ? ' · a reason is required' : ''}`,
       `Who may ask: ${whoMayAsk(policy)} · approval messages: ${policy.approvalChannelId ? `<#${policy.approvalChannelId}>` : 'approvers’ DMs'}`,
+      ...(budgets ? [budgetLine(budgets.get(policy.wabaId))] : []),
     ];
     return section(clip(lines.join('\n'), LIMITS.sectionText));
   });
@@ -262,7 +351,7 @@ export function accountListMessage(accounts: readonly Account[], defaultAccount:
       { type: 'header', text: { type: 'plain_text', text: 'WhatsApp Business Accounts' } },
       ...shown,
       context(
-        `${cut}Name one with \`on <account>\`, e.g. \`/waba grant @alice MESSAGING on ${defaultAccount.policy.alias}\`; without it, commands use *${defaultAccount.policy.alias}*. A user’s own accounts: \`${USAGE.accounts}\`.`,
+        `${cut}${budgets ? 'Budgets are percentages of Meta’s hourly limits, as Meta last reported them to this bot. ' : ''}Name one with \`on <account>\`, e.g. \`/waba grant @alice MESSAGING on ${defaultAccount.policy.alias}\`; without it, commands use *${defaultAccount.policy.alias}*. A user’s own accounts: \`${USAGE.accounts}\`.`,
       ),
     ],
   };
