@@ -101,6 +101,19 @@ describe('/waba list', () => {
     expect(ephemeralsOf(LEAD).filter(isList)).toHaveLength(1);
   });
 
+  it('answers forged or stale list buttons with what to do, and calls nobody', async () => {
+    h = await Harness.start();
+    const message = { channel: TEAM_CHANNEL, ts: '1.000001', blocks: [], updates: 0 };
+    for (const value of ['{"a":"support","o":-5}', 'x'.repeat(3_000), '{"a":"gone"}']) {
+      const click = await h.click(message, ACTION.listMore, LEAD, value);
+      expect(click.status).toBe(200);
+      const [reply] = await eventually(() => h.responses(click.responseId).length > 0 && h.responses(click.responseId));
+      expect(reply).toMatchObject({ replace_original: false });
+      expect(visibleText(reply as object)).toMatch(/`\/waba list` again|no account called `gone`/);
+    }
+    expect(h.graph.calls).toEqual([]);
+  });
+
   it('filters by task, by person, and by text, with `on <account>`', async () => {
     h = await Harness.start();
     h.graph.assign(WABA_ID, DAVE, ['MESSAGING', 'VIEW_TEMPLATES']);
