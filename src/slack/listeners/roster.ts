@@ -13,7 +13,7 @@ import type { MessageBody } from '../blocks/types.js';
 import { decodeListState, type ListState } from '../list-state.js';
 import type { ListenerDeps } from './deps.js';
 import { resolveUser } from './people.js';
-import { failureReply } from './replies.js';
+import { failureReply, tellUser } from './replies.js';
 
 type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
 type Problem = { problem: string; hint: string };
@@ -52,6 +52,16 @@ const STALE_BUTTON = problemMessage(
   'Type `/waba list` again for a new one.',
 );
 
+/** Sends a list page or a problem: through the click's response URL when it has one, else privately. */
+async function deliver(args: ButtonArgs, body: MessageBody, replace: boolean): Promise<void> {
+  if (args.body.response_url && typeof args.respond === 'function') {
+    await args.respond({ response_type: 'ephemeral', replace_original: replace, ...body });
+    return;
+  }
+  const userId = args.body.user?.id;
+  if (userId) await tellUser(args.client, userId, args.body.channel?.id, body);
+}
+
 /** Show more and Refresh on a list: the page replaces the list in place; problems come as a separate message. */
 function listButton(
   deps: ListenerDeps,
@@ -59,28 +69,33 @@ function listButton(
 ) {
   return async (args: ButtonArgs): Promise<void> => {
     await args.ack();
-    const tell = (body: MessageBody) => args.respond({ response_type: 'ephemeral', replace_original: false, ...body });
-    const state = decodeListState(args.action.value);
-    if (!state) return void (await tell(STALE_BUTTON));
-    const account = deps.accounts.byAlias(state.alias);
-    if (!account) return void (await tell(unknownAccountMessage(state.alias, deps.accounts)));
-    const options = how(state);
-    if (rosterCostsCalls(account.waba, options)) {
-      const verdict = deps.commandLimit?.take(args.body.user.id);
-      if (verdict && !verdict.ok) return void (await tell(commandLimitMessage(verdict.limit, verdict.retryInMs)));
-    }
-    let page: MessageBody;
     try {
-      page = await rosterReply(account, {
-        ...options,
-        ...(state.filter ? { filter: state.filter } : {}),
-        ...(state.person ? { person: state.person } : {}),
-      });
+      const state = decodeListState(args.action?.value);
+      if (!state) return await deliver(args, STALE_BUTTON, false);
+      const account = deps.accounts.byAlias(state.alias);
+      if (!account) return await deliver(args, unknownAccountMessage(state.alias, deps.accounts), false);
+      const options = how(state);
+      if (rosterCostsCalls(account.waba, options)) {
+        const verdict = deps.commandLimit?.take(args.body.user?.id ?? '');
+        if (verdict && !verdict.ok)
+          return await deliver(args, commandLimitMessage(verdict.limit, verdict.retryInMs), false);
+      }
+      let page: MessageBody;
+      try {
+        page = await rosterReply(account, {
+          ...options,
+          ...(state.filter ? { filter: state.filter } : {}),
+          ...(state.person ? { person: state.person } : {}),
+        });
+      } catch (error) {
+        args.logger.warn('list button failed', error);
+        return await deliver(args, failureReply(error), false);
+      }
+      await deliver(args, page, true);
     } catch (error) {
-      args.logger.warn('list button failed', error);
-      return void (await tell(failureReply(error)));
+      // The answer could not be sent (a response URL that expired, a channel the bot left): nothing else to do.
+      args.logger.warn('list button answer not delivered', error);
     }
-    await args.respond({ replace_original: true, ...page });
   };
 }
 
