@@ -32,6 +32,8 @@ export interface Config {
   requestTtlMs: number;
   /** Approvers are reminded once of requests pending this long; unset (`off`): never. */
   remindAfterMs?: number;
+  /** Commands that cost Graph calls one person may send in a minute (counted per process). */
+  commandsPerMinute: number;
   storeUrl: string;
   /** Keeps several deployments apart in one Redis. */
   storeNamespace: string;
@@ -152,6 +154,12 @@ const schema = z.object({
     .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'ALLOW_PERMANENT_GRANTS must be true or false' })
     .default('true')
     .transform((value) => ['true', '1', 'yes'].includes(value)),
+  COMMANDS_PER_MINUTE: z.coerce
+    .number({ message: 'COMMANDS_PER_MINUTE must be a whole number' })
+    .int('COMMANDS_PER_MINUTE must be a whole number')
+    .min(1, 'COMMANDS_PER_MINUTE must be at least 1')
+    .max(10_000, 'COMMANDS_PER_MINUTE must be at most 10000')
+    .default(20),
   STORE_URL: z
     .string()
     .default('sqlite://./data/waba-access.sqlite')
@@ -246,6 +254,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ...(policyFile ? { policyFile } : {}),
     requestTtlMs: e.REQUEST_TTL,
     ...(e.REMIND_AFTER === 'off' ? {} : { remindAfterMs: e.REMIND_AFTER }),
+    commandsPerMinute: e.COMMANDS_PER_MINUTE,
     storeUrl: e.STORE_URL,
     storeNamespace: e.STORE_NAMESPACE,
     logLevel: e.LOG_LEVEL,

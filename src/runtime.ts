@@ -10,6 +10,7 @@ import { GraphClient } from './graph/client.js';
 import { createHttpServer, type Health, type HttpRoutes } from './http/server.js';
 import { createLogger, type Logger } from './logger.js';
 import { readPolicyFile } from './policy-file.js';
+import { CommandLimit } from './slack/command-limit.js';
 import { startWithRetry } from './slack/connection.js';
 import { LinkAnnouncer } from './slack/link-announcer.js';
 import { registerListeners } from './slack/listeners/index.js';
@@ -153,7 +154,8 @@ async function build(
     sharedStore: store.kind === 'redis',
     logger: logger.child({ component: 'access' }),
   });
-  registerListeners(app, { service, accounts, directory, people }, wiring.isDraining);
+  const commandLimit = new CommandLimit(config.commandsPerMinute);
+  registerListeners(app, { service, accounts, directory, people, commandLimit }, wiring.isDraining);
 
   const reloadPolicy = (): ReloadResult => {
     if (!config.policyFile) return { kind: 'no-file' };

@@ -25,6 +25,7 @@ describe('loadConfig', () => {
         accounts: [{ alias: 'default', wabaId: '123', businessId: '456', approverIds: ['U0001', 'U0002', 'S0003'] }],
       },
       requestTtlMs: 24 * 3_600_000,
+      commandsPerMinute: 20,
       storeUrl: 'sqlite://./data/waba-access.sqlite',
       storeNamespace: 'waba-access',
       logLevel: 'info',
@@ -53,6 +54,21 @@ describe('loadConfig', () => {
       storeUrl: 'redis://127.0.0.1:6379',
     });
     expect(secretsOf(config)).toEqual(['xoxb-1', 'signing-secret', 'xapp-1', 'meta-token', 'app-secret']);
+  });
+
+  it('reads the per-person command limit, and refuses one that is not a positive whole number', () => {
+    expect(loadConfig({ ...valid, COMMANDS_PER_MINUTE: '5' }).commandsPerMinute).toBe(5);
+    for (const value of ['0', '2.5', 'lots']) {
+      const error = (() => {
+        try {
+          loadConfig({ ...valid, COMMANDS_PER_MINUTE: value });
+        } catch (caught) {
+          return caught as ConfigError;
+        }
+      })();
+      expect(error).toBeInstanceOf(ConfigError);
+      expect(error!.problems).toEqual([expect.stringMatching(/^COMMANDS_PER_MINUTE is invalid: /)]);
+    }
   });
 
   it('reads grant durations, with defaults that keep grants permanent unless asked', () => {

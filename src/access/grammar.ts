@@ -8,6 +8,15 @@ import { parseDuration } from './duration.js';
 export type UserRef = { kind: 'meta'; id: string } | SlackPersonRef;
 export type SlackPersonRef = { kind: 'slack'; slackId: string } | { kind: 'handle'; name: string };
 
+/** Whom `/waba list` shows: those holding a task, one person, or those whose Meta name or id contains some text. */
+export type ListFilter =
+  | { kind: 'task'; task: Task }
+  | { kind: 'person'; person: SlackPersonRef }
+  | { kind: 'text'; text: string };
+
+/** The longest text a list filter may be. */
+export const MAX_FILTER_LENGTH = 100;
+
 /**
  * What a `/waba …` text asks for. Parsing is pure and cheap, so listeners can answer in their ack. `account` is the
  * alias given with `on <alias>`; unset: the default account.
@@ -15,7 +24,7 @@ export type SlackPersonRef = { kind: 'slack'; slackId: string } | { kind: 'handl
 export type Command =
   | { kind: 'compose' }
   | { kind: 'help' }
-  | { kind: 'list'; account?: string }
+  | { kind: 'list'; account?: string; filter?: ListFilter }
   | { kind: 'accounts'; user: UserRef }
   /** `/waba accounts` alone: the configured accounts and their rules. */
   | { kind: 'account-list' }
@@ -37,8 +46,9 @@ export type Command =
 export const USAGE = {
   grant: '/waba grant <@person|meta-user-id> <TASK>[,<TASK>…] [on <account>] [for <30m|4h|2d>] [because <reason>]',
   revoke: '/waba revoke <@person|meta-user-id> [on <account>] [because <reason>]',
-  list: '/waba list [on <account>]',
+  list: '/waba list [<TASK>|@person|<name or id>] [on <account>]',
   accounts: '/waba accounts [<@person|meta-user-id>]',
+  status: '/waba status',
   active: '/waba active [on <account>]',
   link: '/waba link <@person> <meta-user-id>',
   unlink: '/waba unlink <@person>',
@@ -96,9 +106,12 @@ function parseVerb(verb: string, verbToken: string, rest: string[]): Command {
       return { kind: 'help' };
     case 'list':
     case 'roster':
-      return rest.length === 0 ? { kind: 'list' } : invalid(`\`list\` takes no arguments.`, USAGE.list);
+      return parseList(rest);
     case 'accounts':
       return parseAccounts(rest);
+    case 'status':
+      // The accounts list carries each account's budget: what people look for under "status".
+      return rest.length === 0 ? { kind: 'account-list' } : invalid('`status` takes no arguments.', USAGE.status);
     case 'active':
       return rest.length === 0 ? { kind: 'active' } : invalid('`active` takes no arguments.', USAGE.active);
     case 'requests':
@@ -115,6 +128,24 @@ function parseVerb(verb: string, verbToken: string, rest: string[]): Command {
     default:
       return invalid(`I don't know the command \`${clip(verbToken)}\`.`, 'Try `/waba help` to see what I can do.');
   }
+}
+
+/** `list` with nothing, one task, one person, or any other text (quotes make a task name plain text). */
+function parseList(args: string[]): Command {
+  if (args.length === 0) return { kind: 'list' };
+  const joined = args.join(' ');
+  const quoted = /^["“'](.*)["”']$/.exec(joined);
+  if (!quoted && args.length === 1) {
+    const task = toTask(args[0]!);
+    if (task) return { kind: 'list', filter: { kind: 'task', task } };
+    const person = parsePerson(args[0]!);
+    if (person) return { kind: 'list', filter: { kind: 'person', person } };
+  }
+  const text = (quoted ? quoted[1]! : joined).trim();
+  if (text === '') return invalid('The text to look for is empty.', USAGE.list);
+  if (text.length > MAX_FILTER_LENGTH)
+    return invalid(`The text to look for is longer than ${MAX_FILTER_LENGTH} characters.`, USAGE.list);
+  return { kind: 'list', filter: { kind: 'text', text } };
 }
 
 function parseAccounts(args: string[]): Command {

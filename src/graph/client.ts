@@ -13,7 +13,7 @@ import {
   successSchema,
 } from './schemas.js';
 import { isTask, MAX_TASKS_PER_CALL, normalizeTasks, TASKS, type Task } from './tasks.js';
-import { parseUsageHeaders, UsageTracker } from './usage.js';
+import { type BudgetState, parseUsageHeaders, UsageTracker } from './usage.js';
 
 /** The smallest logger the client needs; pino's fits. */
 export interface GraphLogger {
@@ -180,6 +180,14 @@ export class GraphClient {
     const accounts: AssignedAccount[] = [];
     for await (const page of this.assignedAccounts(query)) accounts.push(...page);
     return accounts;
+  }
+
+  /**
+   * Meta's last usage readings for calls about `scope` (a WABA id) and for the app, and until when new calls about it
+   * are held. Kept in memory by this process only.
+   */
+  budget(scope: string): BudgetState {
+    return this.usage.budget(scope, this.now());
   }
 
   async close(): Promise<void> {

@@ -18,8 +18,28 @@ export const DEFAULT_HOLD_MS = 60_000;
 export interface UsageReading {
   /** The business (or `app`) the reading is about. */
   key: string;
+  /** The business use case, e.g. `whatsapp_business_management`; unset for the app header. */
+  type?: string;
   percent: number;
   regainAfterMs: number;
+}
+
+/** A reading as last reported, and when. */
+export interface UsageReport {
+  key: string;
+  type?: string;
+  /** The highest of call count, CPU time and total time, 0–100. */
+  percent: number;
+  /** When the response carrying it arrived (epoch ms). */
+  reportedAt: number;
+}
+
+/** What is known of the budget for calls about one object: the last readings, and any hold. */
+export interface BudgetState {
+  /** The business use-case readings first, the app's last. */
+  reports: UsageReport[];
+  /** The moment calls may go out again, or 0 when they may go now. */
+  heldUntil: number;
 }
 
 function numberOr0(value: unknown): number {
@@ -55,6 +75,7 @@ export function parseUsageHeaders(headers: Record<string, string | string[] | un
         const record = entry as Record<string, unknown>;
         readings.push({
           key,
+          ...(typeof record.type === 'string' ? { type: record.type } : {}),
           percent: peakPercent(record),
           regainAfterMs: numberOr0(record.estimated_time_to_regain_access) * MINUTE_MS,
         });
@@ -74,11 +95,19 @@ export class UsageTracker {
   private readonly holds = new Map<string, number>();
   /** Which usage keys the calls about one object (a WABA, a user) have reported. */
   private readonly scopeKeys = new Map<string, Set<string>>();
+  /** The last reading per key and use case, kept to show people how close each budget is. */
+  private readonly reports = new Map<string, UsageReport>();
 
   constructor(private readonly defaultHoldMs = DEFAULT_HOLD_MS) {}
 
   record(scope: string, readings: UsageReading[], now: number): void {
     for (const reading of readings) {
+      this.reports.set(`${reading.key}\u0000${reading.type ?? ''}`, {
+        key: reading.key,
+        ...(reading.type === undefined ? {} : { type: reading.type }),
+        percent: reading.percent,
+        reportedAt: now,
+      });
       if (reading.key !== 'app') {
         let keys = this.scopeKeys.get(scope);
         if (!keys) {
@@ -113,5 +142,13 @@ export class UsageTracker {
       if (hold > now) until = Math.max(until, hold);
     }
     return until;
+  }
+
+  /** The last readings reported for calls about `scope` (and for the app), and until when calls are held. */
+  budget(scope: string, now: number): BudgetState {
+    const keys = this.scopeKeys.get(scope) ?? new Set<string>();
+    const reports = [...this.reports.values()].filter((report) => keys.has(report.key));
+    const app = [...this.reports.values()].filter((report) => report.key === 'app');
+    return { reports: [...reports, ...app], heldUntil: this.heldUntil(scope, now) };
   }
 }

@@ -10,6 +10,10 @@ export const ACTION = {
   restore: 'waba_conflict_restore',
   keep: 'waba_conflict_keep',
   cancel: 'waba_cancel',
+  /** The next page of a `/waba list`, from the same read. */
+  listMore: 'waba_list_more',
+  /** A `/waba list` read afresh from Meta. */
+  listRefresh: 'waba_list_refresh',
 } as const;
 
 export const VIEW = {

@@ -44,7 +44,6 @@ describe('parseCommand', () => {
     ['list on', /`on` needs an account/],
     ['grant 123 MESSAGING on sales on support', /only once/],
     ['grant 123 MESSAGING on sa$es', /not an account name/],
-    ['list on sales extra', /takes no arguments/],
   ])('explains a misplaced `on` in "%s"', (text, problem) => {
     expect(parseCommand(text)).toMatchObject({ kind: 'invalid', problem: expect.stringMatching(problem) });
   });
@@ -59,6 +58,36 @@ describe('parseCommand', () => {
     expect(parseCommand('accounts 42')).toEqual({ kind: 'accounts', user: { kind: 'meta', id: '42' } });
     expect(parseCommand('accounts')).toEqual({ kind: 'account-list' });
     expect(parseCommand('help')).toEqual({ kind: 'help' });
+  });
+
+  it('reads list filters: a task, a person, or any other text, with or without `on`', () => {
+    expect(parseCommand('list messaging')).toEqual({ kind: 'list', filter: { kind: 'task', task: 'MESSAGING' } });
+    expect(parseCommand('list MESSAGING on sales')).toEqual({
+      kind: 'list',
+      account: 'sales',
+      filter: { kind: 'task', task: 'MESSAGING' },
+    });
+    expect(parseCommand('list <@U123|ann>')).toEqual({
+      kind: 'list',
+      filter: { kind: 'person', person: { kind: 'slack', slackId: 'U123' } },
+    });
+    expect(parseCommand('list @Ann')).toEqual({
+      kind: 'list',
+      filter: { kind: 'person', person: { kind: 'handle', name: 'ann' } },
+    });
+    expect(parseCommand('list Alice Example on sales')).toEqual({
+      kind: 'list',
+      account: 'sales',
+      filter: { kind: 'text', text: 'Alice Example' },
+    });
+    expect(parseCommand('list 3000')).toEqual({ kind: 'list', filter: { kind: 'text', text: '3000' } });
+    // Quotes make a task name (or "on") plain text.
+    expect(parseCommand('list "manage"')).toEqual({ kind: 'list', filter: { kind: 'text', text: 'manage' } });
+    expect(parseCommand('list "on call"')).toEqual({ kind: 'list', filter: { kind: 'text', text: 'on call' } });
+  });
+
+  it('reads status as the accounts list, which carries each account’s budget', () => {
+    expect(parseCommand('status')).toEqual({ kind: 'account-list' });
   });
 
   it('names the nearest task for a typo, and lists every valid task', () => {
@@ -81,7 +110,9 @@ describe('parseCommand', () => {
     ['revoke', /user id is missing/],
     ['revoke 123 MESSAGING', /takes no task names/],
     ['accounts 1 2', /takes one user id/],
-    ['list everything', /takes no arguments/],
+    ['list ""', /text to look for is empty/],
+    [`list ${'x'.repeat(101)}`, /longer than 100 characters/],
+    ['status now', /takes no arguments/],
     ['dance', /don't know the command `dance`/],
   ])('explains what is wrong with "%s"', (text, problem) => {
     const result = parseCommand(text);

@@ -7,6 +7,7 @@ import { FakeGraph, graphError as graphErrorBody } from '../../src/sandbox/fake-
 const WABA = '1000000000001';
 const BUSINESS = '2000000000001';
 const ALICE = '300000000000001';
+const DAVE = '300000000000002';
 
 let graph: FakeGraph;
 let client: GraphClient;
@@ -18,6 +19,7 @@ beforeEach(async () => {
   graph = new FakeGraph({ accessToken: 't' })
     .addWaba({ id: WABA, name: 'Support', businessId: BUSINESS })
     .addUser({ id: ALICE, name: 'Alice', user_type: 'BUSINESS_USER' })
+    .addUser({ id: DAVE, name: 'Dave', user_type: 'BUSINESS_USER' })
     .assign(WABA, ALICE, ['MANAGE']);
   await graph.start();
   client = new GraphClient({ baseUrl: graph.url, accessToken: 't' });
@@ -55,11 +57,90 @@ describe('WabaAccess roster reads', () => {
     await early;
     expect(rosterReads()).toBe(2);
   });
+});
 
-  it('drop the cache after a write', async () => {
-    await waba.roster();
+describe('WabaAccess roster cache and the bot’s own writes', () => {
+  const usersOf = (roster: { users: Array<{ id: string; tasks: string[] }> }) =>
+    Object.fromEntries(roster.users.map((user) => [user.id, user.tasks]));
+
+  it('patches the cached roster after a grant, a new user and a removal, keeping when it was read', async () => {
+    const first = await waba.roster();
+    expect(rosterReads()).toBe(1);
+
+    await waba.setTasks(ALICE, ['MANAGE', 'MESSAGING']);
+    await waba.setTasks(DAVE, ['VIEW_TEMPLATES']);
+    const afterGrants = await waba.roster();
+    expect(usersOf(afterGrants)).toEqual({ [ALICE]: ['MANAGE', 'MESSAGING'], [DAVE]: ['VIEW_TEMPLATES'] });
+    expect(afterGrants.readAt).toBe(first.readAt);
+
+    await waba.setTasks(ALICE, null);
+    const afterRemoval = await waba.roster();
+    expect(usersOf(afterRemoval)).toEqual({ [DAVE]: ['VIEW_TEMPLATES'] });
+    expect(afterRemoval.readAt).toBe(first.readAt);
+    // Three writes, one read: the cache served every list since.
+    expect(rosterReads()).toBe(1);
+    expect(graph.writes()).toHaveLength(3);
+    // Readers of the earlier roster keep what they were given.
+    expect(usersOf(first)).toEqual({ [ALICE]: ['MANAGE'] });
+  });
+
+  it('patches after addTasks and removeUser too, so a list right after an approval costs nothing', async () => {
     await waba.addTasks(ALICE, ['MESSAGING']);
+    const reads = rosterReads();
     expect((await waba.roster()).users[0]?.tasks).toEqual(['MANAGE', 'MESSAGING']);
+    await waba.removeUser(ALICE);
+    const reads2 = rosterReads();
+    expect((await waba.roster()).users).toEqual([]);
+    expect(rosterReads()).toBe(reads2);
+    expect(reads2).toBeGreaterThanOrEqual(reads);
+  });
+
+  it('applies a write that ends while a read is under way to that read, and caches the result', async () => {
+    // Graph builds the page before the write lands, and answers after it is confirmed.
+    graph.queueFault({ delayMs: 150, match: (call) => call.method === 'GET' });
+    const reading = waba.roster();
+    await sleep(30);
+    await waba.setTasks(DAVE, ['MESSAGING']);
+    const read = await reading;
+    expect(usersOf(read)).toEqual({ [ALICE]: ['MANAGE'], [DAVE]: ['MESSAGING'] });
+    expect(usersOf(await waba.roster())).toEqual({ [ALICE]: ['MANAGE'], [DAVE]: ['MESSAGING'] });
+    expect(rosterReads()).toBe(1);
+  });
+
+  it('does not double a write the overlapping read already saw', async () => {
+    // The write lands first; the read is built after it but still under way when the write is confirmed.
+    graph.latencyMs = 60;
+    const writing = waba.setTasks(DAVE, ['MESSAGING']);
+    await sleep(10);
+    const read = await waba.roster();
+    await writing;
+    expect(read.users.filter((user) => user.id === DAVE)).toHaveLength(1);
+    expect((await waba.roster()).users.filter((user) => user.id === DAVE)).toHaveLength(1);
+  });
+
+  it('drops the cache when a write fails (it may have landed), and does not cache a read it overlapped', async () => {
+    const once = new GraphClient({ baseUrl: graph.url, accessToken: 't', retry: { maxAttempts: 1 } });
+    const failing = new WabaAccess(once, WABA, BUSINESS);
+    try {
+      await failing.roster();
+      graph.queueFault({ status: 500, match: (call) => call.method === 'POST' });
+      await expect(failing.setTasks(DAVE, ['MESSAGING'])).rejects.toThrow();
+      expect(failing.cachedRoster()).toBeUndefined();
+
+      await failing.roster();
+      const readsBefore = rosterReads();
+      graph.queueFault({ delayMs: 100, match: (call) => call.method === 'GET' });
+      graph.queueFault({ status: 500, match: (call) => call.method === 'POST' });
+      const overlapped = failing.roster({ fresh: true });
+      await sleep(20);
+      await expect(failing.setTasks(DAVE, ['MESSAGING'])).rejects.toThrow();
+      await overlapped;
+      expect(failing.cachedRoster()).toBeUndefined();
+      await failing.roster();
+      expect(rosterReads()).toBe(readsBefore + 2);
+    } finally {
+      await once.close();
+    }
   });
 });
 

@@ -17,7 +17,9 @@ const buc = (percent: number, regainMinutes = 0) => ({
 
 describe('parseUsageHeaders', () => {
   it('reads the business use-case header, taking the highest share and the estimate in minutes', () => {
-    expect(parseUsageHeaders(buc(42, 3))).toEqual([{ key: '555', percent: 42, regainAfterMs: 180_000 }]);
+    expect(parseUsageHeaders(buc(42, 3))).toEqual([
+      { key: '555', type: 'whatsapp_business_management', percent: 42, regainAfterMs: 180_000 },
+    ]);
   });
 
   it('reads the app header', () => {
@@ -66,5 +68,25 @@ describe('UsageTracker', () => {
     tracker.holdScope('waba', 5_000);
     expect(tracker.heldUntil('waba', 0)).toBe(5_000);
     expect(tracker.heldUntil('other', 0)).toBe(0);
+  });
+
+  it('keeps the last readings for a scope and the app, with when they were reported, and the hold', () => {
+    const tracker = new UsageTracker();
+    expect(tracker.budget('waba', 0)).toEqual({ reports: [], heldUntil: 0 });
+    tracker.record('waba', parseUsageHeaders({ ...buc(40), 'x-app-usage': '{"call_count":12}' }), 1_000);
+    tracker.record('waba', parseUsageHeaders(buc(96, 5)), 2_000);
+    tracker.record(
+      'other-waba',
+      parseUsageHeaders({ 'x-business-use-case-usage': '{"777":[{"call_count":3}]}' }),
+      3_000,
+    );
+    expect(tracker.budget('waba', 2_500)).toEqual({
+      reports: [
+        { key: '555', type: 'whatsapp_business_management', percent: 96, reportedAt: 2_000 },
+        { key: 'app', percent: 12, reportedAt: 1_000 },
+      ],
+      heldUntil: 2_000 + 300_000,
+    });
+    expect(tracker.budget('other-waba', 3_000).reports.map((report) => report.key)).toEqual(['777', 'app']);
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type Account, accountPolicy } from '../../src/access/accounts.js';
 import { approve, deny, expire, fail, startExecution, succeed } from '../../src/access/request.js';
+import { rosterPage } from '../../src/access/roster-view.js';
 import { TASKS } from '../../src/graph/tasks.js';
 import { linkChangeMessage } from '../../src/slack/blocks/links.js';
 import { composeModal, denyModal } from '../../src/slack/blocks/modals.js';
@@ -8,15 +9,19 @@ import {
   accountListMessage,
   accountsMessage,
   activeGrantsMessage,
+  budgetLine,
+  commandLimitMessage,
   helpMessage,
   problemMessage,
-  rosterMessage,
+  rosterPageMessage,
 } from '../../src/slack/blocks/replies.js';
 import { approvalMessage, conflictMessage, resultMessage } from '../../src/slack/blocks/request.js';
 import type { Block, MessageBody, ModalView } from '../../src/slack/blocks/types.js';
 import { plain } from '../../src/slack/format.js';
 import { ACTION } from '../../src/slack/ids.js';
 import { LIMITS } from '../../src/slack/limits.js';
+import { decodeListState } from '../../src/slack/list-state.js';
+import { visibleText } from '../support/message-text.js';
 import { at, later, pendingRequest } from '../support/requests.js';
 
 /** The parts of a block the limits speak of. */
@@ -63,6 +68,7 @@ function roster(count: number) {
       tasks: [...TASKS].slice(0, 6),
     })),
     totalCount: count,
+    readAt: '2025-11-30T08:00:00.000Z',
   };
 }
 
@@ -219,32 +225,101 @@ describe('temporary grants', () => {
 
 const ACCOUNT = accountPolicy({ alias: 'support', wabaId: '123', businessId: '1', approverIds: ['UANN'] });
 
-describe('roster', () => {
-  it.each([0, 1, 250, 500, 5_000])('renders %d users within Slack’s limits', (count) => {
-    const message = rosterMessage(roster(count), ACCOUNT);
+describe('roster page', () => {
+  const READ = { kind: 'read' } as const;
+  const buttonValues = (body: MessageBody) =>
+    Object.fromEntries(
+      (body.blocks as unknown as LooseBlock[])
+        .filter((block) => block.type === 'actions')
+        .flatMap((block) => block.elements ?? [])
+        .map((element) => [(element as unknown as { action_id: string }).action_id, element.value]),
+    );
+
+  it.each([0, 1, 25, 250, 10_000])('renders the first page of %d users within Slack’s limits', (count) => {
+    const message = rosterPageMessage(rosterPage(roster(count), undefined), { account: ACCOUNT, source: READ });
     withinMessageLimits(message);
     expect(message.text).toBeTruthy();
+    expect(JSON.stringify(message).length).toBeLessThan(12_000);
   });
 
-  it('shows all 250 users of a 250-user roster', () => {
-    const message = rosterMessage(roster(250), ACCOUNT);
-    const text = JSON.stringify(message.blocks);
-    expect(text).toContain('user number 0');
-    expect(text).toContain('user number 249');
-    expect(text).toContain('250 users.');
+  it('says how many there are, when they were read, and carries the next page in Show more', () => {
+    const message = rosterPageMessage(rosterPage(roster(10_000), undefined), { account: ACCOUNT, source: READ });
+    const text = visibleText(message);
+    expect(text).toContain('1–25 of 10000 users');
+    expect(text).toContain('read from Meta <!date^1764489600^{date_short_pretty} at {time}|2025-11-30 08:00 UTC>');
+    expect(text).not.toContain('2025-11-30T08');
+    const buttons = buttonValues(message);
+    expect(Object.keys(buttons)).toEqual([ACTION.listMore, ACTION.listRefresh]);
+    expect(decodeListState(buttons[ACTION.listMore])).toEqual({
+      alias: 'support',
+      cursor: { offset: 25, afterId: expect.any(String) },
+    });
+    expect(decodeListState(buttons[ACTION.listRefresh])).toEqual({ alias: 'support' });
   });
 
-  it('builds one message per roster read, and a new one for the next read or another WABA', () => {
-    const read = roster(300);
-    expect(rosterMessage(read, ACCOUNT)).toBe(rosterMessage(read, ACCOUNT));
-    expect(rosterMessage(roster(300), ACCOUNT)).not.toBe(rosterMessage(read, ACCOUNT));
-    const sales = accountPolicy({ alias: 'sales', wabaId: '456', businessId: '1', approverIds: ['UANN'] });
-    expect(rosterMessage(read, sales).blocks[0]).toMatchObject({ text: { text: 'Users on sales (WABA 456)' } });
+  it('has no Show more on the last page, and says when nobody matches a filter', () => {
+    const small = rosterPageMessage(rosterPage(roster(3), undefined), { account: ACCOUNT, source: READ });
+    expect(visibleText(small)).toContain('All 3 users');
+    expect(Object.keys(buttonValues(small))).toEqual([ACTION.listRefresh]);
+
+    const filter = { kind: 'text', text: '<!channel> & *bold*' } as const;
+    const none = rosterPageMessage(rosterPage(roster(3), filter), { account: ACCOUNT, filter, source: READ });
+    const text = visibleText(none);
+    expect(text).toContain('matching “&lt;!channel&gt; &amp; *bold*”');
+    expect(text).not.toContain('<!channel>');
+    expect(text).toContain('/waba list MESSAGING');
+    expect(decodeListState(buttonValues(none)[ACTION.listRefresh])).toEqual({ alias: 'support', filter });
   });
 
-  it('says how many were left out when even packed text cannot fit', () => {
-    const message = rosterMessage(roster(5_000), ACCOUNT);
-    expect(JSON.stringify(message.blocks)).toMatch(/Showing \d+ of 5000 users/);
+  it('escapes what Meta sends, and names a person filter by its Slack mention', () => {
+    const hostile = {
+      users: [{ id: '1', name: '<@U999> & <!here>', user_type: '<b>', tasks: ['MANAGE'] }],
+      readAt: '2025-11-30T08:00:00.000Z',
+    };
+    const filter = { kind: 'user', userId: '1' } as const;
+    const message = rosterPageMessage(rosterPage(hostile, filter), {
+      account: ACCOUNT,
+      filter,
+      person: 'UALICE',
+      source: READ,
+    });
+    const text = visibleText(message);
+    expect(text).toContain('&lt;@U999&gt; &amp; &lt;!here&gt;');
+    expect(text).toContain('&lt;b&gt;');
+    expect(text).toContain('who are <@UALICE>');
+    expect(text).not.toContain('<!here>');
+  });
+
+  it('says the list is the last read, and when calls resume, while Meta holds calls', () => {
+    const message = rosterPageMessage(rosterPage(roster(5), undefined), {
+      account: ACCOUNT,
+      source: { kind: 'held', until: Date.parse('2025-11-30T09:00:00Z') },
+    });
+    expect(visibleText(message)).toContain('Meta asked the bot to slow down');
+    expect(visibleText(message)).toContain('<!date^1764493200^');
+  });
+});
+
+describe('budget and command limit', () => {
+  it('shows each reading with when Meta reported it, and when held calls resume', () => {
+    const reported = Date.parse('2025-11-30T08:00:00Z');
+    const line = budgetLine({
+      reports: [
+        { key: '555', type: 'whatsapp_business_management', percent: 42.4, reportedAt: reported },
+        { key: 'app', percent: 7, reportedAt: reported },
+      ],
+      heldUntil: reported + 600_000,
+    }).text;
+    expect(line).toContain('42 % for whatsapp_business_management (<!date^1764489600^');
+    expect(line).toContain('7 % for the app as a whole');
+    expect(line).toContain('calls held until <!date^1764490200^');
+    expect(budgetLine({ reports: [], heldUntil: 0 }).text).toContain('not reported yet');
+  });
+
+  it('tells a person over the limit how long to wait and what still works', () => {
+    const message = commandLimitMessage(20, 34_200);
+    expect(message.text).toContain('You’ve sent 20 commands in the last minute; try again in 35 s.');
+    expect(visibleText(message)).toContain('/waba help');
   });
 });
 
@@ -284,13 +359,19 @@ describe('other replies and views', () => {
           }),
         }) as Account,
     );
-    const message = accountListMessage(accounts, accounts[1]!);
+    const message = accountListMessage(
+      accounts,
+      accounts[1]!,
+      new Map([['1001', { reports: [{ key: 'app', percent: 12, reportedAt: 0 }], heldUntil: 0 }]]),
+    );
     withinMessageLimits(message);
     const text = JSON.stringify(message.blocks);
     expect(text).toContain('*line-1* (default) · WABA `1001`');
     expect(text).toContain('1 approval needed (MESSAGING: 2)');
     expect(text).toContain('Tasks: MESSAGING · longest grant: 7d · a reason is required');
     expect(text).toContain('Who may ask: <#CSUPPORT>, <!subteam^SLEADS>');
+    expect(text).toContain('Meta budget used: 12 % for the app as a whole');
+    expect(text).toContain('Meta budget: not reported yet');
     expect(text).not.toContain('*line-0* (default)');
     expect(text).toContain('Showing 48 of 120 accounts.');
 

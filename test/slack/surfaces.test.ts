@@ -16,6 +16,7 @@ import {
   startExecution,
   succeed,
 } from '../../src/access/request.js';
+import { rosterPage } from '../../src/access/roster-view.js';
 import type { DecideResult } from '../../src/access/service.js';
 import { GraphError } from '../../src/graph/errors.js';
 import * as home from '../../src/slack/blocks/home.js';
@@ -296,13 +297,43 @@ const FIXTURES: Record<string, Record<string, Fixture>> = {
       render: (h) =>
         pendingWith(h).flatMap((r) => [replies.submittedMessage(r, APPROVALS), replies.submittedMessage(r, h)]),
     },
-    rosterMessage: {
+    rosterPageMessage: {
+      render: (h) => {
+        const roster = {
+          users: Array.from({ length: 300 }, (_, i) => ({ id: `${i}`, name: h, user_type: h, tasks: [h] })),
+          readAt: at.toISOString(),
+        };
+        const account = accountWith(h, 'support').policy;
+        const read = { kind: 'read' } as const;
+        return [
+          replies.rosterPageMessage(rosterPage(roster, undefined), { account, source: read }),
+          replies.rosterPageMessage(rosterPage(roster, { kind: 'text', text: h }), {
+            account,
+            filter: { kind: 'text', text: h },
+            source: { kind: 'held', until: later.getTime() },
+          }),
+          replies.rosterPageMessage(rosterPage({ users: [], readAt: at.toISOString() }, { kind: 'user', userId: h }), {
+            account,
+            filter: { kind: 'user', userId: h },
+            person: LEAD,
+            source: read,
+          }),
+        ];
+      },
+    },
+    commandLimitMessage: { render: () => [replies.commandLimitMessage(20, 35_000)], quiet: true },
+    budgetLine: {
       render: (h) => [
-        replies.rosterMessage(
-          { users: Array.from({ length: 300 }, () => ({ id: h, name: h, user_type: h, tasks: [h] })) },
-          accountWith(h, 'support').policy,
+        kit.section(replies.budgetLine(undefined)),
+        kit.section(
+          replies.budgetLine({
+            reports: [
+              { key: h, type: h, percent: 91, reportedAt: at.getTime() },
+              { key: 'app', percent: 3, reportedAt: at.getTime() },
+            ],
+            heldUntil: later.getTime(),
+          }),
         ),
-        replies.rosterMessage({ users: [] }, accountWith(h, 'support').policy),
       ],
     },
     accountsMessage: {
@@ -509,6 +540,9 @@ const NOT_SURFACES: Record<string, string> = {
   'listeners/command.ts': 'sends the builders above; checked on random hostile text in command.fuzz.test.ts',
   'listeners/draining.ts': 'one fixed sentence',
   'link-announcer.ts': 'posts linkChangeMessage of blocks/links.ts',
+  'command-limit.ts': 'counts commands; the answer is commandLimitMessage',
+  'list-state.ts': 'button values, not text',
+  'listeners/roster.ts': 'sends rosterPageMessage and problemMessage',
 };
 
 const SLACK_DIR = joinPath(import.meta.dirname, '../../src/slack');

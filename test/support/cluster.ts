@@ -60,6 +60,8 @@ export class Cluster {
         APPROVER_IDS: 'UANN,UBOB,UCAROL',
         APPROVAL_CHANNEL_ID: APPROVAL_CHANNEL,
         LOG_LEVEL: process.env.BOT_LOG_LEVEL ?? 'warn',
+        // Load runs send hundreds of commands as one person; the per-person limit has tests of its own.
+        COMMANDS_PER_MINUTE: '10000',
         ...this.storeEnv,
       },
       dir,

@@ -5,10 +5,11 @@ import { USAGE } from '../../access/grammar.js';
 import type { TemporaryGrant } from '../../access/grants.js';
 import type { RefusalReason } from '../../access/policy.js';
 import type { AccessRequest } from '../../access/request.js';
+import type { RosterFilter, RosterPage, RosterSource } from '../../access/roster-view.js';
 import type { SubmitResult } from '../../access/service.js';
-import type { Roster } from '../../access/waba.js';
-import type { AssignedAccount } from '../../graph/schemas.js';
+import type { AssignedAccount, AssignedUser } from '../../graph/schemas.js';
 import { TASKS } from '../../graph/tasks.js';
+import type { BudgetState } from '../../graph/usage.js';
 import {
   channel,
   code,
@@ -22,8 +23,10 @@ import {
   slackDate,
   taskList,
 } from '../format.js';
+import { ACTION } from '../ids.js';
 import { LIMITS } from '../limits.js';
-import { context, header, message, section } from './kit.js';
+import { encodeListState, type ListState } from '../list-state.js';
+import { actions, blockId, button, context, header, message, section } from './kit.js';
 import { approvalProgress, outcomeText, summary } from './request.js';
 import type { MessageBody } from './types.js';
 
@@ -45,8 +48,8 @@ export function helpMessage(): MessageBody {
           mrkdwn`• ${code(USAGE.revoke)} — removes the user and *all* their tasks`,
           mrkdwn``,
           mrkdwn`*Look things up* (no approval needed):`,
-          mrkdwn`• ${code(USAGE.list)} — everyone on the account and their tasks`,
-          mrkdwn`• ${code(USAGE.accounts)} — the accounts configured here, or those a user can reach`,
+          mrkdwn`• ${code(USAGE.list)} — who is on the account and their tasks, a page at a time; narrow it to a task, a person or part of a name`,
+          mrkdwn`• ${code(USAGE.accounts)} — the accounts configured here and how much of Meta’s budget each has used (also ${code(USAGE.status)}), or those a user can reach`,
           mrkdwn`• ${code(USAGE.active)} — temporary grants still running, and when they end`,
           mrkdwn`• ${code(USAGE.requests)} — your open requests (to cancel) and those waiting for your decision`,
           mrkdwn`• ${code(USAGE.link)} / ${code(USAGE.unlink)} — admins: who a Slack person is at Meta`,
@@ -78,49 +81,123 @@ export function submittedMessage(request: AccessRequest, approvalChannelId: stri
   ]);
 }
 
-/**
- * Roster messages by the roster they show. Rosters are cached for a while and shared, so a burst of `/waba list`
- * builds one message (up to ~150 KB for a big WABA) instead of one per command.
- */
-const rosterMessages = new WeakMap<Roster, { account: AccountPolicy; message: MessageBody }>();
-
-/** The roster, packed to stay inside Slack's limits however long it is. */
-export function rosterMessage(roster: Roster, account: AccountPolicy): MessageBody {
-  const built = rosterMessages.get(roster);
-  if (built?.account === account) return built.message;
-  const message = buildRosterMessage(roster, account);
-  rosterMessages.set(roster, { account, message });
-  return message;
+/** Who a list shows, as words after "users": holding a task, one person, or matching some text. */
+function filterWords(filter: RosterFilter, person: string | undefined): Mrkdwn {
+  switch (filter.kind) {
+    case 'task':
+      return mrkdwn`holding ${code(filter.task)}`;
+    case 'user':
+      return person
+        ? mrkdwn`who are ${mention(person)} (${code(filter.userId)})`
+        : mrkdwn`with id ${code(filter.userId)}`;
+    case 'text':
+      return mrkdwn`matching “${filter.text}”`;
+  }
 }
 
-function buildRosterMessage(roster: Roster, { alias, wabaId }: AccountPolicy): MessageBody {
-  const users = [...roster.users].sort((a, b) => a.name.localeCompare(b.name));
-  const lines = users.map(
-    (user) =>
-      mrkdwn`• *${user.name || 'Unnamed'}* ${code(user.id)} · ${user.user_type ?? 'user'} · ${taskList(user.tasks)}`,
-  );
-  const title = header(`Users on ${alias} (WABA ${wabaId})`);
-  if (users.length === 0)
-    return message(mrkdwn`No users are assigned to this account.`, [
-      title,
-      section(mrkdwn`No users are assigned to this account.`),
-    ]);
+function rosterLine(user: AssignedUser): Mrkdwn {
+  const name = user.name ? mrkdwn`*${user.name}*` : mrkdwn`_Unnamed_`;
+  return mrkdwn`• ${name} ${code(user.id)} · ${user.user_type ?? 'user'} · ${taskList(user.tasks)}`;
+}
 
-  // Header, one context line, and the rest for sections: the count always fits.
-  const room = LIMITS.messageBlocks - 2;
-  const chunks = packLines(lines);
-  const shown = chunks.slice(0, room);
-  const shownUsers = shown.reduce((count, chunk) => count + chunk.text.split('\n').length, 0);
-  const total = roster.totalCount ?? users.length;
-  const note =
-    shownUsers < users.length
-      ? mrkdwn`Showing ${shownUsers} of ${total} users (Slack caps a message at ${LIMITS.messageBlocks} blocks). Look someone up with ${code(USAGE.accounts)}.`
-      : mrkdwn`${plural(total, 'user')}.`;
-  return message(mrkdwn`${plural(total, 'user')} on ${alias} (WABA ${wabaId})`, [
-    title,
-    ...shown.map((chunk) => section(chunk)),
-    context(note),
+function epochDate(ms: number): Mrkdwn {
+  return slackDate(new Date(ms));
+}
+
+/** What a list page shows besides its rows. */
+export interface RosterView {
+  account: AccountPolicy;
+  filter?: RosterFilter;
+  /** The Slack person a user filter was named by. */
+  person?: string;
+  source: RosterSource;
+}
+
+/**
+ * One page of `/waba list`: a few rows, how many there are, when they were read, and buttons for the next page (from
+ * the same read) and for a fresh read. A page is small whatever the roster's size.
+ */
+export function rosterPageMessage(page: RosterPage, view: RosterView): MessageBody {
+  const { alias, wabaId } = view.account;
+  const state: ListState = {
+    alias,
+    ...(view.filter ? { filter: view.filter } : {}),
+    ...(view.person ? { person: view.person } : {}),
+  };
+  const who = view.filter ? mrkdwn` ${filterWords(view.filter, view.person)}` : mrkdwn``;
+  const read = mrkdwn`read from Meta ${slackDate(page.readAt)}`;
+  const held =
+    view.source.kind === 'held'
+      ? [
+          context(
+            mrkdwn`⏸ Meta asked the bot to slow down on this account, so this is the list as last read; a fresh read can go out ${epochDate(view.source.until)}.`,
+          ),
+        ]
+      : [];
+  const buttons = actions(blockId('list', alias), [
+    ...(page.next
+      ? [button(ACTION.listMore, 'Show more', encodeListState({ ...state, cursor: page.next }), { style: 'primary' })]
+      : []),
+    button(ACTION.listRefresh, 'Refresh', encodeListState(state)),
   ]);
+  const title = header(`Users on ${alias} (WABA ${wabaId})`);
+
+  if (page.users.length === 0) {
+    const none =
+      page.matched > 0
+        ? mrkdwn`No more users${who}; *Refresh* starts again from the top.`
+        : view.filter
+          ? mrkdwn`No one on *${alias}* is a user${who}. Try a task (\`/waba list MESSAGING\`), a person (\`/waba list @name\`) or part of a name or id.`
+          : mrkdwn`No users are assigned to *${alias}*.`;
+    return message(page.matched > 0 ? mrkdwn`No more users${who}.` : mrkdwn`No users${who} on ${alias}.`, [
+      title,
+      section(none),
+      context(mrkdwn`${plural(page.total, 'user')} on the account, ${read}.`),
+      ...held,
+      buttons,
+    ]);
+  }
+
+  const first = page.start + 1;
+  const last = page.start + page.users.length;
+  const range =
+    first === 1 && last === page.matched
+      ? mrkdwn`All ${plural(page.matched, 'user')}`
+      : mrkdwn`${first}–${last} of ${plural(page.matched, 'user')}`;
+  const ofAll = view.filter ? mrkdwn` (${page.total} on the account)` : mrkdwn``;
+  const more = page.next
+    ? mrkdwn` *Show more* for the next page; *Refresh* reads Meta again.`
+    : mrkdwn` *Refresh* reads Meta again.`;
+  return message(mrkdwn`${range}${who} on ${alias} (WABA ${wabaId})`, [
+    title,
+    ...packLines(page.users.map(rosterLine)).map((chunk) => section(chunk)),
+    context(mrkdwn`${range}${who}${ofAll}, ${read}.${more}`),
+    ...held,
+    buttons,
+  ]);
+}
+
+/** A person sent too many commands that cost Graph calls; nothing was done. */
+export function commandLimitMessage(limit: number, retryInMs: number): MessageBody {
+  const seconds = Math.max(1, Math.ceil(retryInMs / 1000));
+  return problemMessage(
+    mrkdwn`You’ve sent ${plural(limit, 'command')} in the last minute; try again in ${seconds} s. Nothing was done.`,
+    mrkdwn`Each command that reads or changes access spends from Meta’s budget for the account. ${code(USAGE.help)}, \`/waba accounts\` and ${code(USAGE.requests)} still work.`,
+  );
+}
+
+/** An account's budget as Meta last reported it to this process, and whether calls are held. */
+export function budgetLine(budget: BudgetState | undefined): Mrkdwn {
+  if (!budget || budget.reports.length === 0)
+    return budget?.heldUntil
+      ? mrkdwn`Meta budget: ⏸ calls held until ${epochDate(budget.heldUntil)}`
+      : mrkdwn`Meta budget: not reported yet (no calls about this account since the bot started)`;
+  const shares = budget.reports.map((report) => {
+    const what = report.key === 'app' ? 'the app as a whole' : (report.type ?? report.key);
+    return mrkdwn`${Math.round(report.percent)} % for ${what} (${epochDate(report.reportedAt)})`;
+  });
+  const hold = budget.heldUntil ? mrkdwn` · ⏸ calls held until ${epochDate(budget.heldUntil)}` : mrkdwn``;
+  return mrkdwn`Meta budget used: ${join(shares, ', ')}${hold}`;
 }
 
 export function accountsMessage(userId: string, accounts: AssignedAccount[]): MessageBody {
@@ -271,7 +348,11 @@ export function unknownAccountMessage(alias: string, accounts: AccountLookup): M
 }
 
 /** `/waba accounts`: every configured account, with who decides, what may be asked for, and by whom. */
-export function accountListMessage(accounts: readonly Account[], defaultAccount: Account): MessageBody {
+export function accountListMessage(
+  accounts: readonly Account[],
+  defaultAccount: Account,
+  budgets?: ReadonlyMap<string, BudgetState>,
+): MessageBody {
   const sections = accounts.map(({ policy }) => {
     const approvals = Object.entries(policy.approvals.byTask).map(([task, count]) => `${task}: ${count}`);
     const lines = [
@@ -279,17 +360,21 @@ export function accountListMessage(accounts: readonly Account[], defaultAccount:
       mrkdwn`Approvers: ${someOf(policy.approverIds.map(mention))} · ${plural(policy.approvals.default, 'approval')} needed${approvals.length ? ` (${approvals.join(', ')})` : ''}`,
       mrkdwn`Tasks: ${policy.tasks.length === TASKS.length ? 'any' : policy.tasks.join(', ')} · longest grant: ${policy.durations.allowPermanent ? 'permanent' : formatDuration(policy.durations.maxMs)}${policy.reasonRequired ? ' · a reason is required' : ''}`,
       mrkdwn`Who may ask: ${whoMayAsk(policy)} · approval messages: ${policy.approvalChannelId ? channel(policy.approvalChannelId) : 'approvers’ DMs'}`,
+      ...(budgets ? [budgetLine(budgets.get(policy.wabaId))] : []),
     ];
     return section(join(lines, '\n'));
   });
   const shown = sections.slice(0, LIMITS.messageBlocks - 2);
   const cut = shown.length < sections.length ? `Showing ${shown.length} of ${sections.length} accounts. ` : '';
   const alias = defaultAccount.policy.alias;
+  const budgetNote = budgets
+    ? 'Budgets are percentages of Meta’s hourly limits, as Meta last reported them to this bot. '
+    : '';
   return message(mrkdwn`${plural(accounts.length, 'WhatsApp Business Account')} configured.`, [
     header('WhatsApp Business Accounts'),
     ...shown,
     context(
-      mrkdwn`${cut}Name one with ${code('on <account>')}, e.g. ${code(`/waba grant @alice MESSAGING on ${alias}`)}; without it, commands use *${alias}*. A user’s own accounts: ${code(USAGE.accounts)}.`,
+      mrkdwn`${cut}${budgetNote}Name one with ${code('on <account>')}, e.g. ${code(`/waba grant @alice MESSAGING on ${alias}`)}; without it, commands use *${alias}*. A user’s own accounts: ${code(USAGE.accounts)}.`,
     ),
   ]);
 }

@@ -2,17 +2,18 @@ import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt'
 import type { Account } from '../../access/accounts.js';
 import { type Command, parseCommand } from '../../access/grammar.js';
 import { Limiter } from '../../access/limiter.js';
+import { rosterCostsCalls } from '../../access/roster-view.js';
 import { requestsMessage } from '../blocks/home.js';
 import { composeModal } from '../blocks/modals.js';
 import {
   accountListMessage,
   accountsMessage,
   activeGrantsMessage,
+  commandLimitMessage,
   domainProblemMessage,
   helpMessage,
   linkReply,
   problemMessage,
-  rosterMessage,
   submitReply,
   unknownAccountMessage,
 } from '../blocks/replies.js';
@@ -20,6 +21,7 @@ import type { MessageBody } from '../blocks/types.js';
 import type { ListenerDeps } from './deps.js';
 import { resolvePerson, resolveUser } from './people.js';
 import { failureReply } from './replies.js';
+import { rosterFilter, rosterReply } from './roster.js';
 import { yieldToWaitingRequests } from './yield.js';
 
 type CommandArgs = SlackCommandMiddlewareArgs & AllMiddlewareArgs;
@@ -38,12 +40,21 @@ export function wabaCommand(deps: ListenerDeps) {
     const parsed = parseCommand(command.text ?? '');
     if (parsed.kind === 'help') return ack({ response_type: 'ephemeral', ...helpMessage() });
     if (parsed.kind === 'invalid') return ack({ response_type: 'ephemeral', ...domainProblemMessage(parsed) });
-    if (parsed.kind === 'account-list')
-      return ack({ response_type: 'ephemeral', ...accountListMessage(deps.accounts.list(), deps.accounts.default) });
+    if (parsed.kind === 'account-list') {
+      const accounts = deps.accounts.list();
+      const budgets = new Map(accounts.map((known) => [known.policy.wabaId, known.waba.budget()]));
+      return ack({ response_type: 'ephemeral', ...accountListMessage(accounts, deps.accounts.default, budgets) });
+    }
     // `on <alias>` is checked in the ack: the accounts are in memory.
     const alias = 'account' in parsed ? parsed.account : undefined;
     const account = alias === undefined ? deps.accounts.default : deps.accounts.byAlias(alias);
     if (!account) return ack({ response_type: 'ephemeral', ...unknownAccountMessage(alias!, deps.accounts) });
+    // Over the limit, nothing is spent: the answer goes in the ack.
+    if (deps.commandLimit && costsCalls(parsed, account)) {
+      const verdict = deps.commandLimit.take(command.user_id);
+      if (!verdict.ok)
+        return ack({ response_type: 'ephemeral', ...commandLimitMessage(verdict.limit, verdict.retryInMs) });
+    }
     await ack();
     await yieldToWaitingRequests();
     try {
@@ -82,8 +93,11 @@ async function answer(
   channelId: string,
 ): Promise<MessageBody> {
   switch (parsed.kind) {
-    case 'list':
-      return rosterMessage(await deps.service.roster(account), account.policy);
+    case 'list': {
+      const filter = await rosterFilter(deps, parsed.filter);
+      if ('problem' in filter) return problemMessage(filter.problem, filter.hint);
+      return rosterReply(account, filter);
+    }
     case 'accounts': {
       const target = await resolveUser(deps, parsed.user);
       if ('problem' in target) return problemMessage(target.problem, target.hint);
@@ -123,6 +137,30 @@ async function answer(
       });
       return submitReply(result);
     }
+  }
+}
+
+/**
+ * Whether a command may spend from Meta's budget, and so counts toward the per-person limit. A list counts only
+ * when no recent read can serve it; the form, requests and the accounts list cost nothing.
+ */
+function costsCalls(
+  parsed: Exclude<Command, { kind: 'help' | 'invalid' | 'account-list' }>,
+  account: Account,
+): boolean {
+  switch (parsed.kind) {
+    case 'grant':
+    case 'revoke':
+    case 'accounts':
+    case 'link':
+    case 'active':
+      return true;
+    case 'list':
+      return rosterCostsCalls(account.waba);
+    case 'compose':
+    case 'requests':
+    case 'unlink':
+      return false;
   }
 }
 

@@ -1,6 +1,7 @@
 import type { Accounts } from '../../access/accounts.js';
 import type { Directory } from '../../access/directory.js';
 import type { AccessService } from '../../access/service.js';
+import type { CommandLimit } from '../command-limit.js';
 import type { SlackPeople } from '../people.js';
 
 /** What listeners need: the domain service, the accounts (for `on <alias>` and replies), and who is who. */
@@ -10,4 +11,6 @@ export interface ListenerDeps {
   /** Slack people ↔ Meta users, and who may link them. */
   directory: Directory;
   people: SlackPeople;
+  /** Commands that cost Graph calls, per person and minute; unset: no limit. */
+  commandLimit?: CommandLimit;
 }

@@ -13,6 +13,7 @@ import { wabaCommand } from './command.js';
 import type { ListenerDeps } from './deps.js';
 import { refuseWhileDraining } from './draining.js';
 import { homeOpened } from './home.js';
+import { listMoreButton, listRefreshButton } from './roster.js';
 import { composeSubmission, denySubmission, extendSubmission } from './views.js';
 
 export type { ListenerDeps } from './deps.js';
@@ -32,5 +33,7 @@ export function registerListeners(app: App, deps: ListenerDeps, isDraining: () =
   app.action<BlockAction<ButtonAction>>(ACTION.keep, conflictButton(deps, 'keep'));
   app.view<ViewSubmitAction>(VIEW.extend, extendSubmission(deps));
   app.action<BlockAction<ButtonAction>>(ACTION.cancel, cancelButton(deps));
+  app.action<BlockAction<ButtonAction>>(ACTION.listMore, listMoreButton(deps));
+  app.action<BlockAction<ButtonAction>>(ACTION.listRefresh, listRefreshButton(deps));
   app.event('app_home_opened', homeOpened(deps));
 }

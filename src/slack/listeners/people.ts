@@ -2,7 +2,8 @@ import type { SlackPersonRef, UserRef } from '../../access/grammar.js';
 import { code, type Mrkdwn, mention, mrkdwn } from '../format.js';
 import type { ListenerDeps } from './deps.js';
 
-type Problem = { problem: Mrkdwn; hint: Mrkdwn };
+/** What was wrong with a person named in a command, and what to type instead. */
+export type Problem = { problem: Mrkdwn; hint: Mrkdwn };
 
 /** A person named in a command, as a Slack id: mentions carry it; `@name` is looked up. */
 export async function resolvePerson(
