@@ -1,5 +1,6 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { parse } from 'node:querystring';
+import { countUntilAnswered } from './listeners/yield.js';
 
 /** Slack's own limit on request bodies is far below this; Bolt uses the same default. */
 const BODY_LIMIT = 4 * 1024 * 1024;
@@ -8,9 +9,11 @@ const BODY_LIMIT = 4 * 1024 * 1024;
  * Sits in front of Bolt's HTTP listener. Bolt reads fields of the parsed body outside its own error handling, so a
  * body that parses to `null` or a primitive (e.g. `payload=null`) would become an unhandled rejection and a request
  * left hanging. Here such bodies get a 400 at once; everything else reaches Bolt, already buffered, unchanged.
+ * Every request is counted until answered, so work after an ack lets waiting acks go first (see yield.ts).
  */
 export function guardSlackRequests(listener: RequestListener): RequestListener {
   return (req, res) => {
+    countUntilAnswered(res);
     if (req.method !== 'POST') {
       listener(req, res);
       return;
