@@ -1,15 +1,14 @@
-import { once } from 'node:events';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import { freePort } from '../src/sandbox/sandbox.js';
-import { blockActionBody, sendSigned, sign, slashCommandBody } from '../src/sandbox/slack/requests.js';
+import { blockActionBody, sendSigned, slashCommandBody } from '../src/sandbox/slack/requests.js';
 import { BotProcess, COMPILED_MAIN } from '../test/support/bot-process.js';
 import { Cluster, requestIdOf } from '../test/support/cluster.js';
 import { BOT_TOKEN, SIGNING_SECRET } from '../test/support/harness.js';
+import { LoadThread } from './observe.js';
 
 const BARE_BOLT = fileURLToPath(new URL('./bare-bolt.ts', import.meta.url));
 
@@ -88,30 +87,6 @@ async function pool<T>(items: T[], limit: number, work: (item: T) => Promise<voi
       for (let item = queue.shift(); item !== undefined; item = queue.shift()) await work(item);
     }),
   );
-}
-
-/** Times bursts from a thread of its own (see load-thread.ts). */
-class LoadThread {
-  private readonly worker = new Worker(new URL('./load-thread.mjs', import.meta.url));
-
-  async burst(url: string, bodies: string[]): Promise<number[]> {
-    const signed = bodies.map((body) => {
-      const timestamp = Math.floor(Date.now() / 1000);
-      const headers = {
-        'content-type': 'application/x-www-form-urlencoded',
-        'x-slack-request-timestamp': String(timestamp),
-        'x-slack-signature': sign(SIGNING_SECRET, timestamp, body),
-      };
-      return `${JSON.stringify(headers)}\n${body}`;
-    });
-    this.worker.postMessage({ url: `${url}/slack/events`, bodies: signed });
-    const [latencies] = (await once(this.worker, 'message')) as [number[]];
-    return latencies;
-  }
-
-  close(): Promise<number> {
-    return this.worker.terminate();
-  }
 }
 
 let counter = 0;

@@ -19,5 +19,6 @@ parentPort!.on('message', async ({ url, bodies }: { url: string; bodies: string[
       return performance.now() - started;
     }),
   );
-  parentPort!.postMessage(latencies);
+  // When the last answer came, on the wall clock (epoch ms), so the caller can line it up with the fakes' records.
+  parentPort!.postMessage({ latencies, lastAnsweredAt: performance.timeOrigin + performance.now() });
 });

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import { parse } from 'node:querystring';
 import type { Logger } from '../logger.js';
+import { countUntilAnswered } from '../slack/listeners/yield.js';
 import { readSignatureClaim, SignatureCheck } from './signature.js';
 import { BODY_LIMIT_BYTES, declaredLength, readSignedBody } from './slack-body.js';
 
@@ -72,6 +73,8 @@ export function createHttpServer(options: { signingSecret: string; routes: HttpR
         .catch((error: unknown) => fail(res, error));
       return;
     }
+    // Counted until answered, so work after an ack lets the acks still waiting go first.
+    countUntilAnswered(res);
     serveSlack(req, res).catch((error: unknown) => fail(res, error));
   }
 

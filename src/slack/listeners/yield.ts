@@ -1,9 +1,66 @@
+import type { ServerResponse } from 'node:http';
 import { setImmediate } from 'node:timers/promises';
 
+/** The longest work after an ack waits for other requests' acks; past it, work runs anyway (steady load). */
+const MAX_DEFER_MS = 1_000;
+
+/** Slack requests received over HTTP and not answered yet. */
+let waiting = 0;
+/** Resolves when `waiting` next reaches zero; shared by everyone deferring. */
+let noneWaiting: { promise: Promise<void>; resolve: () => void } | undefined;
+
 /**
- * Called right after `ack()`: lets the event loop answer requests that are already waiting for their ack before
- * this one's slower work (store, Graph, Slack calls) takes the CPU. Under a burst this keeps every ack fast.
+ * Counts a request as waiting for its answer until the answer is sent or the connection closes. Called for every
+ * request the HTTP server receives, so work after an ack can let every waiting ack go first.
  */
-export function yieldToWaitingRequests(): Promise<void> {
-  return setImmediate();
+export function countUntilAnswered(res: ServerResponse): void {
+  waiting++;
+  let counted = true;
+  const answered = () => {
+    if (!counted) return;
+    counted = false;
+    waiting--;
+    if (waiting === 0 && noneWaiting) {
+      noneWaiting.resolve();
+      noneWaiting = undefined;
+    }
+  };
+  res.once('finish', answered);
+  res.once('close', answered);
+}
+
+function untilNoneWaiting(): Promise<void> {
+  if (!noneWaiting) {
+    let resolve!: () => void;
+    const promise = new Promise<void>((done) => {
+      resolve = done;
+    });
+    noneWaiting = { promise, resolve };
+  }
+  return noneWaiting.promise;
+}
+
+/**
+ * Called right after `ack()`: holds this request's slower work (store, Graph, Slack calls) until no other request
+ * waits for its ack, at most a second. Under a burst every ack goes out first, instead of the last ones waiting
+ * behind the first ones' work; and the burst's work then starts together. Without an HTTP server (Socket Mode),
+ * nothing is counted and this only yields one turn of the event loop.
+ */
+export async function yieldToWaitingRequests(): Promise<void> {
+  const deadline = Date.now() + MAX_DEFER_MS;
+  // A turn of the event loop first, so requests whose bytes have already arrived are read and counted.
+  await setImmediate();
+  while (waiting > 0) {
+    const left = deadline - Date.now();
+    if (left <= 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      untilNoneWaiting(),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, left);
+      }),
+    ]);
+    clearTimeout(timer);
+    await setImmediate();
+  }
 }
