@@ -50,6 +50,9 @@ export function createBoltApp(config: Config, logger: Logger): BoltApp {
       // Respond to Slack as soon as a listener acks; slow work continues after.
       processBeforeResponse: false,
       bodyLimit: BODY_LIMIT_BYTES,
+      // Our HTTP server (src/http/server.ts) is the only way in, and it has already checked the signature on the raw
+      // bytes before handing the request on; checking it twice only costs every ack an HMAC.
+      signatureVerification: false,
     });
     app = new App({ ...common, receiver });
   }
