@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SlackMessage } from '../../src/sandbox/slack/workspace.js';
-import { ACTION } from '../../src/slack/ids.js';
+import { ACTION, VIEW } from '../../src/slack/ids.js';
 import {
   ALICE,
   ALICE_IN_SLACK,
@@ -179,6 +179,15 @@ describe('Meta’s budget and the per-person command limit', () => {
     await eventually(
       () => ephemeralsOf(LEAD).filter((message) => visibleText(message).includes('You’ve sent')).length === 2,
     );
+    // The request form counts too, and stays open with the answer next to the field.
+    const form = await h.submitView(VIEW.compose, LEAD, JSON.stringify({ channelId: TEAM_CHANNEL }), {
+      user: { user: { type: 'plain_text_input', value: DAVE } },
+      tasks: { tasks: { type: 'multi_static_select', selected_options: [{ value: 'MESSAGING' }] } },
+    });
+    expect(form.json).toMatchObject({
+      response_action: 'errors',
+      errors: { user: expect.stringMatching(/You’ve sent 2 requests in the last minute; submit again in \d+ s\./) },
+    });
     expect(h.graph.calls.length).toBe(callsBefore);
     expect(h.approvalMessages()).toEqual([]);
 

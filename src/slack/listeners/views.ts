@@ -60,6 +60,18 @@ export function composeSubmission(deps: ListenerDeps) {
         `${notAllowed.join(', ')} can’t be requested on ${rules!.alias}. Allowed: ${rules!.tasks.join(', ')}.`;
     if (rules?.reasonRequired && !reason) errors[FIELD.reason] = `Requests on ${rules.alias} need a reason.`;
     if (Object.keys(errors).length > 0) return ack({ response_action: 'errors', errors });
+    // Filing reads Meta: the form counts against the same per-person limit as the commands, and stays open.
+    const verdict = deps.commandLimit?.take(body.user.id);
+    if (verdict && !verdict.ok) {
+      const seconds = Math.max(1, Math.ceil(verdict.retryInMs / 1000));
+      return ack({
+        response_action: 'errors',
+        errors: {
+          [person ? FIELD.person : FIELD.user]:
+            `You’ve sent ${verdict.limit} requests in the last minute; submit again in ${seconds} s. Nothing was sent.`,
+        },
+      });
+    }
     await ack();
 
     const channelId = parseMetadata(view.private_metadata)?.channelId;
