@@ -25,9 +25,17 @@ async function main(): Promise<void> {
   const logger = createLogger({ level: config.logLevel, secrets: secretsOf(config) });
   log = logger;
 
+  // Signals are taken from the first moment: one that arrives while the bot starts stops it once it has started.
+  let stopRequested: string | undefined;
+  let stop = (signal: string) => {
+    stopRequested ??= signal;
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+
   const bot = await startBot(config, { logger });
   let stopping = false;
-  const stop = (signal: string) => {
+  stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     console.error(`waba-access: ${signal} received; finishing requests under way…`);
@@ -39,6 +47,10 @@ async function main(): Promise<void> {
       },
     );
   };
+  if (stopRequested) {
+    stop(stopRequested);
+    return;
+  }
   // Only with a policy file: otherwise SIGHUP keeps its usual meaning (the terminal closed: stop).
   if (config.policyFile) {
     process.on('SIGHUP', () => {
@@ -53,8 +65,6 @@ async function main(): Promise<void> {
       }
     });
   }
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
 }
 
 // Last resort. Every rejection is meant to be handled where it arises, so one that reaches here is a bug: it is

@@ -21,6 +21,8 @@ export const grantSchema = z.object({
   wabaId: z.string(),
   userId: z.string(),
   targetName: z.string().optional(),
+  /** The Slack person the grant is for, when its request named one: they may not extend or keep it. */
+  targetSlackId: z.string().optional(),
   /** The tasks this grant gave (those asked for). */
   tasks: z.array(taskSchema),
   requesterId: z.string(),

@@ -10,6 +10,7 @@ export interface AuditEntry {
     | AccessRequest['state']
     | 'announced'
     | 'approval-recorded'
+    | 'approval-set-aside'
     | 'reminded'
     | 'notify-failed'
     | 'grant-started'

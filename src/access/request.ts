@@ -21,6 +21,8 @@ export const decisionSchema = z.object({
   reason: z.string().optional(),
   /** The Meta user the decider was linked to when deciding: one human counts once, whatever Slack id they use. */
   asMetaUser: z.string().optional(),
+  /** An approval that no longer counts: its approver turned out to be the person the request is for. */
+  setAside: z.literal('beneficiary').optional(),
 });
 export type Decision = z.infer<typeof decisionSchema>;
 
@@ -181,7 +183,8 @@ function countHumans(decisions: readonly Decision[]): number {
   const slackIds = new Set<string>();
   const metaUsers = new Set<string>();
   let count = 0;
-  for (const { decision, by, asMetaUser } of decisions) {
+  for (const { decision, by, asMetaUser, setAside } of decisions) {
+    if (setAside) continue;
     if (decision !== 'approve' || slackIds.has(by) || (asMetaUser && metaUsers.has(asMetaUser))) continue;
     slackIds.add(by);
     if (asMetaUser) metaUsers.add(asMetaUser);
@@ -204,9 +207,22 @@ export function isOverdue(request: AccessRequest | undefined, now: Date): boolea
   return request?.state === 'pending' && new Date(request.expiresAt) <= now;
 }
 
-/** The approvals a request has collected, oldest first. */
+/** The approvals a request has collected and that still count, oldest first. */
 export function approvalsOf(request: AccessRequest): Decision[] {
-  return request.decisions.filter((decision) => decision.decision === 'approve');
+  return request.decisions.filter((decision) => decision.decision === 'approve' && !decision.setAside);
+}
+
+/**
+ * Sets aside the approvals of these people: each turned out to be the person the request is for (linked to its
+ * Meta user after approving), so their vote no longer counts. The decisions stay in the record, marked.
+ */
+export function setAsideApprovals(request: Pending, slackIds: ReadonlySet<string>, at: Date): Pending {
+  const decisions = request.decisions.map((decision) =>
+    decision.decision === 'approve' && slackIds.has(decision.by)
+      ? { ...decision, setAside: 'beneficiary' as const }
+      : decision,
+  );
+  return { ...request, decisions, updatedAt: at.toISOString() };
 }
 
 export function deny(request: AccessRequest, by: string, at: Date, reason?: string): Denied {

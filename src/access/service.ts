@@ -40,11 +40,12 @@ import {
   isOverdue,
   type Pending,
   retry,
+  setAsideApprovals,
   startExecution,
   succeed,
 } from './request.js';
 import { type EndResult, ExtensionTooLongError, GrantNotLiveError, TemporaryAccess } from './temporary-access.js';
-import type { PersonAccess, Roster } from './waba.js';
+import { type PersonAccess, PersonEdgeError, type Roster } from './waba.js';
 
 export interface ServiceLogger {
   info(obj: object, msg: string): void;
@@ -153,6 +154,11 @@ function oncePer<T>(ask: (key: string) => Promise<T>): (key: string) => Promise<
   };
 }
 
+/** The Slack person a grant is for, as a request's `targetSlackId`, when there is one. */
+function slackPerson(grant: TemporaryGrant): { targetSlackId?: string } {
+  return grant.targetSlackId ? { targetSlackId: grant.targetSlackId } : {};
+}
+
 function newestFirst<T extends AccessRequest>(requests: T[]): T[] {
   return [...requests].sort((a, b) => b.createdAt.localeCompare(a.createdAt));
 }
@@ -258,7 +264,7 @@ export class AccessService {
     const { approverIds } = account.policy;
     if (!(await account.approvers.isApprover(actorId)))
       return { kind: 'forbidden', reason: 'not-approver', approverIds };
-    if (!holderMay && (await this.metaIdOf(actorId)) === grant.userId)
+    if (!holderMay && (await this.interestIn({ targetUserId: grant.userId, ...slackPerson(grant) }, actorId)))
       return { kind: 'forbidden', reason: 'beneficiary', approverIds };
     return { kind: 'allowed', grant };
   }
@@ -318,6 +324,7 @@ export class AccessService {
       accountAlias: account.policy.alias,
       targetUserId: grant.userId,
       ...(grant.targetName ? { targetName: grant.targetName } : {}),
+      ...slackPerson(grant),
       tasks: grant.tasks,
       currentTasks: grant.tasks,
       afterTasks: grant.tasks,
@@ -482,9 +489,13 @@ export class AccessService {
     userId: string,
   ): Promise<PersonAccess | { kind: 'unreadable'; why: string }> {
     try {
-      return await waba.personAccess(userId);
+      // Never the roster here: a page per 100 people for each request filed would spend the WABA's budget.
+      return await waba.personAccess(userId, { orRoster: false });
     } catch (error) {
-      if (!(error instanceof GraphError) || !(error.retryable || error.category === 'unknown')) throw error;
+      const unreadable =
+        error instanceof PersonEdgeError ||
+        (error instanceof GraphError && (error.retryable || error.category === 'unknown'));
+      if (!unreadable) throw error;
       this.deps.logger?.warn({ err: error, userId }, 'filing a request without knowing current access');
       return { kind: 'unreadable', why: error.message };
     }
@@ -590,6 +601,20 @@ export class AccessService {
     return slackId === 'system' ? undefined : this.deps.identities?.metaIdOf(slackId);
   }
 
+  /**
+   * The request with earlier approvals set aside whose approvers became the person it is for since (a link made
+   * after they approved): a vote for oneself does not count, whenever the link was made.
+   */
+  private async withoutInterestedVotes(request: Pending, now: Date): Promise<Pending> {
+    const interested = new Set<string>();
+    for (const approval of approvalsOf(request)) {
+      if (await this.interestIn(request, approval.by)) interested.add(approval.by);
+    }
+    if (interested.size === 0) return request;
+    await this.audit(request.id, 'system', 'approval-set-aside', [...interested].join(', '));
+    return setAsideApprovals(request, interested, now);
+  }
+
   /** Whether an earlier approval came from the same human: the same Meta user behind another Slack id. */
   private async approvedAlreadyAs(request: AccessRequest, metaUserId: string | undefined): Promise<boolean> {
     if (!metaUserId) return false;
@@ -644,7 +669,7 @@ export class AccessService {
           const approverIds = this.deps.accounts.forWaba(request.wabaId)?.policy.approverIds ?? [];
           return { kind: 'forbidden', reason: 'same-person', request, approverIds } as const;
         }
-        const approved = approve(request, input.actorId, now, asMetaUser);
+        const approved = approve(await this.withoutInterestedVotes(request, now), input.actorId, now, asMetaUser);
         if (approved.state === 'pending') {
           await this.deps.repository.save(approved);
           const progress = `${approvalsOf(approved).length} of ${approvalsRequired(approved)}`;

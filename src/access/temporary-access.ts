@@ -57,6 +57,7 @@ export class TemporaryAccess {
           wabaId: request.wabaId,
           userId: request.targetUserId,
           ...(request.targetName ? { targetName: request.targetName } : {}),
+          ...(request.targetSlackId ? { targetSlackId: request.targetSlackId } : {}),
           tasks: request.tasks,
           requesterId: request.requesterId,
           originChannelId: request.originChannelId,

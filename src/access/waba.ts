@@ -4,6 +4,14 @@ import type { AssignedAccount, AssignedUser } from '../graph/schemas.js';
 import { normalizeTasks, type Task } from '../graph/tasks.js';
 import type { BudgetState } from '../graph/usage.js';
 
+/** A user's own edge could not say what they hold, and the roster was not to be read in its place. */
+export class PersonEdgeError extends Error {
+  constructor(readonly why: string) {
+    super(`Meta did not say what this person holds (${why}).`);
+    this.name = 'PersonEdgeError';
+  }
+}
+
 /** What one person holds on a WABA. */
 export type PersonAccess =
   | { kind: 'holds'; tasks: Task[]; name?: string }
@@ -135,7 +143,7 @@ export class WabaAccess {
    * leaves out `permissions`), the roster is read instead. Throttles and outages are thrown: a roster read then would
    * only spend more of the budget.
    */
-  async personAccess(userId: string): Promise<PersonAccess> {
+  async personAccess(userId: string, { orRoster = true }: { orRoster?: boolean } = {}): Promise<PersonAccess> {
     let accounts: AssignedAccount[];
     try {
       accounts = await this.graph.listAssignedAccounts({ userId, fields: PERSON_FIELDS });
@@ -143,23 +151,28 @@ export class WabaAccess {
       if (!(error instanceof GraphError)) throw error;
       if (error.category === 'not_found') return { kind: 'unknown-user' };
       if (error.retryable || error.category === 'auth') throw error;
-      return this.personFromRoster(userId, `the user's edge failed: ${error.message}`);
+      return this.personFromRoster(userId, `the user’s edge failed: ${error.message}`, orRoster);
     }
     const here = accounts.find((account) => account.id === this.wabaId);
     if (!here) return { kind: 'none' };
-    if (!here.permissions) return this.personFromRoster(userId, 'the user’s edge left out permissions');
+    if (!here.permissions) return this.personFromRoster(userId, 'the user’s edge left out permissions', orRoster);
     const name = this.cachedName(userId);
     return { kind: 'holds', tasks: normalizeTasks(here.permissions), ...(name ? { name } : {}) };
   }
 
-  private async personFromRoster(userId: string, why: string): Promise<PersonAccess> {
+  /**
+   * The roster standing in for a user's edge that cannot answer — only where a write depends on it (`orRoster`):
+   * it costs a page per 100 people, so a preview says it does not know instead.
+   */
+  private async personFromRoster(userId: string, why: string, orRoster: boolean): Promise<PersonAccess> {
+    if (!orRoster) throw new PersonEdgeError(why);
     if (!this.fellBack) {
       this.fellBack = true;
       this.log?.({ wabaId: this.wabaId, why }, 'reading access from the roster instead of the user’s edge');
     }
     const user = (await this.roster({ fresh: true })).users.find((candidate) => candidate.id === userId);
     if (user) return { kind: 'holds', tasks: normalizeTasks(user.tasks), ...(user.name ? { name: user.name } : {}) };
-    return (await this.userExists(userId)) ? { kind: 'none' } : { kind: 'unknown-user' };
+    return { kind: 'none' };
   }
 
   /** The name Meta gave this user in a roster read, if the bot has read one since it started. */

@@ -46,22 +46,38 @@ export function createHttpServer(options: { signingSecret: string; routes: HttpR
   // connection the bot has just closed, and the request fails with a 502.
   server.keepAliveTimeout = KEEP_ALIVE_MS;
   server.headersTimeout = KEEP_ALIVE_MS + 1_000;
+  // A client that asks before sending its body (`Expect: 100-continue`) is told at once when the body is not wanted,
+  // instead of being invited to upload it; otherwise it is invited, and the request is served as any other.
+  server.on('checkContinue', (req, res) => {
+    try {
+      const unwanted = unwantedBody(req);
+      if (unwanted) {
+        send(res, unwanted.status, unwanted.message, undefined, { connection: 'close', ...unwanted.headers });
+        return;
+      }
+      res.writeContinue();
+      route(req, res);
+    } catch (error) {
+      fail(res, error);
+    }
+  });
+  // CONNECT (a proxy tunnel) is not for this server: answered, then closed.
+  server.on('connect', (_req, socket) => {
+    socket.on('error', () => socket.destroy());
+    socket.end(
+      'HTTP/1.1 405 Method Not Allowed\r\nAllow: GET, HEAD, POST\r\nContent-Length: 0\r\nConnection: close\r\n\r\n',
+    );
+  });
   // After listening, a server error must be logged, not thrown (an `error` event without a listener would be).
   server.on('listening', () => server.on('error', (error) => logger.error({ err: error }, 'HTTP server error')));
 
   function route(req: IncomingMessage, res: ServerResponse): void {
+    const refusal = routeRefusal(req);
+    if (refusal) {
+      refuse(req, res, refusal.status, refusal.message, refusal.headers);
+      return;
+    }
     const path = pathOf(req.url);
-    const allowed = path === undefined ? undefined : ALLOWED[path];
-    if (!allowed) {
-      refuse(req, res, 404, 'Not found. This server answers POST /slack/events and GET /healthz.');
-      return;
-    }
-    if (!allowed.includes(req.method ?? '')) {
-      refuse(req, res, 405, `Method not allowed. ${path} takes ${allowed.join(' or ')}.`, {
-        allow: allowed.join(', '),
-      });
-      return;
-    }
     if (path === '/healthz') {
       routes
         .health()
@@ -124,6 +140,29 @@ export function createHttpServer(options: { signingSecret: string; routes: HttpR
   }
 
   return server;
+}
+
+type Refusal = { status: number; message: string; headers?: Record<string, string> };
+
+/** Why a request's path or method is not served (404, 405), if it is not. */
+function routeRefusal(req: IncomingMessage): Refusal | undefined {
+  const path = pathOf(req.url);
+  const allowed = path === undefined ? undefined : ALLOWED[path];
+  if (!allowed) return { status: 404, message: 'Not found. This server answers POST /slack/events and GET /healthz.' };
+  if (!allowed.includes(req.method ?? ''))
+    return {
+      status: 405,
+      message: `Method not allowed. ${path} takes ${allowed.join(' or ')}.`,
+      headers: { allow: allowed.join(', ') },
+    };
+  return undefined;
+}
+
+/** Why a request announcing a body with `Expect: 100-continue` will be refused whatever the body, if it will. */
+function unwantedBody(req: IncomingMessage): Refusal | undefined {
+  if ((declaredLength(req) ?? 0) > BODY_LIMIT_BYTES)
+    return { status: 413, message: `Request body over ${BODY_LIMIT_BYTES} bytes.` };
+  return routeRefusal(req);
 }
 
 /** The request's path with dot segments resolved, as Bolt resolves it; undefined when it is not a URL at all. */

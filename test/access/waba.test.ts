@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { WabaAccess } from '../../src/access/waba.js';
+import { PersonEdgeError, WabaAccess } from '../../src/access/waba.js';
 import { GraphClient } from '../../src/graph/client.js';
 import { FakeGraph, graphError as graphErrorBody } from '../../src/sandbox/fake-graph.js';
 
@@ -183,6 +183,12 @@ describe('WabaAccess person reads', () => {
       'GET assigned_users',
     ]);
     expect(logged).toHaveLength(1);
+  });
+
+  it('refuse, rather than page the roster, when asked for a preview the edge cannot give', async () => {
+    graph.queueFault({ status: 200, body: { data: [{ id: WABA, name: 'Support' }] }, match: onUsersEdge });
+    await expect(waba.personAccess(ALICE, { orRoster: false })).rejects.toBeInstanceOf(PersonEdgeError);
+    expect(calls()).toEqual(['GET assigned_whatsapp_business_accounts']);
   });
 
   it('throw throttles instead of spending more of the budget on the roster', async () => {

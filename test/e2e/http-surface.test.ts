@@ -113,6 +113,17 @@ describe('the built bot’s HTTP surface', () => {
     expect((await exchange(bot.port, 'PROPFIND', '/slack/events')).status).toBe(405);
     expect(await rawStatus(bot.port, 'GET /%%% HTTP/1.1\r\nHost: x\r\n\r\n')).toBe('HTTP/1.1 404 Not Found');
     expect(await rawStatus(bot.port, 'BREW /pot HTCPCP/1.0\r\n\r\n')).toBe('HTTP/1.1 400 Bad Request');
+    expect(await rawStatus(bot.port, 'CONNECT 127.0.0.1:80 HTTP/1.1\r\nHost: x\r\n\r\n')).toBe(
+      'HTTP/1.1 405 Method Not Allowed',
+    );
+    // A client that asks first is told at once, not invited to upload what would be thrown away.
+    const now = Math.floor(Date.now() / 1000);
+    const asks = (path: string, length: number) =>
+      `POST ${path} HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nX-Slack-Signature: v0=aa\r\n` +
+      `X-Slack-Request-Timestamp: ${now}\r\nContent-Length: ${length}\r\n\r\n`;
+    expect(await rawStatus(bot.port, asks('/slack/events', 600_000))).toBe('HTTP/1.1 413 Payload Too Large');
+    expect(await rawStatus(bot.port, asks('/x', 10))).toBe('HTTP/1.1 404 Not Found');
+    expect(await rawStatus(bot.port, asks('/slack/events', 10))).toBe('HTTP/1.1 100 Continue');
 
     expect(bot.alive).toBe(true);
     const health = await fetch(`${bot.url}/healthz`);

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { ACTION } from '../../src/slack/ids.js';
+import { ACTION, VIEW } from '../../src/slack/ids.js';
 import { ALICE, ANN, BOB, CAROL, DAVE, eventually, Harness, LEAD, WABA_ID } from '../support/harness.js';
 import { buttonsOf, visibleText } from '../support/message-text.js';
 
@@ -89,6 +89,50 @@ describe('separation of duties', () => {
     await eventually(() => h.graph.tasksOf(WABA_ID, DAVE) === undefined);
   });
 
+  it('keeps the Slack person a grant is for from approving its extension, also once their link is gone', async () => {
+    h = await Harness.start();
+    await ask(`link <@${BOB}> ${DAVE}`, ANN);
+    const approval = await approvalFor(`grant <@${BOB}> MESSAGING for 1h because on call`);
+    await h.click(approval, ACTION.approve, ANN);
+    const granted = await eventually(
+      () => buttonsOf(h.approvalMessages().at(-1)!).includes(ACTION.extend) && h.approvalMessages().at(-1),
+    );
+    const [grant] = await h.bot!.service.activeGrants();
+    expect(await ask(`unlink <@${BOB}>`, ANN)).toContain('Unlinked');
+
+    expect(await clickReply(granted, ACTION.extend, BOB)).toContain('This access is for you');
+    await h.submitView(VIEW.extend, ANN, grant!.id, {
+      duration: { duration: { type: 'plain_text_input', value: '4h' } },
+    });
+    const extension = await eventually(() => h.approvalMessages().find((m) => visibleText(m).includes('more of')));
+    expect(await clickReply(extension, ACTION.approve, BOB)).toContain('This access is for you');
+    await h.bot!.service.drain();
+    expect((await h.bot!.service.liveGrant(grant!.id))?.endsAt).toBe(grant!.endsAt);
+  });
+
+  it('sets aside an earlier approval once its approver turns out to be the person the request is for', async () => {
+    h = await Harness.start({ env: { APPROVALS_REQUIRED: '2' } });
+    const approval = await approvalFor(`grant ${DAVE} MESSAGING because on call`);
+    expect(await clickReply(approval, ACTION.approve, ANN)).toContain('Your approval is recorded');
+    await ask(`link <@${ANN}> ${DAVE}`, BOB);
+
+    // Carol's approval would have been the second; Ann's no longer counts, so one more is needed.
+    expect(await clickReply(approval, ACTION.approve, CAROL)).toContain('Your approval is recorded');
+    await h.bot!.service.drain();
+    expect(h.graph.writes()).toHaveLength(0);
+    const request = await h.bot!.service.get(
+      approval.blocks
+        .find((b) => b.type === 'actions')
+        ?.block_id?.toString()
+        .split(':')[1] ?? '',
+    );
+    expect(request?.decisions.filter((d) => d.setAside).map((d) => d.by)).toEqual([ANN]);
+    expect(visibleText(h.approvalMessages()[0]!)).toContain(`1 of 2: approved by <@${CAROL}>`);
+
+    await h.click(approval, ACTION.approve, BOB);
+    await eventually(() => h.graph.writes().length === 1);
+  });
+
   it('leaves requests about a person out of their own list of requests to decide', async () => {
     h = await Harness.start();
     await ask(`link <@${BOB}> ${DAVE}`, ANN);
@@ -116,6 +160,25 @@ describe('decisions rest on fresh reads', () => {
     expect(await ask(`revoke ${DAVE} because left`)).toContain('has no access');
     h.graph.assign(WABA_ID, ALICE, ['MESSAGING']);
     expect(await ask(`grant ${ALICE} MANAGE because back`)).toContain('sent it in');
+  });
+
+  it('files without paging the roster when the person’s edge cannot say, and pages it only before the write', async () => {
+    h = await Harness.start();
+    const onUsersEdge = (call: { path: string }) => call.path.endsWith('/assigned_whatsapp_business_accounts');
+    const noPermissions = { status: 200, body: { data: [{ id: WABA_ID, name: 'Support line' }] }, match: onUsersEdge };
+    h.graph.queueFault(noPermissions);
+    const from = h.graph.calls.length;
+    const approval = await approvalFor(`grant ${ALICE} MESSAGING because on call`);
+    expect(h.graph.calls.slice(from).map((call) => call.path.split('/').pop())).toEqual([
+      'assigned_whatsapp_business_accounts',
+    ]);
+    expect(visibleText(approval)).toContain('unknown (Meta:');
+
+    h.graph.queueFault(noPermissions);
+    await h.click(approval, ACTION.approve, ANN);
+    await eventually(() => h.graph.writes().length === 1);
+    expect(h.graph.tasksOf(WABA_ID, ALICE)).toEqual(['MANAGE', 'MESSAGING']);
+    expect(h.logs.filter((line) => line.includes('reading access from the roster instead'))).toHaveLength(1);
   });
 
   it('files a request while Meta is failing, says current access is unknown, and reads again before writing', async () => {

@@ -100,7 +100,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('the sandbox in a brow
     await form.getByRole('button', { name: 'Send for approval' }).click();
     await countOf(form).toBe(0);
 
-    const request = approvals().locator('.message').filter({ hasText: '@Maya Chen · Maya Chen (310000000000001)' });
+    const request = approvals().locator('.message').filter({ hasText: '@Maya Chen · 310000000000001' });
     await textOf(request).toContain('VIEW_TEMPLATES');
     await actAs(DEMO.approvers[1]);
     await request.getByRole('button', { name: 'Deny' }).click();
