@@ -1,6 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ACTION } from '../../src/slack/ids.js';
 import {
@@ -60,20 +58,11 @@ let file: string;
 
 async function startWithPolicy(text: string): Promise<void> {
   const graph = defaultGraph().addWaba({ id: SALES_WABA, name: 'Sales line', businessId: BUSINESS_ID });
-  file = join(mkdtempSync(join(tmpdir(), 'policy-')), 'policy.yml');
-  writeFileSync(file, text);
-  h = await Harness.start({
-    graph,
-    env: { WABA_CONFIG: file, WABA_ID: undefined, META_BUSINESS_ID: undefined, APPROVER_IDS: undefined },
-  });
+  h = await Harness.startWithPolicy(text, { graph });
+  file = String(h.env.WABA_CONFIG);
 }
 
-/** The ephemeral answer to a command: in the ack, or posted to its response URL. */
-async function answer(text: string, userId = LEAD, channelId = TEAM_CHANNEL): Promise<string> {
-  const sent = await h.command(text, userId, channelId);
-  if (sent.json?.blocks) return visibleText(sent.json as { text?: string; blocks?: unknown });
-  return visibleText(await eventually(() => h.responses(sent.responseId)[0]));
-}
+const answer = (text: string, userId = LEAD, channelId = TEAM_CHANNEL) => h.answer(text, userId, channelId);
 
 afterEach(async () => {
   await h?.stop();

@@ -1,6 +1,3 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { graphError } from '../../src/sandbox/fake-graph.js';
 import type { SlackMessage } from '../../src/sandbox/slack/emulator.js';
@@ -95,11 +92,9 @@ afterEach(async () => {
 });
 
 async function start(env: Record<string, string> = {}, sweepIntervalMs?: number): Promise<void> {
-  const file = join(mkdtempSync(join(tmpdir(), 'policy-')), 'policy.yml');
-  writeFileSync(file, policy());
-  h = await Harness.start({
+  h = await Harness.startWithPolicy(policy(), {
     graph: defaultGraph().addWaba({ id: SALES_WABA, name: 'Sales line', businessId: BUSINESS_ID }),
-    env: { WABA_CONFIG: file, WABA_ID: undefined, META_BUSINESS_ID: undefined, APPROVER_IDS: undefined, ...env },
+    env,
     ...(sweepIntervalMs ? { sweepIntervalMs } : {}),
   });
 }

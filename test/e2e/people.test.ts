@@ -30,12 +30,7 @@ afterEach(async () => {
   await h?.stop();
 });
 
-/** Runs `/waba text` as `userId` and returns the reply it got (in the ack or on the response URL). */
-async function ask(text: string, userId = LEAD): Promise<string> {
-  const sent = await h.command(text, userId);
-  if (sent.json) return visibleText(sent.json);
-  return visibleText(await eventually(() => h.responses(sent.responseId)[0]));
-}
+const ask = (text: string, userId = LEAD) => h.answer(text, userId);
 
 describe('people, not ids', () => {
   it('says how to link a person it does not know, and after an admin links them, takes requests by mention', async () => {

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -14,6 +14,7 @@ import {
   slashCommandBody,
   viewSubmissionBody,
 } from '../../src/sandbox/slack/requests.js';
+import { visibleText } from './message-text.js';
 
 /** The cast and the secrets of every end-to-end test. None of these are real. */
 export const SIGNING_SECRET = 'e2e-signing-secret-0123456789abcdef';
@@ -67,6 +68,25 @@ export class Harness {
     readonly env: Record<string, string | undefined>,
     private readonly sweepIntervalMs?: number,
   ) {}
+
+  /** A harness whose accounts come from a policy file with this text (the default graph plus `graph` changes). */
+  static async startWithPolicy(
+    text: string,
+    options: Omit<HarnessOptions, 'env'> & { env?: Record<string, string | undefined> } = {},
+  ): Promise<Harness> {
+    const file = join(mkdtempSync(join(tmpdir(), 'policy-')), 'policy.yml');
+    writeFileSync(file, text);
+    return Harness.start({
+      ...options,
+      env: {
+        WABA_CONFIG: file,
+        WABA_ID: undefined,
+        META_BUSINESS_ID: undefined,
+        APPROVER_IDS: undefined,
+        ...options.env,
+      },
+    });
+  }
 
   static async start(options: HarnessOptions = {}): Promise<Harness> {
     const graph = options.graph ?? defaultGraph();
@@ -156,6 +176,13 @@ export class Harness {
   ) {
     const body = viewSubmissionBody({ callbackId, userId, privateMetadata, values });
     return sendSigned(this.eventsUrl, SIGNING_SECRET, body);
+  }
+
+  /** Runs `/waba text` as `userId` and returns the text of the reply it got (in the ack or on the response URL). */
+  async answer(text: string, userId = LEAD, channelId = TEAM_CHANNEL): Promise<string> {
+    const sent = await this.command(text, userId, channelId);
+    if (sent.json?.blocks) return visibleText(sent.json);
+    return visibleText(await eventually(() => this.responses(sent.responseId)[0]));
   }
 
   /** What was posted to a response URL. */
