@@ -1,5 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { seededGraph } from '../src/sandbox/fake-graph.js';
+import { seededGraph } from '../sandbox/fake-graph.js';
 
 /** Hosts a seeded fake Graph in its own thread, so serving pages does not steal time from the client measured. */
 const { users, latencyMs } = workerData as { users: number; latencyMs: number };

@@ -1,9 +1,9 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { RecordedCall } from '../src/sandbox/fake-graph.js';
-import type { SlackMessage } from '../src/sandbox/slack/emulator.js';
-import { blockActionBody, sendSigned, viewSubmissionBody } from '../src/sandbox/slack/requests.js';
+import type { RecordedCall } from '../sandbox/fake-graph.js';
+import type { SlackMessage } from '../sandbox/slack/emulator.js';
+import { blockActionBody, sendSigned, viewSubmissionBody } from '../sandbox/slack/requests.js';
 import { ACTION, FIELD, VIEW } from '../src/slack/ids.js';
 import { COMPILED_MAIN } from '../test/support/bot-process.js';
 import { Cluster, requestIdOf } from '../test/support/cluster.js';

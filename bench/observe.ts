@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
-import { sign } from '../src/sandbox/slack/requests.js';
+import { sign } from '../sandbox/slack/requests.js';
 import { SIGNING_SECRET } from '../test/support/harness.js';
 
 /** How long the fakes must see no call before a bot counts as done with what it was asked. */

@@ -2,9 +2,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../src/sandbox/sandbox.js';
-import { SlackEmulator } from '../src/sandbox/slack/emulator.js';
-import { sendSigned, slashCommandBody } from '../src/sandbox/slack/requests.js';
+import { freePort } from '../sandbox/sandbox.js';
+import { SlackEmulator } from '../sandbox/slack/emulator.js';
+import { sendSigned, slashCommandBody } from '../sandbox/slack/requests.js';
 import { BotProcess } from './support/bot-process.js';
 import {
   APP_SECRET,

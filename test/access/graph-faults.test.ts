@@ -1,10 +1,10 @@
 import Keyv from 'keyv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FakeGraph, type Fault, graphError } from '../../sandbox/fake-graph.js';
 import type { RequestNotifier } from '../../src/access/ports.js';
 import type { MessageRef } from '../../src/access/request.js';
 import { AccessService } from '../../src/access/service.js';
 import { GraphClient } from '../../src/graph/client.js';
-import { FakeGraph, type Fault, graphError } from '../../src/sandbox/fake-graph.js';
 import { InProcessLocker } from '../../src/store/locks.js';
 import { KeyvRequestRepository } from '../../src/store/requests.js';
 import { seededRandom } from '../support/random.js';

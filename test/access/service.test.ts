@@ -1,11 +1,11 @@
 import Keyv from 'keyv';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type FakeGraph, graphError } from '../../sandbox/fake-graph.js';
 import { Accounts, accountPolicy, NO_PEOPLE } from '../../src/access/accounts.js';
 import type { ApprovalCounts } from '../../src/access/policy.js';
 import { approve, type Pending, startExecution } from '../../src/access/request.js';
 import { AccessService } from '../../src/access/service.js';
 import { GraphClient } from '../../src/graph/client.js';
-import { type FakeGraph, graphError } from '../../src/sandbox/fake-graph.js';
 import { InProcessLocker } from '../../src/store/locks.js';
 import { KeyvRequestRepository } from '../../src/store/requests.js';
 import { ALICE, BUSINESS, DAVE, oneAccount, RecordingNotifier, smallGraph, WABA } from '../support/service-fixture.js';

@@ -1,10 +1,10 @@
 import Keyv from 'keyv';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { FakeGraph } from '../../sandbox/fake-graph.js';
 import type { GrantDurations } from '../../src/access/accounts.js';
 import { AccessService } from '../../src/access/service.js';
 import { GraphClient } from '../../src/graph/client.js';
 import type { Task } from '../../src/graph/tasks.js';
-import type { FakeGraph } from '../../src/sandbox/fake-graph.js';
 import { InProcessLocker } from '../../src/store/locks.js';
 import { KeyvRequestRepository } from '../../src/store/requests.js';
 import { ALICE, DAVE, oneAccount, RecordingNotifier, smallGraph, WABA } from '../support/service-fixture.js';

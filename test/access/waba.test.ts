@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FakeGraph, graphError as graphErrorBody } from '../../sandbox/fake-graph.js';
 import { PersonEdgeError, WabaAccess } from '../../src/access/waba.js';
 import { GraphClient } from '../../src/graph/client.js';
-import { FakeGraph, graphError as graphErrorBody } from '../../src/sandbox/fake-graph.js';
 
 const WABA = '1000000000001';
 const BUSINESS = '2000000000001';

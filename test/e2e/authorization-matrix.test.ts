@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { graphError } from '../../src/sandbox/fake-graph.js';
-import type { SlackMessage } from '../../src/sandbox/slack/emulator.js';
+import { graphError } from '../../sandbox/fake-graph.js';
+import type { SlackMessage } from '../../sandbox/slack/emulator.js';
 import { ACTION, FIELD, VIEW } from '../../src/slack/ids.js';
 import {
   ALICE,

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { graphError } from '../../sandbox/fake-graph.js';
 import { approve, startExecution } from '../../src/access/request.js';
-import { graphError } from '../../src/sandbox/fake-graph.js';
 import { ACTION } from '../../src/slack/ids.js';
 import { ALICE, ANN, BOB, DAVE, eventually, Harness, LEAD, WABA_ID } from '../support/harness.js';
 import { buttonsOf, visibleText } from '../support/message-text.js';

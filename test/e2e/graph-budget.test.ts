@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { RecordedCall } from '../../src/sandbox/fake-graph.js';
+import type { RecordedCall } from '../../sandbox/fake-graph.js';
 import { ACTION } from '../../src/slack/ids.js';
 import { ALICE, ANN, DAVE, defaultGraph, eventually, Harness, WABA_ID } from '../support/harness.js';
 import { visibleText } from '../support/message-text.js';

@@ -1,9 +1,9 @@
 import { request } from 'node:http';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../sandbox/sandbox.js';
+import { SlackEmulator } from '../../sandbox/slack/emulator.js';
 import { BODY_LIMIT_BYTES } from '../../src/http/slack-body.js';
-import { freePort } from '../../src/sandbox/sandbox.js';
-import { SlackEmulator } from '../../src/sandbox/slack/emulator.js';
 import { BotProcess, ensureBuilt } from '../support/bot-process.js';
 import { BOT_TOKEN, BUSINESS_ID, defaultGraph, META_TOKEN, SIGNING_SECRET, WABA_ID } from '../support/harness.js';
 

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { SlackMessage } from '../../src/sandbox/slack/workspace.js';
+import type { SlackMessage } from '../../sandbox/slack/workspace.js';
 import { ACTION, VIEW } from '../../src/slack/ids.js';
 import {
   ALICE,

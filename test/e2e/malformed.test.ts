@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { sendSigned } from '../../src/sandbox/slack/requests.js';
+import { sendSigned } from '../../sandbox/slack/requests.js';
 import { ACTION, VIEW } from '../../src/slack/ids.js';
 import { Harness, SIGNING_SECRET } from '../support/harness.js';
 

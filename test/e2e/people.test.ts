@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { dmChannelOf } from '../../src/sandbox/slack/workspace.js';
+import { dmChannelOf } from '../../sandbox/slack/workspace.js';
 import { slackDate } from '../../src/slack/format.js';
 import { ACTION, VIEW } from '../../src/slack/ids.js';
 import {

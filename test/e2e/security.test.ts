@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { sign } from '../../src/sandbox/slack/requests.js';
+import { sign } from '../../sandbox/slack/requests.js';
 import { ACTION } from '../../src/slack/ids.js';
 import {
   ALICE,

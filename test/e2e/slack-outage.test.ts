@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../src/sandbox/sandbox.js';
-import { SlackEmulator, type SlackMessage } from '../../src/sandbox/slack/emulator.js';
-import { blockActionBody, sendSigned, slashCommandBody } from '../../src/sandbox/slack/requests.js';
+import { freePort } from '../../sandbox/sandbox.js';
+import { SlackEmulator, type SlackMessage } from '../../sandbox/slack/emulator.js';
+import { blockActionBody, sendSigned, slashCommandBody } from '../../sandbox/slack/requests.js';
 import { ACTION } from '../../src/slack/ids.js';
 import { BotProcess, ensureBuilt } from '../support/bot-process.js';
 import {

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { SlackMessage } from '../../src/sandbox/slack/emulator.js';
+import type { SlackMessage } from '../../sandbox/slack/emulator.js';
 import { ACTION, VIEW } from '../../src/slack/ids.js';
 import { ALICE, ANN, BOB, eventually, Harness, LEAD, TEAM_CHANNEL, WABA_ID } from '../support/harness.js';
 import { buttonsOf, visibleText } from '../support/message-text.js';

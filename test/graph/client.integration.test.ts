@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type FakeGraph, graphError, seededGraph } from '../../sandbox/fake-graph.js';
 import { GraphClient } from '../../src/graph/client.js';
-import { type FakeGraph, graphError, seededGraph } from '../../src/sandbox/fake-graph.js';
 
 const WABA = '1000000000001';
 const BUSINESS = '2000000000001';

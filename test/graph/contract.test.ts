@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FakeGraph, graphError } from '../../sandbox/fake-graph.js';
 import { GraphClient } from '../../src/graph/client.js';
-import { FakeGraph, graphError } from '../../src/sandbox/fake-graph.js';
 import { requestProblems, responseProblems } from '../support/openapi.js';
 
 const WABA = '1000000000001';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { blockActionBody, sendSigned } from '../../sandbox/slack/requests.js';
 import { BODY_LIMIT_BYTES } from '../../src/http/slack-body.js';
-import { blockActionBody, sendSigned } from '../../src/sandbox/slack/requests.js';
 import { ACTION } from '../../src/slack/ids.js';
 import { ANN, Harness, SIGNING_SECRET } from '../support/harness.js';
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sendSigned, sign } from '../../src/sandbox/slack/requests.js';
+import { sendSigned, sign } from '../../sandbox/slack/requests.js';
 import { Harness, SIGNING_SECRET } from '../support/harness.js';
 
 describe('POST /slack/events checks', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { sign } from '../../sandbox/slack/requests.js';
 import { readSignatureClaim, SignatureCheck } from '../../src/http/signature.js';
-import { sign } from '../../src/sandbox/slack/requests.js';
 
 const SECRET = 'unit-signing-secret';
 const NOW_MS = 1_764_489_600_000;

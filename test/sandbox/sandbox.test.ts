@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO, type Sandbox, startSandbox } from '../../src/sandbox/sandbox.js';
+import { DEMO, type Sandbox, startSandbox } from '../../sandbox/sandbox.js';
 
 /**
  * The sandbox in a real browser: Debian's Chromium driven by playwright-core. `.ci/run` installs Chromium; without it

@@ -1,6 +1,6 @@
 import { webApi } from '@slack/bolt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SlackEmulator } from '../../src/sandbox/slack/emulator.js';
+import { SlackEmulator } from '../../sandbox/slack/emulator.js';
 import { SlackPeople } from '../../src/slack/people.js';
 
 describe('SlackPeople', () => {

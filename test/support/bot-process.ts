@@ -6,10 +6,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 
 const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
-/** What `npm start` runs after its build step. */
+/** What `npm start` runs: the bot compiled by `npm run build`. */
 export const COMPILED_MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
 
-/** Node's flags in `npm start` (e.g. the heap cap), so the build runs here exactly as it does there. */
+/** Node's flags in `npm start` (e.g. the heap cap), so the built bot runs here exactly as it does there. */
 function startFlags(): string[] {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
     scripts: { start: string };
@@ -19,8 +19,9 @@ function startFlags(): string[] {
 const TSX = import.meta.resolve('tsx');
 
 /**
- * The bot as its own process, exactly as `npm start` runs it (node with tsx's loader on src/main.ts), so tests can
- * signal it, kill -9 it and run several. It runs in an empty folder, so no developer `.env` leaks in.
+ * The bot as its own process, from the source through tsx's loader or (with `entry` a .js file) compiled with
+ * `npm start`'s node flags, so tests can signal it, kill -9 it and run several. It runs in an empty folder, so no
+ * developer `.env` leaks in.
  */
 export class BotProcess {
   readonly output: string[] = [];
@@ -137,7 +138,7 @@ function newestSource(dir: string): number {
 }
 
 /**
- * Builds dist/ (as `npm start` does) unless it is newer than every file in src/. Test files running in parallel
+ * Builds dist/ (`npm run build`) unless it is newer than every file in src/. Test files running in parallel
  * share one build: the first takes a lock directory, the others wait for it.
  */
 export async function ensureBuilt(): Promise<string> {

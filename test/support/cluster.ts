@@ -1,10 +1,10 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FakeGraph } from '../../src/sandbox/fake-graph.js';
-import { freePort } from '../../src/sandbox/sandbox.js';
-import { SlackEmulator, type SlackMessage } from '../../src/sandbox/slack/emulator.js';
-import { blockActionBody, sendSigned, slashCommandBody } from '../../src/sandbox/slack/requests.js';
+import { FakeGraph } from '../../sandbox/fake-graph.js';
+import { freePort } from '../../sandbox/sandbox.js';
+import { SlackEmulator, type SlackMessage } from '../../sandbox/slack/emulator.js';
+import { blockActionBody, sendSigned, slashCommandBody } from '../../sandbox/slack/requests.js';
 import { BotProcess } from './bot-process.js';
 import {
   APP_SECRET,

@@ -2,18 +2,18 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { loadConfig } from '../../src/config.js';
-import { createLogger } from '../../src/logger.js';
-import { type RunningBot, startBot } from '../../src/runtime.js';
-import { FakeGraph } from '../../src/sandbox/fake-graph.js';
-import { SlackEmulator, type SlackMessage } from '../../src/sandbox/slack/emulator.js';
+import { FakeGraph } from '../../sandbox/fake-graph.js';
+import { SlackEmulator, type SlackMessage } from '../../sandbox/slack/emulator.js';
 import {
   blockActionBody,
   type SendOptions,
   sendSigned,
   slashCommandBody,
   viewSubmissionBody,
-} from '../../src/sandbox/slack/requests.js';
+} from '../../sandbox/slack/requests.js';
+import { loadConfig } from '../../src/config.js';
+import { createLogger } from '../../src/logger.js';
+import { type RunningBot, startBot } from '../../src/runtime.js';
 import { visibleText } from './message-text.js';
 
 /** The cast and the secrets of every end-to-end test. None of these are real. */

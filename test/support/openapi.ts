@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { parse } from 'yaml';
-import type { RecordedCall } from '../../src/sandbox/fake-graph.js';
+import type { RecordedCall } from '../../sandbox/fake-graph.js';
 
 /** Contract checks against Meta's own OpenAPI subset in ../shared (present in CI beside the clone). */
 

@@ -1,10 +1,10 @@
+import { FakeGraph } from '../../sandbox/fake-graph.js';
 import { type AccountPolicy, Accounts, accountPolicy, singleAccountPolicy } from '../../src/access/accounts.js';
 import type { TemporaryGrant } from '../../src/access/grants.js';
 import type { GroupMembers } from '../../src/access/policy.js';
 import type { RequestNotifier } from '../../src/access/ports.js';
 import type { AccessRequest, MessageRef, Pending } from '../../src/access/request.js';
 import type { GraphClient } from '../../src/graph/client.js';
-import { FakeGraph } from '../../src/sandbox/fake-graph.js';
 
 /** The cast of the service-level tests. */
 export const WABA = '1000000000001';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatSlackDate, parseInline, parseMrkdwn } from '../../../src/sandbox/page/mrkdwn.js';
+import { formatSlackDate, parseInline, parseMrkdwn } from '../../../sandbox/page/mrkdwn.js';
 
 describe('parseInline', () => {
   it('reads emphasis, code and strike, nested', () => {

@@ -1,9 +1,9 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SlackEmulator } from '../../../src/sandbox/slack/emulator.js';
-import { sign } from '../../../src/sandbox/slack/requests.js';
-import { keyOf } from '../../../src/sandbox/slack/workspace.js';
+import { SlackEmulator } from '../../../sandbox/slack/emulator.js';
+import { sign } from '../../../sandbox/slack/requests.js';
+import { keyOf } from '../../../sandbox/slack/workspace.js';
 import { ACTION, FIELD } from '../../../src/slack/ids.js';
 import {
   ANN,

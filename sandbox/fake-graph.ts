@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { TASKS } from '../graph/tasks.js';
+import { TASKS } from '../src/graph/tasks.js';
 
 /**
  * A loopback stand-in for the Graph API's WABA user-assignment endpoints, with real state, cursor pagination,

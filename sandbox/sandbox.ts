@@ -15,7 +15,7 @@ import { type SidePanelSection, SlackEmulator } from './slack/emulator.js';
  * The bot reads a policy file with both accounts, as a deployment with several would.
  */
 
-const MAIN = fileURLToPath(new URL('../main.ts', import.meta.url));
+const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 const TSX = import.meta.resolve('tsx');
 
 export const DEMO = {
