@@ -20,10 +20,28 @@ export interface AuditEntry {
   detail?: string;
 }
 
-/** Where requests live. Writes to one request happen under that request's lock. */
+/** How a request moves on: from the version it was read at, with the audit entry that records the move. */
+export interface TransitionOptions {
+  /** The version the request was read at (`request.version`); 0 for a new request or one stored without a version. */
+  expectedVersion: number;
+  /** Written in the same write as the request: both land, or neither. */
+  audit?: AuditEntry;
+}
+
+/**
+ * Where requests live. A request changes only by a transition: a conditional write that succeeds from the version
+ * the writer read, and never after the writer lost a lock it holds. Writes to one request also happen under that
+ * request's lock, so a conflict means the lock was lost or bypassed, not ordinary contention.
+ */
 export interface RequestRepository {
+  /** The request with the version it is stored at (0 when it was stored before requests had versions). */
   get(id: string): Promise<AccessRequest | undefined>;
-  save(request: AccessRequest): Promise<void>;
+  /**
+   * Writes `next` if the stored version is still `expectedVersion`, appending `audit` in the same write. Returns
+   * `next` as stored, with its new version. Throws TransitionConflictError when someone else wrote first, and
+   * LockLostError when a lock the caller holds was lost (its holder must stop writing).
+   */
+  transition<T extends AccessRequest>(next: T, options: TransitionOptions): Promise<T>;
   /** Ids of requests not yet final (pending, approved, executing). */
   openIds(): Promise<string[]>;
   setOpen(id: string, open: boolean): Promise<void>;
@@ -48,6 +66,18 @@ export interface RequestRepository {
   saveLedger(wabaId: string, userId: string, ledger: Ledger | undefined): Promise<void>;
 }
 
+/** A transition found the request at another version than the one its writer read: someone else moved it first. */
+export class TransitionConflictError extends Error {
+  constructor(
+    readonly requestId: string,
+    readonly expectedVersion: number,
+    readonly foundVersion: number,
+  ) {
+    super(`Request ${requestId} is at version ${foundVersion}, not ${expectedVersion}: it was changed meanwhile.`);
+    this.name = 'TransitionConflictError';
+  }
+}
+
 export class LockBusyError extends Error {
   constructor(key: string) {
     super(`${key} is locked by another worker.`);
@@ -55,10 +85,33 @@ export class LockBusyError extends Error {
   }
 }
 
+/** A lock could not be renewed (it expired, or someone else holds it now): its holder must stop writing. */
+export class LockLostError extends Error {
+  constructor(key: string) {
+    super(`The lock on ${key} was lost before the work under it finished.`);
+    this.name = 'LockLostError';
+  }
+}
+
+/** Whether an error means another worker holds or changed the same thing: the person may simply try again. */
+export function isContention(error: unknown): error is LockBusyError | LockLostError | TransitionConflictError {
+  return error instanceof LockBusyError || error instanceof LockLostError || error instanceof TransitionConflictError;
+}
+
+/** A lock being held. `signal` aborts (with a LockLostError) when the lock is lost; the store's writes check it. */
+export interface HeldLock {
+  readonly key: string;
+  readonly signal: AbortSignal;
+}
+
 /** Mutual exclusion per key; across replicas when the store is shared. */
 export interface Locker {
   /** Runs `fn` holding the lock; throws LockBusyError when it cannot be had within `waitMs`. */
-  withLock<T>(key: string, fn: () => Promise<T>, options?: { waitMs?: number; ttlMs?: number }): Promise<T>;
+  withLock<T>(
+    key: string,
+    fn: (lock: HeldLock) => Promise<T>,
+    options?: { waitMs?: number; ttlMs?: number },
+  ): Promise<T>;
 }
 
 /** Tells people about requests; implemented by the Slack layer. */

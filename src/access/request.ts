@@ -76,6 +76,8 @@ const base = z.object({
   /** When approvers were reminded of it (once). */
   remindedAt: isoDate.optional(),
   updatedAt: isoDate,
+  /** The version the store holds it at, set by the store when read or written; a transition starts from it. */
+  version: z.number().int().nonnegative().optional(),
 });
 
 export const pendingSchema = base.extend({ state: z.literal('pending') });

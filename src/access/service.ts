@@ -16,13 +16,16 @@ import type { TemporaryGrant } from './grants.js';
 import { Limiter } from './limiter.js';
 import { approvalsNeeded, type RefusalReason } from './policy.js';
 import {
+  type AuditEntry,
   type Clock,
   type Identities,
-  LockBusyError,
+  isContention,
   type Locker,
+  LockLostError,
   type RequestNotifier,
   type RequestRepository,
   systemClock,
+  TransitionConflictError,
 } from './ports.js';
 import {
   type AccessRequest,
@@ -525,9 +528,9 @@ export class AccessService {
       await this.deps.locker.withLock(lockKey(request.id), async () => {
         // A fast approver may already have decided; keep their decision and only add where the messages are.
         const latest = (await this.deps.repository.get(request.id)) ?? announced;
-        await this.deps.repository.save({ ...latest, approvalMessages: messages });
+        const entry = this.auditEntry(request.id, request.requesterId, 'announced', `${messages.length} message(s)`);
+        await this.write({ ...latest, approvalMessages: messages }, entry);
       });
-      await this.audit(request.id, request.requesterId, 'announced', `${messages.length} message(s)`);
       return { kind: 'submitted', request: announced, account: account.policy };
     } catch (error) {
       // Nobody could be asked, so the request must not wait for an approval that cannot come.
@@ -671,18 +674,19 @@ export class AccessService {
         }
         const approved = approve(await this.withoutInterestedVotes(request, now), input.actorId, now, asMetaUser);
         if (approved.state === 'pending') {
-          await this.deps.repository.save(approved);
           const progress = `${approvalsOf(approved).length} of ${approvalsRequired(approved)}`;
-          await this.audit(request.id, input.actorId, 'approval-recorded', progress);
-          return { kind: 'progress', request: approved } as const;
+          const recorded = await this.write(
+            approved,
+            this.auditEntry(request.id, input.actorId, 'approval-recorded', progress),
+          );
+          return { kind: 'progress', request: recorded } as const;
         }
-        await this.persist(approved, input.actorId);
-        const executing = startExecution(approved, now, this.leaseMs, this.instanceId);
-        await this.persist(executing, 'system');
+        const stored = await this.persist(approved, input.actorId);
+        const executing = await this.persist(startExecution(stored, now, this.leaseMs, this.instanceId), 'system');
         return { kind: 'executing', request: executing } as const;
       });
     } catch (error) {
-      if (error instanceof LockBusyError) return { kind: 'busy' };
+      if (isContention(error)) return { kind: 'busy' };
       throw error;
     }
 
@@ -716,14 +720,11 @@ export class AccessService {
         const latest = await this.deps.repository.get(input.requestId);
         if (latest?.state !== 'failed') return undefined;
         const now = this.clock.now();
-        const approved = retry(latest, input.actorId, now);
-        await this.persist(approved, input.actorId, 'retry');
-        const started = startExecution(approved, now, this.leaseMs, this.instanceId);
-        await this.persist(started, 'system');
-        return started;
+        const approved = await this.persist(retry(latest, input.actorId, now), input.actorId, 'retry');
+        return this.persist(startExecution(approved, now, this.leaseMs, this.instanceId), 'system');
       });
     } catch (error) {
-      if (error instanceof LockBusyError) return { kind: 'busy' };
+      if (isContention(error)) return { kind: 'busy' };
       throw error;
     }
     if (!executing) {
@@ -861,9 +862,7 @@ export class AccessService {
         const request = await this.deps.repository.get(id);
         if (!isDue(request)) return undefined;
         const now = this.clock.now().toISOString();
-        const marked: Pending = { ...request, remindedAt: now, updatedAt: now };
-        await this.deps.repository.save(marked);
-        return marked;
+        return this.write({ ...request, remindedAt: now, updatedAt: now });
       });
       if (!due) continue;
       const approvers: string[] = [];
@@ -904,8 +903,7 @@ export class AccessService {
         const now = this.clock.now();
         if (!(await this.isOrphaned(request, now))) return undefined;
         const next = startExecution(request, now, this.leaseMs, this.instanceId);
-        await this.persist(next, 'system', 'resumed: its process stopped before finishing');
-        return next;
+        return this.persist(next, 'system', 'resumed: its process stopped before finishing');
       });
       if (executing) {
         this.deps.logger?.info({ requestId: id }, 'resuming interrupted request');
@@ -962,9 +960,9 @@ export class AccessService {
       this.deps.logger?.warn({ err: error, requestId: request.id }, 'graph change failed');
       final = fail(request, this.clock.now(), toExecutionError(error));
     }
-    await this.deps.locker.withLock(lockKey(request.id), () => this.persist(final, 'system'), { waitMs: 15_000 });
-    await this.notify(final, grant);
-    return final;
+    const settled = await this.settle(final);
+    if (settled.ours) await this.notify(settled.request, grant);
+    return settled.request;
   }
 
   /**
@@ -979,29 +977,65 @@ export class AccessService {
     }
   }
 
+  /** Runs `fn` under the request's lock; undefined when another worker holds or changed the request meanwhile. */
   private async withRequestLock<T>(id: string, fn: () => Promise<T>): Promise<T | undefined> {
     try {
       return await this.deps.locker.withLock(lockKey(id), fn);
     } catch (error) {
-      if (error instanceof LockBusyError) return undefined;
+      if (isContention(error)) return undefined;
       throw error;
     }
   }
 
-  private async persist(request: AccessRequest, actor: string, detail?: string): Promise<void> {
-    await this.deps.repository.save(request);
-    await this.deps.repository.setOpen(request.id, !isFinal(request));
-    if (isFinal(request)) await this.deps.repository.noteFinished(request.id);
-    await this.audit(request.id, actor, request.state, detail);
+  /**
+   * Records how an execution ended. The Graph change is done, so a lock lost meanwhile is taken again (the version
+   * still guards the write). When another process took the request over and moved it on, its record stands: the
+   * request as stored is returned (`ours: false`), and whoever finished it tells people.
+   */
+  private async settle(final: AccessRequest): Promise<{ request: AccessRequest; ours: boolean }> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const request = await this.deps.locker.withLock(lockKey(final.id), () => this.persist(final, 'system'), {
+          waitMs: 15_000,
+        });
+        return { request, ours: true };
+      } catch (error) {
+        if (error instanceof LockLostError && attempt < 3) continue;
+        if (!(error instanceof TransitionConflictError)) throw error;
+        this.deps.logger?.warn({ requestId: final.id }, 'another process moved this request on first');
+        return { request: (await this.deps.repository.get(final.id)) ?? final, ours: false };
+      }
+    }
   }
 
-  private async audit(
-    requestId: string,
-    actor: string,
-    event: Parameters<RequestRepository['appendAudit']>[0]['event'],
-    detail?: string,
-  ) {
-    const entry = { requestId, at: this.clock.now().toISOString(), actor, event, ...(detail ? { detail } : {}) };
+  /** Moves a request to its next state, with the audit entry of that state in the same write; returns it as stored. */
+  private async persist<T extends AccessRequest>(request: T, actor: string, detail?: string): Promise<T> {
+    const stored = await this.write(request, this.auditEntry(request.id, actor, request.state, detail));
+    await this.deps.repository.setOpen(request.id, !isFinal(request));
+    if (isFinal(request)) await this.deps.repository.noteFinished(request.id);
+    return stored;
+  }
+
+  /**
+   * The one way a request is written: from the version it was read at (a new one from 0), so a writer that read
+   * it before someone else moved it on fails with TransitionConflictError instead of undoing their change.
+   */
+  private async write<T extends AccessRequest>(request: T, entry?: AuditEntry): Promise<T> {
+    const stored = await this.deps.repository.transition(request, {
+      expectedVersion: request.version ?? 0,
+      ...(entry ? { audit: entry } : {}),
+    });
+    if (entry) this.deps.logger?.info({ audit: entry }, `request ${entry.requestId} ${entry.event}`);
+    return stored;
+  }
+
+  private auditEntry(requestId: string, actor: string, event: AuditEntry['event'], detail?: string): AuditEntry {
+    return { requestId, at: this.clock.now().toISOString(), actor, event, ...(detail ? { detail } : {}) };
+  }
+
+  /** Appends an audit entry that goes with no request write (a notice sent, a grant's end). */
+  private async audit(requestId: string, actor: string, event: AuditEntry['event'], detail?: string) {
+    const entry = this.auditEntry(requestId, actor, event, detail);
     await this.deps.repository.appendAudit(entry);
     this.deps.logger?.info({ audit: entry }, `request ${requestId} ${event}`);
   }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { LockBusyError, type Locker } from '../access/ports.js';
+import { type HeldLock, LockBusyError, type Locker, LockLostError } from '../access/ports.js';
+import { type Holding, holding } from './held-locks.js';
 
 const DEFAULT_WAIT_MS = 5_000;
 /** Locked regions are short (store reads and writes); a lock left by a killed process frees itself this soon. */
@@ -10,7 +11,7 @@ const DEFAULT_TTL_MS = 15_000;
 export class InProcessLocker implements Locker {
   private readonly tails = new Map<string, Promise<void>>();
 
-  async withLock<T>(key: string, fn: () => Promise<T>, options: { waitMs?: number } = {}): Promise<T> {
+  async withLock<T>(key: string, fn: (lock: HeldLock) => Promise<T>, options: { waitMs?: number } = {}): Promise<T> {
     const previous = this.tails.get(key) ?? Promise.resolve();
     let release!: () => void;
     const mine = new Promise<void>((resolve) => {
@@ -35,9 +36,12 @@ export class InProcessLocker implements Locker {
       void previous.then(cleanUp);
       throw new LockBusyError(key);
     }
+    // Nothing can take an in-process lock away from its holder, so its signal never aborts.
+    const lock: Holding = { key, signal: new AbortController().signal, released: false };
     try {
-      return await fn();
+      return await holding(lock, () => fn(lock));
     } finally {
+      lock.released = true;
       cleanUp();
     }
   }
@@ -61,6 +65,8 @@ const RENEW_SCRIPT = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis
 /**
  * Mutual exclusion across replicas: `SET key token NX PX ttl`, released by compare-and-delete. While the holder
  * works the lock is renewed, so the TTL can stay short: a lock left by a killed process frees itself within it.
+ * A renewal that fails (the key expired or is someone else's, or Redis did not answer) aborts the holder's signal:
+ * the lock may be another's now, so the holder's writes are refused from then on (see held-locks.ts).
  */
 export class RedisLocker implements Locker {
   constructor(
@@ -68,7 +74,11 @@ export class RedisLocker implements Locker {
     private readonly prefix: string,
   ) {}
 
-  async withLock<T>(key: string, fn: () => Promise<T>, options: { waitMs?: number; ttlMs?: number } = {}): Promise<T> {
+  async withLock<T>(
+    key: string,
+    fn: (lock: HeldLock) => Promise<T>,
+    options: { waitMs?: number; ttlMs?: number } = {},
+  ): Promise<T> {
     const redisKey = this.prefix + key;
     const token = randomUUID();
     const deadline = Date.now() + (options.waitMs ?? DEFAULT_WAIT_MS);
@@ -79,13 +89,27 @@ export class RedisLocker implements Locker {
       if (Date.now() >= deadline) throw new LockBusyError(key);
       await sleep(10 + Math.random() * 30);
     }
+    const lost = new AbortController();
+    const lock: Holding = { key, signal: lost.signal, released: false, fence: { redisKey, token } };
+    const stop = () => {
+      clearInterval(renew);
+      lost.abort(new LockLostError(key));
+    };
     const renew = setInterval(() => {
-      this.client.eval(RENEW_SCRIPT, { keys: [redisKey], arguments: [token, String(ttl)] }).catch(() => undefined);
+      this.client.eval(RENEW_SCRIPT, { keys: [redisKey], arguments: [token, String(ttl)] }).then(
+        (renewed) => {
+          if (renewed !== 1 && !lock.released) stop();
+        },
+        () => {
+          if (!lock.released) stop();
+        },
+      );
     }, ttl / 3);
     renew.unref();
     try {
-      return await fn();
+      return await holding(lock, () => fn(lock));
     } finally {
+      lock.released = true;
       clearInterval(renew);
       await this.client.eval(RELEASE_SCRIPT, { keys: [redisKey], arguments: [token] });
     }

@@ -7,6 +7,7 @@ import type { DirectoryStore } from '../access/directory.js';
 import type { Locker, RequestRepository } from '../access/ports.js';
 import { KeyvDirectoryStore } from './directory.js';
 import { InProcessLocker, RedisLocker } from './locks.js';
+import { MemoryRecords, RedisRecords, type RequestRecords, SqliteRecords } from './request-records.js';
 import { KeyvRequestRepository, type RepositoryIndexes, redisIndexes } from './requests.js';
 
 export interface Store {
@@ -41,7 +42,7 @@ export async function openStore(
   if (url.startsWith('memory://')) {
     logger?.warn({}, 'STORE_URL is memory://: requests are lost when the process stops. Use it for tests only.');
     const keyv = withErrorLog(new Keyv({ namespace, throwOnErrors: true }), logger);
-    return fromKeyv('memory', keyv, new InProcessLocker(), async () => undefined);
+    return fromKeyv('memory', keyv, new InProcessLocker(), async () => undefined, new MemoryRecords());
   }
   throw new Error(`STORE_URL must start with sqlite://, redis:// or memory://, got "${url.split(':')[0]}:…".`);
 }
@@ -51,7 +52,8 @@ async function openSqlite(url: string, namespace: string, logger?: StoreLogger):
   mkdirSync(dirname(path), { recursive: true });
   const adapter = new KeyvSqlite({ uri: `sqlite://${path}`, busyTimeout: 5_000 });
   const keyv = withErrorLog(new Keyv({ store: adapter, namespace, throwOnErrors: true }), logger);
-  return fromKeyv('sqlite', keyv, new InProcessLocker(), () => adapter.disconnect());
+  const records = new SqliteRecords(adapter, namespace);
+  return fromKeyv('sqlite', keyv, new InProcessLocker(), () => adapter.disconnect(), records);
 }
 
 async function openRedis(url: string, namespace: string, logger?: StoreLogger): Promise<Store> {
@@ -64,6 +66,7 @@ async function openRedis(url: string, namespace: string, logger?: StoreLogger): 
   const keyv = withErrorLog(new Keyv({ store: adapter, namespace, throwOnErrors: true }), logger);
   const locker = new RedisLocker(client, `${namespace}:lock:`);
   const indexes = redisIndexes(client, keyv, `${namespace}:set:`);
+  const records = new RedisRecords(client, `${namespace}:`);
   return fromKeyv(
     'redis',
     keyv,
@@ -71,6 +74,7 @@ async function openRedis(url: string, namespace: string, logger?: StoreLogger): 
     async () => {
       await client.close();
     },
+    records,
     indexes,
   );
 }
@@ -80,11 +84,12 @@ function fromKeyv(
   keyv: Keyv,
   locker: Locker,
   close: () => Promise<unknown>,
+  records: RequestRecords,
   indexes?: RepositoryIndexes,
 ): Store {
   return {
     kind,
-    repository: new KeyvRequestRepository(keyv, locker, indexes),
+    repository: new KeyvRequestRepository(keyv, records, indexes),
     directory: new KeyvDirectoryStore(keyv, locker),
     locker,
     async ping() {

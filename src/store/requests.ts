@@ -1,7 +1,14 @@
 import type Keyv from 'keyv';
 import { grantSchema, type Ledger, ledgerSchema, type TemporaryGrant } from '../access/grants.js';
-import type { AuditEntry, Locker, RequestRepository } from '../access/ports.js';
+import {
+  type AuditEntry,
+  LockLostError,
+  type RequestRepository,
+  TransitionConflictError,
+  type TransitionOptions,
+} from '../access/ports.js';
 import { type AccessRequest, accessRequestSchema } from '../access/request.js';
+import { assertLocksHeld, redisFences } from './held-locks.js';
 import {
   type IdIndex,
   type RecentIndex,
@@ -10,10 +17,9 @@ import {
   type RedisSetClient,
   SnapshotIdIndex,
 } from './id-index.js';
+import { MemoryRecords, type RequestRecords } from './request-records.js';
 
 const OPEN_INDEX = 'open-requests';
-/** Audit writers outwait a lock left by a killed process (locks free themselves within 15 s). */
-const SHARED_KEY_WAIT = { waitMs: 20_000 };
 const LIVE_GRANTS_INDEX = 'live-grants';
 const requestKey = (id: string) => `request:${id}`;
 const auditKey = (id: string) => `audit:${id}`;
@@ -49,21 +55,39 @@ export function redisIndexes(client: RedisSetClient, keyv: Keyv, prefix: string)
   };
 }
 
-/** Requests, the index of open ones, grants, ledgers and the audit log, in any Keyv store. */
+/**
+ * Requests and their audit log in versioned records (see request-records.ts); the index of open ones, grants and
+ * ledgers in any Keyv store. Requests and audit entries written before requests had versions stay in Keyv, where
+ * they are still read: such a request is at version 0 until its first transition moves it to the records.
+ */
 export class KeyvRequestRepository implements RequestRepository {
   constructor(
     private readonly keyv: Keyv,
-    private readonly locker: Locker,
+    private readonly records: RequestRecords = new MemoryRecords(),
     private readonly indexes: RepositoryIndexes = snapshotIndexes(keyv),
   ) {}
 
   async get(id: string): Promise<AccessRequest | undefined> {
-    const raw = await this.keyv.get(requestKey(id));
-    return raw === undefined ? undefined : accessRequestSchema.parse(raw);
+    const stored = await this.records.read(id);
+    if (stored) return { ...accessRequestSchema.parse(JSON.parse(stored.body)), version: stored.version };
+    const legacy = await this.keyv.get(requestKey(id));
+    return legacy === undefined ? undefined : { ...accessRequestSchema.parse(legacy), version: 0 };
   }
 
-  async save(request: AccessRequest): Promise<void> {
-    await this.keyv.set(requestKey(request.id), accessRequestSchema.parse(request));
+  async transition<T extends AccessRequest>(next: T, options: TransitionOptions): Promise<T> {
+    const { version: _read, ...request } = accessRequestSchema.parse(next);
+    // Checked here for every store; Redis checks its locks again inside the write, where no pause can split them.
+    assertLocksHeld();
+    const outcome = await this.records.write(
+      next.id,
+      options.expectedVersion,
+      JSON.stringify(request),
+      options.audit ? JSON.stringify(options.audit) : undefined,
+      redisFences(),
+    );
+    if (outcome.kind === 'conflict') throw new TransitionConflictError(next.id, options.expectedVersion, outcome.found);
+    if (outcome.kind === 'lock-lost') throw new LockLostError(outcome.redisKey);
+    return { ...next, version: outcome.version };
   }
 
   openIds(): Promise<string[]> {
@@ -88,6 +112,7 @@ export class KeyvRequestRepository implements RequestRepository {
   }
 
   async saveGrant(grant: TemporaryGrant): Promise<void> {
+    assertLocksHeld();
     await this.keyv.set(grantKey(grant.id), grantSchema.parse(grant));
   }
 
@@ -113,22 +138,19 @@ export class KeyvRequestRepository implements RequestRepository {
   }
 
   async saveLedger(wabaId: string, userId: string, ledger: Ledger | undefined): Promise<void> {
+    assertLocksHeld();
     if (ledger) await this.keyv.set(ledgerKey(wabaId, userId), ledgerSchema.parse(ledger));
     else await this.keyv.delete(ledgerKey(wabaId, userId));
   }
 
+  /** Appends a fact (a notice sent, a grant ended); it is recorded even when its writer has lost a lock since. */
   async appendAudit(entry: AuditEntry): Promise<void> {
-    await this.locker.withLock(
-      auditKey(entry.requestId),
-      async () => {
-        const entries = await this.auditOf(entry.requestId);
-        await this.keyv.set(auditKey(entry.requestId), [...entries, entry]);
-      },
-      SHARED_KEY_WAIT,
-    );
+    await this.records.appendAudit(entry.requestId, JSON.stringify(entry));
   }
 
   async auditOf(id: string): Promise<AuditEntry[]> {
-    return ((await this.keyv.get(auditKey(id))) as AuditEntry[] | undefined) ?? [];
+    const legacy = ((await this.keyv.get(auditKey(id))) as AuditEntry[] | undefined) ?? [];
+    const entries = (await this.records.auditOf(id)).map((entry) => JSON.parse(entry) as AuditEntry);
+    return [...legacy, ...entries];
   }
 }

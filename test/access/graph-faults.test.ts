@@ -84,7 +84,7 @@ describe(`Graph under faults (${APPROVALS} approvals, 20 % of calls failing)`, (
       random: seededRandom(7),
     });
     const locker = new InProcessLocker();
-    repository = new KeyvRequestRepository(new Keyv(), locker);
+    repository = new KeyvRequestRepository(new Keyv());
     service = new AccessService({
       repository,
       locker,

@@ -8,6 +8,7 @@ import { AccessService } from '../../src/access/service.js';
 import { GraphClient } from '../../src/graph/client.js';
 import { InProcessLocker } from '../../src/store/locks.js';
 import { KeyvRequestRepository } from '../../src/store/requests.js';
+import { storeAs } from '../support/requests.js';
 import { ALICE, BUSINESS, DAVE, oneAccount, RecordingNotifier, smallGraph, WABA } from '../support/service-fixture.js';
 
 let graph: FakeGraph;
@@ -26,7 +27,7 @@ function build({
   remindAfterMs?: number;
 } = {}) {
   const locker = new InProcessLocker();
-  repository ??= new KeyvRequestRepository(new Keyv(), locker);
+  repository ??= new KeyvRequestRepository(new Keyv());
   return new AccessService({
     repository,
     locker,
@@ -70,7 +71,8 @@ describe('AccessService', () => {
       expiresAt: '2026-03-01T10:00:00.000Z',
       approvalMessages: [{ channel: 'CAPPROVALS', ts: '1.0' }],
     });
-    expect(await repository.get(request.id)).toEqual(request);
+    // Filed, then where its message is: two transitions.
+    expect(await repository.get(request.id)).toEqual({ ...request, version: 2 });
     expect(await repository.openIds()).toEqual([request.id]);
     expect(graph.writes()).toEqual([]);
   });
@@ -238,7 +240,7 @@ describe('AccessService', () => {
   it('resumes orphaned work at start; with a shared store it leaves work whose lease is still held', async () => {
     const request = await submitGrant();
     const executing = startExecution(approve((await repository.get(request.id))!, 'UANN', now), now, 60_000);
-    await repository.save(executing);
+    await storeAs(repository, executing);
 
     expect(await build({ sharedStore: true }).recover()).toBe(0);
     expect(graph.writes()).toEqual([]);
@@ -251,10 +253,14 @@ describe('AccessService', () => {
   it('takes over at once, with a shared store, work whose process stopped heartbeating', async () => {
     const orphan = await submitGrant();
     const busy = await submitGrant(DAVE);
-    await repository.save(
+    await storeAs(
+      repository,
       startExecution(approve((await repository.get(orphan.id))!, 'UANN', now), now, 60_000, 'gone'),
     );
-    await repository.save(startExecution(approve((await repository.get(busy.id))!, 'UANN', now), now, 60_000, 'alive'));
+    await storeAs(
+      repository,
+      startExecution(approve((await repository.get(busy.id))!, 'UANN', now), now, 60_000, 'alive'),
+    );
     await repository.heartbeat('alive', 60_000);
 
     expect(await build({ sharedStore: true }).recover()).toBe(1);
@@ -265,7 +271,7 @@ describe('AccessService', () => {
 
   it('lets shared-store recovery take over once the lease has run out', async () => {
     const request = await submitGrant();
-    await repository.save(startExecution(approve((await repository.get(request.id))!, 'UANN', now), now, 60_000));
+    await storeAs(repository, startExecution(approve((await repository.get(request.id))!, 'UANN', now), now, 60_000));
     now = new Date(now.getTime() + 61_000);
     expect(await build({ sharedStore: true }).recover()).toBe(1);
     expect(await repository.get(request.id)).toMatchObject({ state: 'succeeded' });
@@ -408,7 +414,7 @@ describe('AccessService with several accounts', () => {
       { graph: client, groupMembers: async () => [] },
     );
     const locker = new InProcessLocker();
-    repository = new KeyvRequestRepository(new Keyv(), locker);
+    repository = new KeyvRequestRepository(new Keyv());
     return new AccessService({
       repository,
       locker,

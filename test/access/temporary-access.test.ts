@@ -20,7 +20,7 @@ let service: AccessService;
 
 function build(durations: GrantDurations = { maxMs: 30 * 24 * HOUR, minMs: 60_000, allowPermanent: true }) {
   const locker = new InProcessLocker();
-  repository = new KeyvRequestRepository(new Keyv(), locker);
+  repository = new KeyvRequestRepository(new Keyv());
   return new AccessService({
     repository,
     locker,

@@ -4,6 +4,7 @@ import { approve, startExecution } from '../../src/access/request.js';
 import { ACTION } from '../../src/slack/ids.js';
 import { ALICE, ANN, BOB, DAVE, eventually, Harness, LEAD, WABA_ID } from '../support/harness.js';
 import { buttonsOf, visibleText } from '../support/message-text.js';
+import { storeAs } from '../support/requests.js';
 
 let h: Harness;
 
@@ -42,9 +43,9 @@ describe('durability', () => {
     const repository = crashed.repository;
     const now = new Date();
     const grantRequest = (await repository.get(requestIdOf(grant!)))!;
-    await repository.save(startExecution(approve(grantRequest, ANN, now), now, 60 * 60_000));
+    await storeAs(repository, startExecution(approve(grantRequest, ANN, now), now, 60 * 60_000));
     const revokeRequest = (await repository.get(requestIdOf(revoke!)))!;
-    await repository.save(approve(revokeRequest, BOB, now));
+    await storeAs(repository, approve(revokeRequest, BOB, now));
     await crashed.close();
 
     await h.startBot();

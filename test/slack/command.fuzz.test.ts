@@ -37,7 +37,7 @@ describe('/waba handler on random text', () => {
     const locker = new InProcessLocker();
     const accounts = oneAccount(client, { approverIds: ['UANN'] });
     const service = new AccessService({
-      repository: new KeyvRequestRepository(new Keyv(), locker),
+      repository: new KeyvRequestRepository(new Keyv()),
       locker,
       accounts,
       notifier: quietNotifier,

@@ -1,8 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createClient } from '@keyv/redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LockBusyError, type Locker } from '../../src/access/ports.js';
-import { InProcessLocker, RedisLocker } from '../../src/store/locks.js';
+import { LockBusyError, type Locker, LockLostError } from '../../src/access/ports.js';
+import { approve, type Pending } from '../../src/access/request.js';
+import { InProcessLocker, type RedisLockClient, RedisLocker } from '../../src/store/locks.js';
+import { openStore, type Store } from '../../src/store/open-store.js';
+import { at, pendingRequest } from '../support/requests.js';
 
 const redisUrl = process.env.REDIS_URL;
 const redis = redisUrl ? createClient({ url: redisUrl }) : undefined;
@@ -82,5 +85,127 @@ describe.skipIf(!redis)('RedisLocker expiry', () => {
     await expect(locker.withLock('other', async () => 'x', { waitMs: 20 })).rejects.toBeInstanceOf(LockBusyError);
     expect(await redis!.get(`${prefix}other`)).toBe('someone-else');
     await redis!.del(`${prefix}other`);
+  });
+});
+
+describe('a lock whose renewal fails', () => {
+  it('aborts its holder when Redis does not answer the renewal', async () => {
+    const failing: RedisLockClient = {
+      set: async () => 'OK',
+      eval: async (script) => {
+        if (script.includes('pexpire')) throw new Error('connection lost');
+        return 1;
+      },
+    };
+    const locker = new RedisLocker(failing, 'test:');
+    const reason = await locker.withLock(
+      'k',
+      async (lock) => {
+        expect(lock.signal.aborted).toBe(false);
+        await new Promise((resolve) => lock.signal.addEventListener('abort', resolve, { once: true }));
+        return lock.signal.reason;
+      },
+      { ttlMs: 60 },
+    );
+    expect(reason).toBeInstanceOf(LockLostError);
+  });
+
+  it('never aborts an in-process lock, which nothing can take away', async () => {
+    const signal = await new InProcessLocker().withLock('k', async (lock) => {
+      await sleep(30);
+      return lock.signal;
+    });
+    expect(signal.aborted).toBe(false);
+  });
+});
+
+describe.skipIf(!redis)('writes under a Redis lock that was lost', () => {
+  const namespace = `lost-${Math.random().toString(36).slice(2, 10)}`;
+  const lockKey = (id: string) => `${namespace}:lock:request:${id}`;
+  let store: Store;
+
+  beforeAll(async () => {
+    store = await openStore(redisUrl!, { namespace });
+  });
+
+  afterAll(async () => {
+    await store?.close();
+  });
+
+  async function filed(): Promise<Pending> {
+    return store.repository.transition(pendingRequest({ id: `r${Math.random().toString(36).slice(2)}` }), {
+      expectedVersion: 0,
+    });
+  }
+
+  const approval = (request: Pending) =>
+    store.repository.transition(approve(request, 'UANN', at), {
+      expectedVersion: request.version ?? 0,
+      audit: { requestId: request.id, at: at.toISOString(), actor: 'UANN', event: 'approved' },
+    });
+
+  it('refuses the holder’s write once the renewal finds the key gone, and the stored request stays as it was', async () => {
+    const request = await filed();
+    const attempt = await store.locker.withLock(
+      `request:${request.id}`,
+      async (lock) => {
+        const read = (await store.repository.get(request.id)) as Pending;
+        await redis!.del(lockKey(request.id)); // expired, as after a long pause
+        await new Promise((resolve) => lock.signal.addEventListener('abort', resolve, { once: true }));
+        return approval(read).then(
+          () => 'written',
+          (error: unknown) => error,
+        );
+      },
+      { ttlMs: 90 },
+    );
+    expect(attempt).toBeInstanceOf(LockLostError);
+    expect(await store.repository.get(request.id)).toEqual(request);
+    expect(await store.repository.auditOf(request.id)).toEqual([]);
+    // The grant records its holder keeps are refused the same way.
+    await expect(
+      store.locker.withLock(
+        'user:1:2',
+        async (lock) => {
+          await redis!.del(`${namespace}:lock:user:1:2`);
+          await new Promise((resolve) => lock.signal.addEventListener('abort', resolve, { once: true }));
+          await store.repository.saveLedger('1', '2', { baseline: null, liveGrantIds: [] });
+        },
+        { ttlMs: 90 },
+      ),
+    ).rejects.toBeInstanceOf(LockLostError);
+    expect(await store.repository.getLedger('1', '2')).toBeUndefined();
+  });
+
+  it('refuses it in the write itself when another worker took the lock before the renewal noticed', async () => {
+    const request = await filed();
+    const outcome = await store.locker.withLock(`request:${request.id}`, async (lock) => {
+      const read = (await store.repository.get(request.id)) as Pending;
+      await redis!.set(lockKey(request.id), 'another-worker'); // taken over, and our renewal has not run yet
+      expect(lock.signal.aborted).toBe(false);
+      return approval(read).then(
+        () => 'written',
+        (error: unknown) => error,
+      );
+    });
+    expect(outcome).toBeInstanceOf(LockLostError);
+    expect(await store.repository.get(request.id)).toEqual(request);
+    // The other worker's lock is left alone.
+    expect(await redis!.get(lockKey(request.id))).toBe('another-worker');
+    await redis!.del(lockKey(request.id));
+  });
+
+  it('lets a holder whose lock stays renewed write past the lock’s first TTL', async () => {
+    const request = await filed();
+    const written = await store.locker.withLock(
+      `request:${request.id}`,
+      async () => {
+        const read = (await store.repository.get(request.id)) as Pending;
+        await sleep(500);
+        return approval(read);
+      },
+      { ttlMs: 300 },
+    );
+    expect(await store.repository.get(request.id)).toEqual(written);
   });
 });

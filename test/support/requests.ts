@@ -1,4 +1,5 @@
-import type { Pending } from '../../src/access/request.js';
+import type { RequestRepository } from '../../src/access/ports.js';
+import type { AccessRequest, Pending } from '../../src/access/request.js';
 
 export const at = new Date('2026-01-01T10:00:00Z');
 export const later = new Date('2026-01-01T11:00:00Z');
@@ -23,4 +24,9 @@ export function pendingRequest(overrides: Partial<Pending> = {}): Pending {
     updatedAt: at.toISOString(),
     ...overrides,
   };
+}
+
+/** Stores `next` as a crash or another process would have left it: a transition from the version it was read at. */
+export function storeAs<T extends AccessRequest>(repository: RequestRepository, next: T): Promise<T> {
+  return repository.transition(next, { expectedVersion: next.version ?? 0 });
 }
