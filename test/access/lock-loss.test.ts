@@ -1,9 +1,9 @@
 import Keyv from 'keyv';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { FakeGraph } from '../../sandbox/fake-graph.js';
 import { type HeldLock, type Locker, LockLostError } from '../../src/access/ports.js';
 import { AccessService } from '../../src/access/service.js';
 import { GraphClient } from '../../src/graph/client.js';
-import type { FakeGraph } from '../../src/sandbox/fake-graph.js';
 import { holding } from '../../src/store/held-locks.js';
 import { InProcessLocker } from '../../src/store/locks.js';
 import { KeyvRequestRepository } from '../../src/store/requests.js';
