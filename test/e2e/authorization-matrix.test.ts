@@ -14,6 +14,7 @@ import {
   defaultGraph,
   eventually,
   Harness,
+  isRefusal,
   LEAD,
   STRANGER,
   TEAM_CHANNEL,
@@ -146,9 +147,31 @@ function trial(entry: EntryPoint): Trial {
       return answer() ? { had: false } : undefined;
     }).then((seen) => seen.had);
   };
-  const modalOpens = (actionId: string) => async (userId: string) => {
-    const opened = h.slack.callsOf('views.open').length;
-    return clickAndSee(actionId, userId, () => h.slack.callsOf('views.open').length > opened);
+  /**
+   * A button that opens a form at once and checks after: refused, the form turns into the reason with only Close
+   * (private by nature); allowed, it is `ready` and stays a form.
+   */
+  const formOpens = (actionId: string, ready: (view: Record<string, unknown>) => boolean) => async (userId: string) => {
+    const before = h.views().length;
+    const answer = await clickAnswer(message, actionId, userId);
+    return eventually(() => {
+      const view = h.views()[before];
+      if (!view) return undefined;
+      if (isRefusal(view)) return { had: false };
+      return ready(view) ? { had: true } : undefined;
+    }).then((seen) => {
+      // The form is the only answer: nothing on the response URL.
+      expect(answer()).toBeUndefined();
+      return seen.had;
+    });
+  };
+  /** The Deny form is complete as opened; it counts as allowed once the check would long have turned it. */
+  const settledFor = (ms: number) => {
+    let firstSeen: number | undefined;
+    return () => {
+      firstSeen ??= Date.now();
+      return Date.now() - firstSeen >= ms;
+    };
   };
   /** A form submission: no response URL, so a refusal arrives as a DM. */
   const formSubmit = async (
@@ -195,7 +218,7 @@ function trial(entry: EntryPoint): Trial {
           await start();
           message = await pendingRequest();
         },
-        attempt: modalOpens(ACTION.deny),
+        attempt: (userId) => formOpens(ACTION.deny, settledFor(1_500))(userId),
       };
     case 'form: Deny':
       return {
@@ -243,7 +266,7 @@ function trial(entry: EntryPoint): Trial {
           await start();
           message = await liveGrant();
         },
-        attempt: modalOpens(ACTION.extend),
+        attempt: formOpens(ACTION.extend, (view) => visibleText(view).includes('Now ends')),
       };
     case 'form: Extend':
       return {

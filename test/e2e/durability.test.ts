@@ -12,6 +12,12 @@ afterEach(async () => {
   await h?.stop();
 });
 
+/** The Graph writes once every decision under way has finished (so a late second write would show). */
+async function settledWrites() {
+  await h.bot!.service.drain();
+  return h.graph.writes();
+}
+
 function requestIdOf(message: { blocks: Array<Record<string, unknown>> }): string {
   const actions = message.blocks.find((block) => block.type === 'actions');
   return String(actions?.block_id).split(':')[1]!;
@@ -28,6 +34,7 @@ describe('durability', () => {
     await h.click(approval!, ACTION.approve, ANN);
     await eventually(() => h.graph.tasksOf(WABA_ID, ALICE)?.join() === 'MANAGE,MESSAGING');
     await eventually(() => h.approvalMessages()[0]!.updates > 0);
+    expect(await settledWrites()).toMatchObject([{ method: 'POST', form: { user: ALICE } }]);
   });
 
   it('finishes, at start, a request that was approved when the process stopped', async () => {
@@ -55,6 +62,12 @@ describe('durability', () => {
     expect(states.map((request) => request?.state)).toEqual(['succeeded', 'succeeded']);
     expect(await h.bot!.store.repository.openIds()).toEqual([]);
     await eventually(() => h.approvalMessages().every((message) => message.updates > 0));
+    // Each request carried out once: the claimed one is not sent again on top of the recovery.
+    const writes = await settledWrites();
+    expect(writes.map((call) => [call.method, call.form.user ?? call.query.user]).sort()).toEqual([
+      ['DELETE', ALICE],
+      ['POST', DAVE],
+    ]);
   });
 
   it('expires a pending request, updates the message and tells the requester', async () => {
@@ -90,6 +103,7 @@ describe('Graph trouble', () => {
     const updated = await eventually(() => h.approvalMessages()[0]!.updates > 0 && h.approvalMessages()[0]);
     expect(visibleText(updated)).toContain('✅');
     expect(h.graph.calls.filter((call) => call.method === 'POST').map((call) => call.status)).toEqual([500, 200]);
+    expect(await settledWrites()).toHaveLength(1);
   });
 
   it('surfaces a token error as a configuration problem with Meta’s trace id, and Retry finishes the job', async () => {
@@ -123,6 +137,7 @@ describe('Graph trouble', () => {
       return message.updates > 1 && message;
     });
     expect(visibleText(done)).toContain('✅');
+    expect(await settledWrites()).toHaveLength(1);
   });
 
   it('acknowledges commands and clicks before a slow Graph answers', async () => {
@@ -144,5 +159,6 @@ describe('Graph trouble', () => {
     expect(h.graph.writes()).toEqual([]);
     await eventually(() => h.graph.writes().length === 1, 10_000);
     await eventually(() => h.approvalMessages()[0]!.updates > 0, 10_000);
+    expect(await settledWrites()).toHaveLength(1);
   });
 });

@@ -424,7 +424,16 @@ const FIXTURES: Record<string, Record<string, Fixture>> = {
       quiet: true,
     },
     denyModal: { render: (h) => [modals.denyModal(h)] },
-    extendModal: { render: (h) => [modals.extendModal(h, later.toISOString()), modals.extendModal(h, h)] },
+    extendModal: {
+      render: (h) => [modals.extendModal(h, later.toISOString()), modals.extendModal(h, h), modals.extendModal(h)],
+    },
+    refusalModal: {
+      render: (h) => [
+        modals.refusalModal(h.repeat(3), replies.forbiddenText('not-approver', [ANN, h])),
+        modals.refusalModal('Deny request', format.fromDomain(`There is no account called \`${h}\`; ${h}.`)),
+      ],
+    },
+    FORM_NOT_OPENED_TEXT: { render: () => [modals.FORM_NOT_OPENED_TEXT], quiet: true },
   },
   'notifier.ts': {
     SlackNotifier: {

@@ -185,6 +185,30 @@ export class Harness {
     return visibleText(await eventually(() => this.responses(sent.responseId)[0]));
   }
 
+  /** Modals the bot opened, oldest first, each as it reads now (after any `views.update`). */
+  views(): Array<Record<string, unknown>> {
+    return [...this.slack.workspace.views.values()].map((open) => open.view);
+  }
+
+  /**
+   * Clicks a button that opens a form, as `userId`, and waits until the form it opened is `settled` as it reads
+   * now; by default, until the bot has turned it into a refusal (a reason and only Close).
+   */
+  async clickForm(
+    message: SlackMessage,
+    actionId: string,
+    userId: string,
+    settled: (view: Record<string, unknown>) => boolean = isRefusal,
+  ) {
+    const before = this.views().length;
+    const click = await this.click(message, actionId, userId);
+    const view = await eventually(() => {
+      const opened = this.views()[before];
+      return opened && settled(opened) && opened;
+    });
+    return { ...click, view };
+  }
+
   /** What was posted to a response URL. */
   responses(responseId: string): Array<Record<string, unknown>> {
     return this.slack.responses.filter((response) => response.id === responseId).map((response) => response.body);
@@ -209,6 +233,11 @@ export class Harness {
     await this.graph.stop();
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/** Whether a modal is a refusal: something to read and Close, nothing to submit. */
+export function isRefusal(view: Record<string, unknown>): boolean {
+  return view.callback_id === undefined && view.submit === undefined;
 }
 
 function isLinkAnnouncement(message: SlackMessage): boolean {

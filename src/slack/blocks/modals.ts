@@ -1,5 +1,5 @@
 import { TASKS } from '../../graph/tasks.js';
-import { clipPlain, code, mrkdwn, slackDate } from '../format.js';
+import { clipPlain, code, type Mrkdwn, mrkdwn, slackDate } from '../format.js';
 import { FIELD, VIEW } from '../ids.js';
 import { LIMITS } from '../limits.js';
 import { section } from './kit.js';
@@ -126,8 +126,11 @@ export function denyModal(requestId: string): ModalView {
   };
 }
 
-/** Extend: how much longer a temporary grant should last; the extension then goes to approval. */
-export function extendModal(grantId: string, endsAt: string): ModalView {
+/**
+ * Extend: how much longer a temporary grant should last; the extension then goes to approval. Without `endsAt` (the
+ * form opens before the grant is read), the end is left out; updating the form keeps what was typed.
+ */
+export function extendModal(grantId: string, endsAt?: string): ModalView {
   return {
     type: 'modal',
     callback_id: VIEW.extend,
@@ -136,7 +139,11 @@ export function extendModal(grantId: string, endsAt: string): ModalView {
     submit: { type: 'plain_text', text: 'Ask for approval' },
     close: { type: 'plain_text', text: 'Cancel' },
     blocks: [
-      section(mrkdwn`Now ends ${slackDate(endsAt)}. Another approver decides on the extension.`),
+      section(
+        endsAt === undefined
+          ? mrkdwn`Another approver decides on the extension.`
+          : mrkdwn`Now ends ${slackDate(endsAt)}. Another approver decides on the extension.`,
+      ),
       {
         type: 'input',
         block_id: FIELD.duration,
@@ -151,3 +158,19 @@ export function extendModal(grantId: string, endsAt: string): ModalView {
     ],
   };
 }
+
+/**
+ * What a form opened by a click becomes when the clicker may not use it: the reason, and only Close. Forms open
+ * before the check because a click's trigger_id lives about 3 seconds.
+ */
+export function refusalModal(title: string, reason: Mrkdwn): ModalView {
+  return {
+    type: 'modal',
+    title: { type: 'plain_text', text: clipPlain(title, LIMITS.modalTitle) },
+    close: { type: 'plain_text', text: 'Close' },
+    blocks: [section(reason)],
+  };
+}
+
+/** The private answer when Slack would not open a form (the click's trigger_id had expired, or Slack was busy). */
+export const FORM_NOT_OPENED_TEXT = mrkdwn`Slack didn’t let me open the form in time; nothing changed. Click the button again.`;

@@ -1,6 +1,7 @@
 import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import { reply as replyBody } from '../blocks/kit.js';
-import { denyModal, extendModal } from '../blocks/modals.js';
+import { denyModal, extendModal, FORM_NOT_OPENED_TEXT, refusalModal } from '../blocks/modals.js';
+import type { ModalView } from '../blocks/types.js';
 import type { Mrkdwn } from '../format.js';
 import type { ListenerDeps } from './deps.js';
 import { refreshPersonalList } from './home.js';
@@ -44,14 +45,63 @@ export function cancelButton(deps: ListenerDeps) {
   };
 }
 
-/** Deny asks for a reason first; people who may not decide are told so instead of seeing the form. */
+/** A form opened by a click, as `views.update` needs it. */
+interface OpenedForm {
+  id: string;
+  hash?: string;
+}
+
+/**
+ * Opens a form for the click at once: its trigger_id lives about 3 seconds, so nothing (store, Slack, yielding to
+ * other requests) may come first. Undefined when Slack would not open it.
+ */
+async function openForm(args: ButtonArgs, view: ModalView): Promise<OpenedForm | undefined> {
+  try {
+    const opened = await args.client.views.open({ trigger_id: args.body.trigger_id, view });
+    const id = opened.view?.id;
+    if (!id) return undefined;
+    return opened.view?.hash ? { id, hash: opened.view.hash } : { id };
+  } catch (error) {
+    args.logger.warn('form did not open', error);
+    return undefined;
+  }
+}
+
+/** Replaces a form opened by `openForm`; false when Slack would not (the person closed or sent it meanwhile). */
+async function replaceForm(args: ButtonArgs, form: OpenedForm, view: ModalView): Promise<boolean> {
+  try {
+    await args.client.views.update({ view_id: form.id, ...(form.hash ? { hash: form.hash } : {}), view });
+    return true;
+  } catch (error) {
+    args.logger.warn('form not updated', error);
+    return false;
+  }
+}
+
+/**
+ * Tells a clicker who may not act why, privately: in the form they just opened (turned into the reason and Close),
+ * or, when there is no form to turn, as a private reply.
+ */
+async function refuse(args: ButtonArgs, form: OpenedForm | undefined, title: string, reason: Mrkdwn | undefined) {
+  if (!reason) return;
+  if (form && (await replaceForm(args, form, refusalModal(title, reason)))) return;
+  await answerClick(args, reason);
+}
+
+/**
+ * Deny asks for a reason. The form opens first, with the request id from the button; whether the clicker may
+ * decide is checked after, and the form then says why not instead. The submission is checked again.
+ */
 export function denyButton(deps: ListenerDeps) {
   return async (args: ButtonArgs): Promise<void> => {
     await args.ack();
     const requestId = args.action.value ?? '';
+    const view = denyModal(requestId);
+    const form = await openForm(args, view);
+    await yieldToWaitingRequests();
     const verdict = await deps.service.verdict(requestId, args.body.user.id);
-    if (verdict.kind !== 'allowed') return answerClick(args, clickReply(verdict));
-    await args.client.views.open({ trigger_id: args.body.trigger_id, view: denyModal(requestId) });
+    if (verdict.kind !== 'allowed') return refuse(args, form, view.title.text, clickReply(verdict));
+    if (!form) await answerClick(args, FORM_NOT_OPENED_TEXT);
   };
 }
 
@@ -63,16 +113,22 @@ export function retryButton(deps: ListenerDeps) {
   };
 }
 
-/** Extend asks how much longer; the extension is then a request like any other. Approvers only. */
+/**
+ * Extend asks how much longer; the extension is then a request like any other. Approvers only. The form opens
+ * first, with the grant id from the button; once the grant is read it shows when the grant ends, or why the
+ * clicker may not extend it.
+ */
 export function extendButton(deps: ListenerDeps) {
   return async (args: ButtonArgs): Promise<void> => {
     await args.ack();
-    const check = await deps.service.extendable(args.action.value ?? '', args.body.user.id);
-    if (check.kind !== 'active') return answerClick(args, grantClickReply(check));
-    await args.client.views.open({
-      trigger_id: args.body.trigger_id,
-      view: extendModal(check.grant.id, check.grant.endsAt),
-    });
+    const grantId = args.action.value ?? '';
+    const view = extendModal(grantId);
+    const form = await openForm(args, view);
+    await yieldToWaitingRequests();
+    const check = await deps.service.extendable(grantId, args.body.user.id);
+    if (check.kind !== 'active') return refuse(args, form, view.title.text, grantClickReply(check));
+    if (!form) return answerClick(args, FORM_NOT_OPENED_TEXT);
+    await replaceForm(args, form, extendModal(check.grant.id, check.grant.endsAt));
   };
 }
 

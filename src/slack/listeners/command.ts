@@ -56,8 +56,9 @@ export function wabaCommand(deps: ListenerDeps) {
         return ack({ response_type: 'ephemeral', ...commandLimitMessage(verdict.limit, verdict.retryInMs) });
     }
     await ack();
-    await yieldToWaitingRequests();
     try {
+      // The form opens straight after the ack: the command's trigger_id lives about 3 seconds, so it waits for
+      // nothing (no store, no other requests' acks). Everything it shows is in memory.
       if (parsed.kind === 'compose') {
         await client.views.open({
           trigger_id: command.trigger_id,
@@ -71,6 +72,7 @@ export function wabaCommand(deps: ListenerDeps) {
         });
         return;
       }
+      await yieldToWaitingRequests();
       await replies.run(async () =>
         respond({
           response_type: 'ephemeral',
