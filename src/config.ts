@@ -2,9 +2,9 @@ import { z } from 'zod';
 import { accountPolicy, type Policy, singleAccountPolicy } from './access/accounts.js';
 import { parseDuration } from './access/duration.js';
 import type { ApprovalCounts } from './access/policy.js';
+import { isTask, TASKS } from './access/tasks.js';
 import { ConfigError } from './config-error.js';
 import { DEFAULT_BASE_URL, DEFAULT_VERSION } from './graph/client.js';
-import { isTask, TASKS } from './graph/tasks.js';
 import { type PolicyDefaults, readPolicyFile } from './policy-file.js';
 
 export { ConfigError } from './config-error.js';

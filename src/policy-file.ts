@@ -5,8 +5,8 @@ import type { AccountPolicy, GrantDurations, Policy } from './access/accounts.js
 import { formatDuration, parseDuration } from './access/duration.js';
 import { nearestTask } from './access/grammar.js';
 import type { ApprovalCounts } from './access/policy.js';
+import { isTask, normalizeTasks, TASKS, type Task } from './access/tasks.js';
 import { ConfigError } from './config-error.js';
-import { isTask, normalizeTasks, TASKS, type Task } from './graph/tasks.js';
 
 /**
  * The policy file (`WABA_CONFIG`): several WhatsApp Business Accounts, each with its own approvers and rules, and

@@ -1,6 +1,6 @@
 import type { GraphClient } from '../graph/client.js';
-import { TASKS, type Task } from '../graph/tasks.js';
 import { type ApprovalCounts, ApproverPolicy, type GroupMembers, ONE_APPROVAL, PeopleList } from './policy.js';
+import { TASKS, type Task } from './tasks.js';
 import { WabaAccess } from './waba.js';
 
 /** How long grants may last. */

@@ -1,5 +1,5 @@
-import { normalizeTasks, TASKS, type Task } from '../graph/tasks.js';
 import { parseDuration } from './duration.js';
+import { normalizeTasks, TASKS, type Task } from './tasks.js';
 
 /**
  * Who a command is about: a Meta business-user id, or a Slack person — mentioned (`<@U…>`, as Slack sends an

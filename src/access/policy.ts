@@ -1,5 +1,5 @@
-import type { Task } from '../graph/tasks.js';
 import type { AccessRequest } from './request.js';
+import type { Task } from './tasks.js';
 
 /** How many approvers must approve: a default, raised for requests that would give certain tasks. */
 export interface ApprovalCounts {

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { GraphError, GraphInputError } from '../graph/errors.js';
 import type { AssignedAccount } from '../graph/schemas.js';
-import { normalizeTasks, type Task } from '../graph/tasks.js';
 import {
   type Account,
   type AccountLookup,
@@ -44,6 +43,7 @@ import {
   startExecution,
   succeed,
 } from './request.js';
+import { normalizeTasks, type Task } from './tasks.js';
 import { type EndResult, ExtensionTooLongError, GrantNotLiveError, TemporaryAccess } from './temporary-access.js';
 import { type PersonAccess, PersonEdgeError, type Roster } from './waba.js';
 

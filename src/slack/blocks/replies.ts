@@ -7,8 +7,8 @@ import type { RefusalReason } from '../../access/policy.js';
 import type { AccessRequest } from '../../access/request.js';
 import type { RosterFilter, RosterPage, RosterSource } from '../../access/roster-view.js';
 import type { SubmitResult } from '../../access/service.js';
+import { TASKS } from '../../access/tasks.js';
 import type { AssignedAccount, AssignedUser } from '../../graph/schemas.js';
-import { TASKS } from '../../graph/tasks.js';
 import type { BudgetState } from '../../graph/usage.js';
 import {
   channel,

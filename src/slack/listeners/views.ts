@@ -1,6 +1,6 @@
 import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } from '@slack/bolt';
 import { parseDuration } from '../../access/duration.js';
-import { isTask, type Task } from '../../graph/tasks.js';
+import { isTask, type Task } from '../../access/tasks.js';
 import { reply as replyBody } from '../blocks/kit.js';
 import type { ComposeMetadata } from '../blocks/modals.js';
 import { submitReply } from '../blocks/replies.js';

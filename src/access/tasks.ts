@@ -1,0 +1,42 @@
+import { z } from 'zod';
+import type { Task as GraphTask } from '../graph/tasks.js';
+
+/**
+ * What people may hold on a WhatsApp Business Account and ask for: the domain's own list. The Graph client keeps
+ * Meta's wire enum (src/graph/tasks.ts); the check below makes the two fail to compile the moment they differ.
+ */
+export const TASKS = [
+  'MANAGE',
+  'DEVELOP',
+  'MANAGE_TEMPLATES',
+  'MANAGE_PHONE',
+  'VIEW_COST',
+  'MANAGE_EXTENSIONS',
+  'VIEW_PHONE_ASSETS',
+  'MANAGE_PHONE_ASSETS',
+  'VIEW_TEMPLATES',
+  'VIEW_INSIGHTS',
+  'RECEIVE_INCOMING_MESSAGES',
+  'MANAGE_BILLING',
+  'MANAGE_USERS',
+  'MESSAGING',
+  'FULL_CONTROL',
+] as const;
+
+export type Task = (typeof TASKS)[number];
+
+type Exactly<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
+/** Compiles only while the domain's tasks and Meta's wire enum are the same set. */
+export const TASKS_MATCH_GRAPH: Exactly<Task, GraphTask> = true;
+
+export const taskSchema = z.enum(TASKS);
+
+export function isTask(value: string): value is Task {
+  return (TASKS as readonly string[]).includes(value);
+}
+
+/** Tasks in the list's order, without repeats: stable for display and for comparing sets. */
+export function normalizeTasks(tasks: Iterable<string>): Task[] {
+  const wanted = new Set(tasks);
+  return TASKS.filter((task) => wanted.has(task));
+}
