@@ -3,9 +3,9 @@ import { type Document, isMap, isNode, isScalar, isSeq, LineCounter, parseDocume
 import { z } from 'zod';
 import type { AccountPolicy, GrantDurations, Policy } from './access/accounts.js';
 import { formatDuration, parseDuration } from './access/duration.js';
-import { nearestTask } from './access/grammar.js';
+
 import type { ApprovalCounts } from './access/policy.js';
-import { isTask, normalizeTasks, TASKS, type Task } from './access/tasks.js';
+import { isTask, nearestTask, normalizeTasks, TASKS, type Task } from './access/tasks.js';
 import { ConfigError } from './config-error.js';
 
 /**

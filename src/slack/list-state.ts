@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { MAX_FILTER_LENGTH } from '../access/grammar.js';
 import type { PageCursor, RosterFilter } from '../access/roster-view.js';
 import { taskSchema } from '../access/tasks.js';
+import { MAX_FILTER_LENGTH } from './command-grammar.js';
 
 /** What a list's Show more and Refresh buttons carry: the account, the filter, and where the next page starts. */
 export interface ListState {
