@@ -107,7 +107,7 @@ function runLongVariants(): { passed: boolean; counts: Record<string, string>; s
     [
       'vitest',
       'run',
-      'test/access/grammar.fuzz.test.ts',
+      'test/slack/command-grammar.fuzz.test.ts',
       'test/slack/command.fuzz.test.ts',
       'test/e2e/malformed.test.ts',
       'test/access/graph-faults.test.ts',

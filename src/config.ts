@@ -2,9 +2,10 @@ import { z } from 'zod';
 import { accountPolicy, type Policy, singleAccountPolicy } from './access/accounts.js';
 import { parseDuration } from './access/duration.js';
 import type { ApprovalCounts } from './access/policy.js';
+import { isTask, TASKS } from './access/tasks.js';
 import { ConfigError } from './config-error.js';
 import { DEFAULT_BASE_URL, DEFAULT_VERSION } from './graph/client.js';
-import { isTask, TASKS } from './graph/tasks.js';
+import { META_ID } from './graph/ids.js';
 import { type PolicyDefaults, readPolicyFile } from './policy-file.js';
 
 export { ConfigError } from './config-error.js';
@@ -94,7 +95,7 @@ function slackIds() {
   });
 }
 
-const numericId = (name: string) => z.string().regex(/^[0-9]{1,32}$/, `${name} must be digits only`);
+const numericId = (name: string) => z.string().regex(META_ID, `${name} must be digits only`);
 const SLACK_ID = /^[UWS][A-Z0-9]{2,}$/;
 
 /** A duration setting (`30m`, `4h`, `2d`) in milliseconds. */

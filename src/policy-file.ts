@@ -3,10 +3,10 @@ import { type Document, isMap, isNode, isScalar, isSeq, LineCounter, parseDocume
 import { z } from 'zod';
 import type { AccountPolicy, GrantDurations, Policy } from './access/accounts.js';
 import { formatDuration, parseDuration } from './access/duration.js';
-import { nearestTask } from './access/grammar.js';
-import type { ApprovalCounts } from './access/policy.js';
+import { type ApprovalCounts, isUserGroupId } from './access/policy.js';
+import { isTask, nearestTask, normalizeTasks, TASKS, type Task } from './access/tasks.js';
 import { ConfigError } from './config-error.js';
-import { isTask, normalizeTasks, TASKS, type Task } from './graph/tasks.js';
+import { META_ID } from './graph/ids.js';
 
 /**
  * The policy file (`WABA_CONFIG`): several WhatsApp Business Accounts, each with its own approvers and rules, and
@@ -38,7 +38,7 @@ function matching(pattern: RegExp, what: string) {
 const metaId = z
   .union([z.string(), z.bigint()], { error: 'must be a Meta id (digits)' })
   .transform(String)
-  .pipe(matching(/^[0-9]{1,32}$/, 'a Meta id (digits only)'));
+  .pipe(matching(META_ID, 'a Meta id (digits only)'));
 
 const count = z
   .union([z.bigint(), z.number()], { error: 'must be a whole number from 1 to 10' })
@@ -156,7 +156,7 @@ const fileSchema = z
     for (const [alias, account] of Object.entries(file.accounts)) {
       // Only with no user groups is the number of approvers known before Slack is asked.
       const most = Math.max(account.approvals?.default ?? 0, ...Object.values(account.approvals?.byTask ?? {}));
-      if (account.approvers.every((id) => !id.startsWith('S')) && most > account.approvers.length)
+      if (account.approvers.every((id) => !isUserGroupId(id)) && most > account.approvers.length)
         ctx.addIssue({
           code: 'custom',
           path: ['accounts', alias, 'approvals'],

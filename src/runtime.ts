@@ -4,6 +4,7 @@ import type { App } from '@slack/bolt';
 import { Accounts } from './access/accounts.js';
 import { Directory } from './access/directory.js';
 import { AccessService } from './access/service.js';
+import { startBackgroundWork } from './access/use-cases/sweeps.js';
 import { createBoltApp } from './app.js';
 import { type Config, ConfigError, secretsOf } from './config.js';
 import { GraphClient } from './graph/client.js';
@@ -196,39 +197,21 @@ async function build(
     'waba-access is running',
   );
 
-  // Replicas see each other alive through the store, so work left by a process that died is taken over quickly.
-  const beat = () =>
-    store.repository
-      .heartbeat(service.instanceId, HEARTBEAT_TTL_MS)
-      .catch((error: unknown) => logger.error({ err: error }, 'heartbeat failed'));
-  await beat();
-  const heartbeat = setInterval(beat, HEARTBEAT_TTL_MS / 3);
-  heartbeat.unref();
-
-  // Work left half-done resumes; pending requests past their time expire; temporary grants past their end end
-  // (all of which also catches up after downtime).
-  const sweep = async () => {
-    const resumed = await service.recover().catch((error: unknown) => {
-      logger.error({ err: error }, 'recovery sweep failed');
-      return 0;
-    });
-    if (resumed > 0) logger.info({ resumed }, 'resumed interrupted requests');
-    await Promise.all([
-      service.expireDue().catch((error: unknown) => logger.error({ err: error }, 'request expiry sweep failed')),
-      service.expireGrants().catch((error: unknown) => logger.error({ err: error }, 'grant expiry sweep failed')),
-      service.remindDue().catch((error: unknown) => logger.error({ err: error }, 'reminder sweep failed')),
-    ]);
-  };
-  await sweep();
-  const sweeper = setInterval(sweep, options.sweepIntervalMs ?? 10_000);
-  sweeper.unref();
+  // Replicas see each other alive through the store, so work left by a process that died is taken over quickly;
+  // the sweep resumes half-done work, expires and reminds, and ends grants (catching up after downtime too).
+  const stopBackgroundWork = await startBackgroundWork({
+    sweeps: service,
+    heartbeat: (ttlMs) => store.repository.heartbeat(service.instanceId, ttlMs),
+    heartbeatTtlMs: HEARTBEAT_TTL_MS,
+    sweepIntervalMs: options.sweepIntervalMs ?? 10_000,
+    logger,
+  });
 
   let stopped: Promise<void> | undefined;
   const stop = async () => {
     wiring.drain();
     connection.stop();
-    clearInterval(sweeper);
-    clearInterval(heartbeat);
+    stopBackgroundWork();
     const drainTimeout = new Promise((resolve) => setTimeout(resolve, options.drainTimeoutMs ?? 30_000).unref());
     await Promise.race([service.drain(), drainTimeout]);
     if (server) {

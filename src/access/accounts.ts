@@ -1,6 +1,6 @@
 import type { GraphClient } from '../graph/client.js';
-import { TASKS, type Task } from '../graph/tasks.js';
 import { type ApprovalCounts, ApproverPolicy, type GroupMembers, ONE_APPROVAL, PeopleList } from './policy.js';
+import { TASKS, type Task } from './tasks.js';
 import { WabaAccess } from './waba.js';
 
 /** How long grants may last. */
@@ -105,41 +105,26 @@ export interface AccountLookup {
   forWaba(wabaId: string): Account | undefined;
 }
 
-/** `on <alias>` named no configured account: what to say, with the aliases there are. */
-export function unknownAccount(alias: string, accounts: AccountLookup): { problem: string; hint: string } {
-  const aliases = accounts.list().map((account) => `\`${account.policy.alias}\``);
-  return {
-    problem: `There is no account called \`${alias}\`; nothing was done.`,
-    hint: `Accounts: ${aliases.join(', ')} (\`/waba accounts\` shows each one’s rules).`,
-  };
+/** `on <alias>` named no configured account; `aliases` are those there are. */
+export interface UnknownAccount {
+  kind: 'unknown-account';
+  alias: string;
+  aliases: readonly string[];
 }
 
-/** Why a request may not be made on an account (who asks, from where, for what, and why), or undefined. */
-export async function requestRefusal(
-  { policy, requesters }: Account,
-  input: { requesterId: string; channelId: string; kind: 'grant' | 'revoke'; tasks: readonly Task[]; reason?: string },
-): Promise<{ problem: string; hint: string } | undefined> {
-  if (
-    requesters &&
-    !requesters.channelIds.includes(input.channelId) &&
-    !(await requesters.people.includes(input.requesterId))
-  )
-    return {
-      problem: `You can’t ask for access on *${policy.alias}*; nothing was requested.`,
-      hint: 'Only the channels and people its policy lists may ask there (`/waba accounts` shows them); ask one of them or an approver.',
-    };
-  const forbidden = input.tasks.filter((task) => !policy.tasks.includes(task));
-  if (input.kind === 'grant' && forbidden.length > 0)
-    return {
-      problem: `${forbidden.join(', ')} can’t be requested on *${policy.alias}*; nothing was requested.`,
-      hint: `Tasks that can be requested there: ${policy.tasks.join(', ')}.`,
-    };
-  if (policy.reasonRequired && !input.reason?.trim())
-    return {
-      problem: `Requests on *${policy.alias}* need a reason; nothing was requested.`,
-      hint: 'Add it at the end: `… because covering support this week`.',
-    };
-  return undefined;
+/**
+ * The one place an account is found from what people typed: the alias given with `on <alias>`, or, unset, the
+ * default account.
+ */
+export function resolveAccount(accounts: AccountLookup, alias?: string): Account | UnknownAccount {
+  const account = alias === undefined ? accounts.default : accounts.byAlias(alias);
+  if (account) return account;
+  return { kind: 'unknown-account', alias: alias!, aliases: accounts.list().map((known) => known.policy.alias) };
+}
+
+/** Whether `resolveAccount` found nothing. */
+export function isUnknownAccount(found: Account | UnknownAccount): found is UnknownAccount {
+  return 'kind' in found && found.kind === 'unknown-account';
 }
 
 /**

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { normalizeTasks, type Task, taskSchema } from '../graph/tasks.js';
 import { messageRefSchema } from './request.js';
+import { normalizeTasks, type Task, taskSchema } from './tasks.js';
 
 /**
  * Temporary access: a grant that ends on its own, and the per-user ledger that lets several overlapping grants end

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { taskSchema } from '../graph/tasks.js';
+import { taskSchema } from './tasks.js';
 
 /**
  * An access request and its life: each state is its own type, and only the transitions below move between them.

@@ -1,5 +1,5 @@
 import type { AssignedUser } from '../graph/schemas.js';
-import type { Task } from '../graph/tasks.js';
+import type { Task } from './tasks.js';
 import type { Roster, WabaAccess } from './waba.js';
 
 /** Which users a list shows: those holding a task, one user, or those whose name or id contains some text. */

@@ -1,4 +1,3 @@
-import type { Task } from '../graph/tasks.js';
 import { formatDuration } from './duration.js';
 import {
   type Ledger,
@@ -10,6 +9,7 @@ import {
 } from './grants.js';
 import type { AuditEntry, Clock, Locker, RequestNotifier, RequestRepository } from './ports.js';
 import type { Executing } from './request.js';
+import type { Task } from './tasks.js';
 import type { WabaAccess } from './waba.js';
 
 export interface TemporaryAccessDeps {

@@ -1,8 +1,8 @@
 import type { GraphClient } from '../graph/client.js';
 import { GraphError } from '../graph/errors.js';
 import type { AssignedAccount, AssignedUser } from '../graph/schemas.js';
-import { normalizeTasks, type Task } from '../graph/tasks.js';
 import type { BudgetState } from '../graph/usage.js';
+import { normalizeTasks, type Task } from './tasks.js';
 
 /** A user's own edge could not say what they hold, and the roster was not to be read in its place. */
 export class PersonEdgeError extends Error {

@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, type Dispatcher, request } from 'undici';
 import type { z } from 'zod';
 import { GraphError, GraphInputError } from './errors.js';
+import { isMetaId } from './ids.js';
 import { DEFAULT_RETRY_POLICY, decideRetry, parseRetryAfter, type RetryPolicy } from './retry.js';
 import {
   type AssignedAccount,
@@ -66,7 +67,6 @@ export const MAX_PAGE_SIZE = 100;
 export const ASSIGNED_USER_FIELDS = ['id', 'name', 'user_type', 'business', 'tasks'] as const;
 export const ASSIGNED_ACCOUNT_FIELDS = ['id', 'name', 'status', 'business_id', 'permissions'] as const;
 
-const NUMERIC_ID = /^[0-9]{1,32}$/;
 const VERSION = /^v[0-9]+\.[0-9]+$/;
 
 type Method = 'GET' | 'POST' | 'DELETE';
@@ -390,7 +390,7 @@ function pageSize(limit: number | undefined): number {
 }
 
 function requireId(what: string, value: string): void {
-  if (typeof value !== 'string' || !NUMERIC_ID.test(value)) {
+  if (typeof value !== 'string' || !isMetaId(value)) {
     throw new GraphInputError(`The ${what} must be numeric (digits only), got "${String(value).slice(0, 40)}".`);
   }
 }

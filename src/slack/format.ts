@@ -72,14 +72,6 @@ export function code(text: string): Mrkdwn {
   return made(`\`${escapeForeign(text)}\``);
 }
 
-/**
- * Text the domain wrote (problems and hints) with what people typed spliced in. Its code spans are kept as code;
- * everything else goes through the same escape as any foreign text.
- */
-export function fromDomain(text: string): Mrkdwn {
-  return made(text.split('`').map(escapeForeign).join('`'));
-}
-
 const SLACK_USER = /^[UW][A-Z0-9]{1,40}$/;
 const SLACK_GROUP = /^S[A-Z0-9]{1,40}$/;
 const SLACK_CHANNEL = /^[CDG][A-Z0-9]{1,40}$/;

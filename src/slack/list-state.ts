@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import { MAX_FILTER_LENGTH } from '../access/grammar.js';
 import type { PageCursor, RosterFilter } from '../access/roster-view.js';
-import { taskSchema } from '../graph/tasks.js';
+import { taskSchema } from '../access/tasks.js';
+import { META_ID } from '../graph/ids.js';
+import { MAX_FILTER_LENGTH } from './command-grammar.js';
 
 /** What a list's Show more and Refresh buttons carry: the account, the filter, and where the next page starts. */
 export interface ListState {
@@ -12,7 +13,7 @@ export interface ListState {
   cursor?: PageCursor;
 }
 
-const ID = z.string().regex(/^[0-9]{1,32}$/);
+const ID = z.string().regex(META_ID);
 /** Short keys: the value travels in every button, and Slack caps it at 2,000 characters. */
 const wireSchema = z.object({
   a: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/),

@@ -1,12 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  type AccountPolicy,
-  Accounts,
-  accountPolicy,
-  NO_PEOPLE,
-  type Policy,
-  requestRefusal,
-} from '../../src/access/accounts.js';
+import { type AccountPolicy, Accounts, accountPolicy, NO_PEOPLE, type Policy } from '../../src/access/accounts.js';
 import { GraphClient } from '../../src/graph/client.js';
 
 const graph = new GraphClient({ baseUrl: 'http://127.0.0.1:9', accessToken: 't' });
@@ -80,53 +73,5 @@ describe('who may link people', () => {
     accounts.replace({ ...policyOf([withAdmins(['UDAN'], support), sales]), adminIds: ['UADMIN'] });
     expect(await accounts.mayLinkPeople('UDAN')).toBe(false);
     expect(accounts.linkAdminIds()).toEqual(['UADMIN']);
-  });
-});
-
-describe('requestRefusal', () => {
-  const strict = accountPolicy({
-    ...support,
-    tasks: ['MESSAGING', 'VIEW_TEMPLATES'],
-    reasonRequired: true,
-    requesters: { people: ['UCARA', 'SLEADS'], channelIds: ['CSUPPORT'] },
-  });
-  const account = new Accounts(policyOf([strict]), { graph, groupMembers }).default;
-  const ask = (overrides: Partial<Parameters<typeof requestRefusal>[1]> = {}) =>
-    requestRefusal(account, {
-      requesterId: 'UCARA',
-      channelId: 'CTEAM',
-      kind: 'grant',
-      tasks: ['MESSAGING'],
-      reason: 'covering the queue',
-      ...overrides,
-    });
-
-  it('lets listed people, members of listed groups, and anyone in a listed channel ask', async () => {
-    expect(await ask()).toBeUndefined();
-    expect(await ask({ requesterId: 'ULEAD' })).toBeUndefined();
-    expect(await ask({ requesterId: 'USTRANGER', channelId: 'CSUPPORT' })).toBeUndefined();
-  });
-
-  it('refuses everyone else, saying where to look', async () => {
-    expect(await ask({ requesterId: 'USTRANGER' })).toEqual({
-      problem: 'You can’t ask for access on *support*; nothing was requested.',
-      hint: expect.stringContaining('`/waba accounts` shows them'),
-    });
-  });
-
-  it('refuses tasks the account does not offer, naming those it does', async () => {
-    expect(await ask({ tasks: ['MESSAGING', 'FULL_CONTROL'] })).toEqual({
-      problem: 'FULL_CONTROL can’t be requested on *support*; nothing was requested.',
-      hint: 'Tasks that can be requested there: MESSAGING, VIEW_TEMPLATES.',
-    });
-    expect(await ask({ kind: 'revoke', tasks: [] })).toBeUndefined();
-  });
-
-  it('asks for the reason the account requires', async () => {
-    for (const reason of [undefined, '   ']) {
-      expect(await ask({ reason })).toMatchObject({
-        problem: 'Requests on *support* need a reason; nothing was requested.',
-      });
-    }
   });
 });

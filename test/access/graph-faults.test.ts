@@ -111,7 +111,7 @@ describe(`Graph under faults (${APPROVALS} approvals, 20 % of calls failing)`, (
         requesterId: 'ULEAD',
         channelId: 'C',
       });
-      if (result.kind !== 'submitted') throw new Error(result.problem);
+      if (result.kind !== 'submitted') throw new Error(result.kind);
       ids.push(result.request.id);
     }
     const firstFaulty = graph.calls.length;

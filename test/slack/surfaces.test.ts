@@ -4,6 +4,7 @@ import type { webApi } from '@slack/bolt';
 import { describe, expect, it } from 'vitest';
 import { type Account, type AccountLookup, accountPolicy } from '../../src/access/accounts.js';
 import type { TemporaryGrant } from '../../src/access/grants.js';
+import type { RuleProblem, SubmitRefusal } from '../../src/access/outcomes.js';
 import {
   type AccessRequest,
   approve,
@@ -23,8 +24,10 @@ import * as home from '../../src/slack/blocks/home.js';
 import * as kit from '../../src/slack/blocks/kit.js';
 import * as links from '../../src/slack/blocks/links.js';
 import * as modals from '../../src/slack/blocks/modals.js';
+import * as outcomes from '../../src/slack/blocks/outcomes.js';
 import * as replies from '../../src/slack/blocks/replies.js';
 import * as request from '../../src/slack/blocks/request.js';
+import * as grammar from '../../src/slack/command-grammar.js';
 import * as format from '../../src/slack/format.js';
 import type { ListenerDeps } from '../../src/slack/listeners/deps.js';
 import * as people from '../../src/slack/listeners/people.js';
@@ -178,6 +181,32 @@ function recordingClient(sent: unknown[]): webApi.WebClient {
   } as unknown as webApi.WebClient;
 }
 
+/** Every way a request can be refused, with hostile text wherever a refusal carries some. */
+function refusalsWith(h: string): SubmitRefusal[] {
+  return [
+    { kind: 'unknown-account', alias: h, aliases: [h, 'support'] },
+    { kind: 'not-a-requester', account: h },
+    { kind: 'no-tasks' },
+    { kind: 'tasks-on-revoke' },
+    { kind: 'not-requestable', account: h, tasks: ['FULL_CONTROL'], allowed: ['MESSAGING'] },
+    { kind: 'reason-required', account: h },
+    { kind: 'permanent-off', maxMs: 86_400_000 },
+    { kind: 'too-long', askedMs: 9 * 86_400_000, maxMs: 86_400_000 },
+    { kind: 'too-short', askedMs: 1_000, minMs: 60_000 },
+    { kind: 'unknown-user', userId: h },
+    { kind: 'no-access', userId: h },
+    { kind: 'already-has', userId: h, tasks: ['MESSAGING'] },
+    { kind: 'too-few-approvers', account: h, required: 2, possible: 1 },
+    { kind: 'too-few-approvers', account: h, required: 1, possible: 0 },
+    { kind: 'not-announced' },
+    { kind: 'own-grant' },
+    { kind: 'not-approver' },
+    { kind: 'grant-ended' },
+    { kind: 'extension-waiting', requestId: h },
+    { kind: 'extension-too-long', totalMs: 9 * 86_400_000, maxMs: 86_400_000, mostMs: 3_600_000 },
+  ];
+}
+
 function decideResultsWith(h: string): DecideResult[] {
   return requestsWith(h).flatMap((r): DecideResult[] => {
     const results: DecideResult[] = [
@@ -186,6 +215,11 @@ function decideResultsWith(h: string): DecideResult[] {
       { kind: 'unconfigured', request: r },
       { kind: 'forbidden', reason: 'not-approver', request: r, approverIds: [ANN, GROUP, h] },
       { kind: 'forbidden', reason: 'own-request', request: r, approverIds: [ANN] },
+      {
+        kind: 'retry-refused',
+        request: r,
+        refusal: { kind: 'tasks-withdrawn', account: h, tasks: ['MESSAGING'], allowed: ['MANAGE'] },
+      },
     ];
     if (r.state === 'pending') results.push({ kind: 'progress', request: r }, { kind: 'duplicate', request: r });
     return results;
@@ -211,7 +245,6 @@ const FIXTURES: Record<string, Record<string, Fixture>> = {
     mrkdwn: { render: (h) => [format.mrkdwn`Reason: ${h}; by ${format.mention(ANN)} ${format.slackDate(at)}`] },
     plain: { render: (h) => [format.plain(h)] },
     code: { render: (h) => [format.code(h)] },
-    fromDomain: { render: (h) => [format.fromDomain(`There is no account called \`${h}\`; ${h}.`)] },
     mention: { render: (h) => [format.mention(h), format.mention(`U1>${h}`), format.mention(LEAD)] },
     channel: { render: (h) => [format.channel(h), format.channel(TEAM)] },
     link: { render: (h) => [format.link(PERMALINK, h)] },
@@ -290,8 +323,10 @@ const FIXTURES: Record<string, Record<string, Fixture>> = {
   'blocks/replies.ts': {
     helpMessage: { render: () => [replies.helpMessage()], quiet: true },
     problemMessage: { render: (h) => [replies.problemMessage(format.plain(h), format.plain(h))] },
-    domainProblemMessage: {
-      render: (h) => [replies.domainProblemMessage({ problem: `\`${h}\` is not a task I know.`, hint: h })],
+    saidMessage: {
+      render: (h) => [
+        replies.saidMessage({ problem: format.mrkdwn`${format.code(h)} is not a task I know.`, hint: format.plain(h) }),
+      ],
     },
     submittedMessage: {
       render: (h) =>
@@ -350,7 +385,8 @@ const FIXTURES: Record<string, Record<string, Fixture>> = {
         ...pendingWith(h).map((r) =>
           replies.submitReply({ kind: 'submitted', request: r, account: accountWith(h).policy }),
         ),
-        replies.submitReply({ kind: 'rejected', problem: `User ${h} already has it.`, hint: `See \`${h}\`.` }),
+        replies.submitReply({ kind: 'already-has', userId: h, tasks: ['MESSAGING'] }),
+        replies.submitReply({ kind: 'unknown-account', alias: h, aliases: [h, 'support'] }),
       ],
     },
     activeGrantsMessage: {
@@ -390,7 +426,9 @@ const FIXTURES: Record<string, Record<string, Fixture>> = {
         ];
       },
     },
-    unknownAccountMessage: { render: (h) => [replies.unknownAccountMessage(h, lookupWith(h))] },
+    unknownAccountMessage: {
+      render: (h) => [replies.unknownAccountMessage({ kind: 'unknown-account', alias: h, aliases: [h] })],
+    },
     accountListMessage: {
       render: (h) => {
         const accounts = Array.from({ length: 60 }, () => accountWith(h));
@@ -430,7 +468,7 @@ const FIXTURES: Record<string, Record<string, Fixture>> = {
     refusalModal: {
       render: (h) => [
         modals.refusalModal(h.repeat(3), replies.forbiddenText('not-approver', [ANN, h])),
-        modals.refusalModal('Deny request', format.fromDomain(`There is no account called \`${h}\`; ${h}.`)),
+        modals.refusalModal('Deny request', format.mrkdwn`There is no account called ${format.code(h)}; ${h}.`),
       ],
     },
     FORM_NOT_OPENED_TEXT: { render: () => [modals.FORM_NOT_OPENED_TEXT], quiet: true },
@@ -459,6 +497,41 @@ const FIXTURES: Record<string, Record<string, Fixture>> = {
         return sent;
       },
     },
+  },
+  'blocks/outcomes.ts': {
+    refusalWords: {
+      render: (h) => refusalsWith(h).map((refusal) => replies.saidMessage(outcomes.refusalWords(refusal))),
+    },
+    retryRefusalText: {
+      render: (h) => [
+        outcomes.retryRefusalText({ kind: 'retry-window-passed', ttlMs: 3_600_000 }),
+        outcomes.retryRefusalText({ kind: 'tasks-withdrawn', account: h, tasks: ['MESSAGING'], allowed: ['MANAGE'] }),
+        outcomes.retryRefusalText({ kind: 'more-approvals-needed', needed: 2, had: 1 }),
+      ],
+    },
+    formFieldError: {
+      render: (h) =>
+        (
+          [
+            { field: 'account', problem: { kind: 'unknown-account', alias: h, aliases: [h] } },
+            { field: 'tasks', problem: { kind: 'no-tasks' } },
+            { field: 'tasks', problem: { kind: 'tasks-on-revoke' } },
+            { field: 'tasks', problem: { kind: 'not-requestable', account: h, tasks: ['MESSAGING'], allowed: [] } },
+            { field: 'reason', problem: { kind: 'reason-required', account: h } },
+          ] satisfies RuleProblem[]
+        ).map((rule) => format.plain(outcomes.formFieldError(rule)?.text ?? '')),
+    },
+  },
+  'command-grammar.ts': {
+    parseCommand: {
+      render: (h) =>
+        [h, `grant ${h}`, `grant 1234 ${h}`, `grant 1234 MESSAGING for ${h}`, `list on ${h}`, `link ${h}`]
+          .map(grammar.parseCommand)
+          .flatMap((command) => (command.kind === 'invalid' ? [replies.saidMessage(command)] : [])),
+      quiet: true,
+    },
+    USAGE: { render: () => Object.values(grammar.USAGE).map(format.plain), quiet: true },
+    MAX_FILTER_LENGTH: { render: () => [format.mrkdwn`${grammar.MAX_FILTER_LENGTH}`], quiet: true },
   },
   'listeners/replies.ts': {
     clickReply: { render: (h) => decideResultsWith(h).map((result) => listenerReplies.clickReply(result) ?? '') },
@@ -645,9 +718,6 @@ describe('mrkdwn is made in one place', () => {
       '*Reason* &lt;!channel&gt; &amp; ˋxˋ ˋˋˋ by <@UANN>',
     );
     expect(format.mrkdwn`${format.mrkdwn`${reason}`}`.text).toBe(format.plain(reason).text);
-    expect(format.fromDomain('There is no account called `<!here>`.').text).toBe(
-      'There is no account called `&lt;!here&gt;`.',
-    );
   });
 
   it('names only Slack ids as mentions and channels', () => {

@@ -1,4 +1,4 @@
-import { TASKS } from '../../graph/tasks.js';
+import { TASKS } from '../../access/tasks.js';
 import { clipPlain, code, type Mrkdwn, mrkdwn, slackDate } from '../format.js';
 import { FIELD, VIEW } from '../ids.js';
 import { LIMITS } from '../limits.js';

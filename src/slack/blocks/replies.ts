@@ -1,32 +1,21 @@
-import { type Account, type AccountLookup, type AccountPolicy, unknownAccount } from '../../access/accounts.js';
+import type { Account, AccountPolicy, UnknownAccount } from '../../access/accounts.js';
 import type { LinkRefusal, LinkResult } from '../../access/directory.js';
 import { formatDuration } from '../../access/duration.js';
-import { USAGE } from '../../access/grammar.js';
 import type { TemporaryGrant } from '../../access/grants.js';
 import type { RefusalReason } from '../../access/policy.js';
 import type { AccessRequest } from '../../access/request.js';
 import type { RosterFilter, RosterPage, RosterSource } from '../../access/roster-view.js';
 import type { SubmitResult } from '../../access/service.js';
+import { TASKS } from '../../access/tasks.js';
 import type { AssignedAccount, AssignedUser } from '../../graph/schemas.js';
-import { TASKS } from '../../graph/tasks.js';
 import type { BudgetState } from '../../graph/usage.js';
-import {
-  channel,
-  code,
-  fromDomain,
-  join,
-  link,
-  type Mrkdwn,
-  mention,
-  mrkdwn,
-  packLines,
-  slackDate,
-  taskList,
-} from '../format.js';
+import { USAGE } from '../command-grammar.js';
+import { channel, code, join, link, type Mrkdwn, mention, mrkdwn, packLines, slackDate, taskList } from '../format.js';
 import { ACTION } from '../ids.js';
 import { LIMITS } from '../limits.js';
 import { encodeListState, type ListState } from '../list-state.js';
 import { actions, blockId, button, context, header, message, section } from './kit.js';
+import { refusalWords } from './outcomes.js';
 import { approvalProgress, outcomeText, summary } from './request.js';
 import type { MessageBody } from './types.js';
 
@@ -68,9 +57,9 @@ export function problemMessage(problem: Mrkdwn, hint: Mrkdwn): MessageBody {
   return message(mrkdwn`${problem} ${hint}`, [section(mrkdwn`❌ ${problem}\n${hint}`)]);
 }
 
-/** A problem the domain described (its text embeds what people typed). */
-export function domainProblemMessage({ problem, hint }: { problem: string; hint: string }): MessageBody {
-  return problemMessage(fromDomain(problem), fromDomain(hint));
+/** A problem and its hint as one message. */
+export function saidMessage({ problem, hint }: { problem: Mrkdwn; hint: Mrkdwn }): MessageBody {
+  return problemMessage(problem, hint);
 }
 
 export function submittedMessage(request: AccessRequest, approvalChannelId: string | undefined): MessageBody {
@@ -221,7 +210,7 @@ export function accountsMessage(userId: string, accounts: AssignedAccount[]): Me
 export function submitReply(result: SubmitResult): MessageBody {
   return result.kind === 'submitted'
     ? submittedMessage(result.request, result.account.approvalChannelId)
-    : domainProblemMessage(result);
+    : saidMessage(refusalWords(result));
 }
 
 /** `/waba active`: the temporary grants still running; `aliases` (by WABA id) names each one's account. */
@@ -343,8 +332,8 @@ function whoCanLink(admins: readonly string[]): Mrkdwn {
 }
 
 /** `on <alias>` named no account. */
-export function unknownAccountMessage(alias: string, accounts: AccountLookup): MessageBody {
-  return domainProblemMessage(unknownAccount(alias, accounts));
+export function unknownAccountMessage(unknown: UnknownAccount): MessageBody {
+  return saidMessage(refusalWords(unknown));
 }
 
 /** `/waba accounts`: every configured account, with who decides, what may be asked for, and by whom. */

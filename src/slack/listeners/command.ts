@@ -1,6 +1,5 @@
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
-import type { Account } from '../../access/accounts.js';
-import { type Command, parseCommand } from '../../access/grammar.js';
+import { type Account, isUnknownAccount, resolveAccount } from '../../access/accounts.js';
 import { Limiter } from '../../access/limiter.js';
 import { rosterCostsCalls } from '../../access/roster-view.js';
 import { requestsMessage } from '../blocks/home.js';
@@ -10,14 +9,15 @@ import {
   accountsMessage,
   activeGrantsMessage,
   commandLimitMessage,
-  domainProblemMessage,
   helpMessage,
   linkReply,
   problemMessage,
+  saidMessage,
   submitReply,
   unknownAccountMessage,
 } from '../blocks/replies.js';
 import type { MessageBody } from '../blocks/types.js';
+import { type Command, parseCommand } from '../command-grammar.js';
 import type { ListenerDeps } from './deps.js';
 import { resolvePerson, resolveUser } from './people.js';
 import { failureReply } from './replies.js';
@@ -39,16 +39,15 @@ export function wabaCommand(deps: ListenerDeps) {
   return async ({ command, ack, respond, client, logger }: CommandArgs): Promise<void> => {
     const parsed = parseCommand(command.text ?? '');
     if (parsed.kind === 'help') return ack({ response_type: 'ephemeral', ...helpMessage() });
-    if (parsed.kind === 'invalid') return ack({ response_type: 'ephemeral', ...domainProblemMessage(parsed) });
+    if (parsed.kind === 'invalid') return ack({ response_type: 'ephemeral', ...saidMessage(parsed) });
     if (parsed.kind === 'account-list') {
       const accounts = deps.accounts.list();
       const budgets = new Map(accounts.map((known) => [known.policy.wabaId, known.waba.budget()]));
       return ack({ response_type: 'ephemeral', ...accountListMessage(accounts, deps.accounts.default, budgets) });
     }
     // `on <alias>` is checked in the ack: the accounts are in memory.
-    const alias = 'account' in parsed ? parsed.account : undefined;
-    const account = alias === undefined ? deps.accounts.default : deps.accounts.byAlias(alias);
-    if (!account) return ack({ response_type: 'ephemeral', ...unknownAccountMessage(alias!, deps.accounts) });
+    const account = resolveAccount(deps.accounts, 'account' in parsed ? parsed.account : undefined);
+    if (isUnknownAccount(account)) return ack({ response_type: 'ephemeral', ...unknownAccountMessage(account) });
     // Over the limit, nothing is spent: the answer goes in the ack.
     if (deps.commandLimit && costsCalls(parsed, account)) {
       const verdict = deps.commandLimit.take(command.user_id);

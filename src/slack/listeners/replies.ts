@@ -2,6 +2,7 @@ import type { webApi } from '@slack/bolt';
 import type { AccessRequest } from '../../access/request.js';
 import type { CancelResult, DecideResult, GrantActionResult } from '../../access/service.js';
 import { toExecutionError } from '../../access/service.js';
+import { retryRefusalText } from '../blocks/outcomes.js';
 import {
   alreadyDecidedText,
   BUSY_TEXT,
@@ -13,7 +14,7 @@ import {
 } from '../blocks/replies.js';
 import { approvalProgress, failureText } from '../blocks/request.js';
 import type { MessageBody } from '../blocks/types.js';
-import { code, fromDomain, type Mrkdwn, mrkdwn } from '../format.js';
+import { code, type Mrkdwn, mrkdwn } from '../format.js';
 
 /** The private answer to a click that changed nothing; undefined when the message itself shows the change. */
 export function clickReply(result: DecideResult): Mrkdwn | undefined {
@@ -29,7 +30,7 @@ export function clickReply(result: DecideResult): Mrkdwn | undefined {
     case 'unconfigured':
       return unconfiguredText(result.request);
     case 'retry-refused':
-      return fromDomain(`${result.problem} ${result.hint}`);
+      return retryRefusalText(result.refusal);
     default:
       return unchangedReply(result);
   }

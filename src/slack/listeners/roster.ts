@@ -1,6 +1,5 @@
 import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
-import type { Account } from '../../access/accounts.js';
-import type { ListFilter } from '../../access/grammar.js';
+import { type Account, isUnknownAccount, resolveAccount } from '../../access/accounts.js';
 import {
   type PageCursor,
   type RosterFilter,
@@ -10,6 +9,7 @@ import {
 } from '../../access/roster-view.js';
 import { commandLimitMessage, problemMessage, rosterPageMessage, unknownAccountMessage } from '../blocks/replies.js';
 import type { MessageBody } from '../blocks/types.js';
+import type { ListFilter } from '../command-grammar.js';
 import { mrkdwn } from '../format.js';
 import { decodeListState, type ListState } from '../list-state.js';
 import type { ListenerDeps } from './deps.js';
@@ -72,8 +72,8 @@ function listButton(
     try {
       const state = decodeListState(args.action?.value);
       if (!state) return await deliver(args, STALE_BUTTON, false);
-      const account = deps.accounts.byAlias(state.alias);
-      if (!account) return await deliver(args, unknownAccountMessage(state.alias, deps.accounts), false);
+      const account = resolveAccount(deps.accounts, state.alias);
+      if (isUnknownAccount(account)) return await deliver(args, unknownAccountMessage(account), false);
       const options = how(state);
       if (rosterCostsCalls(account.waba, options)) {
         const verdict = deps.commandLimit?.take(args.body.user?.id ?? '');

@@ -1,8 +1,11 @@
 import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } from '@slack/bolt';
 import { parseDuration } from '../../access/duration.js';
-import { isTask, type Task } from '../../graph/tasks.js';
+import { checkDraft } from '../../access/rules.js';
+import { isTask, type Task } from '../../access/tasks.js';
+import { isMetaId } from '../../graph/ids.js';
 import { reply as replyBody } from '../blocks/kit.js';
 import type { ComposeMetadata } from '../blocks/modals.js';
+import { formFieldError } from '../blocks/outcomes.js';
 import { submitReply } from '../blocks/replies.js';
 import { FIELD } from '../ids.js';
 import type { ListenerDeps } from './deps.js';
@@ -10,8 +13,6 @@ import { clickReply, failureReply, tellUser } from './replies.js';
 
 type ViewArgs = SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs;
 type Values = ViewSubmitAction['view']['state']['values'];
-
-const META_USER_ID = /^[0-9]{1,32}$/;
 
 function field(values: Values, id: string) {
   return values[id]?.[id];
@@ -38,27 +39,32 @@ export function composeSubmission(deps: ListenerDeps) {
       .filter(isTask) as Task[];
     const reason = field(values, FIELD.reason)?.value?.trim() || undefined;
     const chosen = field(values, FIELD.account)?.selected_option?.value;
-    const account = chosen === undefined ? deps.accounts.default : deps.accounts.byAlias(chosen);
+    const channelId = parseMetadata(view.private_metadata)?.channelId;
+    const requesterId = body.user.id;
 
     const errors: Record<string, string> = {};
-    if (!account) errors[FIELD.account] = 'That account is no longer configured; choose another.';
     const linked = person ? await deps.directory.metaIdOf(person) : undefined;
     if (person && typedId) errors[FIELD.user] = 'Choose a person or enter an id, not both.';
     else if (person && !linked)
       errors[FIELD.person] = 'Nobody has linked this person to their Meta user yet: enter their Meta id instead.';
     else if (!person && !typedId) errors[FIELD.person] = 'Choose a person, or enter their Meta id below.';
-    else if (!person && !META_USER_ID.test(typedId))
-      errors[FIELD.user] = 'Enter the Meta business-user id: digits only.';
+    else if (!person && !isMetaId(typedId)) errors[FIELD.user] = 'Enter the Meta business-user id: digits only.';
     const userId = linked ?? typedId;
-    if (kind === 'grant' && tasks.length === 0) errors[FIELD.tasks] = 'Choose at least one task to grant.';
-    if (kind === 'revoke' && tasks.length > 0) errors[FIELD.tasks] = 'A revoke removes all tasks; clear this field.';
-    // The account's rules, where the form can show them next to the field (who may ask is checked after).
-    const rules = account?.policy;
-    const notAllowed = kind === 'grant' ? tasks.filter((task) => rules && !rules.tasks.includes(task)) : [];
-    if (notAllowed.length > 0)
-      errors[FIELD.tasks] =
-        `${notAllowed.join(', ')} can’t be requested on ${rules!.alias}. Allowed: ${rules!.tasks.join(', ')}.`;
-    if (rules?.reasonRequired && !reason) errors[FIELD.reason] = `Requests on ${rules.alias} need a reason.`;
+    // The rulebook, shown next to the fields the form has; who may ask and how long are answered after filing.
+    const draft = {
+      kind,
+      tasks,
+      ...(reason ? { reason } : {}),
+      requesterId,
+      channelId: channelId ?? requesterId,
+    } as const;
+    const rules = await checkDraft(deps.accounts, chosen, draft, { requester: false });
+    if (rules.kind === 'problems') {
+      for (const problem of rules.problems) {
+        const error = formFieldError(problem);
+        if (error && !(error.field in errors)) errors[error.field] = error.text;
+      }
+    }
     if (Object.keys(errors).length > 0) return ack({ response_action: 'errors', errors });
     // Filing reads Meta: the form counts against the same per-person limit as the commands, and stays open.
     const verdict = deps.commandLimit?.take(body.user.id);
@@ -73,14 +79,11 @@ export function composeSubmission(deps: ListenerDeps) {
       });
     }
     await ack();
-
-    const channelId = parseMetadata(view.private_metadata)?.channelId;
-    const requesterId = body.user.id;
     try {
       const slackId = person ?? (await deps.directory.slackIdOf(userId));
       const result = await deps.service.submit({
         kind,
-        account: account!.policy.alias,
+        ...(chosen === undefined ? {} : { account: chosen }),
         userId,
         ...(slackId ? { targetSlackId: slackId } : {}),
         ...(kind === 'grant' ? { tasks } : {}),

@@ -184,13 +184,12 @@ describe('Retry', () => {
     k.service.retry.mockResolvedValueOnce({
       kind: 'retry-refused',
       request,
-      problem: 'This request failed too long ago to send again.',
-      hint: 'Ask for it again with /waba grant.',
+      refusal: { kind: 'retry-window-passed', ttlMs: 86_400_000 },
     });
     await retryButton(k.deps)(buttonArgs(k, { actionId: ACTION.retry, value: 'r1' }));
     expect(k.calls).toEqual(['ack', 'service.retry', 'respond']);
     expect(k.service.retry).toHaveBeenCalledWith({ requestId: 'r1', actorId: APPROVER });
-    expect(privateAnswer(k)).toContain('failed too long ago');
+    expect(privateAnswer(k)).toContain('failed more than 1d ago');
   });
 });
 

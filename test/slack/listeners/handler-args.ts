@@ -73,8 +73,8 @@ function fakeService() {
     resolveConflict: vi.fn(
       async (_id: string, _choice: string, _actor: string): Promise<object> => ({ kind: 'ended', grant: liveGrant() }),
     ),
-    submit: vi.fn(async (_input: object): Promise<object> => ({ kind: 'rejected', problem: 'p', hint: 'h' })),
-    submitExtension: vi.fn(async (_input: object): Promise<object> => ({ kind: 'rejected', problem: 'p', hint: 'h' })),
+    submit: vi.fn(async (_input: object): Promise<object> => ({ kind: 'not-announced' })),
+    submitExtension: vi.fn(async (_input: object): Promise<object> => ({ kind: 'not-approver' })),
     requestsOf: vi.fn(async (_user: string): Promise<object> => ({ mine: [], toDecide: [] })),
     recentOf: vi.fn(async (_user: string): Promise<object[]> => []),
   };

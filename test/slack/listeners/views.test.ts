@@ -37,7 +37,7 @@ const composeMetadata = JSON.stringify({ channelId: TEAM_CHANNEL });
 describe('the compose form', () => {
   it('acks once, then files the request as the person who sent it and tells them in their channel', async () => {
     const k = kit();
-    k.service.submit.mockResolvedValueOnce({ kind: 'rejected', problem: 'Alice already has MESSAGING.', hint: 'x' });
+    k.service.submit.mockResolvedValueOnce({ kind: 'already-has', userId: ALICE, tasks: ['MESSAGING'] });
     await composeSubmission(k.deps)(
       viewArgs(k, {
         callbackId: VIEW.compose,
@@ -57,7 +57,7 @@ describe('the compose form', () => {
       channelId: TEAM_CHANNEL,
     });
     expect(argOf(k.slack['chat.postEphemeral'])).toMatchObject({ channel: TEAM_CHANNEL, user: REQUESTER });
-    expect(visibleText(argOf(k.slack['chat.postEphemeral']))).toContain('Alice already has MESSAGING.');
+    expect(visibleText(argOf(k.slack['chat.postEphemeral']))).toContain(`User ${ALICE} already has MESSAGING`);
   });
 
   it('keeps the form open with each mistake next to its field, filing nothing', async () => {
@@ -179,11 +179,7 @@ describe('the extend form', () => {
 
   it('acks first, then asks for the extension as the person who sent it and tells them by DM', async () => {
     const k = kit();
-    k.service.submitExtension.mockResolvedValueOnce({
-      kind: 'rejected',
-      problem: 'Only approvers can extend access.',
-      hint: 'Ask one of them.',
-    });
+    k.service.submitExtension.mockResolvedValueOnce({ kind: 'not-approver' });
     await extendSubmission(k.deps)(
       viewArgs(k, { callbackId: VIEW.extend, privateMetadata: 'g1', values: duration('2h') }),
     );
@@ -194,6 +190,6 @@ describe('the extend form', () => {
       requesterId: APPROVER,
     });
     expect(argOf(k.slack['chat.postMessage'])).toMatchObject({ channel: APPROVER });
-    expect(visibleText(argOf(k.slack['chat.postMessage']))).toContain('Only approvers can extend access.');
+    expect(visibleText(argOf(k.slack['chat.postMessage']))).toContain('Only approvers can extend access');
   });
 });

@@ -1,5 +1,7 @@
-import { normalizeTasks, TASKS, type Task } from '../graph/tasks.js';
-import { parseDuration } from './duration.js';
+import { parseDuration } from '../access/duration.js';
+import { nearestTask, normalizeTasks, TASKS, type Task } from '../access/tasks.js';
+import { isMetaId } from '../graph/ids.js';
+import { code, type Mrkdwn, mrkdwn, plain } from './format.js';
 
 /**
  * Who a command is about: a Meta business-user id, or a Slack person — mentioned (`<@U…>`, as Slack sends an
@@ -41,7 +43,8 @@ export type Command =
   | { kind: 'revoke'; user: UserRef; reason?: string; account?: string }
   | { kind: 'link'; person: SlackPersonRef; metaUserId: string }
   | { kind: 'unlink'; person: SlackPersonRef }
-  | { kind: 'invalid'; problem: string; hint: string };
+  /** What was wrong with the text, and what to type instead. */
+  | { kind: 'invalid'; problem: Mrkdwn; hint: Mrkdwn };
 
 export const USAGE = {
   grant: '/waba grant <@person|meta-user-id> <TASK>[,<TASK>…] [on <account>] [for <30m|4h|2d>] [because <reason>]',
@@ -57,7 +60,6 @@ export const USAGE = {
 } as const;
 
 const REASON_MARKERS = new Set(['because', 'reason:', '--']);
-const META_USER_ID = /^[0-9]{1,32}$/;
 
 export function parseCommand(text: string): Command {
   // An escaped mention carries a display name that may hold spaces: keep only the id.
@@ -91,11 +93,12 @@ function takeAccount(
   if (index < 0) return { words };
   const alias = index + 1 < end ? words[index + 1]!.toLowerCase() : undefined;
   if (alias === undefined)
-    return invalid('`on` needs an account after it.', `${usage} — \`/waba accounts\` lists them.`);
-  if (!ALIAS.test(alias)) return invalid(`\`${clip(alias)}\` is not an account name.`, '`/waba accounts` lists them.');
+    return invalid(mrkdwn`\`on\` needs an account after it.`, mrkdwn`${usage} — \`/waba accounts\` lists them.`);
+  if (!ALIAS.test(alias))
+    return invalid(mrkdwn`${code(clip(alias))} is not an account name.`, mrkdwn`\`/waba accounts\` lists them.`);
   const rest = [...words.slice(0, index), ...words.slice(index + 2)];
   if (rest.slice(0, end - 2).some((word) => word.toLowerCase() === 'on'))
-    return invalid('Say `on …` only once.', usage);
+    return invalid(mrkdwn`Say \`on …\` only once.`, plain(usage));
   return { words: rest, account: alias };
 }
 
@@ -111,12 +114,18 @@ function parseVerb(verb: string, verbToken: string, rest: string[]): Command {
       return parseAccounts(rest);
     case 'status':
       // The accounts list carries each account's budget: what people look for under "status".
-      return rest.length === 0 ? { kind: 'account-list' } : invalid('`status` takes no arguments.', USAGE.status);
+      return rest.length === 0
+        ? { kind: 'account-list' }
+        : invalid(mrkdwn`\`status\` takes no arguments.`, plain(USAGE.status));
     case 'active':
-      return rest.length === 0 ? { kind: 'active' } : invalid('`active` takes no arguments.', USAGE.active);
+      return rest.length === 0
+        ? { kind: 'active' }
+        : invalid(mrkdwn`\`active\` takes no arguments.`, plain(USAGE.active));
     case 'requests':
     case 'pending':
-      return rest.length === 0 ? { kind: 'requests' } : invalid('`requests` takes no arguments.', USAGE.requests);
+      return rest.length === 0
+        ? { kind: 'requests' }
+        : invalid(mrkdwn`\`requests\` takes no arguments.`, plain(USAGE.requests));
     case 'link':
       return parseLink(rest);
     case 'unlink':
@@ -126,7 +135,10 @@ function parseVerb(verb: string, verbToken: string, rest: string[]): Command {
     case 'revoke':
       return parseRevoke(rest);
     default:
-      return invalid(`I don't know the command \`${clip(verbToken)}\`.`, 'Try `/waba help` to see what I can do.');
+      return invalid(
+        mrkdwn`I don't know the command ${code(clip(verbToken))}.`,
+        mrkdwn`Try \`/waba help\` to see what I can do.`,
+      );
   }
 }
 
@@ -142,9 +154,9 @@ function parseList(args: string[]): Command {
     if (person) return { kind: 'list', filter: { kind: 'person', person } };
   }
   const text = (quoted ? quoted[1]! : joined).trim();
-  if (text === '') return invalid('The text to look for is empty.', USAGE.list);
+  if (text === '') return invalid(mrkdwn`The text to look for is empty.`, plain(USAGE.list));
   if (text.length > MAX_FILTER_LENGTH)
-    return invalid(`The text to look for is longer than ${MAX_FILTER_LENGTH} characters.`, USAGE.list);
+    return invalid(mrkdwn`The text to look for is longer than ${MAX_FILTER_LENGTH} characters.`, plain(USAGE.list));
   return { kind: 'list', filter: { kind: 'text', text } };
 }
 
@@ -152,21 +164,22 @@ function parseAccounts(args: string[]): Command {
   if (args.length === 0) return { kind: 'account-list' };
   const user = parseUser(args[0]!, USAGE.accounts);
   if ('problem' in user) return user;
-  if (args.length > 1) return invalid('`accounts` takes one user id.', USAGE.accounts);
+  if (args.length > 1) return invalid(mrkdwn`\`accounts\` takes one user id.`, plain(USAGE.accounts));
   return { kind: 'accounts', user };
 }
 
 function parseGrant(args: string[]): Command {
-  if (args.length === 0) return invalid('Who should get access? The user id and tasks are missing.', USAGE.grant);
+  if (args.length === 0)
+    return invalid(mrkdwn`Who should get access? The user id and tasks are missing.`, plain(USAGE.grant));
   const user = parseUser(args[0]!, USAGE.grant);
   if ('problem' in user) return user;
   const { before, reason } = splitReason(args.slice(1));
-  if (reason === '') return invalid('The reason after `because` is empty.', USAGE.grant);
+  if (reason === '') return invalid(mrkdwn`The reason after \`because\` is empty.`, plain(USAGE.grant));
   const length = splitDuration(before);
   if ('problem' in length) return length;
   const words = length.words.flatMap((word) => word.split(',')).filter(Boolean);
   if (words.length === 0) {
-    return invalid('Which tasks? Name at least one.', `${USAGE.grant} — tasks: ${TASKS.join(', ')}`);
+    return invalid(mrkdwn`Which tasks? Name at least one.`, mrkdwn`${USAGE.grant} — tasks: ${TASKS.join(', ')}`);
   }
   const tasks: string[] = [];
   for (const word of words) {
@@ -184,25 +197,29 @@ function parseGrant(args: string[]): Command {
 }
 
 function parseRevoke(args: string[]): Command {
-  if (args.length === 0) return invalid('Whose access should be removed? The user id is missing.', USAGE.revoke);
+  if (args.length === 0)
+    return invalid(mrkdwn`Whose access should be removed? The user id is missing.`, plain(USAGE.revoke));
   const user = parseUser(args[0]!, USAGE.revoke);
   if ('problem' in user) return user;
   const { before, reason } = splitReason(args.slice(1));
   if (before.length > 0) {
     return invalid(
-      '`revoke` removes the user with all their tasks, so it takes no task names.',
-      `${USAGE.revoke} — to keep some tasks, ask for a new grant after the revoke.`,
+      mrkdwn`\`revoke\` removes the user with all their tasks, so it takes no task names.`,
+      mrkdwn`${USAGE.revoke} — to keep some tasks, ask for a new grant after the revoke.`,
     );
   }
-  if (reason === '') return invalid('The reason after `because` is empty.', USAGE.revoke);
+  if (reason === '') return invalid(mrkdwn`The reason after \`because\` is empty.`, plain(USAGE.revoke));
   return { kind: 'revoke', user, ...(reason ? { reason } : {}) };
 }
 
 function parseUser(token: string, usage: string): UserRef | Extract<Command, { kind: 'invalid' }> {
-  if (META_USER_ID.test(token)) return { kind: 'meta', id: token };
+  if (isMetaId(token)) return { kind: 'meta', id: token };
   const person = parsePerson(token);
   if (person) return person;
-  return invalid(`\`${clip(token)}\` is neither a person (\`@name\`) nor a Meta user id (digits).`, usage);
+  return invalid(
+    mrkdwn`${code(clip(token))} is neither a person (\`@name\`) nor a Meta user id (digits).`,
+    plain(usage),
+  );
 }
 
 const MENTION = /^<@([UW][A-Z0-9]+)>$/;
@@ -218,17 +235,19 @@ function parsePerson(token: string): SlackPersonRef | undefined {
 function parseLink(args: string[]): Command {
   const [who, id, ...extra] = args;
   const person = who === undefined ? undefined : parsePerson(who);
-  if (!person) return invalid('Whom should I link? Mention the person first.', USAGE.link);
-  if (id === undefined || !META_USER_ID.test(id)) {
-    return invalid('After the person, give their Meta business-user id (digits).', USAGE.link);
+  if (!person) return invalid(mrkdwn`Whom should I link? Mention the person first.`, plain(USAGE.link));
+  if (id === undefined || !isMetaId(id)) {
+    return invalid(mrkdwn`After the person, give their Meta business-user id (digits).`, plain(USAGE.link));
   }
-  if (extra.length > 0) return invalid('`link` takes a person and one Meta user id.', USAGE.link);
+  if (extra.length > 0) return invalid(mrkdwn`\`link\` takes a person and one Meta user id.`, plain(USAGE.link));
   return { kind: 'link', person, metaUserId: id };
 }
 
 function parseUnlink(args: string[]): Command {
   const person = args.length === 1 ? parsePerson(args[0]!) : undefined;
-  return person ? { kind: 'unlink', person } : invalid('Whom should I unlink? Mention one person.', USAGE.unlink);
+  return person
+    ? { kind: 'unlink', person }
+    : invalid(mrkdwn`Whom should I unlink? Mention one person.`, plain(USAGE.unlink));
 }
 
 const PERMANENT = new Set(['permanent', 'permanently', 'ever', 'forever']);
@@ -242,13 +261,20 @@ function splitDuration(
   const value = words[index + 1];
   const rest = [...words.slice(0, index), ...words.slice(index + 2)];
   if (value === undefined)
-    return invalid('`for` needs a duration after it.', `e.g. \`for 30m\`, \`for 4h\` or \`for 2d\`. ${USAGE.grant}`);
+    return invalid(
+      mrkdwn`\`for\` needs a duration after it.`,
+      mrkdwn`e.g. \`for 30m\`, \`for 4h\` or \`for 2d\`. ${USAGE.grant}`,
+    );
   if (PERMANENT.has(value.toLowerCase())) return { words: rest, duration: 'permanent' };
   const duration = parseDuration(value);
   if (duration === undefined) {
-    return invalid(`\`${clip(value)}\` is not a duration.`, 'Use a number and a unit: `30m`, `4h`, `2d` (or `1h30m`).');
+    return invalid(
+      mrkdwn`${code(clip(value))} is not a duration.`,
+      mrkdwn`Use a number and a unit: \`30m\`, \`4h\`, \`2d\` (or \`1h30m\`).`,
+    );
   }
-  if (rest.some((word) => word.toLowerCase() === 'for')) return invalid('Say `for …` only once.', USAGE.grant);
+  if (rest.some((word) => word.toLowerCase() === 'for'))
+    return invalid(mrkdwn`Say \`for …\` only once.`, plain(USAGE.grant));
   return { words: rest, duration };
 }
 
@@ -278,38 +304,12 @@ function toTask(word: string): Task | undefined {
 function unknownTask(word: string): Command {
   const nearest = nearestTask(word);
   return invalid(
-    `\`${clip(word)}\` is not a task I know.${nearest ? ` Did you mean \`${nearest}\`?` : ''}`,
-    `Valid tasks: ${TASKS.join(', ')}. To add a reason, put it after \`because\`.`,
+    mrkdwn`${code(clip(word))} is not a task I know.${nearest ? mrkdwn` Did you mean ${code(nearest)}?` : ''}`,
+    mrkdwn`Valid tasks: ${TASKS.join(', ')}. To add a reason, put it after \`because\`.`,
   );
 }
 
-/** The task closest to `word` by edit distance, when it is close enough to be a typo. */
-export function nearestTask(word: string): Task | undefined {
-  const candidate = word.toUpperCase().replace(/-/g, '_');
-  let best: { task: Task; distance: number } | undefined;
-  for (const task of TASKS) {
-    const distance = editDistance(candidate, task);
-    if (!best || distance < best.distance) best = { task, distance };
-  }
-  if (!best) return undefined;
-  const tolerance = Math.max(2, Math.floor(best.task.length / 3));
-  return best.distance <= tolerance ? best.task : undefined;
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const substitution = previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1);
-      current.push(Math.min(previous[j]! + 1, current[j - 1]! + 1, substitution));
-    }
-    previous = current;
-  }
-  return previous[b.length]!;
-}
-
-function invalid(problem: string, hint: string): Extract<Command, { kind: 'invalid' }> {
+function invalid(problem: Mrkdwn, hint: Mrkdwn): Extract<Command, { kind: 'invalid' }> {
   return { kind: 'invalid', problem, hint };
 }
 

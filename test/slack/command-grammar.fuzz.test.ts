@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseCommand, type UserRef } from '../../src/access/grammar.js';
 import { isTask, MAX_TASKS_PER_CALL } from '../../src/graph/tasks.js';
+import { parseCommand, type UserRef } from '../../src/slack/command-grammar.js';
 import { commandText, FUZZ_RUNS } from '../support/fuzz.js';
 
 /** A person or Meta user as the grammar hands it on: an id in its exact shape, or a plain name. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { nearestTask, parseCommand } from '../../src/access/grammar.js';
+import { nearestTask } from '../../src/access/tasks.js';
+import { parseCommand } from '../../src/slack/command-grammar.js';
 
 describe('parseCommand', () => {
   it('opens the form for an empty command', () => {
@@ -45,7 +46,7 @@ describe('parseCommand', () => {
     ['grant 123 MESSAGING on sales on support', /only once/],
     ['grant 123 MESSAGING on sa$es', /not an account name/],
   ])('explains a misplaced `on` in "%s"', (text, problem) => {
-    expect(parseCommand(text)).toMatchObject({ kind: 'invalid', problem: expect.stringMatching(problem) });
+    expect(parseCommand(text)).toMatchObject({ kind: 'invalid', problem: { text: expect.stringMatching(problem) } });
   });
 
   it('reads revoke, list, accounts and help', () => {
@@ -94,8 +95,8 @@ describe('parseCommand', () => {
     const result = parseCommand('grant 123 MESAGING');
     expect(result.kind).toBe('invalid');
     if (result.kind !== 'invalid') return;
-    expect(result.problem).toContain('Did you mean `MESSAGING`?');
-    expect(result.hint).toContain('FULL_CONTROL');
+    expect(result.problem.text).toContain('Did you mean `MESSAGING`?');
+    expect(result.hint.text).toContain('FULL_CONTROL');
   });
 
   it.each([
@@ -118,7 +119,7 @@ describe('parseCommand', () => {
     const result = parseCommand(text);
     expect(result.kind).toBe('invalid');
     if (result.kind === 'invalid') {
-      expect(result.problem).toMatch(problem);
+      expect(result.problem.text).toMatch(problem);
       expect(result.hint.length).toBeGreaterThan(5);
     }
   });
@@ -126,7 +127,7 @@ describe('parseCommand', () => {
   it('does not echo back long or code-breaking input', () => {
     const result = parseCommand(`dance${'x'.repeat(500)}\`injected\``);
     expect(result.kind === 'invalid' && result.problem.length).toBeLessThan(120);
-    expect(result.kind === 'invalid' && result.problem).not.toContain('`injected`');
+    expect(result.kind === 'invalid' && result.problem.text).not.toContain('`injected`');
   });
 });
 
@@ -158,7 +159,7 @@ describe('durations', () => {
     ['grant 123 MANAGE for 1h for 2h', /only once/],
   ])('explains a bad duration in "%s"', (text, problem) => {
     const result = parseCommand(text);
-    expect(result.kind === 'invalid' && result.problem).toMatch(problem);
+    expect(result.kind === 'invalid' && result.problem.text).toMatch(problem);
   });
 
   it('reads `active`', () => {

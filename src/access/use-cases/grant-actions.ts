@@ -1,0 +1,142 @@
+import type { TemporaryGrant } from '../grants.js';
+import type { ExtensionRefusal } from '../outcomes.js';
+import { type AccessRequest, isFinal, type Pending } from '../request.js';
+import type { EndResult } from '../temporary-access.js';
+import { accountOf, type UseCaseContext } from './context.js';
+import { file, type SubmitResult } from './submit.js';
+import { openRequests } from './sweeps.js';
+
+/** How a click on a grant's buttons ended: as the grant's end went, or why nothing was done. */
+export type GrantActionResult =
+  | EndResult
+  | { kind: 'forbidden'; reason: 'not-approver' | 'beneficiary'; approverIds: readonly string[] };
+
+/** Why an action on a grant was not taken: it is not live (or its account is gone), or the actor may not. */
+export type GrantRefusal = Exclude<GrantActionResult, { kind: 'ended' | 'conflict' }>;
+
+/** The Slack person a grant is for, as a request's `targetSlackId`, when there is one. */
+function slackPerson(grant: TemporaryGrant): { targetSlackId?: string } {
+  return grant.targetSlackId ? { targetSlackId: grant.targetSlackId } : {};
+}
+
+/** An approver ends a temporary grant before its time (the person who holds it may too: access only shrinks). */
+export function revokeGrantNow(ctx: UseCaseContext, grantId: string, actorId: string): Promise<GrantActionResult> {
+  return asApprover(ctx, grantId, actorId, () => ctx.temporary.end(grantId, actorId), { holderMay: true });
+}
+
+/** An approver other than the person concerned settles a conflict found when a grant ended. */
+export function resolveConflict(
+  ctx: UseCaseContext,
+  grantId: string,
+  choice: 'restore' | 'keep',
+  actorId: string,
+): Promise<GrantActionResult> {
+  return asApprover(ctx, grantId, actorId, () => ctx.temporary.resolve(grantId, choice, actorId), {
+    holderMay: false,
+  });
+}
+
+/** A live grant an approver of its account may extend, or why they may not. */
+export async function extendable(
+  ctx: UseCaseContext,
+  grantId: string,
+  actorId: string,
+): Promise<{ kind: 'active'; grant: TemporaryGrant } | GrantRefusal> {
+  const check = await grantForApprover(ctx, grantId, actorId, { holderMay: false });
+  if (check.kind !== 'allowed') return check;
+  if (check.grant.state !== 'active') return { kind: 'not-live', grant: check.grant };
+  return { kind: 'active', grant: check.grant };
+}
+
+/**
+ * An approver asks for a live temporary grant to last `durationMs` longer; it goes through approval like any
+ * request, so another approver decides.
+ */
+export async function submitExtension(
+  ctx: UseCaseContext,
+  input: { grantId: string; durationMs: number; requesterId: string },
+): Promise<SubmitResult> {
+  const check = await extendable(ctx, input.grantId, input.requesterId);
+  if (check.kind !== 'active') return extensionRefusal(check);
+  const { grant } = check;
+  const waiting = await openExtensionOf(ctx, grant.id);
+  if (waiting) return { kind: 'extension-waiting', requestId: waiting.id };
+  const account = accountOf(ctx, grant.wabaId);
+  const { maxMs } = account.policy.durations;
+  const now = ctx.clock.now();
+  const endsAt = new Date(grant.endsAt).getTime();
+  const totalMs = endsAt + input.durationMs - now.getTime();
+  if (totalMs > maxMs) {
+    return { kind: 'extension-too-long', totalMs, maxMs, mostMs: Math.max(0, maxMs - (endsAt - now.getTime())) };
+  }
+  const request: Pending = {
+    id: ctx.newId(),
+    state: 'pending',
+    kind: 'extend',
+    wabaId: grant.wabaId,
+    accountAlias: account.policy.alias,
+    targetUserId: grant.userId,
+    ...(grant.targetName ? { targetName: grant.targetName } : {}),
+    ...slackPerson(grant),
+    tasks: grant.tasks,
+    currentTasks: grant.tasks,
+    afterTasks: grant.tasks,
+    requesterId: input.requesterId,
+    // The outcome goes where the grant was asked for.
+    originChannelId: grant.originChannelId,
+    durationMs: input.durationMs,
+    grantId: grant.id,
+    grantEndsAt: grant.endsAt,
+    createdAt: now.toISOString(),
+    expiresAt: new Date(now.getTime() + ctx.deps.requestTtlMs).toISOString(),
+    approvalMessages: [],
+    decisions: [],
+    updatedAt: now.toISOString(),
+  };
+  return file(ctx, request, account);
+}
+
+function extensionRefusal(refusal: GrantRefusal): ExtensionRefusal {
+  if (refusal.kind === 'not-live') return { kind: 'grant-ended' };
+  return refusal.reason === 'beneficiary' ? { kind: 'own-grant' } : { kind: 'not-approver' };
+}
+
+/** An extension of this grant not yet decided or carried out: one at a time, so they cannot stack past the limit. */
+async function openExtensionOf(ctx: UseCaseContext, grantId: string): Promise<AccessRequest | undefined> {
+  for await (const { request } of openRequests(ctx)) {
+    if (request?.kind === 'extend' && request.grantId === grantId && !isFinal(request)) return request;
+  }
+  return undefined;
+}
+
+/** Runs a grant action for an approver of the grant's account. */
+async function asApprover(
+  ctx: UseCaseContext,
+  grantId: string,
+  actorId: string,
+  action: () => Promise<EndResult>,
+  who: { holderMay: boolean },
+): Promise<GrantActionResult> {
+  const check = await grantForApprover(ctx, grantId, actorId, who);
+  return check.kind === 'allowed' ? action() : check;
+}
+
+/**
+ * The grant, when `actorId` approves on its account (and, unless `holderMay`, is not the person who holds it);
+ * why not, otherwise.
+ */
+async function grantForApprover(
+  ctx: UseCaseContext,
+  grantId: string,
+  actorId: string,
+  { holderMay }: { holderMay: boolean },
+): Promise<{ kind: 'allowed'; grant: TemporaryGrant } | GrantRefusal> {
+  const grant = await ctx.deps.repository.getGrant(grantId);
+  const account = grant && ctx.deps.accounts.forWaba(grant.wabaId);
+  if (!grant || !account) return { kind: 'not-live', ...(grant ? { grant } : {}) };
+  const { approverIds } = account.policy;
+  if (!(await account.approvers.isApprover(actorId))) return { kind: 'forbidden', reason: 'not-approver', approverIds };
+  if (!holderMay && (await ctx.interest.of({ targetUserId: grant.userId, ...slackPerson(grant) }, actorId)))
+    return { kind: 'forbidden', reason: 'beneficiary', approverIds };
+  return { kind: 'allowed', grant };
+}

@@ -1,0 +1,110 @@
+import {
+  type AuditEntry,
+  type Clock,
+  isContention,
+  type Locker,
+  LockLostError,
+  type RequestRepository,
+  TransitionConflictError,
+} from '../ports.js';
+import { type AccessRequest, isFinal } from '../request.js';
+import type { ServiceLogger } from './context.js';
+
+const lockKey = (id: string) => `request:${id}`;
+
+/**
+ * Every write the use cases make to a request: its state with the audit entry for it, the audit log, and the
+ * request's lock. Use cases never call the repository's writes themselves. Each write is a conditional transition
+ * from the version the request was read at, so a writer that read it before someone else moved it on fails with
+ * TransitionConflictError instead of undoing their change.
+ */
+export class RequestWriter {
+  constructor(
+    private readonly repository: RequestRepository,
+    private readonly locker: Locker,
+    private readonly clock: Clock,
+    private readonly logger?: ServiceLogger,
+  ) {}
+
+  /**
+   * Moves a request to its new state, with the audit entry for that state in the same write; keeps the open and
+   * recently-finished indexes. Returns the request as stored (with its new version).
+   */
+  async persist<T extends AccessRequest>(request: T, actor: string, detail?: string): Promise<T> {
+    const stored = await this.write(request, this.entry(request.id, actor, request.state, detail));
+    await this.repository.setOpen(request.id, !isFinal(request));
+    if (isFinal(request)) await this.repository.noteFinished(request.id);
+    return stored;
+  }
+
+  /**
+   * Saves a change that is not a state of its own (an approval short of the count, a reminder, where messages are),
+   * with its audit entry when it has one. Returns the request as stored.
+   */
+  async save<T extends AccessRequest>(
+    request: T,
+    audit?: { actor: string; event: AuditEntry['event']; detail?: string },
+  ): Promise<T> {
+    return this.write(request, audit && this.entry(request.id, audit.actor, audit.event, audit.detail));
+  }
+
+  /**
+   * Records how an execution ended. The Graph change is done, so a lock lost meanwhile is taken again (the version
+   * still guards the write). When another process took the request over and moved it on, its record stands: the
+   * request as stored is returned (`ours: false`), and whoever finished it tells people.
+   */
+  async settle(final: AccessRequest): Promise<{ request: AccessRequest; ours: boolean }> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const request = await this.withLock(final.id, () => this.persist(final, 'system'), { waitMs: 15_000 });
+        return { request, ours: true };
+      } catch (error) {
+        if (error instanceof LockLostError && attempt < 3) continue;
+        if (!(error instanceof TransitionConflictError)) throw error;
+        this.logger?.warn({ requestId: final.id }, 'another process moved this request on first');
+        return { request: (await this.repository.get(final.id)) ?? final, ours: false };
+      }
+    }
+  }
+
+  private async write<T extends AccessRequest>(request: T, entry?: AuditEntry): Promise<T> {
+    const stored = await this.repository.transition(request, {
+      expectedVersion: request.version ?? 0,
+      ...(entry ? { audit: entry } : {}),
+    });
+    if (entry) this.logger?.info({ audit: entry }, `request ${entry.requestId} ${entry.event}`);
+    return stored;
+  }
+
+  private entry(requestId: string, actor: string, event: AuditEntry['event'], detail?: string): AuditEntry {
+    return { requestId, at: this.clock.now().toISOString(), actor, event, ...(detail ? { detail } : {}) };
+  }
+
+  /** Marks a request no longer open (found final or gone by a sweep). */
+  async close(id: string): Promise<void> {
+    await this.repository.setOpen(id, false);
+  }
+
+  /** Adds a line that goes with no request write (a notice sent, a grant's end) to the audit log and the log. */
+  async audit(requestId: string, actor: string, event: AuditEntry['event'], detail?: string): Promise<void> {
+    const entry = this.entry(requestId, actor, event, detail);
+    await this.repository.appendAudit(entry);
+    this.logger?.info({ audit: entry }, `request ${requestId} ${event}`);
+  }
+
+  /** Runs `fn` holding the request's lock; throws LockBusyError when another holder keeps it past `waitMs`, and
+   * LockLostError when the lock could not be renewed (the work's writes are then refused). */
+  withLock<T>(id: string, fn: () => Promise<T>, options?: { waitMs?: number }): Promise<T> {
+    return this.locker.withLock(lockKey(id), fn, options);
+  }
+
+  /** Runs `fn` holding the request's lock; undefined when someone else holds or changed the request meanwhile. */
+  async withRequestLock<T>(id: string, fn: () => Promise<T>): Promise<T | undefined> {
+    try {
+      return await this.withLock(id, fn);
+    } catch (error) {
+      if (isContention(error)) return undefined;
+      throw error;
+    }
+  }
+}
