@@ -3,10 +3,11 @@ import { type Document, isMap, isNode, isScalar, isSeq, LineCounter, parseDocume
 import { z } from 'zod';
 import type { AccountPolicy, GrantDurations, Policy } from './access/accounts.js';
 import { formatDuration, parseDuration } from './access/duration.js';
-import { type ApprovalCounts, isUserGroupId } from './access/policy.js';
+import type { ApprovalCounts } from './access/policy.js';
 import { isTask, nearestTask, normalizeTasks, TASKS, type Task } from './access/tasks.js';
 import { ConfigError } from './config-error.js';
 import { META_ID } from './graph/ids.js';
+import { isUserGroupId } from './slack/usergroups.js';
 
 /**
  * The policy file (`WABA_CONFIG`): several WhatsApp Business Accounts, each with its own approvers and rules, and

@@ -23,43 +23,40 @@ export type RefusalReason = 'own-request' | 'beneficiary' | 'same-person' | 'not
 
 export type DecideVerdict = { allowed: true } | { allowed: false; reason: RefusalReason };
 
-/** Members of a Slack user group, for approvers configured as groups (S…). */
-export type GroupMembers = (groupId: string) => Promise<string[]>;
-
 /**
- * Whether a configured id names a user group rather than a person. Slack's user-group ids start with `S`; this is
- * the one place the domain relies on that, until the policy marks groups itself.
+ * The members of a listed id when it names a group of people (undefined when it names one person). Which ids are
+ * groups, and who is in them, is the chat platform's business: the Slack layer answers it.
  */
-export function isUserGroupId(id: string): boolean {
-  return id.startsWith('S');
-}
+export type GroupMembers = (id: string) => Promise<string[] | undefined>;
 
-/** Slack people listed by id or through user groups (S…), whose members are asked of Slack. */
+/** People listed by id, directly or through groups whose members are asked of `groupMembers`. */
 export class PeopleList {
-  private readonly userIds: Set<string>;
-  private readonly groupIds: string[];
+  private readonly listed: Set<string>;
 
   constructor(
-    ids: readonly string[],
+    private readonly ids: readonly string[],
     private readonly groupMembers: GroupMembers,
   ) {
-    this.userIds = new Set(ids.filter((id) => !isUserGroupId(id)));
-    this.groupIds = ids.filter(isUserGroupId);
+    this.listed = new Set(ids);
   }
 
-  async includes(slackUserId: string): Promise<boolean> {
-    if (this.userIds.has(slackUserId)) return true;
-    for (const group of this.groupIds) {
-      if ((await this.groupMembers(group)).includes(slackUserId)) return true;
+  async includes(personId: string): Promise<boolean> {
+    if (this.listed.has(personId)) return true;
+    for (const id of this.ids) {
+      if ((await this.groupMembers(id))?.includes(personId)) return true;
     }
     return false;
   }
 
   /** Every individual listed, groups expanded. */
   async userIdsExpanded(): Promise<string[]> {
-    const ids = new Set(this.userIds);
-    for (const group of this.groupIds) for (const member of await this.groupMembers(group)) ids.add(member);
-    return [...ids];
+    const people = new Set<string>();
+    for (const id of this.ids) {
+      const members = await this.groupMembers(id);
+      if (members) for (const member of members) people.add(member);
+      else people.add(id);
+    }
+    return [...people];
   }
 }
 

@@ -4,7 +4,7 @@ import { GraphClient } from '../../src/graph/client.js';
 
 const graph = new GraphClient({ baseUrl: 'http://127.0.0.1:9', accessToken: 't' });
 const groups: Record<string, string[]> = { SLEADS: ['ULEAD'] };
-const groupMembers = async (id: string) => groups[id] ?? [];
+const groupMembers = async (id: string) => groups[id];
 
 const support = accountPolicy({ alias: 'support', wabaId: '1', businessId: '9', approverIds: ['UANN'] });
 const sales = accountPolicy({ alias: 'sales', wabaId: '2', businessId: '9', approverIds: ['UBOB'] });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ApproverPolicy } from '../../src/access/policy.js';
 
 const groups: Record<string, string[]> = { SOPS: ['UCAROL', 'UDAN'] };
-const policy = () => new ApproverPolicy(['UANN', 'SOPS'], async (id) => groups[id] ?? []);
+const policy = () => new ApproverPolicy(['UANN', 'SOPS'], async (id) => groups[id]);
 
 describe('ApproverPolicy', () => {
   it('lets listed users and group members decide', async () => {

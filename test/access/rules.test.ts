@@ -5,7 +5,7 @@ import { GraphClient } from '../../src/graph/client.js';
 
 const graph = new GraphClient({ baseUrl: 'http://127.0.0.1:9', accessToken: 't' });
 const groups: Record<string, string[]> = { SLEADS: ['ULEAD'] };
-const groupMembers = async (id: string) => groups[id] ?? [];
+const groupMembers = async (id: string) => groups[id];
 const HOUR = 3_600_000;
 
 const strict = accountPolicy({

@@ -407,7 +407,7 @@ describe('AccessService with several accounts', () => {
     });
     accounts = new Accounts(
       { accounts: [support, sales], defaultAlias: 'support', adminIds: [], people: NO_PEOPLE },
-      { graph: client, groupMembers: async () => [] },
+      { graph: client, groupMembers: async () => undefined },
     );
     const locker = new InProcessLocker();
     repository = new KeyvRequestRepository(new Keyv());

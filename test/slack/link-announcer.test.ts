@@ -42,9 +42,9 @@ describe('LinkAnnouncer', () => {
     },
     {
       graph,
-      groupMembers: async (group) => {
-        if (group === 'SBROKEN') throw new Error('usergroups.users.list failed');
-        return ['UCARA', 'UDAN'];
+      groupMembers: async (id) => {
+        if (id === 'SBROKEN') throw new Error('usergroups.users.list failed');
+        return id.startsWith('S') ? ['UCARA', 'UDAN'] : undefined;
       },
     },
   );

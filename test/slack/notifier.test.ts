@@ -16,7 +16,7 @@ describe('SlackNotifier with target origins', () => {
         adminIds: [],
         people: NO_PEOPLE,
       },
-      { graph, groupMembers: async () => [] },
+      { graph, groupMembers: async () => undefined },
     );
     const sent: unknown[] = [];
     const client = {

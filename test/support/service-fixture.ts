@@ -21,7 +21,7 @@ export function oneAccount(
   options: { rosterCacheMs?: number; now?: () => number; groupMembers?: GroupMembers } = {},
 ): Accounts {
   const account = accountPolicy({ wabaId: WABA, businessId: BUSINESS, approverIds: ['UANN', 'UBOB'], ...settings });
-  return new Accounts(singleAccountPolicy(account), { graph, groupMembers: async () => [], ...options });
+  return new Accounts(singleAccountPolicy(account), { graph, groupMembers: async () => undefined, ...options });
 }
 
 /** A fake Graph with one WABA, Alice on it with MANAGE, and Dave not on it. */
