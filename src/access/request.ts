@@ -27,7 +27,17 @@ export const decisionSchema = z.object({
 export type Decision = z.infer<typeof decisionSchema>;
 
 export const executionErrorSchema = z.object({
+  /** Meta's words for a Graph error; for the bot's own reasons (`reason`), a line for the logs. */
   message: z.string(),
+  /**
+   * Why the bot itself stopped the change, when it was not Meta: the grant an extension was for had ended, the
+   * request's account left the policy, an extension would have run past the longest grant (`maxMs`), or the change
+   * itself could not be sent (an unexpected error).
+   */
+  reason: z
+    .enum(['grant-not-live', 'account-unconfigured', 'extension-too-long', 'bad-input', 'unexpected'])
+    .optional(),
+  maxMs: z.number().optional(),
   category: z.string(),
   code: z.number().optional(),
   subcode: z.number().optional(),
@@ -96,7 +106,10 @@ export const succeededSchema = base.extend({
   finishedAt: isoDate,
   /** What the user held after the change (empty: removed). */
   resultTasks: z.array(taskSchema),
+  /** Earlier versions' free-text note; `hadNoAccess` replaces it. */
   note: z.string().optional(),
+  /** A revoke found the user without access already, so nothing was sent to Meta. */
+  hadNoAccess: z.boolean().optional(),
 });
 export const failedSchema = base.extend({
   state: z.literal('failed'),
@@ -275,14 +288,14 @@ export function succeed(
   request: AccessRequest,
   at: Date,
   resultTasks: Succeeded['resultTasks'],
-  note?: string,
+  options: { hadNoAccess?: boolean } = {},
 ): Succeeded {
   expect(request, 'executing', 'succeeded');
   return {
     ...common(request),
     state: 'succeeded',
     resultTasks,
-    ...(note ? { note } : {}),
+    ...(options.hadNoAccess ? { hadNoAccess: true } : {}),
     finishedAt: at.toISOString(),
     updatedAt: at.toISOString(),
   };

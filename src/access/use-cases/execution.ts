@@ -22,7 +22,7 @@ export async function execute(ctx: UseCaseContext, request: Executing): Promise<
       final = succeed(request, ctx.clock.now(), grant.tasks);
     } else {
       const removed = await ctx.temporary.applyRevoke(request);
-      final = succeed(request, ctx.clock.now(), [], removed ? undefined : 'The user had no access any more.');
+      final = succeed(request, ctx.clock.now(), [], { hadNoAccess: !removed });
     }
   } catch (error) {
     ctx.deps.logger?.warn({ err: error, requestId: request.id }, 'graph change failed');
@@ -62,12 +62,15 @@ export function toExecutionError(error: unknown): ExecutionError {
       ...(error.retryAt ? { retryAt: error.retryAt.toISOString() } : {}),
     };
   }
-  if (error instanceof GraphInputError) return { message: error.message, category: 'invalid' };
-  if (
-    error instanceof GrantNotLiveError ||
-    error instanceof UnconfiguredAccountError ||
-    error instanceof ExtensionTooLongError
-  )
-    return { message: error.message, category: 'invalid' };
-  return { message: 'An unexpected error stopped the change; the logs have the details.', category: 'unknown' };
+  const own = (reason: NonNullable<ExecutionError['reason']>, extra: Partial<ExecutionError> = {}): ExecutionError => ({
+    message: error instanceof Error ? error.message : String(error),
+    category: reason === 'unexpected' ? 'unknown' : 'invalid',
+    reason,
+    ...extra,
+  });
+  if (error instanceof GraphInputError) return own('bad-input');
+  if (error instanceof GrantNotLiveError) return own('grant-not-live');
+  if (error instanceof UnconfiguredAccountError) return own('account-unconfigured');
+  if (error instanceof ExtensionTooLongError) return own('extension-too-long', { maxMs: error.maxMs });
+  return own('unexpected');
 }

@@ -185,7 +185,7 @@ export function outcomeText(request: AccessRequest, grant?: TemporaryGrant): Mrk
       const result =
         request.kind === 'grant'
           ? mrkdwn`${targetLabel(request)} now has ${taskList(request.resultTasks)}.`
-          : mrkdwn`${targetLabel(request)} no longer has access.${request.note ? mrkdwn` ${request.note}` : mrkdwn``}`;
+          : mrkdwn`${targetLabel(request)} no longer has access.${noAccessNote(request)}`;
       return mrkdwn`✅ Approved by ${by}. Done: ${result}`;
     }
     case 'failed':
@@ -229,7 +229,30 @@ export function grantText(grant: TemporaryGrant, request: AccessRequest): Mrkdwn
 }
 
 /** Meta's message, its trace id for support, and what to do about it. */
+/** Said when a revoke found nobody to remove (earlier versions stored this as a note of their own). */
+function noAccessNote(request: Extract<AccessRequest, { state: 'succeeded' }>): Mrkdwn {
+  if (request.hadNoAccess) return mrkdwn` The user had no access any more, so nothing was sent to Meta.`;
+  return request.note ? mrkdwn` ${request.note}` : mrkdwn``;
+}
+
+/** Why the bot itself stopped a change (not Meta), in words. */
+function ownFailureText(error: ExecutionError & { reason: NonNullable<ExecutionError['reason']> }): Mrkdwn {
+  switch (error.reason) {
+    case 'grant-not-live':
+      return mrkdwn`The access this extension was for has already ended; ask for a new grant instead.`;
+    case 'account-unconfigured':
+      return mrkdwn`This WhatsApp Business Account is no longer in the bot’s policy, so nothing can be changed on it. An admin can add it back to the policy file and reload.`;
+    case 'extension-too-long':
+      return mrkdwn`Extended now, the access would run longer than the ${formatDuration(error.maxMs ?? 0)} allowed from now, so it was not extended. Ask for a shorter extension.`;
+    case 'bad-input':
+      return mrkdwn`The change could not be sent to Meta as asked (${error.message}). Ask for it again with \`/waba grant …\`.`;
+    case 'unexpected':
+      return mrkdwn`An unexpected error stopped the change; the logs have the details. To try once more, press Retry.`;
+  }
+}
+
 export function failureText(error: ExecutionError, retry: 'button' | 'command' = 'button'): Mrkdwn {
+  if (error.reason) return ownFailureText({ ...error, reason: error.reason });
   const again = retry === 'button' ? 'press Retry' : 'run the command again';
   const details = [
     error.code === undefined

@@ -83,6 +83,7 @@ export function failureReply(error: unknown): MessageBody {
       mrkdwn`Try again in a minute; if it keeps happening, tell the bot’s admin.`,
     );
   }
+  if (detail.reason) return problemMessage(mrkdwn`Nothing was changed.`, failureText(detail, 'command'));
   return problemMessage(mrkdwn`Meta could not answer.`, failureText(detail, 'command'));
 }
 
