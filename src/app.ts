@@ -1,23 +1,23 @@
-import { App, HTTPReceiver, webApi } from '@slack/bolt';
+import { App, webApi } from '@slack/bolt';
 import type { Config } from './config.js';
-import { BODY_LIMIT_BYTES } from './http/slack-body.js';
 import type { Logger } from './logger.js';
 import { boltLogger } from './slack/bolt-logger.js';
 import { SlackConnection } from './slack/connection.js';
+import { VerifiedRequestReceiver } from './slack/receiver.js';
 
 /** Slack Web API retries: short, because a person is waiting (the client's default can wait ~30 minutes). */
 const WEB_API_RETRY = { retries: 2, factor: 2, minTimeout: 250, maxTimeout: 2_000 };
 
 export interface BoltApp {
   app: App;
-  /** HTTP mode: the receiver whose `requestListener` serves Slack; the caller runs the HTTP server. */
-  receiver?: HTTPReceiver;
+  /** HTTP mode: the receiver that hands Bolt the requests the caller's HTTP server has verified and parsed. */
+  receiver?: VerifiedRequestReceiver;
   /** Learns the bot's identity from Slack (`auth.test`) with retries; the caller starts it. */
   connection: SlackConnection;
 }
 
 /**
- * The Bolt app: HTTP mode with request signing on, or Socket Mode when an app-level token is configured. Wiring
+ * The Bolt app: HTTP mode behind our own server (which checks request signatures), or Socket Mode when an app-level token is configured. Wiring
  * only; listeners are registered by the caller, and the HTTP server is the caller's (src/http/server.ts).
  *
  * The app authorizes with the bot token through `SlackConnection` rather than Bolt's `token` option: with `token`,
@@ -40,20 +40,13 @@ export function createBoltApp(config: Config, logger: Logger): BoltApp {
     clientOptions,
   };
   let app: App;
-  let receiver: HTTPReceiver | undefined;
+  let receiver: VerifiedRequestReceiver | undefined;
   if (config.slack.appToken) {
     app = new App({ ...common, socketMode: true, appToken: config.slack.appToken });
   } else {
-    receiver = new HTTPReceiver({
-      signingSecret: config.slack.signingSecret,
-      logger: log,
-      // Respond to Slack as soon as a listener acks; slow work continues after.
-      processBeforeResponse: false,
-      bodyLimit: BODY_LIMIT_BYTES,
-      // Our HTTP server (src/http/server.ts) is the only way in, and it has already checked the signature on the raw
-      // bytes before handing the request on; checking it twice only costs every ack an HMAC.
-      signatureVerification: false,
-    });
+    // Our HTTP server (src/http/server.ts) is the only way in: it checks the signature on the raw bytes and parses
+    // the body once; the receiver answers as soon as a listener acks, and slow work continues after.
+    receiver = new VerifiedRequestReceiver(logger.child({ component: 'slack' }));
     app = new App({ ...common, receiver });
   }
   app.client = client;

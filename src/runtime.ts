@@ -178,7 +178,8 @@ async function build(
 
   let socketConnected = false;
   if (receiver) {
-    wiring.routes.slack = receiver.requestListener;
+    await receiver.start();
+    wiring.routes.slack = (request, res, answered) => receiver.handle(request, res, answered);
   } else {
     // Socket Mode: Slack unreachable at start is waited out, not fatal.
     void startWithRetry(() => app.start(), logger.child({ component: 'slack' }), wiring.isDraining).then((ok) => {
@@ -218,6 +219,7 @@ async function build(
       const closing = new Promise<void>((resolve) => server!.close(() => resolve()));
       server.closeAllConnections();
       await closing;
+      await receiver?.stop();
     } else if (socketConnected) {
       await app.stop();
     }

@@ -1,7 +1,8 @@
-import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { parse } from 'node:querystring';
 import type { Logger } from '../logger.js';
 import { countUntilAnswered } from '../slack/listeners/yield.js';
+import type { VerifiedSlackRequest } from '../slack/receiver.js';
 import { readSignatureClaim, SignatureCheck } from './signature.js';
 import { BODY_LIMIT_BYTES, declaredLength, readSignedBody } from './slack-body.js';
 
@@ -12,8 +13,11 @@ export type Health =
   | { status: 'draining' };
 
 export interface HttpRoutes {
-  /** Bolt's listener, once the bot is built; until then Slack's requests get a 503 (Slack retries events). */
-  slack?: RequestListener;
+  /**
+   * Serves a verified, parsed Slack request once the bot is built, calling `answered` when it has answered; until
+   * then Slack's requests get a 503 (Slack retries events).
+   */
+  slack?: (request: VerifiedSlackRequest, res: ServerResponse, answered: () => void) => void;
   /** Must answer quickly (the caller time-boxes its own checks); a rejection reads as unavailable. */
   health(): Promise<Health>;
 }
@@ -90,47 +94,55 @@ export function createHttpServer(options: { signingSecret: string; routes: HttpR
       return;
     }
     // Counted until answered, so work after an ack lets the acks still waiting go first.
-    countUntilAnswered(res);
-    serveSlack(req, res).catch((error: unknown) => fail(res, error));
+    const answered = countUntilAnswered();
+    serveSlack(req, res, answered).then(
+      (handedOn) => {
+        if (!handedOn) answered();
+      },
+      (error: unknown) => {
+        answered();
+        fail(res, error);
+      },
+    );
   }
 
-  async function serveSlack(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  /** Checks a Slack request and hands it on; resolves to whether it was handed on (then it is answered there). */
+  async function serveSlack(req: IncomingMessage, res: ServerResponse, answered: () => void): Promise<boolean> {
     const claim = readSignatureClaim(req.headers);
     if ('problem' in claim) {
       logger.debug({ problem: claim.problem }, 'unsigned request refused');
       refuse(req, res, 401, `Unauthorized: ${claim.problem}.`);
-      return;
+      return false;
     }
     if ((declaredLength(req) ?? 0) > BODY_LIMIT_BYTES) {
       refuse(req, res, 413, `Request body over ${BODY_LIMIT_BYTES} bytes.`);
-      return;
+      return false;
     }
     const body = await readSignedBody(req, new SignatureCheck(options.signingSecret, claim), BODY_LIMIT_BYTES);
     switch (body.kind) {
       case 'aborted':
         res.destroy();
-        return;
+        return false;
       case 'too-large':
         refuse(req, res, 413, `Request body over ${BODY_LIMIT_BYTES} bytes.`);
-        return;
+        return false;
       case 'bad-signature':
         logger.debug({}, 'badly signed request refused');
         refuse(req, res, 401, 'Unauthorized: the signature does not match the body.');
-        return;
+        return false;
     }
-    // Bolt reads fields of the parsed body outside its own error handling: a body that parses to null or a
-    // primitive (e.g. `payload=null`) would become an unhandled rejection and a request left hanging.
-    if (!isObjectBody(body.rawBody.toString('utf8'), req.headers['content-type'])) {
-      send(res, 400, 'Bad request: the body is not a JSON object.');
-      return;
+    // Parsed once, here, as Slack sends it; listeners read fields of it freely, so it must be a JSON object.
+    const parsed = parseSlackBody(body.rawBody.toString('utf8'), req.headers['content-type']);
+    if (!parsed) {
+      send(res, 400, 'Bad request: the body is not a form or JSON object as Slack sends them.');
+      return false;
     }
     if (!routes.slack) {
       send(res, 503, 'Starting; try again in a few seconds.', 'text/plain', { 'retry-after': '5' });
-      return;
+      return false;
     }
-    // Bolt uses a request that already carries `rawBody` instead of reading the stream again.
-    (req as IncomingMessage & { rawBody: Buffer }).rawBody = body.rawBody;
-    routes.slack(req, res);
+    routes.slack({ body: parsed, headers: req.headers }, res, answered);
+    return true;
   }
 
   function fail(res: ServerResponse, error: unknown): void {
@@ -212,20 +224,25 @@ function refuse(
   req.resume();
 }
 
-function isObjectBody(text: string, contentType: string | undefined): boolean {
+/**
+ * A Slack body as Slack sends it: a form (commands), a form whose `payload` field is JSON (interactions), or JSON
+ * (events). Undefined when it is none of these, or not an object.
+ */
+function parseSlackBody(text: string, contentType: string | undefined): Record<string, unknown> | undefined {
   try {
     if (contentType === 'application/x-www-form-urlencoded') {
-      const { payload } = parse(text);
-      if (Array.isArray(payload)) return false;
-      return typeof payload !== 'string' || isObject(JSON.parse(payload));
+      const form = parse(text);
+      if (form.payload === undefined) return { ...form };
+      return typeof form.payload === 'string' ? asObject(JSON.parse(form.payload)) : undefined;
     }
-    return isObject(JSON.parse(text));
+    return asObject(JSON.parse(text));
   } catch {
-    // Not JSON: Bolt answers it with its own 400.
-    return true;
+    return undefined;
   }
 }
 
-function isObject(value: unknown): boolean {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+function asObject(value: unknown): Record<string, unknown> | undefined {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : undefined;
 }

@@ -23,13 +23,19 @@ export class CommandLimit {
   take(userId: string): CommandVerdict {
     const now = this.now();
     this.sweep(now);
-    const recent = (this.sent.get(userId) ?? []).filter((at) => at > now - COMMAND_WINDOW_MS);
-    if (recent.length >= this.perMinute) {
+    let recent = this.sent.get(userId);
+    if (!recent) {
+      recent = [];
       this.sent.set(userId, recent);
+    }
+    // Times are kept oldest first, so those out of the window are at the front: constant time per command.
+    let expired = 0;
+    while (expired < recent.length && recent[expired]! <= now - COMMAND_WINDOW_MS) expired++;
+    if (expired > 0) recent.splice(0, expired);
+    if (recent.length >= this.perMinute) {
       return { ok: false, limit: this.perMinute, retryInMs: recent[0]! + COMMAND_WINDOW_MS - now };
     }
     recent.push(now);
-    this.sent.set(userId, recent);
     return { ok: true };
   }
 

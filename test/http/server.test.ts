@@ -26,7 +26,7 @@ describe('POST /slack/events checks', () => {
     }
     const json = await sendSigned(h.eventsUrl, SIGNING_SECRET, '"text"', { json: true });
     expect(json.status).toBe(400);
-    expect(json.body).toMatch(/not a JSON object/);
+    expect(json.body).toMatch(/not a form or JSON object/);
   });
 
   it('refuses a request whose timestamp is outside the window, whatever its signature', async () => {

@@ -1,4 +1,3 @@
-import type { ServerResponse } from 'node:http';
 import { setImmediate } from 'node:timers/promises';
 
 /** The longest work after an ack waits for other requests' acks; past it, work runs anyway (steady load). */
@@ -10,13 +9,14 @@ let waiting = 0;
 let noneWaiting: { promise: Promise<void>; resolve: () => void } | undefined;
 
 /**
- * Counts a request as waiting for its answer until the answer is sent or the connection closes. Called for every
- * request the HTTP server receives, so work after an ack can let every waiting ack go first.
+ * Counts a Slack request as waiting for its answer; the function returned uncounts it (once, however often it is
+ * called) and is called by whoever answers it. The HTTP server counts every Slack request it receives, so work after
+ * an ack can let every waiting ack go first.
  */
-export function countUntilAnswered(res: ServerResponse): void {
+export function countUntilAnswered(): () => void {
   waiting++;
   let counted = true;
-  const answered = () => {
+  return () => {
     if (!counted) return;
     counted = false;
     waiting--;
@@ -25,8 +25,6 @@ export function countUntilAnswered(res: ServerResponse): void {
       noneWaiting = undefined;
     }
   };
-  res.once('finish', answered);
-  res.once('close', answered);
 }
 
 function untilNoneWaiting(): Promise<void> {

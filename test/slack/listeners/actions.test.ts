@@ -1,5 +1,3 @@
-import { EventEmitter } from 'node:events';
-import type { ServerResponse } from 'node:http';
 import { setImmediate } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { ACTION, VIEW } from '../../../src/slack/ids.js';
@@ -126,17 +124,16 @@ describe('Deny', () => {
 
   it('opens the form while other requests still wait for their acks, and checks once they are answered', async () => {
     const k = kit();
-    const waiting = new EventEmitter() as ServerResponse;
-    countUntilAnswered(waiting);
+    const answered = countUntilAnswered();
     try {
       const handled = denyButton(k.deps)(buttonArgs(k, { actionId: ACTION.deny, value: 'r1' }));
       for (let turn = 0; turn < 10; turn++) await setImmediate();
       expect(k.calls).toEqual(['ack', 'views.open']);
-      waiting.emit('finish');
+      answered();
       await handled;
       expect(k.calls).toEqual(['ack', 'views.open', 'service.verdict']);
     } finally {
-      waiting.emit('finish');
+      answered();
     }
   });
 });

@@ -1,5 +1,3 @@
-import { EventEmitter } from 'node:events';
-import type { ServerResponse } from 'node:http';
 import { setImmediate } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { VIEW } from '../../../src/slack/ids.js';
@@ -10,12 +8,11 @@ import { argOf, commandArgs, kit, REQUESTER, TEAM_CHANNEL } from './handler-args
 
 /** Runs `during` while another Slack request waits for its ack (as in a burst), then lets that one be answered. */
 async function whileAnotherWaits(during: (answerIt: () => void) => Promise<void>): Promise<void> {
-  const waiting = new EventEmitter() as ServerResponse;
-  countUntilAnswered(waiting);
+  const answered = countUntilAnswered();
   try {
-    await during(() => waiting.emit('finish'));
+    await during(answered);
   } finally {
-    waiting.emit('finish');
+    answered();
   }
 }
 
