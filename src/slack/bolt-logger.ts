@@ -14,6 +14,8 @@ export function boltLogger(logger: Logger): BoltLogger {
   const write =
     (level: 'debug' | 'info' | 'warn' | 'error') =>
     (...messages: unknown[]) => {
+      // Bolt logs at debug several times per request: nothing is formatted for a level that is off.
+      if (!child.isLevelEnabled(level)) return;
       const errors = messages.filter((message) => message instanceof Error);
       const text = messages
         .filter((message) => !(message instanceof Error))
