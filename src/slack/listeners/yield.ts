@@ -2,6 +2,15 @@ import { setImmediate } from 'node:timers/promises';
 
 /** The longest work after an ack waits for other requests' acks; past it, work runs anyway (steady load). */
 const MAX_DEFER_MS = 1_000;
+/**
+ * How much work may be held back at once. Under steady load some request is always waiting, so every piece of work
+ * would wait its full second and the backlog (each holding its request) would grow with the request rate; past this
+ * many, work goes ahead at once.
+ */
+const MAX_DEFERRED = 64;
+
+/** Work held back right now. */
+let deferred = 0;
 
 /** Slack requests received over HTTP and not answered yet. */
 let waiting = 0;
@@ -40,7 +49,7 @@ function untilNoneWaiting(): Promise<void> {
 
 /**
  * Called right after `ack()`: holds this request's slower work (store, Graph, Slack calls) until no other request
- * waits for its ack, at most a second. Under a burst every ack goes out first, instead of the last ones waiting
+ * waits for its ack, at most a second, and at most `MAX_DEFERRED` pieces of work at once. Under a burst every ack goes out first, instead of the last ones waiting
  * behind the first ones' work; and the burst's work then starts together. Without an HTTP server (Socket Mode),
  * nothing is counted and this only yields one turn of the event loop.
  */
@@ -48,17 +57,23 @@ export async function yieldToWaitingRequests(): Promise<void> {
   const deadline = Date.now() + MAX_DEFER_MS;
   // A turn of the event loop first, so requests whose bytes have already arrived are read and counted.
   await setImmediate();
-  while (waiting > 0) {
-    const left = deadline - Date.now();
-    if (left <= 0) return;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      untilNoneWaiting(),
-      new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, left);
-      }),
-    ]);
-    clearTimeout(timer);
-    await setImmediate();
+  if (deferred >= MAX_DEFERRED) return;
+  deferred++;
+  try {
+    while (waiting > 0) {
+      const left = deadline - Date.now();
+      if (left <= 0) return;
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        untilNoneWaiting(),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, left);
+        }),
+      ]);
+      clearTimeout(timer);
+      await setImmediate();
+    }
+  } finally {
+    deferred--;
   }
 }

@@ -53,3 +53,20 @@ describe('work after an ack', () => {
     expect(Date.now() - started).toBeLessThan(100);
   });
 });
+
+describe('work after an ack under steady load', () => {
+  it('holds back a bounded amount of work: past it, work goes ahead at once', async () => {
+    const stuck = countUntilAnswered();
+    try {
+      const held = Array.from({ length: 64 }, () => yieldToWaitingRequests());
+      await turns(3);
+      const started = Date.now();
+      await yieldToWaitingRequests();
+      expect(Date.now() - started).toBeLessThan(200);
+      stuck();
+      await Promise.all(held);
+    } finally {
+      stuck();
+    }
+  });
+});
