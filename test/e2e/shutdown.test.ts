@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ACTION } from '../../src/slack/ids.js';
-import { RESTARTING_TEXT } from '../../src/slack/listeners/draining.js';
+import { RESTARTING_TEXT } from '../../src/slack/listeners/admission.js';
 import { openStore } from '../../src/store/open-store.js';
 import { ALICE, ANN, eventually, Harness, WABA_ID } from '../support/harness.js';
 

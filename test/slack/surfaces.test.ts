@@ -624,7 +624,7 @@ const NOT_SURFACES: Record<string, string> = {
   'listeners/views.ts': 'sends submitReply and clickReply; form errors are plain text',
   'listeners/home.ts': 'publishes homeView and requestsMessage',
   'listeners/command.ts': 'sends the builders above; checked on random hostile text in command.fuzz.test.ts',
-  'listeners/draining.ts': 'one fixed sentence',
+  'listeners/admission.ts': 'two fixed sentences',
   'link-announcer.ts': 'posts linkChangeMessage of blocks/links.ts',
   'command-limit.ts': 'counts commands; the answer is commandLimitMessage',
   'list-state.ts': 'button values, not text',

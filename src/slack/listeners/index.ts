@@ -9,9 +9,9 @@ import {
   retryButton,
   revokeNowButton,
 } from './actions.js';
+import { admission } from './admission.js';
 import { wabaCommand } from './command.js';
 import type { ListenerDeps } from './deps.js';
-import { refuseWhileDraining } from './draining.js';
 import { homeOpened } from './home.js';
 import { listMoreButton, listRefreshButton } from './roster.js';
 import { composeSubmission, denySubmission, extendSubmission } from './views.js';
@@ -20,7 +20,7 @@ export type { ListenerDeps } from './deps.js';
 
 /** Maps Slack ids to handlers; nothing else. */
 export function registerListeners(app: App, deps: ListenerDeps, isDraining: () => boolean = () => false): void {
-  app.use(refuseWhileDraining(isDraining));
+  app.use(admission(isDraining));
   app.command(COMMAND, wabaCommand(deps));
   app.action<BlockAction<ButtonAction>>(ACTION.approve, approveButton(deps));
   app.action<BlockAction<ButtonAction>>(ACTION.deny, denyButton(deps));
