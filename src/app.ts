@@ -7,6 +7,8 @@ import { VerifiedRequestReceiver } from './slack/receiver.js';
 
 /** Slack Web API retries: short, because a person is waiting (the client's default can wait ~30 minutes). */
 const WEB_API_RETRY = { retries: 2, factor: 2, minTimeout: 250, maxTimeout: 2_000 };
+/** A Slack call that has not answered in this long is given up (the client has no limit of its own). */
+const WEB_API_TIMEOUT_MS = 10_000;
 
 export interface BoltApp {
   app: App;
@@ -27,6 +29,7 @@ export function createBoltApp(config: Config, logger: Logger): BoltApp {
   const log = boltLogger(logger);
   const clientOptions: webApi.WebClientOptions = {
     retryConfig: WEB_API_RETRY,
+    timeout: WEB_API_TIMEOUT_MS,
     ...(config.slack.apiUrl ? { slackApiUrl: withTrailingSlash(config.slack.apiUrl) } : {}),
   };
   // The bot's own client, for work outside a request (notifications, sweeps); listeners get one from Bolt.

@@ -232,6 +232,8 @@ function parseSlackBody(text: string, contentType: string | undefined): Record<s
   try {
     if (contentType === 'application/x-www-form-urlencoded') {
       const form = parse(text);
+      // Slack sends every field once: a repeated one (an array here) is not Slack's.
+      if (Object.values(form).some((value) => typeof value !== 'string')) return undefined;
       if (form.payload === undefined) return { ...form };
       return typeof form.payload === 'string' ? asObject(JSON.parse(form.payload)) : undefined;
     }

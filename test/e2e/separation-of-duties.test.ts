@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ACTION, VIEW } from '../../src/slack/ids.js';
 import { ALICE, ANN, BOB, CAROL, DAVE, eventually, Harness, isRefusal, LEAD, WABA_ID } from '../support/harness.js';
@@ -133,6 +134,29 @@ describe('separation of duties', () => {
 
     await h.click(approval, ACTION.approve, BOB);
     await eventually(() => h.graph.writes().length === 1);
+  });
+
+  it('checks again under the request’s lock: a link made while the click waited for it still refuses', async () => {
+    h = await Harness.start();
+    const approval = await approvalFor(`grant ${DAVE} MESSAGING because on call`);
+    // The request's lock is slow to come (another click, a Redis round trip, a replica holding it).
+    const locker = h.bot!.store.locker;
+    const withLock = locker.withLock.bind(locker);
+    let slowed = false;
+    locker.withLock = (async (key: string, ...rest: unknown[]) => {
+      if (!slowed && key.startsWith('request:')) {
+        slowed = true;
+        await sleep(1_000);
+      }
+      return (withLock as (...args: unknown[]) => Promise<unknown>)(key, ...rest);
+    }) as typeof locker.withLock;
+    const click = h.click(approval, ACTION.approve, BOB);
+    await sleep(200);
+    expect(await ask(`link <@${BOB}> ${DAVE}`, ANN)).toContain(`is now Meta business user \`${DAVE}\``);
+    const { responseId } = await click;
+    expect(visibleText(await eventually(() => h.responses(responseId)[0]))).toContain('This access is for you');
+    await h.bot!.service.drain();
+    expect(h.graph.writes()).toEqual([]);
   });
 
   it('leaves requests about a person out of their own list of requests to decide', async () => {

@@ -20,7 +20,7 @@ describe('POST /slack/events checks', () => {
   });
 
   it('answers a correctly signed body that is not a JSON object with 400, saying so', async () => {
-    for (const body of ['payload=null', 'payload=%5B1%5D', 'payload=a&payload=b']) {
+    for (const body of ['payload=null', 'payload=%5B1%5D', 'payload=a&payload=b', 'command=%2Fwaba&text=a&text=b']) {
       const answer = await sendSigned(h.eventsUrl, SIGNING_SECRET, body);
       expect(answer.status).toBe(400);
     }

@@ -115,6 +115,10 @@ async function decideLocked(
   const request = await ctx.deps.repository.get(input.requestId);
   if (!request) return { kind: 'not-found' };
   if (request.state !== 'pending') return { kind: 'already', request };
+  // Checked again on the request as stored, under its lock: a link made, or an approver removed, since the click was
+  // first checked decides as it stands now.
+  const allowed = await mayDecide(ctx, request, input.actorId);
+  if (allowed.kind !== 'allowed') return allowed;
   const now = ctx.clock.now();
   if (isOverdue(request, now)) {
     return { kind: 'already', request: await writer.persist(expire(request, now), 'system') };

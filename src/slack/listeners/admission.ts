@@ -27,6 +27,8 @@ export function admission(isDraining: () => boolean, maxUnderWay = MAX_UNDER_WAY
     const isForm = 'view' in args && args.body.type === 'view_submission';
     const refusal = isDraining() ? RESTARTING_TEXT : underWay >= maxUnderWay && !isForm ? BUSY_TEXT : undefined;
     if (refusal) return refuse(args, refusal);
+    // Events (the Home tab opened) are not people's commands or clicks: they do not take a place meant for those.
+    if (!('command' in args) && !('action' in args) && !isForm) return args.next();
     underWay++;
     try {
       await args.next();

@@ -56,6 +56,23 @@ describe('admission', () => {
     expect(later.next).toHaveBeenCalled();
   });
 
+  it('does not count events (the Home tab opened) against the place kept for commands and clicks', async () => {
+    const admit = admission(() => false, 1);
+    const work = gate();
+    const event = {
+      ack: vi.fn(),
+      event: { type: 'app_home_opened' },
+      body: { type: 'event_callback' },
+      next: vi.fn(() => work.opened),
+    };
+    const opening = admit(event as unknown as Args);
+    const command = args('command', Promise.resolve());
+    await admit(command.args);
+    expect(command.next).toHaveBeenCalled();
+    work.open();
+    await opening;
+  });
+
   it('counts a listener that failed as finished', async () => {
     const admit = admission(() => false, 1);
     await expect(admit(args('command', Promise.reject(new Error('listener broke'))).args)).rejects.toThrow();
