@@ -24,7 +24,6 @@ import { RequestWriter } from './use-cases/request-writer.js';
 import { retry } from './use-cases/retry.js';
 import { type SubmitInput, type SubmitResult, submit } from './use-cases/submit.js';
 import { expireDue, recover, remindDue, type Sweeps } from './use-cases/sweeps.js';
-import type { Roster } from './waba.js';
 
 export type { CancelResult } from './use-cases/cancel.js';
 export type { AccessServiceDeps, ServiceLogger } from './use-cases/context.js';
@@ -165,10 +164,6 @@ export class AccessService implements Sweeps {
 
   auditOf(id: string): Promise<AuditEntry[]> {
     return auditOf(this.ctx, id);
-  }
-
-  roster(account: Account): Promise<Roster> {
-    return account.waba.roster();
   }
 
   /** Every WABA a Meta user can reach (asked on the user's own edge, whatever account). */
