@@ -3,14 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '../sandbox/sandbox.js';
 import { slashCommandBody } from '../sandbox/slack/requests.js';
-import { BotProcess, COMPILED_MAIN } from '../test/support/bot-process.js';
+import { type BotProcess, COMPILED_MAIN } from '../test/support/bot-process.js';
 import { Cluster } from '../test/support/cluster.js';
-import { BOT_TOKEN, SIGNING_SECRET } from '../test/support/harness.js';
-import { LoadThread, percentile, QUIET_MS, quiet, round } from './observe.js';
+import { LoadThread, percentile, QUIET_MS, quiet, round, startBareBolt } from './observe.js';
 
-const BARE_BOLT = fileURLToPath(new URL('./bare-bolt.ts', import.meta.url));
 const CPU_PROFILE = fileURLToPath(new URL('./cpu-profile.mjs', import.meta.url));
 
 /**
@@ -72,16 +69,7 @@ export async function benchAckTail(options: AckTailOptions = {}): Promise<AckTai
   });
   await cluster.start();
   const bot = await cluster.startBot('bot', undefined, COMPILED_MAIN);
-  const bare = await BotProcess.start(
-    {
-      SLACK_BOT_TOKEN: BOT_TOKEN,
-      SLACK_SIGNING_SECRET: SIGNING_SECRET,
-      SLACK_API_URL: cluster.slack.apiUrl,
-      PORT: String(await freePort()),
-    },
-    undefined,
-    BARE_BOLT,
-  );
+  const bare = await startBareBolt(cluster);
   const activity = () => cluster.graph.calls.length + cluster.slack.calls.length + cluster.slack.responses.length;
   const load = new LoadThread();
   let sent = 0;

@@ -2,15 +2,11 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
-import { freePort } from '../sandbox/sandbox.js';
 import { blockActionBody, sendSigned, slashCommandBody } from '../sandbox/slack/requests.js';
-import { BotProcess, COMPILED_MAIN } from '../test/support/bot-process.js';
+import { COMPILED_MAIN } from '../test/support/bot-process.js';
 import { Cluster, requestIdOf } from '../test/support/cluster.js';
-import { BOT_TOKEN, SIGNING_SECRET } from '../test/support/harness.js';
-import { LoadThread } from './observe.js';
-
-const BARE_BOLT = fileURLToPath(new URL('./bare-bolt.ts', import.meta.url));
+import { SIGNING_SECRET } from '../test/support/harness.js';
+import { LoadThread, startBareBolt } from './observe.js';
 
 const WARM_UP_ROUNDS = 3;
 const WARM_UP_SIZE = 200;
@@ -117,16 +113,7 @@ export async function benchBot(): Promise<BotBenchResult> {
   await cluster.start();
   // The bot as `npm start` runs it: the compiled build on plain node.
   const bot = await cluster.startBot('bot', undefined, COMPILED_MAIN);
-  const bare = await BotProcess.start(
-    {
-      SLACK_BOT_TOKEN: BOT_TOKEN,
-      SLACK_SIGNING_SECRET: SIGNING_SECRET,
-      SLACK_API_URL: cluster.slack.apiUrl,
-      PORT: String(await freePort()),
-    },
-    undefined,
-    BARE_BOLT,
-  );
+  const bare = await startBareBolt(cluster);
   let next = 0;
   const nextUser = () => users[next++]!;
   const load = new LoadThread();

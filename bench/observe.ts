@@ -1,7 +1,11 @@
 import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { freePort } from '../sandbox/sandbox.js';
 import { sign } from '../sandbox/slack/requests.js';
-import { SIGNING_SECRET } from '../test/support/harness.js';
+import { BotProcess } from '../test/support/bot-process.js';
+import type { Cluster } from '../test/support/cluster.js';
+import { BOT_TOKEN, SIGNING_SECRET } from '../test/support/harness.js';
 
 /** How long the fakes must see no call before a bot counts as done with what it was asked. */
 export const QUIET_MS = 600;
@@ -76,3 +80,19 @@ export const percentile = (sorted: number[], p: number) =>
 
 /** Milliseconds to one decimal. */
 export const round = (ms: number) => Math.round(ms * 10) / 10;
+
+const BARE_BOLT = fileURLToPath(new URL('./bare-bolt.ts', import.meta.url));
+
+/** The yardstick: a bare Bolt app that only acks, beside the cluster's Slack fake, on a port of its own. */
+export async function startBareBolt(cluster: Cluster): Promise<BotProcess> {
+  return BotProcess.start(
+    {
+      SLACK_BOT_TOKEN: BOT_TOKEN,
+      SLACK_SIGNING_SECRET: SIGNING_SECRET,
+      SLACK_API_URL: cluster.slack.apiUrl,
+      PORT: String(await freePort()),
+    },
+    undefined,
+    BARE_BOLT,
+  );
+}

@@ -3,11 +3,10 @@ import { setImmediate } from 'node:timers/promises';
 /** The longest work after an ack waits for other requests' acks; past it, work runs anyway (steady load). */
 const MAX_DEFER_MS = 1_000;
 /**
- * How much work may be held back at once. Under steady load some request is always waiting, so every piece of work
- * would wait its full second and the backlog (each holding its request) would grow with the request rate; past this
- * many, work goes ahead at once.
+ * How much work may be held back at once: more than a burst of 200 (so a burst's acks all go first), bounded all the
+ * same. Under steady load some request is always waiting, so held work would otherwise pile up behind it.
  */
-const MAX_DEFERRED = 64;
+const MAX_DEFERRED = 512;
 
 /** Work held back right now. */
 let deferred = 0;

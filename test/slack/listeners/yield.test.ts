@@ -58,7 +58,7 @@ describe('work after an ack under steady load', () => {
   it('holds back a bounded amount of work: past it, work goes ahead at once', async () => {
     const stuck = countUntilAnswered();
     try {
-      const held = Array.from({ length: 64 }, () => yieldToWaitingRequests());
+      const held = Array.from({ length: 512 }, () => yieldToWaitingRequests());
       await turns(3);
       const started = Date.now();
       await yieldToWaitingRequests();
