@@ -6,16 +6,7 @@ import { freePort } from '../sandbox/sandbox.js';
 import { SlackEmulator } from '../sandbox/slack/emulator.js';
 import { sendSigned, slashCommandBody } from '../sandbox/slack/requests.js';
 import { BotProcess } from './support/bot-process.js';
-import {
-  APP_SECRET,
-  BOT_TOKEN,
-  BUSINESS_ID,
-  defaultGraph,
-  eventually,
-  META_TOKEN,
-  SIGNING_SECRET,
-  WABA_ID,
-} from './support/harness.js';
+import { BUSINESS_ID, defaultGraph, eventually, fakeConnections, SIGNING_SECRET, WABA_ID } from './support/harness.js';
 
 describe('npm start (src/main.ts) as a process', () => {
   const graph = defaultGraph();
@@ -32,15 +23,8 @@ describe('npm start (src/main.ts) as a process', () => {
   });
 
   /** Settings that connect a bot process to the fakes, on a free port. */
-  const connections = async () => ({
-    SLACK_BOT_TOKEN: BOT_TOKEN,
-    SLACK_SIGNING_SECRET: SIGNING_SECRET,
-    SLACK_API_URL: slack.apiUrl,
-    PORT: String(await freePort()),
-    META_ACCESS_TOKEN: META_TOKEN,
-    META_APP_SECRET: APP_SECRET,
-    GRAPH_API_BASE_URL: graph.url,
-  });
+  const connections = async () =>
+    fakeConnections({ slackApiUrl: slack.apiUrl, graphUrl: graph.url, port: await freePort() });
 
   it('exits 1 with one line per missing setting, and no stack trace', async () => {
     const { code, output } = await BotProcess.run({ WABA_ID: '123' });

@@ -1,45 +1,11 @@
-import { z } from 'zod';
-import type { Task as GraphTask } from '../graph/tasks.js';
+import { TASKS, type Task } from '../graph/tasks.js';
 
 /**
- * What people may hold on a WhatsApp Business Account and ask for: the domain's own list. The Graph client keeps
- * Meta's wire enum (src/graph/tasks.ts); the check below makes the two fail to compile the moment they differ.
+ * What people may hold on a WhatsApp Business Account and ask for: exactly Meta's task enum, so a request can never
+ * name a task Graph would refuse. The domain and the Slack layer take tasks from here; the list itself lives beside
+ * the Graph client (src/graph/tasks.ts), which sends it.
  */
-export const TASKS = [
-  'MANAGE',
-  'DEVELOP',
-  'MANAGE_TEMPLATES',
-  'MANAGE_PHONE',
-  'VIEW_COST',
-  'MANAGE_EXTENSIONS',
-  'VIEW_PHONE_ASSETS',
-  'MANAGE_PHONE_ASSETS',
-  'VIEW_TEMPLATES',
-  'VIEW_INSIGHTS',
-  'RECEIVE_INCOMING_MESSAGES',
-  'MANAGE_BILLING',
-  'MANAGE_USERS',
-  'MESSAGING',
-  'FULL_CONTROL',
-] as const;
-
-export type Task = (typeof TASKS)[number];
-
-type Exactly<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
-/** Compiles only while the domain's tasks and Meta's wire enum are the same set. */
-export const TASKS_MATCH_GRAPH: Exactly<Task, GraphTask> = true;
-
-export const taskSchema = z.enum(TASKS);
-
-export function isTask(value: string): value is Task {
-  return (TASKS as readonly string[]).includes(value);
-}
-
-/** Tasks in the list's order, without repeats: stable for display and for comparing sets. */
-export function normalizeTasks(tasks: Iterable<string>): Task[] {
-  const wanted = new Set(tasks);
-  return TASKS.filter((task) => wanted.has(task));
-}
+export { isTask, normalizeTasks, TASKS, type Task, taskSchema } from '../graph/tasks.js';
 
 /** The task closest to `word` by edit distance, when it is close enough to be a typo. */
 export function nearestTask(word: string): Task | undefined {

@@ -5,7 +5,15 @@ import { freePort } from '../../sandbox/sandbox.js';
 import { SlackEmulator } from '../../sandbox/slack/emulator.js';
 import { BODY_LIMIT_BYTES } from '../../src/http/slack-body.js';
 import { BotProcess, ensureBuilt } from '../support/bot-process.js';
-import { BOT_TOKEN, BUSINESS_ID, defaultGraph, META_TOKEN, SIGNING_SECRET, WABA_ID } from '../support/harness.js';
+import {
+  BOT_TOKEN,
+  BUSINESS_ID,
+  defaultGraph,
+  fakeConnections,
+  META_TOKEN,
+  SIGNING_SECRET,
+  WABA_ID,
+} from '../support/harness.js';
 
 /** One raw HTTP exchange (node:http does not normalise paths the way fetch does); the status, or the socket error. */
 function exchange(
@@ -51,12 +59,7 @@ describe('the built bot’s HTTP surface', () => {
     await slack.start();
     bot = await BotProcess.start(
       {
-        SLACK_BOT_TOKEN: BOT_TOKEN,
-        SLACK_SIGNING_SECRET: SIGNING_SECRET,
-        SLACK_API_URL: slack.apiUrl,
-        PORT: String(await freePort()),
-        META_ACCESS_TOKEN: META_TOKEN,
-        GRAPH_API_BASE_URL: graph.url,
+        ...fakeConnections({ slackApiUrl: slack.apiUrl, graphUrl: graph.url, port: await freePort() }),
         WABA_ID,
         META_BUSINESS_ID: BUSINESS_ID,
         APPROVER_IDS: 'UANN',

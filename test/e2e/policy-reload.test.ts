@@ -6,16 +6,7 @@ import { freePort } from '../../sandbox/sandbox.js';
 import { SlackEmulator } from '../../sandbox/slack/emulator.js';
 import { sendSigned, slashCommandBody } from '../../sandbox/slack/requests.js';
 import { BotProcess, ensureBuilt } from '../support/bot-process.js';
-import {
-  APP_SECRET,
-  BOT_TOKEN,
-  BUSINESS_ID,
-  defaultGraph,
-  eventually,
-  META_TOKEN,
-  SIGNING_SECRET,
-  WABA_ID,
-} from '../support/harness.js';
+import { BUSINESS_ID, defaultGraph, eventually, fakeConnections, SIGNING_SECRET, WABA_ID } from '../support/harness.js';
 import { billionLaughs } from '../support/hostile-yaml.js';
 
 describe('SIGHUP with a hostile policy file', () => {
@@ -41,13 +32,7 @@ describe('SIGHUP with a hostile policy file', () => {
     );
     const bot = await BotProcess.start(
       {
-        SLACK_BOT_TOKEN: BOT_TOKEN,
-        SLACK_SIGNING_SECRET: SIGNING_SECRET,
-        SLACK_API_URL: slack.apiUrl,
-        PORT: String(await freePort()),
-        META_ACCESS_TOKEN: META_TOKEN,
-        META_APP_SECRET: APP_SECRET,
-        GRAPH_API_BASE_URL: graph.url,
+        ...fakeConnections({ slackApiUrl: slack.apiUrl, graphUrl: graph.url, port: await freePort() }),
         WABA_CONFIG: file,
         STORE_URL: 'memory://',
       },

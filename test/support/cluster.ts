@@ -9,8 +9,8 @@ import { BotProcess } from './bot-process.js';
 import {
   APP_SECRET,
   APPROVAL_CHANNEL,
-  BOT_TOKEN,
   BUSINESS_ID,
+  fakeConnections,
   META_TOKEN,
   SIGNING_SECRET,
   WABA_ID,
@@ -48,13 +48,11 @@ export class Cluster {
     this.dirs.set(name, dir);
     const bot = await BotProcess.start(
       {
-        SLACK_BOT_TOKEN: BOT_TOKEN,
-        SLACK_SIGNING_SECRET: SIGNING_SECRET,
-        SLACK_API_URL: this.slack.apiUrl,
-        PORT: String(port ?? this.bots.get(name)?.port ?? (await freePort())),
-        META_ACCESS_TOKEN: META_TOKEN,
-        META_APP_SECRET: APP_SECRET,
-        GRAPH_API_BASE_URL: this.graph.url,
+        ...fakeConnections({
+          slackApiUrl: this.slack.apiUrl,
+          graphUrl: this.graph.url,
+          port: port ?? this.bots.get(name)?.port ?? (await freePort()),
+        }),
         WABA_ID,
         META_BUSINESS_ID: BUSINESS_ID,
         APPROVER_IDS: 'UANN,UBOB,UCAROL',

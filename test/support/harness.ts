@@ -57,6 +57,19 @@ export interface HarnessOptions {
 
 let responseCounter = 0;
 
+/** Settings that connect a bot (in process or as its own process) to the loopback fakes. */
+export function fakeConnections(fakes: { slackApiUrl: string; graphUrl: string; port: number | string }) {
+  return {
+    SLACK_BOT_TOKEN: BOT_TOKEN,
+    SLACK_SIGNING_SECRET: SIGNING_SECRET,
+    SLACK_API_URL: fakes.slackApiUrl,
+    PORT: String(fakes.port),
+    META_ACCESS_TOKEN: META_TOKEN,
+    META_APP_SECRET: APP_SECRET,
+    GRAPH_API_BASE_URL: fakes.graphUrl,
+  };
+}
+
 export class Harness {
   readonly logs: string[] = [];
   bot?: RunningBot;
@@ -100,13 +113,7 @@ export class Harness {
     slack.usergroups.set(GROUP, [CAROL]);
     const harness = new Harness(graph, slack, {}, options.sweepIntervalMs);
     Object.assign(harness.env, {
-      SLACK_BOT_TOKEN: BOT_TOKEN,
-      SLACK_SIGNING_SECRET: SIGNING_SECRET,
-      SLACK_API_URL: slack.apiUrl,
-      PORT: '0',
-      META_ACCESS_TOKEN: META_TOKEN,
-      META_APP_SECRET: APP_SECRET,
-      GRAPH_API_BASE_URL: graph.url,
+      ...fakeConnections({ slackApiUrl: slack.apiUrl, graphUrl: graph.url, port: 0 }),
       WABA_ID,
       META_BUSINESS_ID: BUSINESS_ID,
       APPROVER_IDS: `${ANN},${BOB},${GROUP}`,

@@ -1,9 +1,9 @@
 import type { TemporaryGrant } from '../grants.js';
 import type { ExtensionRefusal } from '../outcomes.js';
-import { type AccessRequest, isFinal, type Pending } from '../request.js';
+import { type AccessRequest, isFinal } from '../request.js';
 import type { EndResult } from '../temporary-access.js';
 import { accountOf, type UseCaseContext } from './context.js';
-import { file, type SubmitResult } from './submit.js';
+import { file, newRequest, type SubmitResult } from './submit.js';
 import { openRequests } from './sweeps.js';
 
 /** How a click on a grant's buttons ended: as the grant's end went, or why nothing was done. */
@@ -69,9 +69,7 @@ export async function submitExtension(
   if (totalMs > maxMs) {
     return { kind: 'extension-too-long', totalMs, maxMs, mostMs: Math.max(0, maxMs - (endsAt - now.getTime())) };
   }
-  const request: Pending = {
-    id: ctx.newId(),
-    state: 'pending',
+  const request = newRequest(ctx, {
     kind: 'extend',
     wabaId: grant.wabaId,
     accountAlias: account.policy.alias,
@@ -87,12 +85,7 @@ export async function submitExtension(
     durationMs: input.durationMs,
     grantId: grant.id,
     grantEndsAt: grant.endsAt,
-    createdAt: now.toISOString(),
-    expiresAt: new Date(now.getTime() + ctx.deps.requestTtlMs).toISOString(),
-    approvalMessages: [],
-    decisions: [],
-    updatedAt: now.toISOString(),
-  };
+  });
   return file(ctx, request, account);
 }
 

@@ -52,31 +52,44 @@ export async function submit(ctx: UseCaseContext, input: SubmitInput): Promise<S
     afterTasks = normalizeTasks([...(current?.tasks ?? []), ...requested]);
   }
 
+  return file(
+    ctx,
+    newRequest(ctx, {
+      kind: input.kind,
+      wabaId: account.waba.wabaId,
+      accountAlias: account.policy.alias,
+      targetUserId: input.userId,
+      ...(current?.name ? { targetName: current.name } : {}),
+      ...(input.targetSlackId ? { targetSlackId: input.targetSlackId } : {}),
+      tasks: requested,
+      currentTasks: current?.tasks ?? null,
+      ...(read.kind === 'unreadable' ? { currentUnknown: read.why } : {}),
+      afterTasks,
+      requesterId: input.requesterId,
+      originChannelId: input.channelId,
+      ...(input.reason ? { reason: input.reason } : {}),
+      ...(durationMs ? { durationMs } : {}),
+    }),
+    account,
+  );
+}
+
+/** The bookkeeping every new request starts with; the rest is what it asks for. */
+type Asked = Omit<Pending, 'id' | 'state' | 'createdAt' | 'expiresAt' | 'approvalMessages' | 'decisions' | 'updatedAt'>;
+
+/** A request asked for now: a fresh id, waiting at most `requestTtlMs` for a decision, nothing decided yet. */
+export function newRequest(ctx: UseCaseContext, asked: Asked): Pending {
   const now = ctx.clock.now();
-  const request: Pending = {
+  return {
     id: ctx.newId(),
     state: 'pending',
-    kind: input.kind,
-    wabaId: account.waba.wabaId,
-    accountAlias: account.policy.alias,
-    targetUserId: input.userId,
-    ...(current?.name ? { targetName: current.name } : {}),
-    ...(input.targetSlackId ? { targetSlackId: input.targetSlackId } : {}),
-    tasks: requested,
-    currentTasks: current?.tasks ?? null,
-    ...(read.kind === 'unreadable' ? { currentUnknown: read.why } : {}),
-    afterTasks,
-    requesterId: input.requesterId,
-    originChannelId: input.channelId,
-    ...(input.reason ? { reason: input.reason } : {}),
-    ...(durationMs ? { durationMs } : {}),
+    ...asked,
     createdAt: now.toISOString(),
     expiresAt: new Date(now.getTime() + ctx.deps.requestTtlMs).toISOString(),
     approvalMessages: [],
     decisions: [],
     updatedAt: now.toISOString(),
   };
-  return file(ctx, request, account);
 }
 
 /**
