@@ -174,8 +174,18 @@ function drawPanes(current: State): void {
   const wanted = current.panes.map((pane) => pane.id).join(',');
   if (panes.dataset.panes !== wanted) {
     panes.dataset.panes = wanted;
-    composers.clear();
-    panes.replaceChildren(...current.panes.map(paneSkeleton), document.getElementById('home') ?? homePane());
+    // Panes already drawn are kept, so a line half typed (or being sent) survives a new DM pane appearing.
+    const focused = document.activeElement;
+    const kept = new Map<string, HTMLElement>();
+    for (const section of panes.querySelectorAll<HTMLElement>('section.pane[data-pane]')) {
+      kept.set(section.dataset.pane!, section);
+    }
+    for (const id of composers.keys()) if (!current.panes.some((pane) => pane.id === id)) composers.delete(id);
+    panes.replaceChildren(
+      ...current.panes.map((pane) => kept.get(pane.id) ?? paneSkeleton(pane)),
+      document.getElementById('home') ?? homePane(),
+    );
+    if (focused instanceof HTMLElement && focused.isConnected) focused.focus();
   }
   for (const pane of current.panes) {
     const list = panes.querySelector<HTMLElement>(`[data-pane="${pane.id}"] .messages`)!;

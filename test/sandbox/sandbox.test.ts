@@ -55,6 +55,8 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('the sandbox in a brow
     const composer = page.getByLabel('Message #support-team');
     await composer.fill(text);
     await composer.press('Enter');
+    // The composer empties once the line has reached the emulator.
+    await expect.poll(() => composer.inputValue(), { timeout: 10_000 }).toBe('');
   };
 
   it('takes a request from the lead, refuses the lead’s own approval, and grants on an approver’s click', async () => {
