@@ -33,6 +33,8 @@ export interface AckTailResult {
     bareP99Ms: number;
     /** CPU the bot used from the burst's first request to its last ack, and from there until quiet. */
     botCpuAckMs: number;
+    /** CPU the bare Bolt app used for its burst, for comparison with `botCpuAckMs`. */
+    bareCpuAckMs: number;
     botCpuAfterMs: number;
     /** Wall time from the last ack until quiet: the post-ack work of the burst. */
     afterMs: number;
@@ -102,7 +104,9 @@ export async function benchAckTail(options: AckTailOptions = {}): Promise<AckTai
       const quietUs = nowUs();
       const cpuQuiet = cpuMs(bot);
       windows.push({ round: r + 1, startUs, ackedUs, quietUs });
+      const bareCpuStart = cpuMs(bare);
       const bareRound = await load.burst(bare.url, grants(batch));
+      const bareCpuAckMs = cpuMs(bare) - bareCpuStart;
       await quiet(activity);
       botSamples.push(...botRound);
       bareSamples.push(...bareRound);
@@ -111,6 +115,7 @@ export async function benchAckTail(options: AckTailOptions = {}): Promise<AckTai
         botP99Ms: p99(botRound),
         bareP99Ms: p99(bareRound),
         botCpuAckMs: cpuAcked - cpuStart,
+        bareCpuAckMs,
         botCpuAfterMs: cpuQuiet - cpuAcked,
         // Less the quiet period that proves the work is over.
         afterMs: Math.round((quietUs - ackedUs) / 1000) - QUIET_MS,

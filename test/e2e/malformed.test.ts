@@ -73,3 +73,35 @@ describe('malformed Slack payloads', () => {
     expect((await h.command('help')).status).toBe(200);
   });
 });
+
+describe('buttons and forms the bot does not know', () => {
+  it('are not acknowledged (404), however their ids are spelt, and leave the bot serving', async () => {
+    h = await Harness.start();
+    const click = (actionId: string) =>
+      new URLSearchParams({
+        payload: JSON.stringify({
+          type: 'block_actions',
+          user: { id: 'UANN' },
+          trigger_id: '1.2.3',
+          actions: [{ type: 'button', action_id: actionId, block_id: 'b', value: 'x' }],
+        }),
+      }).toString();
+    const form = (callbackId: string) =>
+      new URLSearchParams({
+        payload: JSON.stringify({
+          type: 'view_submission',
+          user: { id: 'UANN' },
+          view: { id: 'V1', callback_id: callbackId, private_metadata: '', state: { values: {} } },
+        }),
+      }).toString();
+    const ids = ['waba_nope', 'waba___proto__', '__proto__', 'constructor', 'waba_toString', 'other_app_button'];
+    for (const id of ids) {
+      expect((await sendSigned(h.eventsUrl, SIGNING_SECRET, click(id))).status, id).toBe(404);
+      expect((await sendSigned(h.eventsUrl, SIGNING_SECRET, form(id))).status, id).toBe(404);
+    }
+    // A known button still reaches its handler through the same table.
+    const known = await sendSigned(h.eventsUrl, SIGNING_SECRET, click(ACTION.approve));
+    expect(known.status).toBe(200);
+    expect(h.graph.writes()).toEqual([]);
+  });
+});
