@@ -47,7 +47,7 @@ describe('work after an ack', () => {
     stuck();
   });
 
-  it('waits for a short quiet spell after the latest arrival, so work does not slip between a burst\'s requests', async () => {
+  it('waits for a short quiet spell after the latest arrival, so work does not slip between a burst’s requests', async () => {
     countUntilAnswered()();
     let resumed = false;
     const work = yieldToWaitingRequests().then(() => {
