@@ -1,11 +1,20 @@
 import type { Logger } from '../logger.js';
 import { type Backoff, backoffDelay, SLACK_BACKOFF } from './connection.js';
 
-/** What the connection needs of Bolt's `SocketModeReceiver`: start, stop, and its client's connection events. */
+type Listener = (...args: unknown[]) => unknown;
+
+/**
+ * What the connection needs of Bolt's `SocketModeReceiver`: start, stop, and its client's events (`connected`,
+ * `disconnected`, and `ws_message`, each message from the socket).
+ */
 export interface SocketReceiver {
   start(): Promise<unknown>;
   stop(): Promise<unknown>;
-  client: { on(event: 'connected' | 'disconnected', listener: () => void): unknown };
+  client: {
+    on(event: string, listener: Listener): unknown;
+    listeners(event: string): Listener[];
+    removeListener(event: string, listener: Listener): unknown;
+  };
 }
 
 /**
@@ -13,7 +22,9 @@ export interface SocketReceiver {
  * the socket closes (Slack's `disconnect` message, a dropped socket, Slack down for a while), retried with backoff.
  *
  * The Socket Mode client's own reconnection is turned off (`autoReconnectEnabled: false`): when its reconnect
- * cannot reach `apps.connections.open`, it leaves the rejection unhandled and never tries again.
+ * cannot reach `apps.connections.open`, it leaves the rejection unhandled and never tries again. Likewise, its
+ * handler of socket messages rejects with nobody listening on an envelope it cannot read (an `events_api` envelope
+ * without an event): that rejection is caught and logged here.
  */
 export class SocketModeConnection {
   private live = false;
@@ -37,6 +48,7 @@ export class SocketModeConnection {
       if (wasLive) this.logger.warn({}, 'Socket Mode connection closed; reconnecting');
       this.connect();
     });
+    this.catchMessageFailures();
   }
 
   /** Whether a socket is open and Slack has said hello on it. */
@@ -54,6 +66,22 @@ export class SocketModeConnection {
     this.stopped = true;
     this.wake?.();
     await this.receiver.stop();
+  }
+
+  /** Wraps the client's one message handler so that a message it fails on is logged, not left unhandled. */
+  private catchMessageFailures(): void {
+    const { client } = this.receiver;
+    const handlers = client.listeners('ws_message');
+    if (handlers.length !== 1) return;
+    const handle = handlers[0]!;
+    client.removeListener('ws_message', handle);
+    client.on('ws_message', (...args: unknown[]) => {
+      Promise.resolve()
+        .then(() => handle(...args))
+        .catch((error: unknown) =>
+          this.logger.warn({ err: error }, 'a Socket Mode message could not be read; ignored'),
+        );
+    });
   }
 
   private connect(): void {

@@ -9,7 +9,7 @@ import { eventually } from '../support/harness.js';
  * the Socket Mode client emits `connected` before `start` resolves and `disconnected` when a socket closes.
  */
 class FakeReceiver implements SocketReceiver {
-  readonly client = new EventEmitter();
+  readonly client = new EventEmitter() as unknown as SocketReceiver['client'] & EventEmitter;
   starts = 0;
   stops = 0;
   outcomes: Array<'connect' | 'fail' | 'close-while-connecting'> = [];
@@ -95,6 +95,22 @@ describe('SocketModeConnection', () => {
 
     await eventually(() => receiver.starts >= 2);
     expect(lines[0]).toContain('Slack refused apps.connections.open (invalid_auth); check SLACK_APP_TOKEN');
+  });
+
+  it('logs a socket message the client fails on, instead of leaving its rejection unhandled', async () => {
+    const receiver = new FakeReceiver();
+    const read: unknown[] = [];
+    receiver.client.on('ws_message', async (data: unknown) => {
+      read.push(data);
+      throw new TypeError("Cannot read properties of undefined (reading 'type')");
+    });
+    connection = new SocketModeConnection(receiver, logger, FAST);
+
+    receiver.client.emit('ws_message', '{"type":"events_api","payload":{}}', false);
+
+    await eventually(() => lines.some((line) => line.includes('a Socket Mode message could not be read; ignored')));
+    expect(read).toEqual(['{"type":"events_api","payload":{}}']);
+    expect(receiver.client.listenerCount('ws_message')).toBe(1);
   });
 
   it('stops reconnecting once stopped, even in the middle of waiting', async () => {
