@@ -1,11 +1,27 @@
 import { startSandbox } from './sandbox.js';
 
-/** `npm run sandbox`: the sandbox on SANDBOX_PORT (default 3977, or a free port when that one is taken). */
+const USAGE = 'Usage: npm run sandbox [-- --socket]';
+
+/**
+ * `npm run sandbox`: the sandbox on SANDBOX_PORT (default 3977, or a free port when that one is taken); with
+ * `--socket`, the bot connects in Socket Mode instead of receiving HTTP requests.
+ */
 async function main(): Promise<void> {
-  console.log('Starting the waba-access sandbox (the real bot, a Slack emulator and a fake Graph)…');
+  const args = process.argv.slice(2);
+  const unknown = args.filter((arg) => arg !== '--socket');
+  if (unknown.length > 0) {
+    console.error(`Unknown option ${unknown.join(' ')}. ${USAGE}`);
+    process.exitCode = 1;
+    return;
+  }
+  const mode = args.includes('--socket') ? 'socket' : 'http';
+  console.log(
+    `Starting the waba-access sandbox (the real bot in ${mode === 'socket' ? 'Socket Mode' : 'HTTP mode'}, a Slack emulator and a fake Graph)…`,
+  );
   const sandbox = await startSandbox({
     port: Number(process.env.SANDBOX_PORT ?? 3977),
     onBotOutput: (chunk) => process.stderr.write(chunk),
+    mode,
   });
   console.log(`\nOpen ${sandbox.url}\n`);
   console.log('Try /waba help as Lena, then approve as Ana or Ben. Ctrl-C stops everything.');

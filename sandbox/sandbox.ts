@@ -7,12 +7,13 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { FakeGraph, type RecordedCall } from './fake-graph.js';
+import type { AppMode } from './slack/app-link.js';
 import { type SidePanelSection, SlackEmulator } from './slack/emulator.js';
 
 /**
- * The whole flow without Slack or Meta: the real bot, unchanged, in its own process and in HTTP mode, wired to the
- * Slack emulator (whose page is the sandbox) and to the fake Graph seeded with two demo WABAs and a dozen people.
- * The bot reads a policy file with both accounts, as a deployment with several would.
+ * The whole flow without Slack or Meta: the real bot, unchanged, in its own process, in HTTP mode or Socket Mode,
+ * wired to the Slack emulator (whose page is the sandbox) and to the fake Graph seeded with two demo WABAs and a
+ * dozen people. The bot reads a policy file with both accounts, as a deployment with several would.
  */
 
 const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
@@ -88,17 +89,22 @@ export interface SandboxOptions {
   /** The bot's log level (its logs go to `onBotOutput`). */
   logLevel?: string;
   onBotOutput?: (chunk: string) => void;
+  /** How the bot hears from Slack: signed HTTP requests (the default), or Socket Mode with an app-level token. */
+  mode?: AppMode;
 }
 
 export interface Sandbox {
   url: string;
+  mode: AppMode;
   emulator: SlackEmulator;
   graph: FakeGraph;
   stop(): Promise<void>;
 }
 
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+  const mode = options.mode ?? 'http';
   const secrets = {
+    appToken: `xapp-sandbox-${randomBytes(12).toString('hex')}`,
     signing: randomBytes(16).toString('hex'),
     metaToken: `sandbox-${randomBytes(12).toString('hex')}`,
     appSecret: randomBytes(16).toString('hex'),
@@ -129,6 +135,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       { id: DEMO.marketingApprovalChannel, name: 'marketing-approvals' },
     ],
     sidePanel: () => [graphCallsSection(graph), peopleSection(graph)],
+    mode,
+    appToken: secrets.appToken,
   });
   graph.onAnswered = () => emulator.refresh();
   await listen(emulator, options.port ?? 0);
@@ -144,6 +152,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       SLACK_BOT_TOKEN: 'xoxb-sandbox-not-a-real-token',
       SLACK_SIGNING_SECRET: secrets.signing,
       SLACK_API_URL: emulator.apiUrl,
+      // In Socket Mode the bot opens a socket to the emulator and serves no HTTP.
+      ...(mode === 'socket' ? { SLACK_APP_TOKEN: secrets.appToken } : {}),
       PORT: String(botPort),
       META_ACCESS_TOKEN: secrets.metaToken,
       META_APP_SECRET: secrets.appSecret,
@@ -168,14 +178,18 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     await graph.stop();
     rmSync(dir, { recursive: true, force: true });
   };
+  emulator.link.requestUrl = `http://127.0.0.1:${botPort}/slack/events`;
+  const ready =
+    mode === 'socket'
+      ? async () => emulator.socketMode.connections > 0
+      : async () => (await fetch(`http://127.0.0.1:${botPort}/healthz`)).status === 200;
   try {
-    await waitForHealth(bot, `http://127.0.0.1:${botPort}/healthz`, output);
+    await waitUntilReady(bot, ready, output);
   } catch (error) {
     await stop();
     throw error;
   }
-  emulator.link.requestUrl = `http://127.0.0.1:${botPort}/slack/events`;
-  return { url: emulator.url, emulator, graph, stop };
+  return { url: emulator.url, mode, emulator, graph, stop };
 }
 
 function demoGraph(accessToken: string, appSecret: string): FakeGraph {
@@ -243,16 +257,17 @@ async function listen(emulator: SlackEmulator, port: number): Promise<void> {
   }
 }
 
-async function waitForHealth(bot: ChildProcess, url: string, output: string[]): Promise<void> {
+/** Waits until the bot is ready: /healthz answers 200 (HTTP mode), or its socket is open (Socket Mode). */
+async function waitUntilReady(bot: ChildProcess, ready: () => Promise<boolean>, output: string[]): Promise<void> {
   const deadline = Date.now() + 30_000;
   for (;;) {
     if (bot.exitCode !== null) throw new Error(`the bot exited at start:\n${output.join('')}`);
     try {
-      if ((await fetch(url)).status === 200) return;
+      if (await ready()) return;
     } catch {
       // not listening yet
     }
-    if (Date.now() > deadline) throw new Error(`the bot did not become healthy in 30 s:\n${output.join('')}`);
+    if (Date.now() > deadline) throw new Error(`the bot was not ready in 30 s:\n${output.join('')}`);
     await sleep(100);
   }
 }

@@ -1,9 +1,10 @@
-import { App, webApi } from '@slack/bolt';
+import { App, SocketModeReceiver, webApi } from '@slack/bolt';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 import { boltLogger } from './slack/bolt-logger.js';
 import { SlackConnection } from './slack/connection.js';
 import { VerifiedRequestReceiver } from './slack/receiver.js';
+import { SocketModeConnection } from './slack/socket-mode.js';
 
 /** Slack Web API retries: short, because a person is waiting (the client's default can wait ~30 minutes). */
 const WEB_API_RETRY = { retries: 2, factor: 2, minTimeout: 250, maxTimeout: 2_000 };
@@ -16,6 +17,8 @@ export interface BoltApp {
   receiver?: VerifiedRequestReceiver;
   /** Learns the bot's identity from Slack (`auth.test`) with retries; the caller starts it. */
   connection: SlackConnection;
+  /** Socket Mode: keeps the socket to Slack open, reconnecting when it closes; the caller starts it. */
+  socket?: SocketModeConnection;
 }
 
 /**
@@ -44,8 +47,17 @@ export function createBoltApp(config: Config, logger: Logger): BoltApp {
   };
   let app: App;
   let receiver: VerifiedRequestReceiver | undefined;
+  let socket: SocketModeConnection | undefined;
   if (config.slack.appToken) {
-    app = new App({ ...common, socketMode: true, appToken: config.slack.appToken });
+    const socketReceiver = new SocketModeReceiver({
+      appToken: config.slack.appToken,
+      logger: log,
+      // Reconnecting is SocketModeConnection's: the client's own leaves a failed reconnect unhandled, for good.
+      autoReconnectEnabled: false,
+      installerOptions: { clientOptions },
+    });
+    app = new App({ ...common, receiver: socketReceiver });
+    socket = new SocketModeConnection(socketReceiver, logger.child({ component: 'slack' }));
   } else {
     // Our HTTP server (src/http/server.ts) is the only way in: it checks the signature on the raw bytes and parses
     // the body once; the receiver answers as soon as a listener acks, and slow work continues after.
@@ -53,7 +65,7 @@ export function createBoltApp(config: Config, logger: Logger): BoltApp {
     app = new App({ ...common, receiver });
   }
   app.client = client;
-  return { app, receiver, connection };
+  return { app, receiver, connection, socket };
 }
 
 function withTrailingSlash(url: string): string {

@@ -12,7 +12,6 @@ import { createHttpServer, type Health, type HttpRoutes } from './http/server.js
 import { createLogger, type Logger } from './logger.js';
 import { readPolicyFile } from './policy-file.js';
 import { CommandLimit } from './slack/command-limit.js';
-import { startWithRetry } from './slack/connection.js';
 import { LinkAnnouncer } from './slack/link-announcer.js';
 import { registerListeners } from './slack/listeners/index.js';
 import { SlackNotifier } from './slack/notifier.js';
@@ -120,8 +119,9 @@ async function build(
   wiring: Wiring,
 ): Promise<RunningBot> {
   const graph = new GraphClient({ ...config.graph, logger: logger.child({ component: 'graph' }) });
-  const { app, receiver, connection } = createBoltApp(config, logger);
-  wiring.onSlackReady(() => connection.ready);
+  const { app, receiver, connection, socket } = createBoltApp(config, logger);
+  // In Socket Mode, Slack is reachable once its socket is open too.
+  wiring.onSlackReady(() => connection.ready && (socket?.connected ?? true));
   // A normal start says it is running once Slack has answered; an unreachable Slack is retried in the background.
   await answersWithin(connection.start(), FIRST_SLACK_ATTEMPT_MS);
   const accounts = new Accounts(config.policy, {
@@ -176,15 +176,12 @@ async function build(
     return { kind: 'reloaded', accounts: aliases };
   };
 
-  let socketConnected = false;
   if (receiver) {
     await receiver.start();
     wiring.routes.slack = (request, res, answered) => receiver.handle(request, res, answered);
   } else {
-    // Socket Mode: Slack unreachable at start is waited out, not fatal.
-    void startWithRetry(() => app.start(), logger.child({ component: 'slack' }), wiring.isDraining).then((ok) => {
-      socketConnected = ok;
-    });
+    // Socket Mode: Slack unreachable at start, or later, is waited out, not fatal.
+    socket?.start();
   }
   const port = server ? (server.address() as AddressInfo).port : undefined;
   logger.info(
@@ -220,8 +217,8 @@ async function build(
       server.closeAllConnections();
       await closing;
       await receiver?.stop();
-    } else if (socketConnected) {
-      await app.stop();
+    } else {
+      await socket?.stop();
     }
     await graph.close();
     await store.close();

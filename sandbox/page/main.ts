@@ -45,6 +45,8 @@ interface SideSection {
 
 interface State {
   title: string;
+  /** How the app hears from Slack: signed HTTP requests, or envelopes on its Socket Mode connection. */
+  mode: 'http' | 'socket';
   me: string;
   users: Record<string, User>;
   channels: Record<string, { name: string }>;
@@ -94,6 +96,11 @@ async function refresh(): Promise<void> {
 
 let homeOpenedFor = '';
 
+const MODE_DETAIL: Record<State['mode'], string> = {
+  http: 'The app gets signed HTTP requests from Slack',
+  socket: 'The app gets envelopes on the WebSocket it opened (Socket Mode)',
+};
+
 function draw(current: State): void {
   document.title = current.title;
   if (!root.firstChild) root.append(skeleton(current));
@@ -115,7 +122,15 @@ function skeleton(current: State): HTMLElement {
     el(
       'header',
       { className: 'top' },
-      el('h1', { text: current.title }),
+      el(
+        'h1',
+        { text: current.title },
+        el('span', {
+          className: 'mode',
+          text: current.mode === 'socket' ? 'Socket Mode' : 'HTTP mode',
+          attrs: { title: MODE_DETAIL[current.mode] },
+        }),
+      ),
       el('label', { className: 'who', attrs: { for: 'who' } }, document.createTextNode('You are'), picker),
     ),
     el('main', { className: 'panes', attrs: { id: 'panes' } }, homePane()),

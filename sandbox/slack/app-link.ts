@@ -7,12 +7,14 @@ import {
   viewActionBody,
   viewSubmissionBody,
 } from './requests.js';
+import type { EnvelopeType, SocketModeServer } from './socket-mode.js';
 import { type Block, dmChannelOf, type OpenView, type Workspace } from './workspace.js';
 
 /**
  * What passes between Slack and the app, both ways: slash commands, button clicks and modal submissions sent to the
- * app's request URL, signed as Slack signs them, with Slack's 3-second limit; and what the app sends back, in its
- * HTTP answer or later on a response URL, applied to the workspace as Slack would.
+ * app's request URL, signed as Slack signs them (HTTP mode), or as envelopes on its socket (Socket Mode), with
+ * Slack's 3-second limit; and what the app sends back, in its HTTP answer or its ack's payload, or later on a
+ * response URL, applied to the workspace as Slack would.
  */
 
 /** Slack waits this long for the app's answer before telling the person the command failed. */
@@ -33,11 +35,17 @@ export interface AppLinkOptions {
   signingSecret: string;
   /** Base of the emulator's response URLs. */
   responseBase: () => string;
+  /** Where envelopes go in Socket Mode. */
+  socket: SocketModeServer;
 }
+
+/** How the app hears from Slack: signed requests to its request URL, or envelopes on the socket it opened. */
+export type AppMode = 'http' | 'socket';
 
 export class AppLink {
   /** Where the app receives Slack's requests (`…/slack/events`); set once the app is up. */
   requestUrl?: string;
+  mode: AppMode = 'http';
   private readonly contexts = new Map<string, ResponseContext>();
   private readonly triggers = new Map<string, string>();
 
@@ -62,8 +70,7 @@ export class AppLink {
       triggerId: this.newTrigger(userId),
       command,
     });
-    const answer = await this.send(body, userId, channel, command);
-    const reply = answer && parseJson(answer);
+    const reply = await this.send(body, userId, channel, command);
     if (reply && (reply.text || reply.blocks)) this.postReply(reply, { channel, userId });
   }
 
@@ -134,8 +141,7 @@ export class AppLink {
       viewId,
       view: open.view,
     });
-    const answer = await this.send(body, userId);
-    this.applyViewAnswer(open, answer ? parseJson(answer) : undefined);
+    this.applyViewAnswer(open, await this.send(body, userId));
   }
 
   /** What the app posted to a response URL. */
@@ -185,14 +191,17 @@ export class AppLink {
     });
   }
 
-  /** Sends a signed request; on failure tells the person what Slack would, and answers undefined. */
+  /**
+   * Sends what Slack would (a signed request, or an envelope on the socket) and answers with the app's answer: the
+   * HTTP body, or the ack's payload, as JSON. On failure tells the person what Slack would, and answers undefined.
+   */
   private async send(
     body: string,
     userId: string,
     channel?: string,
     command?: string,
     json = false,
-  ): Promise<string | undefined> {
+  ): Promise<Record<string, unknown> | undefined> {
     const failed = (error: string) => {
       if (channel) {
         const what = command ? `${command} failed` : 'The app did not answer';
@@ -206,13 +215,18 @@ export class AppLink {
       }
       return undefined;
     };
+    if (this.mode === 'socket') {
+      const delivery = await this.options.socket.deliver(...envelopeOf(body, json));
+      if (delivery.kind === 'acked') return delivery.payload;
+      return failed(delivery.kind === 'not-acknowledged' ? 'operation_timeout' : 'dispatch_failed');
+    }
     if (!this.requestUrl) return failed('dispatch_failed');
     try {
       const answer = await sendSigned(this.requestUrl, this.options.signingSecret, body, {
         timeoutMs: SLACK_TIMEOUT_MS,
         json,
       });
-      return answer.status === 200 ? answer.body : failed(`http_service_error_${answer.status}`);
+      return answer.status === 200 ? parseJson(answer.body) : failed(`http_service_error_${answer.status}`);
     } catch (error) {
       return failed((error as Error).name === 'TimeoutError' ? 'operation_timeout' : 'dispatch_failed');
     }
@@ -288,6 +302,22 @@ export function viewState(view: Record<string, unknown>, inputs: ViewInputs) {
     if (chosen.length === 0 && block.optional !== true) missing[blockId] = 'Please complete this required field.';
   }
   return { values, missing };
+}
+
+/**
+ * The envelope Slack sends in Socket Mode for what it would post over HTTP: a command's fields, an interaction's
+ * payload, or an event callback, as JSON. Commands and view submissions accept a response payload in their ack.
+ */
+function envelopeOf(
+  body: string,
+  json: boolean,
+): [type: EnvelopeType, payload: Record<string, unknown>, acceptsPayload: boolean] {
+  if (json) return ['events_api', parseJson(body) ?? {}, false];
+  const form = new URLSearchParams(body);
+  const interaction = form.get('payload');
+  if (interaction === null) return ['slash_commands', Object.fromEntries(form), true];
+  const payload = parseJson(interaction) ?? {};
+  return ['interactive', payload, payload.type === 'view_submission'];
 }
 
 function parseJson(text: string): Record<string, unknown> | undefined {

@@ -2,13 +2,14 @@ import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { AppLink, SLACKBOT, type ViewInputs } from './app-link.js';
+import { AppLink, type AppMode, SLACKBOT, type ViewInputs } from './app-link.js';
+import { SocketModeServer } from './socket-mode.js';
 import { type Answer, type Args, callWebApi, safeJson } from './web-api.js';
 import { dmChannelOf, type SlackChannel, type SlackMessage, type SlackUser, Workspace } from './workspace.js';
 
 /**
  * A small Slack on loopback, for one app: the Web API subset the app calls (`/api/…`), response URLs
- * (`/response/…`), and a page (`/`) where people type slash commands, read channels and DMs rendered from Block Kit,
+ * (`/response/…`), Socket Mode (`apps.connections.open` and the socket it hands out), and a page (`/`) where people type slash commands, read channels and DMs rendered from Block Kit,
  * click buttons and fill modals. Requests to the app are signed like Slack's, so the app keeps verifying them.
  * Generic: nothing here knows what the app does; a host adds its own side panel.
  */
@@ -37,6 +38,10 @@ export interface EmulatorOptions {
   commands?: string[];
   title?: string;
   sidePanel?: () => SidePanelSection[];
+  /** How the app hears from Slack: signed HTTP requests (the default) or envelopes on its socket. */
+  mode?: AppMode;
+  /** The app-level token `apps.connections.open` accepts; any `xapp-` token when unset. */
+  appToken?: string;
 }
 
 const PAGE_DIR = fileURLToPath(new URL('../page/', import.meta.url));
@@ -44,6 +49,7 @@ const PAGE_DIR = fileURLToPath(new URL('../page/', import.meta.url));
 export class SlackEmulator {
   readonly workspace: Workspace;
   readonly link: AppLink;
+  readonly socketMode: SocketModeServer;
   readonly calls: ApiCall[] = [];
   /** Bodies posted to response URLs, by URL id. */
   readonly responses: Array<{ id: string; body: Record<string, unknown> }> = [];
@@ -60,10 +66,16 @@ export class SlackEmulator {
     this.workspace = new Workspace(bot.id);
     for (const user of [bot, ...(options.people ?? [])]) this.workspace.users.set(user.id, user);
     for (const channel of options.channels ?? []) this.workspace.channels.set(channel.id, channel);
+    this.socketMode = new SocketModeServer({
+      ...(options.appToken ? { appToken: options.appToken } : {}),
+      base: () => this.base,
+    });
     this.link = new AppLink(this.workspace, {
       signingSecret: options.signingSecret ?? '',
       responseBase: () => this.base,
+      socket: this.socketMode,
     });
+    this.link.mode = options.mode ?? 'http';
     this.workspace.on('changed', () => this.broadcast());
   }
 
@@ -112,6 +124,7 @@ export class SlackEmulator {
         res.end(JSON.stringify({ ok: false, error: (error as Error).message }));
       });
     });
+    this.server.on('upgrade', (req, socket, head) => this.socketMode.upgrade(req, socket, head));
     await new Promise<void>((resolve, reject) => {
       this.server!.once('error', reject);
       this.server!.listen(port, '127.0.0.1', resolve);
@@ -122,6 +135,7 @@ export class SlackEmulator {
   async stop(): Promise<void> {
     if (!this.server) return;
     for (const listener of this.listeners) listener.end();
+    this.socketMode.close();
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server!.close(() => resolve()));
   }
@@ -145,7 +159,7 @@ export class SlackEmulator {
       const args = parseArgs(raw, req.headers['content-type']);
       const token = req.headers.authorization?.replace(/^Bearer /, '');
       this.calls.push({ method, args, token });
-      return sendJson(res, this.answer(method, args));
+      return sendJson(res, this.answer(method, args, token));
     }
     if (path.startsWith('/ui/')) {
       // JSON only: a page on another origin cannot send it without a preflight this server never allows.
@@ -155,9 +169,10 @@ export class SlackEmulator {
     sendJson(res, { ok: false, error: 'not_found' }, 404);
   }
 
-  private answer(method: string, args: Args): Answer {
+  private answer(method: string, args: Args, token: string | undefined): Answer {
     const failure = this.failures.findIndex((f) => f.method === method);
     if (failure >= 0) return { ok: false, error: this.failures.splice(failure, 1)[0]!.error };
+    if (method === 'apps.connections.open') return this.socketMode.open(token);
     return callWebApi(method, args, {
       workspace: this.workspace,
       triggerOwner: (id) => this.link.triggerOwner(id),
@@ -267,6 +282,7 @@ export class SlackEmulator {
     const open = this.workspace.topViewOf(userId);
     return {
       title: this.options.title ?? 'Slack emulator',
+      mode: this.link.mode,
       me: userId,
       users: Object.fromEntries(users.map((user) => [user.id, user])),
       channels: Object.fromEntries([...this.workspace.channels.values()].map((channel) => [channel.id, channel])),

@@ -76,27 +76,3 @@ export class SlackConnection {
     }
   }
 }
-
-/**
- * Runs `start` until it succeeds, waiting with backoff between failures (Socket Mode's first connection, which
- * Bolt otherwise lets fail for good when Slack is unreachable). Never rejects; `isStopped` ends the attempts.
- */
-export async function startWithRetry(
-  start: () => Promise<unknown>,
-  logger: Logger,
-  isStopped: () => boolean,
-  backoff: Backoff = SLACK_BACKOFF,
-): Promise<boolean> {
-  for (let attempt = 1; !isStopped(); attempt += 1) {
-    try {
-      await start();
-      return true;
-    } catch (error) {
-      const delayMs = backoffDelay(backoff, attempt);
-      logger.warn({ err: error, attempt, delayMs }, `Slack unreachable, retrying in ${(delayMs / 1000).toFixed(1)} s`);
-      // Not unref'd: in Socket Mode this wait is what keeps the process alive until Slack answers.
-      await new Promise((resolve) => setTimeout(resolve, delayMs));
-    }
-  }
-  return false;
-}

@@ -61,6 +61,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('the sandbox in a brow
 
   it('takes a request from the lead, refuses the lead’s own approval, and grants on an approver’s click', async () => {
     expect(await page.getByLabel('You are').inputValue()).toBe(DEMO.lead);
+    await textOf(page.locator('header .mode')).toBe('HTTP mode');
     await type('/waba grant @zoe MESSAGING for 4h because covering the weekend queue');
 
     const ephemeral = support().locator('.message.ephemeral');

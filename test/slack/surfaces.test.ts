@@ -615,6 +615,7 @@ const NOT_SURFACES: Record<string, string> = {
   'bolt-logger.ts': 'logs, not Slack text',
   'connection.ts': 'the Slack connection at start; logs, not Slack text',
   'receiver.ts': 'hands verified requests to Bolt; HTTP statuses, not Slack text',
+  'socket-mode.ts': 'keeps the Socket Mode connection open; logs, not Slack text',
   'usergroups.ts': 'Slack API reads',
   'people.ts': 'Slack API reads',
   'listeners/index.ts': 'wiring',

@@ -52,13 +52,8 @@ export class BotProcess {
     entry = MAIN,
     waitFor: 'ready' | 'listening' = 'ready',
   ): Promise<BotProcess> {
-    const args = entry.endsWith('.js') ? [...startFlags(), entry] : ['--import', TSX, entry];
-    const child = spawn(process.execPath, args, {
-      cwd,
-      env: { PATH: process.env.PATH, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const bot = new BotProcess(child, Number(env.PORT));
+    const bot = BotProcess.launch(env, cwd, entry);
+    const child = bot.child;
     const deadline = Date.now() + 20_000;
     for (;;) {
       if (child.exitCode !== null) throw new Error(`bot exited at start:\n${bot.output.join('')}`);
@@ -71,6 +66,21 @@ export class BotProcess {
       if (Date.now() > deadline) throw new Error(`bot did not become healthy:\n${bot.output.join('')}`);
       await sleep(50);
     }
+  }
+
+  /** Starts the bot (or another `entry` script) without waiting for it: in Socket Mode it serves no /healthz. */
+  static launch(
+    env: Record<string, string | undefined>,
+    cwd = mkdtempSync(join(tmpdir(), 'waba-proc-')),
+    entry = MAIN,
+  ): BotProcess {
+    const args = entry.endsWith('.js') ? [...startFlags(), entry] : ['--import', TSX, entry];
+    const child = spawn(process.execPath, args, {
+      cwd,
+      env: { PATH: process.env.PATH, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    return new BotProcess(child, Number(env.PORT));
   }
 
   /** Runs the bot to completion (for start-up failures); resolves with its exit code. */
