@@ -13,6 +13,7 @@ import { admission } from './admission.js';
 import { wabaCommand } from './command.js';
 import type { ListenerDeps } from './deps.js';
 import { homeOpened } from './home.js';
+import { reviewPageButton, reviewRowButton, reviewTemporaryButton, reviewTemporarySubmission } from './review.js';
 import { listMoreButton, listRefreshButton } from './roster.js';
 import { composeSubmission, denySubmission, extendSubmission } from './views.js';
 
@@ -35,5 +36,10 @@ export function registerListeners(app: App, deps: ListenerDeps, isDraining: () =
   app.action<BlockAction<ButtonAction>>(ACTION.cancel, cancelButton(deps));
   app.action<BlockAction<ButtonAction>>(ACTION.listMore, listMoreButton(deps));
   app.action<BlockAction<ButtonAction>>(ACTION.listRefresh, listRefreshButton(deps));
+  app.action<BlockAction<ButtonAction>>(ACTION.reviewKeep, reviewRowButton(deps, 'keep'));
+  app.action<BlockAction<ButtonAction>>(ACTION.reviewRemove, reviewRowButton(deps, 'remove'));
+  app.action<BlockAction<ButtonAction>>(ACTION.reviewTemporary, reviewTemporaryButton(deps));
+  app.action<BlockAction<ButtonAction>>(ACTION.reviewPage, reviewPageButton(deps));
+  app.view<ViewSubmitAction>(VIEW.reviewTemporary, reviewTemporarySubmission(deps));
   app.event('app_home_opened', homeOpened(deps));
 }
