@@ -24,7 +24,7 @@ export class ReviewService {
     /** Counts work under way, so a stop waits for it. */
     private readonly track: <T>(work: Promise<T>) => Promise<T>,
   ) {
-    if (deps) this.rc = { ctx, deps };
+    if (deps) this.rc = { ctx, deps, retryScheduledAt: new Map() };
   }
 
   /** Starts a review of an account (the default one without `account`), or points to the one open on it. */

@@ -7,8 +7,10 @@ import {
   ALICE,
   ANN,
   APP_SECRET,
+  APPROVAL_CHANNEL,
   BOB,
   BUSINESS_ID,
+  CAROL,
   DAVE,
   defaultGraph,
   eventually,
@@ -212,6 +214,124 @@ describe('access reviews, end to end', () => {
     await h.click(current(review), ACTION.reviewPage, ANN, `${reviewIdOf(review)}:0`);
     await eventually(() => visibleText(current(review)).includes('People 1–10 of 250'));
     expect(gets()).toHaveLength(3);
+  });
+
+  it('works from the approvers’ DMs when there is no approval channel, survives a restart, and reminds once', async () => {
+    h = await Harness.start({
+      graph: reviewGraph(),
+      env: { APPROVAL_CHANNEL_ID: '', REMIND_AFTER: '1s' },
+      sweepIntervalMs: 100,
+    });
+    expect(await h.answer('review', BOB)).toContain('to each approver by DM');
+    const dms = [ANN, BOB, CAROL].map((user) => `D${user.slice(1)}`);
+    const copies = await eventually(() => {
+      const found = dms.map((dm) => h.slack.messagesIn(dm).find((m) => visibleText(m).includes('Access review:')));
+      return found.every(Boolean) && (found as SlackMessage[]);
+    });
+
+    await h.restartBot();
+    expect(await h.answer('review', ANN)).toContain('is already open');
+    await clickRow(copies[1]!, ACTION.reviewKeep, ALICE, BOB);
+    // Every approver's copy shows the decision.
+    for (const copy of copies) await eventually(() => rowText(copy, ALICE).includes(`Kept — <@${BOB}>`));
+
+    // Open for longer than REMIND_AFTER: each approver is reminded once, with where to find it.
+    for (const dm of dms) {
+      await eventually(() => h.slack.messagesIn(dm).some((m) => visibleText(m).includes('is still open')), 4_000);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    for (const dm of dms) {
+      const reminders = h.slack.messagesIn(dm).filter((m) => visibleText(m).includes('is still open'));
+      expect(reminders).toHaveLength(1);
+      expect(visibleText(reminders[0]!)).toContain('*1 of 4 reviewed*');
+    }
+  });
+
+  it('starts a review on its own with REVIEW_EVERY, once, and points people to it', async () => {
+    h = await Harness.start({ graph: reviewGraph(), env: { REVIEW_EVERY: '90d' }, sweepIntervalMs: 100 });
+    const review = await eventually(() => reviews()[0]);
+    expect(visibleText(review)).toContain('started by the schedule');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(reviews()).toHaveLength(1);
+    expect(gets()).toHaveLength(1);
+    expect(await h.answer('review', ANN)).toContain('started by the schedule');
+  });
+
+  it('lets an account’s admin start a review there but only its approvers decide, and refuses other accounts’ people', async () => {
+    const sales = '1000000000002';
+    const graph = reviewGraph()
+      .addWaba({ id: sales, name: 'Sales line', businessId: BUSINESS_ID })
+      .assign(sales, ERIN, ['MESSAGING']);
+    h = await Harness.startWithPolicy(
+      `default_account: support
+admins: [${ANN}]
+accounts:
+  support:
+    waba_id: ${WABA_ID}
+    business_id: ${BUSINESS_ID}
+    approvers: [${ANN}, ${BOB}]
+    approval_channel: ${APPROVAL_CHANNEL}
+  sales:
+    waba_id: ${sales}
+    business_id: ${BUSINESS_ID}
+    approvers: [${BOB}]
+    admins: [${LEAD}]
+    approval_channel: CSALES
+`,
+      { graph },
+    );
+    expect(await h.answer('review on sales', STRANGER)).toContain('Ask one of them:');
+    expect(await h.answer('review on support', LEAD)).toContain('Only the account’s approvers and admins');
+    expect(await h.answer('review on nowhere', LEAD)).toContain('nowhere');
+    expect(await h.answer('review on sales', LEAD)).toContain('Started the access review of *sales*: 1 person');
+    const review = await eventually(() => h.slack.messagesIn('CSALES')[0]);
+    expect(h.approvalMessages()).toEqual([]);
+
+    const lead = await clickRow(review, ACTION.reviewKeep, ERIN, LEAD);
+    expect(await privateAnswer(lead.responseId)).toContain(`The approvers are <@${BOB}>`);
+    const ann = await clickRow(review, ACTION.reviewKeep, ERIN, ANN);
+    expect(await privateAnswer(ann.responseId)).toContain('Only the account’s approvers review access');
+    await clickRow(review, ACTION.reviewKeep, ERIN, BOB);
+    await eventually(() => h.slack.messagesIn('CSALES').some((m) => visibleText(m).includes('Access review finished')));
+    // The other account's review is unaffected, and may be started by its own approver.
+    expect(await h.answer('review', ANN)).toContain('Started the access review of *support*');
+  });
+
+  it('answers forged and stale buttons and forms with what was wrong, changing nothing', async () => {
+    const graph = reviewGraph().addUser({
+      id: '300000000000009',
+      name: '<!channel> *Mallory*',
+      user_type: 'BUSINESS_USER',
+    });
+    graph.assign(WABA_ID, '300000000000009', ['MESSAGING']);
+    h = await Harness.start({ graph });
+    await h.answer('review', ANN);
+    const review = await eventually(() => reviews()[0]);
+    // Meta's text is shown as text: no broadcast.
+    expect(JSON.stringify(review.blocks)).not.toContain('<!channel>');
+    expect(visibleText(review)).toContain('&lt;!channel&gt;');
+
+    const junk = await h.click(review, ACTION.reviewKeep, ANN, 'junk');
+    expect(await privateAnswer(junk.responseId)).toContain('does not belong to a review I know');
+    const unknown = await h.click(review, ACTION.reviewRemove, ANN, `nope0:0:0:${ALICE}`);
+    expect(await privateAnswer(unknown.responseId)).toContain('can’t find this review');
+    const moved = await h.click(review, ACTION.reviewRemove, ANN, rowValue(review, ALICE).replace(/:\d+$/, `:${DAVE}`));
+    expect(await privateAnswer(moved.responseId)).toContain('no longer matches the review');
+    const page = await h.click(review, ACTION.reviewPage, ANN, `${reviewIdOf(review)}:99`);
+    expect(await privateAnswer(page.responseId)).toContain('does not belong to a review I know');
+
+    const form = await h.submitView(VIEW.reviewTemporary, ANN, 'junk', { until: { until: { value: '2d' } } });
+    expect(form.json).toMatchObject({ response_action: 'errors' });
+    const past = await h.submitView(VIEW.reviewTemporary, ANN, rowValue(review, ALICE), {
+      until: { until: { value: '2020-01-01' } },
+    });
+    expect(JSON.stringify(past.json)).toContain('That day has passed');
+    const stranger = await h.clickForm(current(review), ACTION.reviewTemporary, STRANGER);
+    expect(visibleText(stranger.view)).toContain('Only the account’s approvers review access');
+
+    await h.bot!.service.drain();
+    expect(h.graph.writes()).toEqual([]);
+    expect(visibleText(current(review))).toContain('*0 of 5 reviewed*');
   });
 });
 

@@ -38,6 +38,8 @@ export interface ReviewDeps {
 export interface ReviewContext {
   ctx: UseCaseContext;
   deps: ReviewDeps;
+  /** Per WABA, when this process may try a scheduled start again after one failed. */
+  retryScheduledAt: Map<string, number>;
 }
 
 export type StartReviewResult =
@@ -130,7 +132,8 @@ async function open(
         const id = ctx.newId();
         const pages = reviewPages(id, roster.users);
         for (const page of pages) await repository.savePage(page);
-        const review = await repository.save(
+        const review = await saveReview(
+          rc,
           {
             id,
             wabaId,
@@ -177,7 +180,8 @@ async function post(rc: ReviewContext, review: Review, first: ReviewPage): Promi
       const latest = await deps.repository.get(review.id);
       if (latest?.state !== 'open') return;
       const now = ctx.clock.now().toISOString();
-      await deps.repository.save(
+      await saveReview(
+        rc,
         { ...latest, state: 'closed', closedAt: now, abandoned: 'could not be posted', updatedAt: now },
         entry(rc, review.id, 'system', 'review-closed', { detail: 'the review could not be posted' }),
       );
@@ -331,7 +335,8 @@ async function claim(
           };
   const { failure: _failure, ...rest } = row;
   const decidedRow: ReviewRow = { ...rest, decision };
-  const saved = await deps.repository.savePage(
+  const saved = await savePage(
+    rc,
     replaceRow(page, ref.index, decidedRow),
     entry(rc, review.id, actorId, 'row-decided', {
       userId: row.userId,
@@ -420,7 +425,8 @@ async function settle(
       if (next !== row) {
         const event = next.decision ? 'row-settled' : 'row-reopened';
         const detail = next.decision && next.decision.kind !== 'keep' ? next.decision.status : 'the change failed';
-        saved = await deps.repository.savePage(
+        saved = await savePage(
+          rc,
           replaceRow(page, work.index, next),
           entry(rc, reviewId, 'system', event, { userId: row.userId, detail }),
         );
@@ -477,7 +483,8 @@ async function closeIfComplete(rc: ReviewContext, reviewId: string): Promise<voi
     const review = await deps.repository.get(reviewId);
     if (review?.state !== 'open' || !isComplete(review)) return undefined;
     const now = ctx.clock.now().toISOString();
-    const done = await deps.repository.save(
+    const done = await saveReview(
+      rc,
       { ...review, state: 'closed', closedAt: now, updatedAt: now },
       entry(rc, reviewId, 'system', 'review-closed', {
         detail: `${review.total} reviewed by ${review.reviewers.join(', ')}`,
@@ -594,7 +601,8 @@ async function recount(rc: ReviewContext, reviewId: string): Promise<void> {
     const changed =
       decidedByPage.some((count, page) => count !== review.decidedByPage[page]) ||
       working.length !== review.working.length;
-    await deps.repository.save(
+    await saveReview(
+      rc,
       { ...review, decidedByPage, working, checkedVersion: (review.version ?? 0) + 1 },
       changed ? entry(rc, reviewId, 'system', 'recounted', { detail: 'counts corrected from the pages' }) : undefined,
     );
@@ -616,7 +624,8 @@ async function remind(rc: ReviewContext, reviewId: string): Promise<void> {
     const review = await deps.repository.get(reviewId);
     if (!isDue(review)) return undefined;
     const now = ctx.clock.now().toISOString();
-    return deps.repository.save(
+    return saveReview(
+      rc,
       { ...review, remindedAt: now },
       entry(rc, reviewId, 'system', 'reminded', { detail: 'the account’s approvers' }),
     );
@@ -630,8 +639,7 @@ async function remind(rc: ReviewContext, reviewId: string): Promise<void> {
   }
 }
 
-/** When a scheduled start failed on a WABA, it is not tried again before this (in this process). */
-const retryScheduledAt = new Map<string, number>();
+/** After a scheduled start failed on a WABA, this process waits this long before trying it again. */
 const SCHEDULE_RETRY_MS = 5 * 60_000;
 
 /** Starts the reviews the schedule says are due: once per interval per WABA, across replicas. */
@@ -644,7 +652,7 @@ async function startScheduled(rc: ReviewContext): Promise<void> {
     !current.lastStartedAt || new Date(current.lastStartedAt).getTime() + every <= ctx.clock.now().getTime();
   for (const account of ctx.deps.accounts.list()) {
     const wabaId = account.policy.wabaId;
-    if ((retryScheduledAt.get(wabaId) ?? 0) > now) continue;
+    if ((rc.retryScheduledAt.get(wabaId) ?? 0) > now) continue;
     // Meta asked to slow down: a roster read now would only extend its hold.
     if (account.waba.budget().heldUntil > now) continue;
     const current = await deps.repository.wabaReviews(wabaId);
@@ -653,7 +661,7 @@ async function startScheduled(rc: ReviewContext): Promise<void> {
       const result = await open(rc, account, 'system', { waitMs: 0, due });
       if (result.kind === 'started') ctx.deps.logger?.info({ reviewId: result.review.id, wabaId }, 'scheduled review');
     } catch (error) {
-      retryScheduledAt.set(wabaId, now + SCHEDULE_RETRY_MS);
+      rc.retryScheduledAt.set(wabaId, now + SCHEDULE_RETRY_MS);
       ctx.deps.logger?.warn({ err: error, wabaId }, 'could not start a scheduled review; trying again later');
     }
   }
@@ -694,7 +702,7 @@ function withReview<T>(rc: ReviewContext, reviewId: string, fn: () => Promise<T>
   return rc.ctx.deps.locker.withLock(reviewLock(reviewId), fn, REVIEW_LOCK);
 }
 
-/** An audit entry for a review, also written to the log. */
+/** An audit entry for a review, to be written with the change it records. */
 function entry(
   rc: ReviewContext,
   reviewId: string,
@@ -702,7 +710,19 @@ function entry(
   event: ReviewAuditEntry['event'],
   extra: { userId?: string; detail?: string } = {},
 ): ReviewAuditEntry {
-  const audit: ReviewAuditEntry = { reviewId, at: rc.ctx.clock.now().toISOString(), actor, event, ...extra };
-  rc.ctx.deps.logger?.info({ audit }, `review ${reviewId} ${event}`);
-  return audit;
+  return { reviewId, at: rc.ctx.clock.now().toISOString(), actor, event, ...extra };
+}
+
+/** Writes a review's header, and logs its audit entry once it is stored. */
+async function saveReview(rc: ReviewContext, review: Review, audit?: ReviewAuditEntry): Promise<Review> {
+  const saved = await rc.deps.repository.save(review, audit);
+  if (audit) rc.ctx.deps.logger?.info({ audit }, `review ${audit.reviewId} ${audit.event}`);
+  return saved;
+}
+
+/** Writes a page of rows, and logs its audit entry once it is stored. */
+async function savePage(rc: ReviewContext, page: ReviewPage, audit?: ReviewAuditEntry): Promise<ReviewPage> {
+  const saved = await rc.deps.repository.savePage(page, audit);
+  if (audit) rc.ctx.deps.logger?.info({ audit }, `review ${audit.reviewId} ${audit.event}`);
+  return saved;
 }

@@ -16,27 +16,10 @@ import { USAGE } from '../command-grammar.js';
 import { channel, code, join, link, type Mrkdwn, mention, mrkdwn, packLines, slackDate, taskList } from '../format.js';
 import { ACTION, FIELD, VIEW } from '../ids.js';
 import { LIMITS } from '../limits.js';
+import { encodeRowRef } from '../review-state.js';
 import { actions, blockId, button, context, header, message, section } from './kit.js';
 import { problemMessage, unknownAccountMessage } from './replies.js';
 import type { Block, MessageBody, ModalView } from './types.js';
-
-/** A row's place, as its buttons carry it: `review:page:index:meta-user`. */
-export function encodeRowRef(ref: RowRef): string {
-  return `${ref.reviewId}:${ref.page}:${ref.index}:${ref.userId}`;
-}
-
-/** The row a button or form names; undefined for anything that is not one. */
-export function decodeRowRef(value: string | undefined): RowRef | undefined {
-  const match = /^([A-Za-z0-9_-]{1,64}):(\d{1,6}):(\d{1,3}):(\d{1,30})$/.exec(value ?? '');
-  if (!match) return undefined;
-  return { reviewId: match[1]!, page: Number(match[2]), index: Number(match[3]), userId: match[4]! };
-}
-
-/** Where a page button goes: `review:page`. */
-export function decodePageRef(value: string | undefined): { reviewId: string; page: number } | undefined {
-  const match = /^([A-Za-z0-9_-]{1,64}):(\d{1,6})$/.exec(value ?? '');
-  return match ? { reviewId: match[1]!, page: Number(match[2]) } : undefined;
-}
 
 function plural(count: number, noun: string): string {
   return `${count} ${noun}${count === 1 ? '' : 's'}`;
@@ -192,13 +175,11 @@ export function reviewSummaryMessage(review: Review, summary: ReviewSummary): Me
     mrkdwn`🏁 *The access review of ${review.accountAlias} is finished.* ${people(review.total)} reviewed by ${reviewers}, started ${slackDate(review.startedAt)}, finished ${slackDate(review.closedAt ?? review.updatedAt)}.`,
     mrkdwn`Kept: ${summary.kept} · removed: ${summary.removed.length} · made temporary: ${summary.temporary.length}.${gone}`,
   ];
-  const removed = namesOf(
-    summary.removed,
-    (row) => mrkdwn`• ${shortName(row)} · had ${taskList(row.tasks)} · ${mention(row.decision!.by)}`,
-  );
+  const by = (row: ReviewRow) => (row.decision ? mrkdwn` · ${mention(row.decision.by)}` : mrkdwn``);
+  const removed = namesOf(summary.removed, (row) => mrkdwn`• ${shortName(row)} · had ${taskList(row.tasks)}${by(row)}`);
   const temporary = namesOf(summary.temporary, (row) => {
-    const until = row.decision?.kind === 'temporary' ? slackDate(row.decision.endsAt) : mrkdwn`?`;
-    return mrkdwn`• ${shortName(row)} · ${taskList(row.tasks)} until ${until} · ${mention(row.decision!.by)}`;
+    const until = row.decision?.kind === 'temporary' ? mrkdwn` until ${slackDate(row.decision.endsAt)}` : mrkdwn``;
+    return mrkdwn`• ${shortName(row)} · ${taskList(row.tasks)}${until}${by(row)}`;
   });
   const blocks: Block[] = [header(`Access review finished: ${review.accountAlias}`), section(join(lines, '\n'))];
   if (removed.length > 0) {
@@ -233,9 +214,9 @@ export function reviewStartReply(result: StartReviewResult, permalink?: string):
   switch (result.kind) {
     case 'started': {
       const { review } = result;
-      const where = review.messages[0]?.channel.startsWith('C')
-        ? mrkdwn`in ${channel(review.messages[0].channel)}`
-        : mrkdwn`to each approver by DM`;
+      const first = review.messages[0];
+      const where =
+        first && !first.channel.startsWith('D') ? mrkdwn`in ${channel(first.channel)}` : mrkdwn`to each approver by DM`;
       const text = mrkdwn`📋 Started the access review of *${review.accountAlias}*: ${people(review.total)}, ${plural(review.pages, 'page')} of ${REVIEW_PAGE_SIZE}. I posted it ${where}; the approvers decide each row there, and I’ll post a summary when every row is done.`;
       return message(text, [section(text), context(mrkdwn`Review ${code(review.id)}`)]);
     }
@@ -309,7 +290,7 @@ export function temporaryModal(ref: RowRef, known?: { row: ReviewRow; minMs: num
   return {
     type: 'modal',
     callback_id: VIEW.reviewTemporary,
-    private_metadata: encodeRowRef(ref),
+    private_metadata: encodeRowRef(ref).slice(0, LIMITS.privateMetadata),
     title: { type: 'plain_text', text: 'Make temporary' },
     submit: { type: 'plain_text', text: 'Make temporary' },
     close: { type: 'plain_text', text: 'Cancel' },
