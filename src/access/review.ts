@@ -227,6 +227,8 @@ export interface ReviewRepository {
   /** Writes the header; throws TransitionConflictError when it is no longer at `review.version`. */
   save(review: Review, audit?: ReviewAuditEntry): Promise<Review>;
   page(reviewId: string, page: number): Promise<ReviewPage | undefined>;
+  /** Stores a new review's pages, all at once where the store allows; before its header, which makes them seen. */
+  createPages(pages: readonly ReviewPage[]): Promise<void>;
   /** Writes a page of rows; throws TransitionConflictError when it is no longer at `page.version`. */
   savePage(page: ReviewPage, audit?: ReviewAuditEntry): Promise<ReviewPage>;
   /** The WABA's open review and last start (empty, at version 0, before the first review). */

@@ -55,6 +55,16 @@ export class RecordsReviewRepository implements ReviewRepository {
     return stored && { ...reviewPageSchema.parse(JSON.parse(stored.body)), version: stored.version };
   }
 
+  async createPages(pages: readonly ReviewPage[]): Promise<void> {
+    assertLocksHeld();
+    await this.records.createAll(
+      pages.map((page) => {
+        const { version: _version, ...body } = reviewPageSchema.parse(page);
+        return { id: pageId(page.reviewId, page.page), body: JSON.stringify(body) };
+      }),
+    );
+  }
+
   async savePage(page: ReviewPage, audit?: ReviewAuditEntry): Promise<ReviewPage> {
     const { version, ...body } = reviewPageSchema.parse(page);
     return { ...page, version: await this.write(pageId(page.reviewId, page.page), version ?? 0, body, audit) };

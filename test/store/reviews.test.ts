@@ -86,6 +86,28 @@ describe.each(urls)('reviews in the %s store', (_name, url) => {
     await store.close();
   });
 
+  it('creates a large review’s pages in a few writes, each at version 1, ready for conditional decisions', async () => {
+    const store = await openStore(url(), { namespace });
+    const id = `v${Math.random().toString(36).slice(2, 10)}`;
+    const users = Array.from({ length: 6_001 }, (_, i) => ({
+      id: String(100_000_000_000_001 + i),
+      name: `U${i}`,
+      tasks: [],
+    }));
+    const pages = reviewPages(id, users);
+    expect(pages).toHaveLength(601);
+    await store.reviews.createPages(pages);
+    for (const number of [0, 249, 250, 600]) {
+      const page = await store.reviews.page(id, number);
+      expect(page).toEqual({ ...pages[number], version: 1 });
+    }
+    expect((await store.reviews.page(id, 600))?.rows).toHaveLength(1);
+    const last = (await store.reviews.page(id, 600))!;
+    await store.reviews.savePage(last);
+    await expect(store.reviews.savePage(last)).rejects.toBeInstanceOf(TransitionConflictError);
+    await store.close();
+  });
+
   it('keeps reviews apart from requests that share an id', async () => {
     const store = await openStore(url(), { namespace });
     const id = `v${Math.random().toString(36).slice(2, 10)}`;

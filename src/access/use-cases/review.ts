@@ -131,7 +131,7 @@ async function open(
         }
         const id = ctx.newId();
         const pages = reviewPages(id, roster.users);
-        for (const page of pages) await repository.savePage(page);
+        await repository.createPages(pages);
         const review = await saveReview(
           rc,
           {
