@@ -337,6 +337,28 @@ describe('access reviews', () => {
     expect(rosterReads()).toHaveLength(2);
   });
 
+  it('tries a scheduled review Slack could not take again later, backing off, without putting the schedule off', async () => {
+    const { service, store } = await memoryService({ everyMs: 90 * 86_400_000 });
+    reviewNotifier.failPost = true;
+    await service.reviews.sweep();
+    expect(rosterReads()).toHaveLength(1);
+    expect(await store.reviews.wabaReviews(WABA)).toEqual({ version: 2 });
+    await service.reviews.sweep();
+    expect(rosterReads()).toHaveLength(1);
+    now = new Date(now.getTime() + 5 * 60_000);
+    await service.reviews.sweep();
+    expect(rosterReads()).toHaveLength(2);
+    // Twice in a row now: ten minutes.
+    now = new Date(now.getTime() + 5 * 60_000);
+    await service.reviews.sweep();
+    expect(rosterReads()).toHaveLength(2);
+    reviewNotifier.failPost = false;
+    now = new Date(now.getTime() + 5 * 60_000);
+    await service.reviews.sweep();
+    expect(reviewNotifier.posted).toHaveLength(1);
+    expect(rosterReads()).toHaveLength(3);
+  });
+
   it('closes a review nobody can be shown, so the next start is not blocked by it', async () => {
     const { service, store } = await memoryService();
     reviewNotifier.failPost = true;

@@ -38,8 +38,8 @@ export interface ReviewDeps {
 export interface ReviewContext {
   ctx: UseCaseContext;
   deps: ReviewDeps;
-  /** Per WABA, when this process may try a scheduled start again after one failed. */
-  retryScheduledAt: Map<string, number>;
+  /** Per WABA, when this process may try a scheduled start again after failures in a row, and how many. */
+  retryScheduledAt: Map<string, { at: number; failures: number }>;
 }
 
 export type StartReviewResult =
@@ -111,11 +111,11 @@ async function open(
   const { ctx, deps } = rc;
   const { repository } = deps;
   const wabaId = account.policy.wabaId;
-  let created: { review: Review; first: ReviewPage } | Opened;
+  let created: { review: Review; first: ReviewPage; previousStart: string | undefined } | Opened;
   try {
     created = await ctx.deps.locker.withLock(
       startLock(wabaId),
-      async (): Promise<{ review: Review; first: ReviewPage } | Opened> => {
+      async (): Promise<{ review: Review; first: ReviewPage; previousStart: string | undefined } | Opened> => {
         const current = await repository.wabaReviews(wabaId);
         if (current.openReviewId) {
           const existing = await repository.get(current.openReviewId);
@@ -156,7 +156,7 @@ async function open(
         );
         await repository.saveWabaReviews(wabaId, { ...current, openReviewId: id, lastStartedAt: now });
         await repository.setOpen(id, true);
-        return { review, first: pages[0]! };
+        return { review, first: pages[0]!, previousStart: current.lastStartedAt };
       },
       { waitMs: options.waitMs },
     );
@@ -165,11 +165,19 @@ async function open(
     throw error;
   }
   if ('kind' in created) return created;
-  return post(rc, created.review, created.first);
+  return post(rc, created.review, created.first, created.previousStart);
 }
 
-/** Posts a new review and records where; a review nobody can see is closed again at once. */
-async function post(rc: ReviewContext, review: Review, first: ReviewPage): Promise<StartReviewResult> {
+/**
+ * Posts a new review and records where. A review nobody can see is closed again at once, and the WABA's last start
+ * goes back to `previousStart`, so a schedule is not put off by a review that never reached anyone.
+ */
+async function post(
+  rc: ReviewContext,
+  review: Review,
+  first: ReviewPage,
+  previousStart: string | undefined,
+): Promise<StartReviewResult> {
   const { ctx, deps } = rc;
   let refs: Array<{ channel: string; ts: string }>;
   try {
@@ -187,7 +195,7 @@ async function post(rc: ReviewContext, review: Review, first: ReviewPage): Promi
       );
       await deps.repository.setOpen(review.id, false);
     });
-    await clearOpen(rc, review);
+    await clearOpen(rc, review, { lastStartedAt: previousStart });
     return { kind: 'not-posted' };
   }
   const shown = await withReview(rc, review.id, async () => {
@@ -197,14 +205,20 @@ async function post(rc: ReviewContext, review: Review, first: ReviewPage): Promi
   return { kind: 'started', review: shown };
 }
 
-/** Marks the WABA as having no open review, when `review` is the one it has. */
-async function clearOpen(rc: ReviewContext, review: Review): Promise<void> {
+/** Marks the WABA as having no open review, when `review` is the one it has; `restore` puts back its last start. */
+async function clearOpen(
+  rc: ReviewContext,
+  review: Review,
+  restore?: { lastStartedAt: string | undefined },
+): Promise<void> {
   const { repository } = rc.deps;
   for (let attempt = 0; attempt < 3; attempt++) {
     const current = await repository.wabaReviews(review.wabaId);
     if (current.openReviewId !== review.id) return;
+    const { lastStartedAt: _started, ...rest } = withoutOpen(current);
+    const lastStartedAt = restore ? restore.lastStartedAt : current.lastStartedAt;
     try {
-      await repository.saveWabaReviews(review.wabaId, withoutOpen(current));
+      await repository.saveWabaReviews(review.wabaId, { ...rest, ...(lastStartedAt ? { lastStartedAt } : {}) });
       return;
     } catch (error) {
       // A new review started meanwhile wrote first: read again.
@@ -639,8 +653,12 @@ async function remind(rc: ReviewContext, reviewId: string): Promise<void> {
   }
 }
 
-/** After a scheduled start failed on a WABA, this process waits this long before trying it again. */
+/**
+ * After a scheduled start failed on a WABA (Meta or Slack down), this process waits before trying again: 5 minutes,
+ * doubling with each failure in a row up to 6 hours, since each try reads the whole roster from Meta's budget.
+ */
 const SCHEDULE_RETRY_MS = 5 * 60_000;
+const SCHEDULE_RETRY_MAX_MS = 6 * 3_600_000;
 
 /** Starts the reviews the schedule says are due: once per interval per WABA, across replicas. */
 async function startScheduled(rc: ReviewContext): Promise<void> {
@@ -652,17 +670,25 @@ async function startScheduled(rc: ReviewContext): Promise<void> {
     !current.lastStartedAt || new Date(current.lastStartedAt).getTime() + every <= ctx.clock.now().getTime();
   for (const account of ctx.deps.accounts.list()) {
     const wabaId = account.policy.wabaId;
-    if ((rc.retryScheduledAt.get(wabaId) ?? 0) > now) continue;
+    const retry = rc.retryScheduledAt.get(wabaId);
+    if (retry && retry.at > now) continue;
     // Meta asked to slow down: a roster read now would only extend its hold.
     if (account.waba.budget().heldUntil > now) continue;
     const current = await deps.repository.wabaReviews(wabaId);
     if (current.openReviewId || !due(current)) continue;
+    const failed = (why: unknown) => {
+      const failures = (retry?.failures ?? 0) + 1;
+      const waitMs = Math.min(SCHEDULE_RETRY_MAX_MS, SCHEDULE_RETRY_MS * 2 ** (failures - 1));
+      rc.retryScheduledAt.set(wabaId, { at: now + waitMs, failures });
+      ctx.deps.logger?.warn({ err: why, wabaId, retryInMs: waitMs }, 'could not start a scheduled review');
+    };
     try {
       const result = await open(rc, account, 'system', { waitMs: 0, due });
+      if (result.kind === 'not-posted') failed(new Error('the review could not be posted'));
+      else rc.retryScheduledAt.delete(wabaId);
       if (result.kind === 'started') ctx.deps.logger?.info({ reviewId: result.review.id, wabaId }, 'scheduled review');
     } catch (error) {
-      rc.retryScheduledAt.set(wabaId, now + SCHEDULE_RETRY_MS);
-      ctx.deps.logger?.warn({ err: error, wabaId }, 'could not start a scheduled review; trying again later');
+      failed(error);
     }
   }
 }
