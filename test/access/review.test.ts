@@ -2,11 +2,13 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type FakeGraph, graphError } from '../../sandbox/fake-graph.js';
 import type { Accounts } from '../../src/access/accounts.js';
 import type { Identities } from '../../src/access/ports.js';
+import { approve, startExecution } from '../../src/access/request.js';
 import type { Review, ReviewNotifier, ReviewPage, ReviewSummary, ReviewView, RowRef } from '../../src/access/review.js';
 import type { DecideRowResult } from '../../src/access/review-service.js';
 import { AccessService } from '../../src/access/service.js';
 import { GraphClient } from '../../src/graph/client.js';
 import { openStore, type Store } from '../../src/store/open-store.js';
+import { pendingRequest, storeAs } from '../support/requests.js';
 import { ALICE, DAVE, oneAccount, RecordingNotifier, smallGraph, WABA } from '../support/service-fixture.js';
 
 /** On the WABA with MESSAGING. */
@@ -302,6 +304,44 @@ describe('access reviews', () => {
     expect(row?.failure?.error.message).toBe('the bot stopped before carrying it out');
     expect(await store.reviews.get(review.id)).toMatchObject({ decidedByPage: [0], working: [] });
     expect(deletes()).toHaveLength(0);
+  });
+
+  it('brings a row up to date once recovery finishes a removal its process left half-done', async () => {
+    const { service, store } = await memoryService();
+    const review = await started(service);
+    // A process claimed Alice's row, stored the removal as executing, and stopped before calling Meta.
+    const at = now.toISOString();
+    const page = (await store.reviews.page(review.id, 0))!;
+    const decision = { kind: 'remove' as const, by: 'UANN', at, requestId: 'cut1', status: 'removing' as const };
+    await store.reviews.savePage({ ...page, rows: page.rows.map((row, i) => (i === 0 ? { ...row, decision } : row)) });
+    const header = (await store.reviews.get(review.id))!;
+    await store.reviews.save({
+      ...header,
+      decidedByPage: [1],
+      working: [{ page: 0, index: 0, requestId: 'cut1', since: at }],
+    });
+    const pending = pendingRequest({
+      id: 'cut1',
+      kind: 'revoke',
+      wabaId: WABA,
+      targetUserId: ALICE,
+      tasks: [],
+      currentTasks: ['MANAGE'],
+      afterTasks: [],
+      requesterId: 'UANN',
+      review: { reviewId: review.id, choice: 'remove' },
+    });
+    const approved = await storeAs(store.repository, approve(pending, 'UANN', now));
+    await storeAs(store.repository, startExecution(approved, now, 60_000, 'gone-process'));
+    await store.repository.setOpen('cut1', true);
+
+    await service.reviews.sweep();
+    expect((await store.reviews.page(review.id, 0))?.rows[0]?.decision).toMatchObject({ status: 'removing' });
+    expect(await service.recover()).toBe(1);
+    expect(deletes()).toHaveLength(1);
+    await service.reviews.sweep();
+    expect((await store.reviews.page(review.id, 0))?.rows[0]?.decision).toMatchObject({ status: 'removed' });
+    expect(await store.reviews.get(review.id)).toMatchObject({ decidedByPage: [1], working: [] });
   });
 
   it('reminds the account’s approvers once when a review has been open for REMIND_AFTER', async () => {
