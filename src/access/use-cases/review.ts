@@ -304,7 +304,14 @@ export async function decideRow(
     ctx.deps.logger?.error({ err: error, reviewId: claimed.review.id }, 'could not carry out a review decision');
     return { kind: 'decided', review: claimed.review, row: claimed.row };
   }
-  const settled = await settle(rc, claimed.review.id, { ...claimed.at, requestId: claimed.requestId }, request);
+  // The change is made (or refused) and its request records it: a row that cannot be brought up to date now (the
+  // store, or a long wait for the review's lock) is settled by the next sweep, so the reviewer hears it was decided.
+  const settled = await settle(rc, claimed.review.id, { ...claimed.at, requestId: claimed.requestId }, request).catch(
+    (error: unknown) => {
+      ctx.deps.logger?.warn({ err: error, reviewId: claimed.review.id }, 'review row left for the sweep to settle');
+      return undefined;
+    },
+  );
   return { kind: 'decided', review: settled?.review ?? claimed.review, row: settled?.row ?? claimed.row };
 }
 
@@ -446,9 +453,11 @@ async function settle(
         );
       }
     }
+    // The row stays on the work list while its request is still under way (another process carries it out).
+    const stillWorking = inProgress(next?.decision);
     const updated = await deps.repository.save({
       ...countedPage(review, saved),
-      working: review.working.filter((other) => other.requestId !== work.requestId),
+      working: stillWorking ? review.working : review.working.filter((other) => other.requestId !== work.requestId),
       updatedAt: ctx.clock.now().toISOString(),
     });
     return next && { review: updated, row: next };
@@ -466,8 +475,7 @@ async function settledRow(
   decision: Exclude<RowDecision, { kind: 'keep' }>,
   request: AccessRequest | undefined,
 ): Promise<ReviewRow> {
-  const inProgress = decision.status === 'removing' || decision.status === 'applying';
-  if (!inProgress) return row;
+  if (!inProgress(decision)) return row;
   if (request?.state === 'succeeded') {
     if (decision.kind === 'remove') {
       return { ...row, decision: { ...decision, status: request.hadNoAccess ? 'gone' : 'removed' } };
@@ -488,6 +496,11 @@ async function settledRow(
     ...open,
     failure: { choice: decision.kind, by: decision.by, at: rc.ctx.clock.now().toISOString(), error },
   };
+}
+
+/** Whether a decision is still being carried out on Graph. */
+function inProgress(decision: RowDecision | undefined): decision is Exclude<RowDecision, { kind: 'keep' }> {
+  return decision?.kind !== 'keep' && (decision?.status === 'removing' || decision?.status === 'applying');
 }
 
 /** Closes a review whose rows are all decided and carried out, and posts its summary (once: the close is a write). */
@@ -607,7 +620,7 @@ async function recount(rc: ReviewContext, reviewId: string): Promise<void> {
       decidedByPage.push(page ? decidedIn(page) : 0);
       page?.rows.forEach((row, index) => {
         const decision = row.decision;
-        if (decision?.kind === 'keep' || !(decision?.status === 'removing' || decision?.status === 'applying')) return;
+        if (!inProgress(decision)) return;
         const known = review.working.find((work) => work.requestId === decision.requestId);
         working.push(known ?? { page: number, index, requestId: decision.requestId, since: decision.at });
       });
