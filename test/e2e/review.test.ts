@@ -93,7 +93,7 @@ describe('access reviews, end to end', () => {
     expect(gets()).toHaveLength(0);
 
     const started = await h.answer('review', ANN);
-    expect(started).toContain('Started the access review of *default*: 4 people');
+    expect(started).toContain('Started the access review of *default*: 4 people on 1 page');
     const review = await eventually(() => reviews()[0]);
     // One roster read for four people: one page of assigned_users.
     expect(gets()).toHaveLength(1);
@@ -198,7 +198,7 @@ describe('access reviews, end to end', () => {
       userCount: 250,
     });
     h = await Harness.start({ graph });
-    expect(await h.answer('review', ANN)).toContain('250 people, 25 pages');
+    expect(await h.answer('review', ANN)).toContain('250 people on 25 pages of up to 10');
     // ⌈250/100⌉ pages of assigned_users.
     expect(gets()).toHaveLength(3);
     const review = await eventually(() => reviews()[0]);

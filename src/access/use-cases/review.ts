@@ -506,6 +506,9 @@ function inProgress(decision: RowDecision | undefined): decision is Exclude<RowD
 /** Closes a review whose rows are all decided and carried out, and posts its summary (once: the close is a write). */
 async function closeIfComplete(rc: ReviewContext, reviewId: string): Promise<void> {
   const { ctx, deps } = rc;
+  // Read first without the lock: most calls find the review still under way.
+  const seen = await deps.repository.get(reviewId);
+  if (seen?.state !== 'open' || !isComplete(seen)) return;
   const closed = await withReview(rc, reviewId, async () => {
     const review = await deps.repository.get(reviewId);
     if (review?.state !== 'open' || !isComplete(review)) return undefined;

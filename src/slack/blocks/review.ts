@@ -217,7 +217,7 @@ export function reviewStartReply(result: StartReviewResult, permalink?: string):
       const first = review.messages[0];
       const where =
         first && !first.channel.startsWith('D') ? mrkdwn`in ${channel(first.channel)}` : mrkdwn`to each approver by DM`;
-      const text = mrkdwn`📋 Started the access review of *${review.accountAlias}*: ${people(review.total)}, ${plural(review.pages, 'page')} of ${REVIEW_PAGE_SIZE}. I posted it ${where}; the approvers decide each row there, and I’ll post a summary when every row is done.`;
+      const text = mrkdwn`📋 Started the access review of *${review.accountAlias}*: ${people(review.total)} on ${plural(review.pages, 'page')} of up to ${REVIEW_PAGE_SIZE}. I posted it ${where}; the approvers decide each row there, and I’ll post a summary when every row is done.`;
       return message(text, [section(text), context(mrkdwn`Review ${code(review.id)}`)]);
     }
     case 'already-open': {
@@ -285,8 +285,8 @@ export function reviewClickReply(result: DecideRowResult | ReviewRefusal): Mrkdw
  */
 export function temporaryModal(ref: RowRef, known?: { row: ReviewRow; minMs: number; maxMs: number }): ModalView {
   const about = known
-    ? mrkdwn`${personText(known.row)}\nKeeps what they hold until the time you choose, then is removed from the account. Between ${formatDuration(known.minMs)} and ${formatDuration(known.maxMs)} from now.`
-    : mrkdwn`Keeps what they hold until the time you choose, then is removed from the account.`;
+    ? mrkdwn`${personText(known.row)}\nThey keep what they hold now until the time you choose; then they are removed from the account. Between ${formatDuration(known.minMs)} and ${formatDuration(known.maxMs)} from now.`
+    : mrkdwn`They keep what they hold now until the time you choose; then they are removed from the account.`;
   return {
     type: 'modal',
     callback_id: VIEW.reviewTemporary,
