@@ -93,9 +93,16 @@ export function reviewTemporaryButton(deps: ListenerDeps) {
       args.logger.warn('form did not open', error);
     }
     await yieldToWaitingRequests();
-    const check = await deps.service.reviews.temporaryCheck(ref, args.body.user.id);
-    const next = check.kind === 'allowed' ? temporaryModal(ref, check) : undefined;
-    const refusal = check.kind === 'allowed' ? undefined : reviewClickReply(check);
+    let next: ReturnType<typeof temporaryModal> | undefined;
+    let refusal: Mrkdwn | undefined;
+    try {
+      const check = await deps.service.reviews.temporaryCheck(ref, args.body.user.id);
+      if (check.kind === 'allowed') next = temporaryModal(ref, check);
+      else refusal = reviewClickReply(check);
+    } catch (error) {
+      args.logger.warn('review row could not be read', error);
+      refusal = mrkdwn`Something went wrong on my side; nothing changed. Click again in a minute.`;
+    }
     if (!form) return answerClick(args, refusal ?? FORM_NOT_OPENED_TEXT);
     try {
       await args.client.views.update({
@@ -143,7 +150,16 @@ export function reviewTemporarySubmission(deps: ListenerDeps) {
     const until = parseUntil(text, Date.now());
     if (!ref) return ack({ response_action: 'errors', errors: { [FIELD.until]: STALE_BUTTON.text } });
     if ('problem' in until) return ack({ response_action: 'errors', errors: { [FIELD.until]: until.problem } });
-    const check = await deps.service.reviews.temporaryCheck(ref, actorId);
+    let check: Awaited<ReturnType<typeof deps.service.reviews.temporaryCheck>>;
+    try {
+      check = await deps.service.reviews.temporaryCheck(ref, actorId);
+    } catch (error) {
+      logger.warn('review row could not be read', error);
+      return ack({
+        response_action: 'errors',
+        errors: { [FIELD.until]: 'Something went wrong on my side; nothing changed. Submit again in a minute.' },
+      });
+    }
     if (check.kind === 'allowed' && (until.ms > check.maxMs || until.ms < check.minMs)) {
       const limit =
         until.ms > check.maxMs
