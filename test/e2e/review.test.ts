@@ -164,6 +164,12 @@ describe('access reviews, end to end', () => {
     // No Graph call beyond the roster read, two person reads and one DELETE so far.
     expect(gets()).toHaveLength(1);
 
+    // The review's message is where its decisions show: no request notices in the channel or the reviewers' DMs.
+    const notices = [APPROVAL_CHANNEL, `D${ANN.slice(1)}`, `D${BOB.slice(1)}`]
+      .flatMap((channel) => h.slack.messagesIn(channel))
+      .filter((m) => visibleText(m).includes('Access request'));
+    expect(notices).toEqual([]);
+
     // The temporary access ends like any temporary grant: Dave is removed, and the reviewer is told.
     await eventually(() => h.graph.tasksOf(WABA_ID, DAVE) === undefined, 6_000);
     expect(deletes()).toHaveLength(2);
