@@ -33,6 +33,8 @@ export interface Config {
   requestTtlMs: number;
   /** Approvers are reminded once of requests pending this long; unset (`off`): never. */
   remindAfterMs?: number;
+  /** An access review of each account starts this long after the last one started; unset (`off`): never. */
+  reviewEveryMs?: number;
   /** Commands that cost Graph calls one person may send in a minute (counted per process). */
   commandsPerMinute: number;
   storeUrl: string;
@@ -148,6 +150,12 @@ const schema = z.object({
     .optional(),
   REQUEST_TTL: duration('REQUEST_TTL').default(24 * 3_600_000),
   REMIND_AFTER: z.union([z.literal('off'), duration('REMIND_AFTER')]).default(4 * 3_600_000),
+  REVIEW_EVERY: z
+    .union([
+      z.literal('off'),
+      duration('REVIEW_EVERY').refine((ms) => ms >= 60_000, 'REVIEW_EVERY must be at least 1m (or off)'),
+    ])
+    .default('off'),
   DEFAULT_GRANT_DURATION: duration('DEFAULT_GRANT_DURATION').optional(),
   MAX_GRANT_DURATION: duration('MAX_GRANT_DURATION').default(30 * 86_400_000),
   MIN_GRANT_DURATION: duration('MIN_GRANT_DURATION').default(60_000),
@@ -255,6 +263,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ...(policyFile ? { policyFile } : {}),
     requestTtlMs: e.REQUEST_TTL,
     ...(e.REMIND_AFTER === 'off' ? {} : { remindAfterMs: e.REMIND_AFTER }),
+    ...(e.REVIEW_EVERY === 'off' ? {} : { reviewEveryMs: e.REVIEW_EVERY }),
     commandsPerMinute: e.COMMANDS_PER_MINUTE,
     storeUrl: e.STORE_URL,
     storeNamespace: e.STORE_NAMESPACE,

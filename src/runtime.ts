@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { App } from '@slack/bolt';
 import { Accounts } from './access/accounts.js';
 import { Directory } from './access/directory.js';
+import { startReviewSweeps } from './access/review-service.js';
 import { AccessService } from './access/service.js';
 import { startBackgroundWork } from './access/use-cases/sweeps.js';
 import { createBoltApp } from './app.js';
@@ -16,6 +17,7 @@ import { LinkAnnouncer } from './slack/link-announcer.js';
 import { registerListeners } from './slack/listeners/index.js';
 import { SlackNotifier } from './slack/notifier.js';
 import { SlackPeople } from './slack/people.js';
+import { SlackReviewNotifier } from './slack/review-notifier.js';
 import { slackGroupMembers } from './slack/usergroups.js';
 import { openStore, type Store } from './store/open-store.js';
 
@@ -154,6 +156,12 @@ async function build(
     remindAfterMs: config.remindAfterMs,
     sharedStore: store.kind === 'redis',
     logger: logger.child({ component: 'access' }),
+    reviews: {
+      repository: store.reviews,
+      notifier: new SlackReviewNotifier(app.client, accounts, logger),
+      globalAdmins: { includes: (slackId) => accounts.isAdmin(slackId), ids: () => accounts.policy.adminIds },
+      ...(config.reviewEveryMs === undefined ? {} : { everyMs: config.reviewEveryMs }),
+    },
   });
   const commandLimit = new CommandLimit(config.commandsPerMinute);
   registerListeners(app, { service, accounts, directory, people, commandLimit }, wiring.isDraining);
@@ -205,11 +213,18 @@ async function build(
     logger,
   });
 
+  // Access reviews: rows left half-done are settled, reviewers reminded, and scheduled reviews started.
+  const stopReviewSweeps = startReviewSweeps(service.reviews, {
+    intervalMs: options.sweepIntervalMs ?? 10_000,
+    logger,
+  });
+
   let stopped: Promise<void> | undefined;
   const stop = async () => {
     wiring.drain();
     connection.stop();
     stopBackgroundWork();
+    stopReviewSweeps();
     const drainTimeout = new Promise((resolve) => setTimeout(resolve, options.drainTimeoutMs ?? 30_000).unref());
     await Promise.race([service.drain(), drainTimeout]);
     if (server) {

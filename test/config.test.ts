@@ -143,6 +143,14 @@ describe('loadConfig', () => {
     expect(error!.problems[0]).toMatch(/is missing: .*Basic Information/);
   });
 
+  it('starts access reviews on a schedule only when REVIEW_EVERY asks for one', () => {
+    expect(loadConfig(valid).reviewEveryMs).toBeUndefined();
+    expect(loadConfig({ ...valid, REVIEW_EVERY: 'off' }).reviewEveryMs).toBeUndefined();
+    expect(loadConfig({ ...valid, REVIEW_EVERY: '90d' }).reviewEveryMs).toBe(90 * 86_400_000);
+    expect(() => loadConfig({ ...valid, REVIEW_EVERY: '30s' })).toThrow(/REVIEW_EVERY must be at least 1m \(or off\)/);
+    expect(() => loadConfig({ ...valid, REVIEW_EVERY: 'quarterly' })).toThrow(/REVIEW_EVERY/);
+  });
+
   it.each([
     ['WABA_ID', 'abc', /WABA_ID is invalid: WABA_ID must be digits only/],
     ['APPROVER_IDS', 'U0001,alice', /APPROVER_IDS is invalid: "alice" is not a Slack user id/],

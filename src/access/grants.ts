@@ -149,3 +149,11 @@ export function ledgerAfterEnd(
     liveGrantIds: ledger.liveGrantIds.filter((id) => id !== ended.id),
   };
 }
+
+/**
+ * The ledger once everything the user holds became a temporary grant (`grantId`, an access review's "make
+ * temporary"): nothing is theirs for good any more, so when the last live grant ends, they are removed.
+ */
+export function ledgerAfterMakingTemporary(live: readonly TemporaryGrant[], grantId: string): Ledger {
+  return { baseline: null, liveGrantIds: [...live.map((grant) => grant.id), grantId] };
+}

@@ -85,6 +85,11 @@ const base = z.object({
   approvalsRequired: z.number().int().min(1).optional(),
   /** When approvers were reminded of it (once). */
   remindedAt: isoDate.optional(),
+  /**
+   * Set when an access review made the request: the review, and what the reviewer chose. `temporary` is a grant of
+   * what the person holds, ending in their removal; the review's message shows the outcome instead of a notice.
+   */
+  review: z.object({ reviewId: z.string(), choice: z.enum(['remove', 'temporary']) }).optional(),
   updatedAt: isoDate,
   /** The version the store holds it at, set by the store when read or written; a transition starts from it. */
   version: z.number().int().nonnegative().optional(),

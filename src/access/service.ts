@@ -5,6 +5,7 @@ import type { TemporaryGrant } from './grants.js';
 import { Limiter } from './limiter.js';
 import { type AuditEntry, type Clock, systemClock } from './ports.js';
 import type { AccessRequest, Executing, Pending } from './request.js';
+import { ReviewService } from './review-service.js';
 import { TemporaryAccess } from './temporary-access.js';
 import { type CancelResult, cancel } from './use-cases/cancel.js';
 import { type AccessServiceDeps, accountOf, type UseCaseContext } from './use-cases/context.js';
@@ -44,6 +45,8 @@ export class AccessService implements Sweeps {
   private readonly inFlight = new Set<Promise<unknown>>();
   /** Submissions waiting their turn, so a burst of commands does not read Meta all at once. */
   private readonly work: Limiter;
+  /** Access reviews of whole accounts. */
+  readonly reviews: ReviewService;
 
   constructor(deps: AccessServiceDeps) {
     const clock: Clock = deps.clock ?? systemClock;
@@ -71,6 +74,7 @@ export class AccessService implements Sweeps {
       execute: (request: Executing) => this.track(execute(ctx, request)),
     };
     this.ctx = ctx;
+    this.reviews = new ReviewService(ctx, deps.reviews, (work) => this.track(work));
   }
 
   /** Records a request and asks the approvers; refuses at once what the rules forbid or what would change nothing. */

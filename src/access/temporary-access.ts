@@ -3,6 +3,7 @@ import {
   type Ledger,
   ledgerAfterEnd,
   ledgerAfterGrant,
+  ledgerAfterMakingTemporary,
   planExpiry,
   planTarget,
   type TemporaryGrant,
@@ -78,6 +79,43 @@ export class TemporaryAccess {
         );
       }
       return { resultTasks: after, ...(grant ? { grant } : {}) };
+    });
+  }
+
+  /**
+   * Makes what the user holds now (a fresh read) temporary: a grant of all of it, ending at the request's duration,
+   * after which the user is removed (other live grants still end as they would). Sends nothing to Meta. `held` is
+   * null when the user had no access any more, and then no grant is made.
+   */
+  async applyTemporaryKeep(request: Executing): Promise<{ held: Task[] | null; grant?: TemporaryGrant }> {
+    return this.withUser(request.wabaId, request.targetUserId, async () => {
+      const { repository, clock } = this.deps;
+      const waba = this.deps.wabaFor(request.wabaId);
+      const held = (await waba.currentAccess(request.targetUserId))?.tasks ?? null;
+      if (!held) return { held };
+      const ledger = await repository.getLedger(waba.wabaId, request.targetUserId);
+      const live = await this.liveGrants(ledger);
+      const now = clock.now();
+      const grant: TemporaryGrant = {
+        id: request.id,
+        requestId: request.id,
+        wabaId: request.wabaId,
+        userId: request.targetUserId,
+        ...(request.targetName ? { targetName: request.targetName } : {}),
+        ...(request.targetSlackId ? { targetSlackId: request.targetSlackId } : {}),
+        tasks: held,
+        requesterId: request.requesterId,
+        originChannelId: request.originChannelId,
+        startsAt: now.toISOString(),
+        endsAt: new Date(now.getTime() + (request.durationMs ?? 0)).toISOString(),
+        state: 'active',
+        conflictMessages: [],
+      };
+      await repository.saveGrant(grant);
+      await repository.setGrantLive(grant.id, true);
+      await this.deps.audit(request.id, 'system', 'grant-started', `ends ${grant.endsAt}, then removed`);
+      await repository.saveLedger(waba.wabaId, request.targetUserId, ledgerAfterMakingTemporary(live, grant.id));
+      return { held, grant };
     });
   }
 

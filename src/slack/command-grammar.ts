@@ -39,6 +39,8 @@ export type Command =
       account?: string;
     }
   | { kind: 'active'; account?: string }
+  /** `/waba review`: starts an access review of the account, or points to the one open. */
+  | { kind: 'review'; account?: string }
   | { kind: 'requests' }
   | { kind: 'revoke'; user: UserRef; reason?: string; account?: string }
   | { kind: 'link'; person: SlackPersonRef; metaUserId: string }
@@ -53,6 +55,7 @@ export const USAGE = {
   accounts: '/waba accounts [<@person|meta-user-id>]',
   status: '/waba status',
   active: '/waba active [on <account>]',
+  review: '/waba review [on <account>]',
   link: '/waba link <@person> <meta-user-id>',
   unlink: '/waba unlink <@person>',
   requests: '/waba requests',
@@ -70,16 +73,16 @@ export function parseCommand(text: string): Command {
   if (!ON_ACCOUNT.has(verb)) return parseVerb(verb, verbToken, words);
   const picked = takeAccount(
     words,
-    USAGE[verb === 'roster' ? 'list' : (verb as 'grant' | 'revoke' | 'list' | 'active')],
+    USAGE[verb === 'roster' ? 'list' : (verb as 'grant' | 'revoke' | 'list' | 'active' | 'review')],
   );
   if ('problem' in picked) return picked;
   const command = parseVerb(verb, verbToken, picked.words) as OnAccount | Extract<Command, { kind: 'invalid' }>;
   return picked.account && command.kind !== 'invalid' ? { ...command, account: picked.account } : command;
 }
 
-type OnAccount = Extract<Command, { kind: 'grant' | 'revoke' | 'list' | 'active' }>;
+type OnAccount = Extract<Command, { kind: 'grant' | 'revoke' | 'list' | 'active' | 'review' }>;
 /** Commands that act on one account, chosen with `on <alias>`. */
-const ON_ACCOUNT = new Set(['grant', 'revoke', 'list', 'roster', 'active']);
+const ON_ACCOUNT = new Set(['grant', 'revoke', 'list', 'roster', 'active', 'review']);
 const ALIAS = /^[a-z0-9][a-z0-9_-]{0,31}$/;
 
 /** Takes `on <alias>` out of a command's words, looking only before the reason (which may say "on"). */
@@ -121,6 +124,10 @@ function parseVerb(verb: string, verbToken: string, rest: string[]): Command {
       return rest.length === 0
         ? { kind: 'active' }
         : invalid(mrkdwn`\`active\` takes no arguments.`, plain(USAGE.active));
+    case 'review':
+      return rest.length === 0
+        ? { kind: 'review' }
+        : invalid(mrkdwn`\`review\` takes only an account, as \`on <account>\`.`, plain(USAGE.review));
     case 'requests':
     case 'pending':
       return rest.length === 0

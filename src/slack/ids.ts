@@ -14,12 +14,19 @@ export const ACTION = {
   listMore: 'waba_list_more',
   /** A `/waba list` read afresh from Meta. */
   listRefresh: 'waba_list_refresh',
+  /** An access review's choices for one row, and its page buttons. */
+  reviewKeep: 'waba_review_keep',
+  reviewRemove: 'waba_review_remove',
+  reviewTemporary: 'waba_review_temporary',
+  reviewPage: 'waba_review_page',
 } as const;
 
 export const VIEW = {
   compose: 'waba_compose',
   deny: 'waba_deny_reason',
   extend: 'waba_extend_duration',
+  /** How long a reviewed person keeps their access before removal. */
+  reviewTemporary: 'waba_review_until',
 } as const;
 
 /** Block and element ids inside the modals. */
@@ -31,4 +38,5 @@ export const FIELD = {
   tasks: 'tasks',
   reason: 'reason',
   duration: 'duration',
+  until: 'until',
 } as const;

@@ -36,6 +36,8 @@ export class SlackNotifier implements RequestNotifier {
   }
 
   async changed(request: AccessRequest, grant?: TemporaryGrant): Promise<void> {
+    // A review's decision is shown on the review's own message, row by row; a grant it made is told of when it ends.
+    if (request.review) return;
     await this.update(request.approvalMessages, approvalMessage(request, grant, await this.originOf(request)));
     if (!isFinal(request) || request.state === 'canceled') return;
     await this.tellRequester(request, resultMessage(request, grant));

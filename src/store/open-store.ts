@@ -5,14 +5,18 @@ import KeyvSqlite from '@keyv/sqlite';
 import Keyv from 'keyv';
 import type { DirectoryStore } from '../access/directory.js';
 import type { Locker, RequestRepository } from '../access/ports.js';
+import type { ReviewRepository } from '../access/review.js';
 import { KeyvDirectoryStore } from './directory.js';
 import { InProcessLocker, RedisLocker } from './locks.js';
 import { MemoryRecords, RedisRecords, type RequestRecords, SqliteRecords } from './request-records.js';
 import { KeyvRequestRepository, type RepositoryIndexes, redisIndexes } from './requests.js';
+import { RecordsReviewRepository, redisReviewIndex, snapshotReviewIndex } from './reviews.js';
 
 export interface Store {
   kind: 'sqlite' | 'redis' | 'memory';
   repository: RequestRepository;
+  /** Access reviews, in records of their own beside the requests. */
+  reviews: ReviewRepository;
   directory: DirectoryStore;
   locker: Locker;
   /** Whether the store answers: for /healthz. */
@@ -42,7 +46,8 @@ export async function openStore(
   if (url.startsWith('memory://')) {
     logger?.warn({}, 'STORE_URL is memory://: requests are lost when the process stops. Use it for tests only.');
     const keyv = withErrorLog(new Keyv({ namespace, throwOnErrors: true }), logger);
-    return fromKeyv('memory', keyv, new InProcessLocker(), async () => undefined, new MemoryRecords());
+    const reviews = new RecordsReviewRepository(new MemoryRecords(), snapshotReviewIndex(keyv));
+    return fromKeyv('memory', keyv, new InProcessLocker(), async () => undefined, new MemoryRecords(), reviews);
   }
   throw new Error(`STORE_URL must start with sqlite://, redis:// or memory://, got "${url.split(':')[0]}:…".`);
 }
@@ -53,7 +58,11 @@ async function openSqlite(url: string, namespace: string, logger?: StoreLogger):
   const adapter = new KeyvSqlite({ uri: `sqlite://${path}`, busyTimeout: 5_000 });
   const keyv = withErrorLog(new Keyv({ store: adapter, namespace, throwOnErrors: true }), logger);
   const records = new SqliteRecords(adapter, namespace);
-  return fromKeyv('sqlite', keyv, new InProcessLocker(), () => adapter.disconnect(), records);
+  const reviews = new RecordsReviewRepository(
+    new SqliteRecords(adapter, `${namespace}/reviews`),
+    snapshotReviewIndex(keyv),
+  );
+  return fromKeyv('sqlite', keyv, new InProcessLocker(), () => adapter.disconnect(), records, reviews);
 }
 
 async function openRedis(url: string, namespace: string, logger?: StoreLogger): Promise<Store> {
@@ -67,6 +76,10 @@ async function openRedis(url: string, namespace: string, logger?: StoreLogger): 
   const locker = new RedisLocker(client, `${namespace}:lock:`);
   const indexes = redisIndexes(client, keyv, `${namespace}:set:`);
   const records = new RedisRecords(client, `${namespace}:`);
+  const reviews = new RecordsReviewRepository(
+    new RedisRecords(client, `${namespace}:reviews:`),
+    redisReviewIndex(client, `${namespace}:set:`),
+  );
   return fromKeyv(
     'redis',
     keyv,
@@ -75,6 +88,7 @@ async function openRedis(url: string, namespace: string, logger?: StoreLogger): 
       await client.close();
     },
     records,
+    reviews,
     indexes,
   );
 }
@@ -85,11 +99,13 @@ function fromKeyv(
   locker: Locker,
   close: () => Promise<unknown>,
   records: RequestRecords,
+  reviews: ReviewRepository,
   indexes?: RepositoryIndexes,
 ): Store {
   return {
     kind,
     repository: new KeyvRequestRepository(keyv, records, indexes),
+    reviews,
     directory: new KeyvDirectoryStore(keyv, locker),
     locker,
     async ping() {

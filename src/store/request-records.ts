@@ -34,6 +34,20 @@ export interface RequestRecords {
   appendAudit(id: string, entry: string): Promise<void>;
   /** Audit entries, oldest first. */
   auditOf(id: string): Promise<string[]>;
+  /**
+   * Stores records no one else knows yet (fresh ids), each at version 1 without audit, a few hundred per write: a
+   * new review's pages are a thousand records for 10,000 people, and one write each would take seconds.
+   */
+  createAll(records: ReadonlyArray<{ id: string; body: string }>): Promise<void>;
+}
+
+/** How many new records one statement or script stores. */
+const CREATE_BATCH = 250;
+
+function batches<T>(items: readonly T[]): T[][] {
+  const out: T[][] = [];
+  for (let start = 0; start < items.length; start += CREATE_BATCH) out.push(items.slice(start, start + CREATE_BATCH));
+  return out;
 }
 
 /** For memory://: the same rules in process; each change runs without an await, so nothing interleaves with it. */
@@ -59,6 +73,10 @@ export class MemoryRecords implements RequestRecords {
 
   async auditOf(id: string): Promise<string[]> {
     return [...(this.audits.get(id) ?? [])];
+  }
+
+  async createAll(records: ReadonlyArray<{ id: string; body: string }>): Promise<void> {
+    for (const { id, body } of records) this.requests.set(id, { body, version: 1 });
   }
 }
 
@@ -130,6 +148,16 @@ export class SqliteRecords implements RequestRecords {
     return entries.map((entry) => JSON.stringify(entry));
   }
 
+  /** One multi-row INSERT per batch: a statement is its own transaction, so each batch costs one commit. */
+  async createAll(records: ReadonlyArray<{ id: string; body: string }>): Promise<void> {
+    for (const batch of batches(records)) {
+      await this.query(
+        `INSERT INTO ${TABLE} (namespace, id, version, body, audit) VALUES ${batch.map(() => "(?, ?, 1, ?, '[]')").join(', ')}`,
+        batch.flatMap(({ id, body }) => [this.namespace, id, body]),
+      );
+    }
+  }
+
   private async query(sql: string, parameters: unknown[]): Promise<Array<Record<string, unknown>>> {
     this.ready ??= this.db
       .query(
@@ -167,6 +195,11 @@ if version ~= tonumber(ARGV[1]) then return {'conflict', version} end
 redis.call('HSET', KEYS[1], 'body', ARGV[2], 'version', version + 1)
 if ARGV[3] ~= '' then redis.call('RPUSH', KEYS[2], ARGV[3]) end
 return {'written', version + 1}`;
+
+/** KEYS: new records' hashes; ARGV: their bodies. Each is stored at version 1. */
+const CREATE_SCRIPT = `
+for i = 1, #KEYS do redis.call('HSET', KEYS[i], 'body', ARGV[i], 'version', 1) end
+return #KEYS`;
 
 /**
  * For Redis: a hash per request (body, version) and a list per audit log. A transition is one Lua script, which
@@ -209,6 +242,16 @@ export class RedisRecords implements RequestRecords {
 
   auditOf(id: string): Promise<string[]> {
     return this.client.lRange(this.auditKey(id), 0, -1);
+  }
+
+  /** One script per batch: Redis runs it as one step. */
+  async createAll(records: ReadonlyArray<{ id: string; body: string }>): Promise<void> {
+    for (const batch of batches(records)) {
+      await this.client.eval(CREATE_SCRIPT, {
+        keys: batch.map(({ id }) => this.requestKey(id)),
+        arguments: batch.map(({ body }) => body),
+      });
+    }
   }
 
   private requestKey(id: string): string {

@@ -60,6 +60,12 @@ const MATRIX = {
   'button: Restore (conflict)': ['approver'],
   '/waba link': ['admin'],
   '/waba unlink': ['admin'],
+  // Reviews: the account's approvers and admins start one; only its approvers decide, never on their own row.
+  '/waba review': ['approver', 'beneficiary', 'admin'],
+  'button: Keep (review)': ['approver'],
+  'button: Remove (review)': ['approver'],
+  'button: Make temporary (review, opens the form)': ['approver'],
+  'form: Make temporary (review)': ['approver'],
 } satisfies Record<string, Actor[]>;
 type EntryPoint = keyof typeof MATRIX;
 
@@ -196,6 +202,18 @@ function trial(entry: EntryPoint): Trial {
     message = await eventually(() => h.approvalMessages().find((m) => buttonsOf(m).includes(ACTION.keep)), 6_000);
   };
   const settled = () => buttonsOf(fresh(message)).length === 0;
+  /** An open review of `support`, whose only row is Alice's; `requestId` holds the row's button value. */
+  const review = async () => {
+    await start();
+    await h.command('review', ANN);
+    message = await eventually(() => h.approvalMessages().find((m) => buttonsOf(m).includes(ACTION.reviewKeep)));
+    requestId = String(
+      message.blocks
+        .flatMap((block) => (block.elements as Array<Record<string, unknown>> | undefined) ?? [])
+        .find((element) => element.action_id === ACTION.reviewKeep)?.value,
+    );
+  };
+  const rowDecided = () => !buttonsOf(fresh(message)).includes(ACTION.reviewKeep);
   const linkCommand = (text: string, done: RegExp) => async (userId: string) => {
     const sent = await h.command(text, userId);
     const reply = visibleText(await eventually(() => sent.json ?? h.responses(sent.responseId)[0]));
@@ -310,6 +328,33 @@ function trial(entry: EntryPoint): Trial {
           await eventually(() => h.responses(linked.responseId)[0]);
         },
         attempt: linkCommand(`unlink <@${STRANGER}>`, /no longer linked|unlinked/i),
+      };
+    case '/waba review':
+      return { setup: () => start(), attempt: linkCommand('review', /Started the access review/) };
+    case 'button: Keep (review)':
+      return { setup: review, attempt: (userId) => clickAndSee(ACTION.reviewKeep, userId, rowDecided) };
+    case 'button: Remove (review)':
+      return {
+        setup: review,
+        attempt: (userId) =>
+          clickAndSee(ACTION.reviewRemove, userId, () => h.graph.tasksOf(WABA_ID, ALICE) === undefined),
+      };
+    case 'button: Make temporary (review, opens the form)':
+      return {
+        setup: review,
+        attempt: formOpens(ACTION.reviewTemporary, (view) => visibleText(view).includes('Between')),
+      };
+    case 'form: Make temporary (review)':
+      return {
+        setup: review,
+        attempt: (userId) =>
+          formSubmit(
+            VIEW.reviewTemporary,
+            userId,
+            requestId,
+            { [FIELD.until]: { [FIELD.until]: { type: 'plain_text_input', value: '1d' } } },
+            async () => (await h.bot!.service.activeGrants()).length === 1,
+          ),
       };
   }
 }

@@ -17,6 +17,7 @@ import {
   startExecution,
   succeed,
 } from '../../src/access/request.js';
+import type { Review, ReviewPage, ReviewRefusal, ReviewRow } from '../../src/access/review.js';
 import { rosterPage } from '../../src/access/roster-view.js';
 import type { DecideResult } from '../../src/access/service.js';
 import { GraphError } from '../../src/graph/errors.js';
@@ -27,12 +28,14 @@ import * as modals from '../../src/slack/blocks/modals.js';
 import * as outcomes from '../../src/slack/blocks/outcomes.js';
 import * as replies from '../../src/slack/blocks/replies.js';
 import * as request from '../../src/slack/blocks/request.js';
+import * as review from '../../src/slack/blocks/review.js';
 import * as grammar from '../../src/slack/command-grammar.js';
 import * as format from '../../src/slack/format.js';
 import type { ListenerDeps } from '../../src/slack/listeners/deps.js';
 import * as people from '../../src/slack/listeners/people.js';
 import * as listenerReplies from '../../src/slack/listeners/replies.js';
 import * as notifier from '../../src/slack/notifier.js';
+import * as reviewNotifier from '../../src/slack/review-notifier.js';
 import { type AllowedTokens, limitProblems, mrkdwnProblems, textsOf } from '../support/mrkdwn-check.js';
 import { at, later, pendingRequest } from '../support/requests.js';
 
@@ -227,6 +230,87 @@ function decideResultsWith(h: string): DecideResult[] {
     if (r.state === 'pending') results.push({ kind: 'progress', request: r }, { kind: 'duplicate', request: r });
     return results;
   });
+}
+
+/** Review rows in every state, with hostile text in every foreign field. */
+function reviewRowsWith(h: string): ReviewRow[] {
+  const row: ReviewRow = { userId: h, name: h, userType: h, tasks: ['MESSAGING'] };
+  const by = { by: ANN, at: at.toISOString() };
+  const ends = later.toISOString();
+  const throttled: ExecutionError = {
+    message: h,
+    userMessage: h,
+    fbtraceId: h,
+    category: 'throttled',
+    code: 80008,
+    retryAt: ends,
+  };
+  return [
+    row,
+    { ...row, name: '', userType: undefined as unknown as string },
+    { ...row, decision: { kind: 'keep', ...by } },
+    ...(['removing', 'removed', 'gone'] as const).map(
+      (status): ReviewRow => ({ ...row, decision: { kind: 'remove', ...by, requestId: h, status } }),
+    ),
+    ...(['applying', 'applied', 'gone'] as const).map(
+      (status): ReviewRow => ({ ...row, decision: { kind: 'temporary', ...by, requestId: h, endsAt: ends, status } }),
+    ),
+    { ...row, failure: { choice: 'remove', by: BOB, at: ends, error: throttled } },
+    {
+      ...row,
+      failure: {
+        choice: 'temporary',
+        by: h,
+        at: ends,
+        error: { message: h, category: 'unknown', reason: 'unexpected' },
+      },
+    },
+  ];
+}
+
+/** A review open and closed, with hostile text in every foreign field, and a page of every kind of row. */
+function reviewsWith(h: string): Array<{ review: Review; page: ReviewPage }> {
+  const open: Review = {
+    id: h,
+    wabaId: h,
+    accountAlias: h,
+    startedBy: h,
+    startedAt: at.toISOString(),
+    readAt: at.toISOString(),
+    total: 10_000,
+    pages: 1_000,
+    state: 'open',
+    decidedByPage: [3, 10],
+    working: [{ page: 1, index: 2, requestId: h, since: at.toISOString() }],
+    reviewers: [ANN, h],
+    messages: [{ channel: APPROVALS, ts: '1.0', page: 1 }],
+    updatedAt: at.toISOString(),
+  };
+  const closed: Review = { ...open, state: 'closed', closedAt: later.toISOString(), startedBy: 'system', working: [] };
+  const page = (number: number): ReviewPage => ({ reviewId: h, page: number, rows: reviewRowsWith(h) });
+  return [
+    { review: open, page: page(0) },
+    { review: open, page: page(999) },
+    { review: { ...open, pages: 1, total: 11 }, page: page(0) },
+    { review: closed, page: page(4) },
+    { review: { ...closed, abandoned: h }, page: page(0) },
+  ];
+}
+
+function reviewRefusalsWith(h: string): ReviewRefusal[] {
+  const { review: shown } = reviewsWith(h)[0]!;
+  return [
+    { kind: 'not-found' },
+    { kind: 'closed', review: shown },
+    ...reviewRowsWith(h).map((row): ReviewRefusal => ({ kind: 'already', review: shown, row })),
+    { kind: 'stale', review: shown },
+    { kind: 'forbidden', reason: 'not-approver', approverIds: [ANN, GROUP, h] },
+    { kind: 'forbidden', reason: 'own-row', approverIds: [ANN] },
+    { kind: 'unconfigured', review: shown },
+    { kind: 'too-long', askedMs: 90 * 86_400_000, maxMs: 30 * 86_400_000 },
+    { kind: 'too-short', askedMs: 1_000, minMs: 60_000 },
+    { kind: 'busy' },
+  ];
 }
 
 type Render = (h: string) => unknown[] | Promise<unknown[]>;
@@ -476,6 +560,82 @@ const FIXTURES: Record<string, Record<string, Fixture>> = {
     },
     FORM_NOT_OPENED_TEXT: { render: () => [modals.FORM_NOT_OPENED_TEXT], quiet: true },
   },
+  'blocks/review.ts': {
+    progressText: { render: (h) => reviewsWith(h).map(({ review: shown }) => review.progressText(shown)) },
+    rowStatus: { render: (h) => reviewRowsWith(h).map((row) => review.rowStatus(row) ?? '') },
+    reviewMessage: {
+      render: (h) => reviewsWith(h).map(({ review: shown, page }) => review.reviewMessage(shown, page)),
+    },
+    reviewSummaryMessage: {
+      render: (h) => {
+        const rows = reviewRowsWith(h);
+        const many = Array.from({ length: 40 }, () => rows).flat();
+        return reviewsWith(h).flatMap(({ review: shown }) => [
+          review.reviewSummaryMessage(shown, { kept: 3, removed: many, gone: rows, temporary: many }),
+          review.reviewSummaryMessage({ ...shown, reviewers: [] }, { kept: 0, removed: [], gone: [], temporary: [] }),
+        ]);
+      },
+    },
+    reviewReminderMessage: {
+      render: (h) =>
+        reviewsWith(h).flatMap(({ review: shown }) => [
+          review.reviewReminderMessage(shown, PERMALINK),
+          review.reviewReminderMessage(shown, undefined),
+        ]),
+    },
+    reviewStartReply: {
+      render: (h) => {
+        const { review: shown } = reviewsWith(h)[0]!;
+        const inDms = { ...shown, messages: [{ channel: 'D0ANN', ts: '1', page: 0 }] };
+        return [
+          review.reviewStartReply({ kind: 'started', review: shown }),
+          review.reviewStartReply({ kind: 'started', review: inDms }),
+          review.reviewStartReply({ kind: 'already-open', review: shown }, PERMALINK),
+          review.reviewStartReply({ kind: 'already-open', review: inDms }),
+          review.reviewStartReply({ kind: 'forbidden', who: [ANN, GROUP, h] }),
+          review.reviewStartReply({ kind: 'empty', account: h }),
+          review.reviewStartReply({ kind: 'busy' }),
+          review.reviewStartReply({ kind: 'not-posted' }),
+          review.reviewStartReply({ kind: 'unknown-account', alias: h, aliases: [h, 'support'] }),
+        ];
+      },
+    },
+    reviewClickReply: {
+      render: (h) => [
+        review.reviewClickReply({ kind: 'decided', review: reviewsWith(h)[0]!.review, row: reviewRowsWith(h)[0]! }) ??
+          '',
+        ...reviewRefusalsWith(h).map((refusal) => review.reviewClickReply(refusal) ?? ''),
+      ],
+    },
+    temporaryModal: {
+      render: (h) => {
+        const ref = { reviewId: h, page: 1, index: 2, userId: h };
+        return [
+          review.temporaryModal(ref),
+          ...reviewRowsWith(h).map((row) => review.temporaryModal(ref, { row, minMs: 60_000, maxMs: 30 * 86_400_000 })),
+        ];
+      },
+    },
+  },
+  'review-notifier.ts': {
+    SlackReviewNotifier: {
+      render: async (h) => {
+        const sent: unknown[] = [];
+        for (const channel of [APPROVALS, undefined]) {
+          const slack = new reviewNotifier.SlackReviewNotifier(recordingClient(sent), lookupWith(h, channel));
+          for (const { review: shown, page } of reviewsWith(h)) {
+            await slack.post(shown, page);
+            await slack.show(shown, [{ message: shown.messages[0]!, page }]);
+            await slack.remind(shown, [ANN, BOB]);
+            await slack.remind({ ...shown, messages: [{ channel: 'D1', ts: '1', page: 0 }] }, [ANN]);
+            const rows = reviewRowsWith(h);
+            await slack.closed(shown, { kept: 1, removed: rows, gone: rows, temporary: rows });
+          }
+        }
+        return sent;
+      },
+    },
+  },
   'notifier.ts': {
     SlackNotifier: {
       render: async (h) => {
@@ -630,6 +790,8 @@ const NOT_SURFACES: Record<string, string> = {
   'command-limit.ts': 'counts commands; the answer is commandLimitMessage',
   'list-state.ts': 'button values, not text',
   'listeners/roster.ts': 'sends rosterPageMessage and problemMessage',
+  'listeners/review.ts': 'sends the builders of blocks/review.ts; form errors are plain text',
+  'review-state.ts': 'button values, not text',
 };
 
 const SLACK_DIR = joinPath(import.meta.dirname, '../../src/slack');

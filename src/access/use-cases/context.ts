@@ -4,6 +4,7 @@ import type { AccessRequest, Executing } from '../request.js';
 import type { TemporaryAccess } from '../temporary-access.js';
 import type { Interest } from './interest.js';
 import type { RequestWriter } from './request-writer.js';
+import type { ReviewDeps } from './review.js';
 
 export interface ServiceLogger {
   info(obj: object, msg: string): void;
@@ -39,6 +40,8 @@ export interface AccessServiceDeps {
   maxConcurrentSubmissions?: number;
   logger?: ServiceLogger;
   newId?: () => string;
+  /** Access reviews: where they live and how they are shown; unset: reviews are not available. */
+  reviews?: ReviewDeps;
 }
 
 /** What every use case works with: the ports, this process, and the helpers they share. */

@@ -13,7 +13,11 @@ export async function execute(ctx: UseCaseContext, request: Executing): Promise<
   let final: AccessRequest;
   let grant: TemporaryGrant | undefined;
   try {
-    if (request.kind === 'grant') {
+    if (request.kind === 'grant' && request.review?.choice === 'temporary') {
+      const result = await ctx.temporary.applyTemporaryKeep(request);
+      final = succeed(request, ctx.clock.now(), result.held ?? [], { hadNoAccess: !result.held });
+      grant = result.grant;
+    } else if (request.kind === 'grant') {
       const result = await ctx.temporary.applyGrant(request);
       final = succeed(request, ctx.clock.now(), result.resultTasks);
       grant = result.grant;

@@ -215,6 +215,8 @@ export function grantText(grant: TemporaryGrant, request: AccessRequest): Mrkdwn
     case 'ended':
       switch (grant.outcome) {
         case 'removed':
+          if (request.review)
+            return mrkdwn`⌛ Temporary ${tasks} ended ${ended}${by}: ${who} was removed, as access review ${code(request.review.reviewId)} decided.`;
           return mrkdwn`⌛ Temporary ${tasks} ended ${ended}${by}: ${who} had no access before, so they were removed.`;
         case 'revoked':
           return mrkdwn`⌛ Temporary ${tasks} ended ${ended}: ${who} was removed from the account.`;

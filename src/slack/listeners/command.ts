@@ -21,6 +21,7 @@ import { type Command, parseCommand } from '../command-grammar.js';
 import type { ListenerDeps } from './deps.js';
 import { resolvePerson, resolveUser } from './people.js';
 import { failureReply } from './replies.js';
+import { reviewCommandReply } from './review.js';
 import { rosterFilter, rosterReply } from './roster.js';
 import { yieldToWaitingRequests } from './yield.js';
 
@@ -75,7 +76,7 @@ export function wabaCommand(deps: ListenerDeps) {
       await replies.run(async () =>
         respond({
           response_type: 'ephemeral',
-          ...(await answer(deps, parsed, account, command.user_id, command.channel_id)),
+          ...(await answer(deps, parsed, account, command.user_id, command.channel_id, client)),
         }),
       );
     } catch (error) {
@@ -92,8 +93,11 @@ async function answer(
   account: Account,
   userId: string,
   channelId: string,
+  client: CommandArgs['client'],
 ): Promise<MessageBody> {
   switch (parsed.kind) {
+    case 'review':
+      return reviewCommandReply(deps, client, account, userId);
     case 'list': {
       const filter = await rosterFilter(deps, parsed.filter);
       if ('problem' in filter) return problemMessage(filter.problem, filter.hint);
@@ -155,6 +159,7 @@ function costsCalls(
     case 'accounts':
     case 'link':
     case 'active':
+    case 'review':
       return true;
     case 'list':
       return rosterCostsCalls(account.waba);

@@ -21,6 +21,7 @@ import { admission } from './admission.js';
 import { wabaCommand } from './command.js';
 import type { ListenerDeps } from './deps.js';
 import { homeOpened } from './home.js';
+import { reviewPageButton, reviewRowButton, reviewTemporaryButton, reviewTemporarySubmission } from './review.js';
 import { listMoreButton, listRefreshButton } from './roster.js';
 import { composeSubmission, denySubmission, extendSubmission } from './views.js';
 
@@ -51,11 +52,16 @@ export function registerListeners(app: App, deps: ListenerDeps, isDraining: () =
     [ACTION.cancel]: cancelButton(deps),
     [ACTION.listMore]: listMoreButton(deps),
     [ACTION.listRefresh]: listRefreshButton(deps),
+    [ACTION.reviewKeep]: reviewRowButton(deps, 'keep'),
+    [ACTION.reviewRemove]: reviewRowButton(deps, 'remove'),
+    [ACTION.reviewTemporary]: reviewTemporaryButton(deps),
+    [ACTION.reviewPage]: reviewPageButton(deps),
   };
   const forms: Record<CallbackId, (args: ViewArgs) => Promise<void>> = {
     [VIEW.compose]: composeSubmission(deps),
     [VIEW.deny]: denySubmission(deps),
     [VIEW.extend]: extendSubmission(deps),
+    [VIEW.reviewTemporary]: reviewTemporarySubmission(deps),
   };
 
   app.use(admission(isDraining));
