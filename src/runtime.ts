@@ -10,6 +10,7 @@ import { type Config, ConfigError, secretsOf } from './config.js';
 import { GraphClient } from './graph/client.js';
 import { createHttpServer, type Health, type HttpRoutes } from './http/server.js';
 import { createLogger, type Logger } from './logger.js';
+import { BotMetrics } from './metrics/bot-metrics.js';
 import { readPolicyFile } from './policy-file.js';
 import { CommandLimit } from './slack/command-limit.js';
 import { startWithRetry } from './slack/connection.js';
@@ -28,6 +29,8 @@ export interface RunningBot {
   /** The HTTP port (HTTP mode only). */
   port?: number;
   accounts: Accounts;
+  /** What `GET /metrics` serves. */
+  metrics: BotMetrics;
   /**
    * Reads the policy file again and puts it in place; requests and grants under way carry on. A file with problems
    * changes nothing: the problems are returned (and logged) and the running policy stays.
@@ -81,7 +84,12 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
     }
     return { status: everReady ? 'unavailable' : 'starting', waiting_for: waiting };
   };
-  const routes: HttpRoutes = { health };
+  const metrics = new BotMetrics();
+  const routes: HttpRoutes = {
+    health,
+    metrics: { ...(config.metricsToken ? { token: config.metricsToken } : {}), scrape: () => metrics.scrape() },
+    acked: (body, seconds) => metrics.acked(body, seconds),
+  };
   const server = config.slack.appToken
     ? undefined
     : await listen(createHttpServer({ signingSecret: config.slack.signingSecret, routes, logger }), config.slack.port);
@@ -93,6 +101,7 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
   }
   return build(config, options, logger, store, server, {
     routes,
+    metrics,
     isDraining: () => draining,
     drain: () => {
       draining = true;
@@ -106,6 +115,7 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
 /** What `startBot` shares with the rest of the start-up: the server's routes, and the draining flag. */
 interface Wiring {
   routes: HttpRoutes;
+  metrics: BotMetrics;
   isDraining(): boolean;
   drain(): void;
   onSlackReady(ready: () => boolean): void;
@@ -119,7 +129,12 @@ async function build(
   server: Server | undefined,
   wiring: Wiring,
 ): Promise<RunningBot> {
-  const graph = new GraphClient({ ...config.graph, logger: logger.child({ component: 'graph' }) });
+  const { metrics } = wiring;
+  const graph = new GraphClient({
+    ...config.graph,
+    logger: logger.child({ component: 'graph' }),
+    observe: (call) => metrics.graphCall(call),
+  });
   const { app, receiver, connection } = createBoltApp(config, logger);
   wiring.onSlackReady(() => connection.ready);
   // A normal start says it is running once Slack has answered; an unreachable Slack is retried in the background.
@@ -154,6 +169,13 @@ async function build(
     remindAfterMs: config.remindAfterMs,
     sharedStore: store.kind === 'redis',
     logger: logger.child({ component: 'access' }),
+    metrics,
+  });
+  metrics.watch({
+    accounts: () => accounts.list().map((account) => ({ alias: account.policy.alias, wabaId: account.policy.wabaId })),
+    budget: (wabaId) => graph.budget(wabaId),
+    counts: () => store.counts(),
+    now: Date.now,
   });
   const commandLimit = new CommandLimit(config.commandsPerMinute);
   registerListeners(app, { service, accounts, directory, people, commandLimit }, wiring.isDraining);
@@ -201,7 +223,7 @@ async function build(
   // Replicas see each other alive through the store, so work left by a process that died is taken over quickly;
   // the sweep resumes half-done work, expires and reminds, and ends grants (catching up after downtime too).
   const stopBackgroundWork = await startBackgroundWork({
-    sweeps: service,
+    sweeps: metrics.timed(service),
     heartbeat: (ttlMs) => store.repository.heartbeat(service.instanceId, ttlMs),
     heartbeatTtlMs: HEARTBEAT_TTL_MS,
     sweepIntervalMs: options.sweepIntervalMs ?? 10_000,
@@ -234,6 +256,7 @@ async function build(
     graph,
     port,
     accounts,
+    metrics,
     reloadPolicy,
     stop() {
       stopped ??= stop();

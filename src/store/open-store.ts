@@ -17,6 +17,8 @@ export interface Store {
   locker: Locker;
   /** Whether the store answers: for /healthz. */
   ping(): Promise<boolean>;
+  /** How many requests are open and grants live, at a cost that does not grow with them: for /metrics. */
+  counts(): Promise<{ openRequests: number; liveGrants: number }>;
   close(): Promise<void>;
 }
 
@@ -87,9 +89,10 @@ function fromKeyv(
   records: RequestRecords,
   indexes?: RepositoryIndexes,
 ): Store {
+  const repository = new KeyvRequestRepository(keyv, records, indexes);
   return {
     kind,
-    repository: new KeyvRequestRepository(keyv, records, indexes),
+    repository,
     directory: new KeyvDirectoryStore(keyv, locker),
     locker,
     async ping() {
@@ -100,6 +103,7 @@ function fromKeyv(
         return false;
       }
     },
+    counts: () => repository.counts(),
     async close() {
       await close();
     },
