@@ -35,9 +35,22 @@ const ACK_KINDS = new Set([
 ]);
 const REQUEST_STATES: RequestState[] = accessRequestSchema.options.map((option) => option.shape.state.value);
 
+let processRegistry: Registry | undefined;
+/**
+ * Node's process metrics (memory, CPU, event loop lag, GC), collected once per process: they describe the process,
+ * and each collection keeps observers and a timer running for good.
+ */
+function processMetrics(): Registry {
+  if (!processRegistry) {
+    processRegistry = new Registry();
+    collectDefaultMetrics({ register: processRegistry });
+  }
+  return processRegistry;
+}
+
 /**
  * The bot's Prometheus metrics, in a registry of its own (so several bots in one process, as in tests, keep
- * theirs apart), with Node's default process metrics. Labels are bounded: states, outcomes, edges and Meta's error
+ * theirs apart), served with Node's process metrics. Labels are bounded: states, outcomes, edges and Meta's error
  * codes are fixed sets, accounts come from the policy; no person's id ever becomes a label.
  */
 export class BotMetrics implements AccessMetrics {
@@ -93,7 +106,6 @@ export class BotMetrics implements AccessMetrics {
   });
 
   constructor() {
-    collectDefaultMetrics({ register: this.registry });
     for (const state of REQUEST_STATES) this.requests.inc({ state }, 0);
     const metrics = this;
     new Gauge({
@@ -159,7 +171,8 @@ export class BotMetrics implements AccessMetrics {
   /** The scrape: Prometheus' text format. */
   async scrape(): Promise<{ contentType: string; body: string }> {
     this.counts = await this.readCounts();
-    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+    const [own, process] = await Promise.all([this.registry.metrics(), processMetrics().metrics()]);
+    return { contentType: this.registry.contentType, body: `${own}\n${process}` };
   }
 
   stateEntered(state: RequestState): void {

@@ -23,9 +23,16 @@ import {
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-/** The environment without npm's lifecycle variables (set when the tests run under `npm test`). */
+/**
+ * The environment without npm's lifecycle variables (set when the tests run under `npm test`), except the headers
+ * node-gyp compiles against (CI points them at the Node it tests).
+ */
 function cleanEnv(): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.toLowerCase().startsWith('npm_')));
+  return Object.fromEntries(
+    Object.entries(process.env).filter(
+      ([key]) => !key.toLowerCase().startsWith('npm_') || key.toLowerCase() === 'npm_config_nodedir',
+    ),
+  );
 }
 
 /**
