@@ -41,6 +41,8 @@ export interface Config {
   /** Keeps several deployments apart in one Redis. */
   storeNamespace: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** When set, `GET /metrics` needs `Authorization: Bearer <token>`. */
+  metricsToken?: string;
 }
 
 /** What each required variable is and where to get it: printed, one line each, when it is missing. */
@@ -181,6 +183,10 @@ const schema = z.object({
     .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'STORE_NAMESPACE must be lowercase letters, digits and dashes')
     .default('waba-access'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  METRICS_TOKEN: z
+    .string()
+    .regex(/^\S{16,}$/, 'METRICS_TOKEN must be at least 16 characters without spaces, e.g. from `openssl rand -hex 24`')
+    .optional(),
 });
 
 /** Reads the config from `env`; throws a ConfigError listing every problem, one line each. */
@@ -268,6 +274,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     storeUrl: e.STORE_URL,
     storeNamespace: e.STORE_NAMESPACE,
     logLevel: e.LOG_LEVEL,
+    ...(e.METRICS_TOKEN ? { metricsToken: e.METRICS_TOKEN } : {}),
   };
 }
 
@@ -279,5 +286,6 @@ export function secretsOf(config: Config): string[] {
     config.slack.appToken,
     config.graph.accessToken,
     config.graph.appSecret,
+    config.metricsToken,
   ].filter((value): value is string => typeof value === 'string' && value.length >= 6);
 }

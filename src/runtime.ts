@@ -11,6 +11,7 @@ import { type Config, ConfigError, secretsOf } from './config.js';
 import { GraphClient } from './graph/client.js';
 import { createHttpServer, type Health, type HttpRoutes } from './http/server.js';
 import { createLogger, type Logger } from './logger.js';
+import { BotMetrics } from './metrics/bot-metrics.js';
 import { readPolicyFile } from './policy-file.js';
 import { CommandLimit } from './slack/command-limit.js';
 import { LinkAnnouncer } from './slack/link-announcer.js';
@@ -29,6 +30,8 @@ export interface RunningBot {
   /** The HTTP port (HTTP mode only). */
   port?: number;
   accounts: Accounts;
+  /** What `GET /metrics` serves. */
+  metrics: BotMetrics;
   /**
    * Reads the policy file again and puts it in place; requests and grants under way carry on. A file with problems
    * changes nothing: the problems are returned (and logged) and the running policy stays.
@@ -82,7 +85,12 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
     }
     return { status: everReady ? 'unavailable' : 'starting', waiting_for: waiting };
   };
-  const routes: HttpRoutes = { health };
+  const metrics = new BotMetrics();
+  const routes: HttpRoutes = {
+    health,
+    metrics: { ...(config.metricsToken ? { token: config.metricsToken } : {}), scrape: () => metrics.scrape() },
+    acked: (body, seconds) => metrics.acked(body, seconds),
+  };
   const server = config.slack.appToken
     ? undefined
     : await listen(createHttpServer({ signingSecret: config.slack.signingSecret, routes, logger }), config.slack.port);
@@ -94,6 +102,7 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
   }
   return build(config, options, logger, store, server, {
     routes,
+    metrics,
     isDraining: () => draining,
     drain: () => {
       draining = true;
@@ -107,6 +116,7 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
 /** What `startBot` shares with the rest of the start-up: the server's routes, and the draining flag. */
 interface Wiring {
   routes: HttpRoutes;
+  metrics: BotMetrics;
   isDraining(): boolean;
   drain(): void;
   onSlackReady(ready: () => boolean): void;
@@ -120,7 +130,12 @@ async function build(
   server: Server | undefined,
   wiring: Wiring,
 ): Promise<RunningBot> {
-  const graph = new GraphClient({ ...config.graph, logger: logger.child({ component: 'graph' }) });
+  const { metrics } = wiring;
+  const graph = new GraphClient({
+    ...config.graph,
+    logger: logger.child({ component: 'graph' }),
+    observe: (call) => metrics.graphCall(call),
+  });
   const { app, receiver, connection, socket } = createBoltApp(config, logger);
   // In Socket Mode, Slack is reachable once its socket is open too.
   wiring.onSlackReady(() => connection.ready && (socket?.connected ?? true));
@@ -162,6 +177,13 @@ async function build(
       globalAdmins: { includes: (slackId) => accounts.isAdmin(slackId), ids: () => accounts.policy.adminIds },
       ...(config.reviewEveryMs === undefined ? {} : { everyMs: config.reviewEveryMs }),
     },
+    metrics,
+  });
+  metrics.watch({
+    accounts: () => accounts.list().map((account) => ({ alias: account.policy.alias, wabaId: account.policy.wabaId })),
+    budget: (wabaId) => graph.budget(wabaId),
+    counts: () => store.counts(),
+    now: Date.now,
   });
   const commandLimit = new CommandLimit(config.commandsPerMinute);
   registerListeners(app, { service, accounts, directory, people, commandLimit }, wiring.isDraining);
@@ -206,7 +228,7 @@ async function build(
   // Replicas see each other alive through the store, so work left by a process that died is taken over quickly;
   // the sweep resumes half-done work, expires and reminds, and ends grants (catching up after downtime too).
   const stopBackgroundWork = await startBackgroundWork({
-    sweeps: service,
+    sweeps: metrics.timed(service),
     heartbeat: (ttlMs) => store.repository.heartbeat(service.instanceId, ttlMs),
     heartbeatTtlMs: HEARTBEAT_TTL_MS,
     sweepIntervalMs: options.sweepIntervalMs ?? 10_000,
@@ -246,6 +268,7 @@ async function build(
     graph,
     port,
     accounts,
+    metrics,
     reloadPolicy,
     stop() {
       stopped ??= stop();

@@ -56,6 +56,23 @@ describe('loadConfig', () => {
     expect(secretsOf(config)).toEqual(['xoxb-1', 'signing-secret', 'xapp-1', 'meta-token', 'app-secret']);
   });
 
+  it('reads METRICS_TOKEN as a secret, and refuses one too short or with spaces', () => {
+    const token = 'a-metrics-token-0123456789';
+    const config = loadConfig({ ...valid, METRICS_TOKEN: token });
+    expect(config.metricsToken).toBe(token);
+    expect(secretsOf(config)).toContain(token);
+    expect(loadConfig(valid).metricsToken).toBeUndefined();
+    for (const value of ['short', 'sixteen chars with spaces']) {
+      expect(() => loadConfig({ ...valid, METRICS_TOKEN: value })).toThrow(
+        expect.objectContaining({
+          problems: [
+            'METRICS_TOKEN is invalid: METRICS_TOKEN must be at least 16 characters without spaces, e.g. from `openssl rand -hex 24`.',
+          ],
+        }),
+      );
+    }
+  });
+
   it('reads the per-person command limit, and refuses one that is not a positive whole number', () => {
     expect(loadConfig({ ...valid, COMMANDS_PER_MINUTE: '5' }).commandsPerMinute).toBe(5);
     for (const value of ['0', '2.5', 'lots']) {

@@ -1,5 +1,5 @@
 import type { Ledger, TemporaryGrant } from './grants.js';
-import type { AccessRequest, MessageRef, Pending } from './request.js';
+import type { AccessRequest, MessageRef, Pending, RequestState } from './request.js';
 
 /** One line of the audit log: a request moved to `state` because of `actor` (a Slack user id or `system`). */
 export interface AuditEntry {
@@ -129,6 +129,14 @@ export interface RequestNotifier {
 /** Which Meta business user a Slack person is, as the directory knows it. */
 export interface Identities {
   metaIdOf(slackId: string): Promise<string | undefined>;
+}
+
+/** What the domain reports for monitoring: counts of what happened, nothing about who. */
+export interface AccessMetrics {
+  /** A request moved to `state`: a new request enters `pending`, each attempt on Graph enters `executing`. */
+  stateEntered(state: RequestState): void;
+  /** A click on Approve or Deny, or on Retry, and the kind of outcome it had (`done`, `forbidden`, …). */
+  decided(decision: 'approve' | 'deny' | 'retry', outcome: string): void;
 }
 
 export interface Clock {

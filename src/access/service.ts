@@ -52,7 +52,7 @@ export class AccessService implements Sweeps {
     const clock: Clock = deps.clock ?? systemClock;
     this.instanceId = deps.instanceId ?? randomBytes(6).toString('hex');
     this.work = new Limiter(deps.maxConcurrentSubmissions ?? 8);
-    const writer = new RequestWriter(deps.repository, deps.locker, clock, deps.logger);
+    const writer = new RequestWriter(deps.repository, deps.locker, clock, deps.logger, deps.metrics);
     const ctx: UseCaseContext = {
       deps,
       clock,
@@ -89,12 +89,12 @@ export class AccessService implements Sweeps {
 
   /** Approves or denies; exactly one of any number of concurrent clicks moves the request out of pending. */
   decide(input: DecideInput): Promise<DecideResult> {
-    return this.track(decide(this.ctx, input));
+    return this.track(this.counted(input.decision, decide(this.ctx, input)));
   }
 
   /** An approver sends a failed request to Graph once more. */
   retry(input: { requestId: string; actorId: string }): Promise<DecideResult> {
-    return this.track(retry(this.ctx, input));
+    return this.track(this.counted('retry', retry(this.ctx, input)));
   }
 
   /** The requester withdraws a request nobody has decided yet. */
@@ -178,6 +178,12 @@ export class AccessService implements Sweeps {
   /** Resolves when every operation under way (submissions, decisions, Graph changes) has finished. */
   async drain(): Promise<void> {
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
+  private async counted(decision: 'approve' | 'deny' | 'retry', work: Promise<DecideResult>): Promise<DecideResult> {
+    const result = await work;
+    this.ctx.deps.metrics?.decided(decision, result.kind);
+    return result;
   }
 
   private track<T>(work: Promise<T>): Promise<T> {

@@ -22,6 +22,19 @@ export interface GraphLogger {
   warn(obj: object, msg: string): void;
 }
 
+/** One request sent to Graph (each retry is one), as monitoring sees it: nothing about whom it concerned. */
+export interface GraphCallRecord {
+  method: 'GET' | 'POST' | 'DELETE';
+  /** The edge called, e.g. `assigned_users`. */
+  edge: string;
+  /**
+   * How it ended: `none` (success), Meta's numeric error code, `http_<status>` for an error without Meta's body,
+   * `network` when Graph could not be reached, `unparsed` for a success body of an unknown shape.
+   */
+  errorCode: string;
+  seconds: number;
+}
+
 export interface GraphClientOptions {
   baseUrl?: string;
   version?: string;
@@ -35,6 +48,8 @@ export interface GraphClientOptions {
   usageHoldMs?: number;
   dispatcher?: Dispatcher;
   logger?: GraphLogger;
+  /** Told of every request sent to Graph, for monitoring; must not throw. */
+  observe?: (call: GraphCallRecord) => void;
   now?: () => number;
   sleep?: (ms: number) => Promise<unknown>;
   random?: () => number;
@@ -95,6 +110,7 @@ export class GraphClient {
   private readonly sleep: (ms: number) => Promise<unknown>;
   private readonly random: () => number;
   private readonly logger?: GraphLogger;
+  private readonly observe?: (call: GraphCallRecord) => void;
   /** Calls sent to Graph, retries included. */
   callCount = 0;
 
@@ -119,6 +135,7 @@ export class GraphClient {
     this.sleep = options.sleep ?? sleep;
     this.random = options.random ?? Math.random;
     this.logger = options.logger;
+    this.observe = options.observe;
   }
 
   /** Every page of the users assigned to a WABA, following Graph's cursors until there is no `next`. */
@@ -291,6 +308,7 @@ export class GraphClient {
       responseHeaders = response.headers;
       text = await response.body.text();
     } catch (error) {
+      this.record(spec, 'network', sentAt);
       // Only the error code leaves this function: undici errors never carry the URL, and neither do we.
       const reason = (error as { code?: string }).code ?? (error as Error).name;
       throw new GraphAttemptError(
@@ -305,6 +323,7 @@ export class GraphClient {
     const errorBody = graphErrorBodySchema.safeParse(json);
     if (status >= 200 && status < 300 && !errorBody.success) {
       const parsed = schema.safeParse(json);
+      this.record(spec, parsed.success ? 'none' : 'unparsed', sentAt);
       if (parsed.success) return parsed.data;
       throw new GraphError({
         message: `The Graph API answered in a shape we do not understand: ${parsed.error.issues[0]?.message ?? 'not JSON'}.`,
@@ -313,8 +332,15 @@ export class GraphClient {
       });
     }
     const error = errorBody.success ? GraphError.fromBody(errorBody.data.error, status) : statusError(status);
+    this.record(spec, error.code === undefined ? `http_${status}` : String(error.code), sentAt);
     const serverWaitMs = serverWait(responseHeaders, now);
     throw new GraphAttemptError(error, serverWaitMs);
+  }
+
+  private record(spec: CallSpec, errorCode: string, sentAt: number): void {
+    if (!this.observe) return;
+    const edge = spec.path.slice(spec.path.lastIndexOf('/') + 1);
+    this.observe({ method: spec.method, edge, errorCode, seconds: (this.now() - sentAt) / 1000 });
   }
 }
 

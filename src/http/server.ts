@@ -1,8 +1,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
 import { parse } from 'node:querystring';
 import type { Logger } from '../logger.js';
 import { countUntilAnswered } from '../slack/listeners/yield.js';
 import type { VerifiedSlackRequest } from '../slack/receiver.js';
+import { bearerMatches } from './bearer.js';
 import { readSignatureClaim, SignatureCheck } from './signature.js';
 import { BODY_LIMIT_BYTES, declaredLength, readSignedBody } from './slack-body.js';
 
@@ -20,13 +22,25 @@ export interface HttpRoutes {
   slack?: (request: VerifiedSlackRequest, res: ServerResponse, answered: () => void) => void;
   /** Must answer quickly (the caller time-boxes its own checks); a rejection reads as unavailable. */
   health(): Promise<Health>;
+  /** `GET /metrics`: the scrape, and the bearer token it needs (unset: none). Without it, /metrics is a 404. */
+  metrics?: MetricsRoute;
+  /** Told, for each Slack request handed on, how many seconds after it arrived it was answered (the ack). */
+  acked?(body: Record<string, unknown>, seconds: number): void;
+}
+
+export interface MetricsRoute {
+  token?: string;
+  scrape(): Promise<{ contentType: string; body: string }>;
 }
 
 /** The paths this server serves and the methods each takes; everything else is a 404 or a 405. */
 const ALLOWED: Record<string, readonly string[]> = {
   '/slack/events': ['POST'],
   '/healthz': ['GET', 'HEAD'],
+  '/livez': ['GET', 'HEAD'],
+  '/metrics': ['GET', 'HEAD'],
 };
+const SERVED = 'This server answers POST /slack/events, GET /healthz, GET /livez and GET /metrics.';
 
 const KEEP_ALIVE_MS = 65_000;
 /** How long a refused request's body may keep arriving (discarded) before the connection is cut. */
@@ -34,7 +48,8 @@ const DRAIN_LIMIT_MS = 5_000;
 
 /**
  * The bot's HTTP server. Every request is answered and none can throw out of it: `POST /slack/events` is checked
- * (signature on the raw bytes, size, a JSON object) before Bolt sees it; `GET /healthz` reports readiness; other
+ * (signature on the raw bytes, size, a JSON object) before Bolt sees it; `GET /healthz` reports readiness, `GET
+ * /livez` that the process serves, `GET /metrics` Prometheus metrics (behind a bearer token when one is set); other
  * paths get 404 and other methods on these paths 405 with `Allow`.
  */
 export function createHttpServer(options: { signingSecret: string; routes: HttpRoutes; logger: Logger }): Server {
@@ -76,6 +91,7 @@ export function createHttpServer(options: { signingSecret: string; routes: HttpR
   server.on('listening', () => server.on('error', (error) => logger.error({ err: error }, 'HTTP server error')));
 
   function route(req: IncomingMessage, res: ServerResponse): void {
+    const arrived = performance.now();
     const refusal = routeRefusal(req);
     if (refusal) {
       refuse(req, res, refusal.status, refusal.message, refusal.headers);
@@ -93,9 +109,17 @@ export function createHttpServer(options: { signingSecret: string; routes: HttpR
         .catch((error: unknown) => fail(res, error));
       return;
     }
+    if (path === '/livez') {
+      send(res, 200, JSON.stringify({ status: 'alive' }), 'application/json');
+      return;
+    }
+    if (path === '/metrics') {
+      serveMetrics(req, res);
+      return;
+    }
     // Counted until answered, so work after an ack lets the acks still waiting go first.
     const answered = countUntilAnswered();
-    serveSlack(req, res, answered).then(
+    serveSlack(req, res, answered, arrived).then(
       (handedOn) => {
         if (!handedOn) answered();
       },
@@ -107,7 +131,12 @@ export function createHttpServer(options: { signingSecret: string; routes: HttpR
   }
 
   /** Checks a Slack request and hands it on; resolves to whether it was handed on (then it is answered there). */
-  async function serveSlack(req: IncomingMessage, res: ServerResponse, answered: () => void): Promise<boolean> {
+  async function serveSlack(
+    req: IncomingMessage,
+    res: ServerResponse,
+    answered: () => void,
+    arrived: number,
+  ): Promise<boolean> {
     const claim = readSignatureClaim(req.headers);
     if ('problem' in claim) {
       logger.debug({ problem: claim.problem }, 'unsigned request refused');
@@ -141,8 +170,30 @@ export function createHttpServer(options: { signingSecret: string; routes: HttpR
       send(res, 503, 'Starting; try again in a few seconds.', 'text/plain', { 'retry-after': '5' });
       return false;
     }
-    routes.slack({ body: parsed, headers: req.headers }, res, answered);
+    routes.slack({ body: parsed, headers: req.headers }, res, () => {
+      answered();
+      routes.acked?.(parsed, (performance.now() - arrived) / 1000);
+    });
     return true;
+  }
+
+  /** Prometheus' scrape; with a token set, nothing is read or rendered for a request without it. */
+  function serveMetrics(req: IncomingMessage, res: ServerResponse): void {
+    const metrics = routes.metrics;
+    if (!metrics) {
+      send(res, 404, `Not found. ${SERVED}`);
+      return;
+    }
+    if (metrics.token !== undefined && !bearerMatches(req.headers.authorization, metrics.token)) {
+      send(res, 401, 'Unauthorized: /metrics needs the header "Authorization: Bearer <METRICS_TOKEN>".', undefined, {
+        'www-authenticate': 'Bearer realm="metrics"',
+      });
+      return;
+    }
+    metrics
+      .scrape()
+      .then(({ contentType, body }) => send(res, 200, body, contentType))
+      .catch((error: unknown) => fail(res, error));
   }
 
   function fail(res: ServerResponse, error: unknown): void {
@@ -160,7 +211,7 @@ type Refusal = { status: number; message: string; headers?: Record<string, strin
 function routeRefusal(req: IncomingMessage): Refusal | undefined {
   const path = pathOf(req.url);
   const allowed = path === undefined ? undefined : ALLOWED[path];
-  if (!allowed) return { status: 404, message: 'Not found. This server answers POST /slack/events and GET /healthz.' };
+  if (!allowed) return { status: 404, message: `Not found. ${SERVED}` };
   if (!allowed.includes(req.method ?? ''))
     return {
       status: 405,

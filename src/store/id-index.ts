@@ -5,6 +5,8 @@ export interface IdIndex {
   add(id: string): Promise<void>;
   remove(id: string): Promise<void>;
   members(): Promise<string[]>;
+  /** How many ids it holds, without reading them (for monitoring). */
+  size(): Promise<number>;
 }
 
 /** A durable list of the latest ids (recently finished requests), capped. */
@@ -45,6 +47,10 @@ export class SnapshotIdIndex implements IdIndex, RecentIndex {
 
   async members(): Promise<string[]> {
     return [...(await this.load())];
+  }
+
+  async size(): Promise<number> {
+    return (await this.load()).size;
   }
 
   /** Adds `id` as the newest member (moving it if present), dropping the oldest beyond `limit`. */
@@ -100,6 +106,7 @@ export interface RedisSetClient {
   sAdd(key: string, members: string | string[]): Promise<number>;
   sRem(key: string, members: string | string[]): Promise<number>;
   sMembers(key: string): Promise<string[]>;
+  sCard(key: string): Promise<number>;
   zAdd(key: string, member: { score: number; value: string }): Promise<number>;
   zRemRangeByRank(key: string, start: number, stop: number): Promise<number>;
   zRange(key: string, start: number, stop: number): Promise<string[]>;
@@ -150,6 +157,11 @@ export class RedisIdIndex implements IdIndex {
   async members(): Promise<string[]> {
     await this.migrate();
     return this.client.sMembers(this.key);
+  }
+
+  async size(): Promise<number> {
+    await this.migrate();
+    return this.client.sCard(this.key);
   }
 
   private migrate(): Promise<void> {

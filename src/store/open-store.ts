@@ -21,6 +21,8 @@ export interface Store {
   locker: Locker;
   /** Whether the store answers: for /healthz. */
   ping(): Promise<boolean>;
+  /** How many requests are open and grants live, at a cost that does not grow with them: for /metrics. */
+  counts(): Promise<{ openRequests: number; liveGrants: number }>;
   close(): Promise<void>;
 }
 
@@ -102,9 +104,10 @@ function fromKeyv(
   reviews: ReviewRepository,
   indexes?: RepositoryIndexes,
 ): Store {
+  const repository = new KeyvRequestRepository(keyv, records, indexes);
   return {
     kind,
-    repository: new KeyvRequestRepository(keyv, records, indexes),
+    repository,
     reviews,
     directory: new KeyvDirectoryStore(keyv, locker),
     locker,
@@ -116,6 +119,7 @@ function fromKeyv(
         return false;
       }
     },
+    counts: () => repository.counts(),
     async close() {
       await close();
     },

@@ -81,7 +81,7 @@ describe('the built bot’s HTTP surface', () => {
     const longPath = `/${'a'.repeat(10_000)}`;
     const expected = (method: string, path: string): { status: number; allow?: string } => {
       if (path === '/slack/events') return method === 'POST' ? { status: 401 } : { status: 405, allow: 'POST' };
-      if (path === '/healthz')
+      if (['/healthz', '/livez', '/metrics'].includes(path))
         return ['GET', 'HEAD'].includes(method) ? { status: 200 } : { status: 405, allow: 'GET, HEAD' };
       return { status: 404 };
     };
@@ -91,6 +91,9 @@ describe('the built bot’s HTTP surface', () => {
       '/x',
       '/slack/events',
       '/healthz',
+      '/livez',
+      '/metrics',
+      '/metrics/',
       '/slack/events/../x',
       longPath,
       '/healthz?probe=1',
@@ -238,6 +241,13 @@ describe('/healthz with the store unreachable', () => {
         expect(response.status).toBe(503);
         expect(await response.json()).toEqual({ status: 'unavailable', waiting_for: ['store'] });
       }
+      // Alive all the same (a liveness probe must not restart the bot for Redis' sake), and the scrape says the
+      // store's counts are unknown, within its budget of a second.
+      expect((await fetch(`${bot.url}/livez`)).status).toBe(200);
+      const started = Date.now();
+      const scrape = await (await fetch(`${bot.url}/metrics`, { signal: AbortSignal.timeout(5_000) })).text();
+      expect(Date.now() - started).toBeLessThan(2_000);
+      expect(scrape).toMatch(/^waba_access_open_requests nan$/im);
       cut = false;
       await expect.poll(async () => (await fetch(`${bot.url}/healthz`)).status, { timeout: 10_000 }).toBe(200);
       expect(bot.alive).toBe(true);
@@ -272,6 +282,11 @@ describe('/healthz with the store unreachable', () => {
       expect(await response.json()).toEqual({ status: 'starting', waiting_for: ['store', 'slack'] });
       // Slack's requests are checked, then told to come back.
       expect((await exchange(starting.port, 'POST', '/slack/events')).status).toBe(401);
+      expect((await exchange(starting.port, 'GET', '/livez')).status).toBe(200);
+      const scrape = await exchange(starting.port, 'GET', '/metrics');
+      expect(scrape.status).toBe(200);
+      // Unknown, not 0 (prom-client writes NaN as `Nan`, which Prometheus reads regardless of case).
+      expect(scrape.text).toMatch(/^waba_access_live_grants nan$/im);
       expect(starting.alive).toBe(true);
     } finally {
       await starting.kill();

@@ -148,6 +148,29 @@ describe('errors and retries', () => {
     expect(slept).toEqual([125, 250]);
   });
 
+  it("tells its observer of every attempt: the edge, and Meta's code or what else went wrong", async () => {
+    const calls: unknown[] = [];
+    const graph = client({ observe: (call) => calls.push(call) });
+    reply(500, error(2, { is_transient: true }));
+    reply(503, 'unavailable');
+    agent
+      .get(ORIGIN)
+      .intercept({ path: () => true, method: 'POST' })
+      .replyWithError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
+    reply(200, ok);
+    await graph.assignUser({ wabaId: WABA, userId: USER, tasks: ['MESSAGING'] });
+    reply(200, { unexpected: true });
+    await expect(graph.listAssignedAccounts({ userId: USER })).rejects.toThrow(/shape we do not understand/);
+    expect(calls).toEqual([
+      { method: 'POST', edge: 'assigned_users', errorCode: '2', seconds: 0 },
+      { method: 'POST', edge: 'assigned_users', errorCode: 'http_503', seconds: 0 },
+      { method: 'POST', edge: 'assigned_users', errorCode: 'network', seconds: 0 },
+      { method: 'POST', edge: 'assigned_users', errorCode: 'none', seconds: 0 },
+      { method: 'GET', edge: 'assigned_whatsapp_business_accounts', errorCode: 'unparsed', seconds: 0 },
+    ]);
+    expect(graph.callCount).toBe(calls.length);
+  });
+
   it('retries a connection failure', async () => {
     agent
       .get(ORIGIN)

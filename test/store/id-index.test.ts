@@ -33,6 +33,7 @@ describe('SnapshotIdIndex', () => {
 
     const reread = new SnapshotIdIndex(keyv, 'open');
     expect((await reread.members()).sort()).toEqual(ids.slice(50).sort());
+    expect(await reread.size()).toBe(150);
   });
 
   it('keeps the newest ids in order when touched, dropping the oldest beyond the limit', async () => {
@@ -92,6 +93,8 @@ describe.skipIf(!process.env.REDIS_URL)('RedisIdIndex', () => {
     if (!client.isOpen) await client.connect();
     const keyv = new Keyv({ namespace: prefix, throwOnErrors: true });
     await keyv.set('open-requests', ['old-1', 'old-2']);
+    // Counting moves the earlier set first, like every other read.
+    expect(await new RedisIdIndex(client, `${prefix}:set:open`, { keyv, key: 'open-requests' }).size()).toBe(2);
     const index = new RedisIdIndex(client, `${prefix}:set:open`, { keyv, key: 'open-requests' });
 
     await Promise.all(Array.from({ length: 50 }, (_, i) => index.add(`new-${i}`)));
@@ -99,6 +102,7 @@ describe.skipIf(!process.env.REDIS_URL)('RedisIdIndex', () => {
 
     const members = await index.members();
     expect(members).toHaveLength(51);
+    expect(await index.size()).toBe(51);
     expect(members).toContain('old-2');
     expect(members).not.toContain('old-1');
     expect(await keyv.get('open-requests')).toBeUndefined();

@@ -1,5 +1,5 @@
 import { type Account, type AccountLookup, UnconfiguredAccountError } from '../accounts.js';
-import type { Clock, Identities, Locker, RequestNotifier, RequestRepository } from '../ports.js';
+import type { AccessMetrics, Clock, Identities, Locker, RequestNotifier, RequestRepository } from '../ports.js';
 import type { AccessRequest, Executing } from '../request.js';
 import type { TemporaryAccess } from '../temporary-access.js';
 import type { Interest } from './interest.js';
@@ -39,6 +39,8 @@ export interface AccessServiceDeps {
    */
   maxConcurrentSubmissions?: number;
   logger?: ServiceLogger;
+  /** Told of state changes and decisions, for monitoring. */
+  metrics?: AccessMetrics;
   newId?: () => string;
   /** Access reviews: where they live and how they are shown; unset: reviews are not available. */
   reviews?: ReviewDeps;

@@ -1,4 +1,5 @@
 import {
+  type AccessMetrics,
   type AuditEntry,
   type Clock,
   isContention,
@@ -24,6 +25,7 @@ export class RequestWriter {
     private readonly locker: Locker,
     private readonly clock: Clock,
     private readonly logger?: ServiceLogger,
+    private readonly metrics?: AccessMetrics,
   ) {}
 
   /**
@@ -32,6 +34,7 @@ export class RequestWriter {
    */
   async persist<T extends AccessRequest>(request: T, actor: string, detail?: string): Promise<T> {
     const stored = await this.write(request, this.entry(request.id, actor, request.state, detail));
+    this.metrics?.stateEntered(request.state);
     await this.repository.setOpen(request.id, !isFinal(request));
     if (isFinal(request)) await this.repository.noteFinished(request.id);
     return stored;
