@@ -91,9 +91,16 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
     metrics: { ...(config.metricsToken ? { token: config.metricsToken } : {}), scrape: () => metrics.scrape() },
     acked: (body, seconds) => metrics.acked(body, seconds),
   };
-  const server = config.slack.appToken
-    ? undefined
-    : await listen(createHttpServer({ signingSecret: config.slack.signingSecret, routes, logger }), config.slack.port);
+  // Socket Mode too serves /healthz, /livez and /metrics: a deployment probes it like any other.
+  const server = await listen(
+    createHttpServer({
+      signingSecret: config.slack.signingSecret,
+      routes,
+      logger,
+      serveSlack: !config.slack.appToken,
+    }),
+    config.slack.port,
+  );
   try {
     store = await openStore(config.storeUrl, { namespace: config.storeNamespace, logger });
   } catch (error) {

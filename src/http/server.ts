@@ -40,7 +40,10 @@ const ALLOWED: Record<string, readonly string[]> = {
   '/livez': ['GET', 'HEAD'],
   '/metrics': ['GET', 'HEAD'],
 };
-const SERVED = 'This server answers POST /slack/events, GET /healthz, GET /livez and GET /metrics.';
+/** In Socket Mode Slack's requests come over the socket: the server keeps only the probes and the metrics. */
+const WITHOUT_SLACK: Record<string, readonly string[]> = Object.fromEntries(
+  Object.entries(ALLOWED).filter(([path]) => path !== '/slack/events'),
+);
 
 const KEEP_ALIVE_MS = 65_000;
 /** How long a refused request's body may keep arriving (discarded) before the connection is cut. */
@@ -52,8 +55,15 @@ const DRAIN_LIMIT_MS = 5_000;
  * /livez` that the process serves, `GET /metrics` Prometheus metrics (behind a bearer token when one is set); other
  * paths get 404 and other methods on these paths 405 with `Allow`.
  */
-export function createHttpServer(options: { signingSecret: string; routes: HttpRoutes; logger: Logger }): Server {
+export function createHttpServer(options: {
+  signingSecret: string;
+  routes: HttpRoutes;
+  logger: Logger;
+  /** Whether `POST /slack/events` is served (HTTP mode); in Socket Mode it is a 404. Default true. */
+  serveSlack?: boolean;
+}): Server {
   const { routes, logger } = options;
+  const allowed = options.serveSlack === false ? WITHOUT_SLACK : ALLOWED;
   const server = createServer((req, res) => {
     try {
       route(req, res);
@@ -69,7 +79,7 @@ export function createHttpServer(options: { signingSecret: string; routes: HttpR
   // instead of being invited to upload it; otherwise it is invited, and the request is served as any other.
   server.on('checkContinue', (req, res) => {
     try {
-      const unwanted = unwantedBody(req);
+      const unwanted = unwantedBody(req, allowed);
       if (unwanted) {
         send(res, unwanted.status, unwanted.message, undefined, { connection: 'close', ...unwanted.headers });
         return;
@@ -92,7 +102,7 @@ export function createHttpServer(options: { signingSecret: string; routes: HttpR
 
   function route(req: IncomingMessage, res: ServerResponse): void {
     const arrived = performance.now();
-    const refusal = routeRefusal(req);
+    const refusal = routeRefusal(req, allowed);
     if (refusal) {
       refuse(req, res, refusal.status, refusal.message, refusal.headers);
       return;
@@ -181,7 +191,7 @@ export function createHttpServer(options: { signingSecret: string; routes: HttpR
   function serveMetrics(req: IncomingMessage, res: ServerResponse): void {
     const metrics = routes.metrics;
     if (!metrics) {
-      send(res, 404, `Not found. ${SERVED}`);
+      send(res, 404, `Not found. ${served(allowed)}`);
       return;
     }
     if (metrics.token !== undefined && !bearerMatches(req.headers.authorization, metrics.token)) {
@@ -208,10 +218,10 @@ export function createHttpServer(options: { signingSecret: string; routes: HttpR
 type Refusal = { status: number; message: string; headers?: Record<string, string> };
 
 /** Why a request's path or method is not served (404, 405), if it is not. */
-function routeRefusal(req: IncomingMessage): Refusal | undefined {
+function routeRefusal(req: IncomingMessage, table: Record<string, readonly string[]>): Refusal | undefined {
   const path = pathOf(req.url);
-  const allowed = path === undefined ? undefined : ALLOWED[path];
-  if (!allowed) return { status: 404, message: `Not found. ${SERVED}` };
+  const allowed = path === undefined || !Object.hasOwn(table, path) ? undefined : table[path];
+  if (!allowed) return { status: 404, message: `Not found. ${served(table)}` };
   if (!allowed.includes(req.method ?? ''))
     return {
       status: 405,
@@ -222,10 +232,16 @@ function routeRefusal(req: IncomingMessage): Refusal | undefined {
 }
 
 /** Why a request announcing a body with `Expect: 100-continue` will be refused whatever the body, if it will. */
-function unwantedBody(req: IncomingMessage): Refusal | undefined {
+function unwantedBody(req: IncomingMessage, table: Record<string, readonly string[]>): Refusal | undefined {
   if ((declaredLength(req) ?? 0) > BODY_LIMIT_BYTES)
     return { status: 413, message: `Request body over ${BODY_LIMIT_BYTES} bytes.` };
-  return routeRefusal(req);
+  return routeRefusal(req, table);
+}
+
+/** What a 404 says the server answers, e.g. "This server answers POST /slack/events, GET /healthz and GET /livez." */
+function served(table: Record<string, readonly string[]>): string {
+  const routes = Object.entries(table).map(([path, methods]) => `${methods[0]} ${path}`);
+  return `This server answers ${routes.slice(0, -1).join(', ')} and ${routes.at(-1)}.`;
 }
 
 /** The request's path with dot segments resolved, as Bolt resolves it; undefined when it is not a URL at all. */

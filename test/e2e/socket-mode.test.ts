@@ -182,6 +182,16 @@ describe('the built bot in both modes', () => {
     60_000,
   );
 
+  it('serves its probes and metrics on PORT, but not Slack’s HTTP route', async () => {
+    const { bot } = await start('socket');
+    await expect.poll(async () => (await fetch(`${bot.url}/healthz`)).status, { timeout: 10_000 }).toBe(200);
+    expect((await fetch(`${bot.url}/livez`)).status).toBe(200);
+    expect(await (await fetch(`${bot.url}/metrics`)).text()).toContain('waba_access_');
+    const events = await fetch(`${bot.url}/slack/events`, { method: 'POST', body: 'payload=%7B%7D' });
+    expect(events.status).toBe(404);
+    expect(await events.text()).not.toContain('/slack/events');
+  }, 60_000);
+
   it('reconnects after each kind of disconnect and a dropped socket, and the next command still works', async () => {
     const { slack, bot } = await start('socket');
     const steps: Array<DisconnectReason | 'dropped socket'> = [
