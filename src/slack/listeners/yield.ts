@@ -7,20 +7,12 @@ const MAX_DEFER_MS = 1_000;
  * same. Under steady load some request is always waiting, so held work would otherwise pile up behind it.
  */
 const MAX_DEFERRED = 512;
-/**
- * A burst's requests do not arrive all at once: a sender's connections trickle in, so "none waiting" happens
- * between them. Work starts only once no request has arrived for this long, so it does not slip into those gaps and
- * delay the rest of the burst. Short enough that nobody notices it on a reply.
- */
-const QUIET_MS = 30;
 
 /** Work held back right now. */
 let deferred = 0;
 
 /** Slack requests received over HTTP and not answered yet. */
 let waiting = 0;
-/** When the latest Slack request arrived (`Date.now()`), or 0 before any. */
-let lastArrival = 0;
 /** Resolves when `waiting` next reaches zero; shared by everyone deferring. */
 let noneWaiting: { promise: Promise<void>; resolve: () => void } | undefined;
 
@@ -31,7 +23,6 @@ let noneWaiting: { promise: Promise<void>; resolve: () => void } | undefined;
  */
 export function countUntilAnswered(): () => void {
   waiting++;
-  lastArrival = Date.now();
   let counted = true;
   return () => {
     if (!counted) return;
@@ -57,10 +48,9 @@ function untilNoneWaiting(): Promise<void> {
 
 /**
  * Called right after `ack()`: holds this request's slower work (store, Graph, Slack calls) until no other request
- * waits for its ack and none has arrived for `QUIET_MS`, at most a second, and at most `MAX_DEFERRED` pieces of work
- * at once. Under a burst every ack goes out first, instead of the last ones waiting behind the first ones' work; and
- * the burst's work then starts together. Without an HTTP server (Socket Mode), nothing is counted and this only
- * yields one turn of the event loop.
+ * waits for its ack, at most a second, and at most `MAX_DEFERRED` pieces of work at once. Under a burst every ack goes out first, instead of the last ones waiting
+ * behind the first ones' work; and the burst's work then starts together. Without an HTTP server (Socket Mode),
+ * nothing is counted and this only yields one turn of the event loop.
  */
 export async function yieldToWaitingRequests(): Promise<void> {
   const deadline = Date.now() + MAX_DEFER_MS;
@@ -69,17 +59,16 @@ export async function yieldToWaitingRequests(): Promise<void> {
   if (deferred >= MAX_DEFERRED) return;
   deferred++;
   try {
-    for (;;) {
-      const now = Date.now();
-      const quietIn = lastArrival + QUIET_MS - now;
-      if (waiting === 0 && quietIn <= 0) return;
-      const left = deadline - now;
+    while (waiting > 0) {
+      const left = deadline - Date.now();
       if (left <= 0) return;
       let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, waiting > 0 ? left : Math.min(quietIn, left));
-      });
-      await (waiting > 0 ? Promise.race([untilNoneWaiting(), timeout]) : timeout);
+      await Promise.race([
+        untilNoneWaiting(),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, left);
+        }),
+      ]);
       clearTimeout(timer);
       await setImmediate();
     }
