@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { accountPolicy, type Policy, singleAccountPolicy } from './access/accounts.js';
+import { accountPolicy, breakGlassPolicy, type Policy, singleAccountPolicy } from './access/accounts.js';
 import { parseDuration } from './access/duration.js';
 import type { ApprovalCounts } from './access/policy.js';
-import { isTask, TASKS } from './access/tasks.js';
+import { isTask, nearestTask, normalizeTasks, TASKS, type Task } from './access/tasks.js';
 import { ConfigError } from './config-error.js';
 import { DEFAULT_BASE_URL, DEFAULT_VERSION } from './graph/client.js';
 import { META_ID } from './graph/ids.js';
@@ -33,6 +33,8 @@ export interface Config {
   requestTtlMs: number;
   /** Approvers are reminded once of requests pending this long; unset (`off`): never. */
   remindAfterMs?: number;
+  /** How long before a temporary grant ends its requester and the person it is for hear of it; unset (`off`): never. */
+  expiryNoticeMs?: number;
   /** Commands that cost Graph calls one person may send in a minute (counted per process). */
   commandsPerMinute: number;
   storeUrl: string;
@@ -95,6 +97,35 @@ function slackIds() {
   });
 }
 
+/** Comma- or space-separated task names, e.g. `MESSAGING, VIEW_TEMPLATES`. */
+function taskNames(name: string) {
+  return z.string().transform((value, ctx): Task[] => {
+    const words = value.split(/[\s,]+/).filter(Boolean);
+    const tasks: Task[] = [];
+    for (const word of words) {
+      const task = word.toUpperCase();
+      if (isTask(task)) {
+        tasks.push(task);
+        continue;
+      }
+      const nearest = nearestTask(word);
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${word}" is not a task${nearest ? ` (did you mean ${nearest}?)` : ''}; tasks are ${TASKS.join(', ')}`,
+      });
+      return z.NEVER;
+    }
+    if (tasks.length === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `${name} must list at least one task, e.g. "MESSAGING, VIEW_TEMPLATES"`,
+      });
+      return z.NEVER;
+    }
+    return normalizeTasks(tasks);
+  });
+}
+
 const numericId = (name: string) => z.string().regex(META_ID, `${name} must be digits only`);
 const SLACK_ID = /^[UWS][A-Z0-9]{2,}$/;
 
@@ -104,6 +135,22 @@ function duration(name: string) {
     const ms = parseDuration(value);
     if (ms === undefined) {
       ctx.addIssue({ code: 'custom', message: `${name} must be a duration like 30m, 4h or 2d, got "${value}"` });
+      return z.NEVER;
+    }
+    return ms;
+  });
+}
+
+/** A duration setting that may also be `off`. */
+function durationOrOff(name: string) {
+  return z.string().transform((value, ctx): number | 'off' => {
+    if (value.trim().toLowerCase() === 'off') return 'off';
+    const ms = parseDuration(value);
+    if (ms === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `${name} must be a duration like 30m, 4h or 2d, or off, got "${value}"`,
+      });
       return z.NEVER;
     }
     return ms;
@@ -148,6 +195,10 @@ const schema = z.object({
     .optional(),
   REQUEST_TTL: duration('REQUEST_TTL').default(24 * 3_600_000),
   REMIND_AFTER: z.union([z.literal('off'), duration('REMIND_AFTER')]).default(4 * 3_600_000),
+  EXPIRY_NOTICE: durationOrOff('EXPIRY_NOTICE').default(15 * 60_000),
+  BREAK_GLASS_IDS: slackIds().optional(),
+  BREAK_GLASS_TASKS: taskNames('BREAK_GLASS_TASKS').optional(),
+  BREAK_GLASS_MAX: duration('BREAK_GLASS_MAX').optional(),
   DEFAULT_GRANT_DURATION: duration('DEFAULT_GRANT_DURATION').optional(),
   MAX_GRANT_DURATION: duration('MAX_GRANT_DURATION').default(30 * 86_400_000),
   MIN_GRANT_DURATION: duration('MIN_GRANT_DURATION').default(60_000),
@@ -208,6 +259,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     e.DEFAULT_GRANT_DURATION !== undefined &&
       (e.DEFAULT_GRANT_DURATION > e.MAX_GRANT_DURATION || e.DEFAULT_GRANT_DURATION < e.MIN_GRANT_DURATION) &&
       'DEFAULT_GRANT_DURATION must lie between MIN_GRANT_DURATION and MAX_GRANT_DURATION.',
+    e.BREAK_GLASS_MAX !== undefined &&
+      e.BREAK_GLASS_MAX > e.MAX_GRANT_DURATION &&
+      'BREAK_GLASS_MAX is longer than MAX_GRANT_DURATION: an emergency grant cannot outlast the longest grant.',
+    e.BREAK_GLASS_MAX !== undefined &&
+      e.BREAK_GLASS_MAX < e.MIN_GRANT_DURATION &&
+      'BREAK_GLASS_MAX is shorter than MIN_GRANT_DURATION.',
   ].filter((problem): problem is string => typeof problem === 'string');
   if (limits.length > 0) throw new ConfigError(limits);
 
@@ -217,12 +274,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     minMs: e.MIN_GRANT_DURATION,
     allowPermanent: e.ALLOW_PERMANENT_GRANTS,
   };
+  const breakGlass = {
+    ...(e.BREAK_GLASS_IDS ? { people: e.BREAK_GLASS_IDS } : {}),
+    ...(e.BREAK_GLASS_TASKS ? { tasks: e.BREAK_GLASS_TASKS } : {}),
+    ...(e.BREAK_GLASS_MAX === undefined ? {} : { maxMs: e.BREAK_GLASS_MAX }),
+  };
   const defaults: PolicyDefaults = {
     approvals: e.APPROVALS_REQUIRED,
     durations,
     ...(e.APPROVAL_CHANNEL_ID ? { approvalChannelId: e.APPROVAL_CHANNEL_ID } : {}),
     ...(e.ADMIN_IDS ? { adminIds: e.ADMIN_IDS } : {}),
+    breakGlass,
   };
+  const envBreakGlass = breakGlassPolicy({ tasks: TASKS, durations }, breakGlass);
   const policyFile = e.WABA_CONFIG === undefined ? undefined : { path: e.WABA_CONFIG, defaults };
   const policy = policyFile
     ? readPolicyFile(policyFile.path, defaults)
@@ -234,6 +298,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
           ...(e.APPROVAL_CHANNEL_ID ? { approvalChannelId: e.APPROVAL_CHANNEL_ID } : {}),
           approvals: e.APPROVALS_REQUIRED,
           durations,
+          ...(envBreakGlass ? { breakGlass: envBreakGlass } : {}),
         }),
         e.ADMIN_IDS,
       );
@@ -255,6 +320,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ...(policyFile ? { policyFile } : {}),
     requestTtlMs: e.REQUEST_TTL,
     ...(e.REMIND_AFTER === 'off' ? {} : { remindAfterMs: e.REMIND_AFTER }),
+    ...(e.EXPIRY_NOTICE === 'off' ? {} : { expiryNoticeMs: e.EXPIRY_NOTICE }),
     commandsPerMinute: e.COMMANDS_PER_MINUTE,
     storeUrl: e.STORE_URL,
     storeNamespace: e.STORE_NAMESPACE,
