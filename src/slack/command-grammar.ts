@@ -37,6 +37,8 @@ export type Command =
       reason?: string;
       duration?: number | 'permanent';
       account?: string;
+      /** Break-glass: carried out at once without approval, by someone allowed to; reviewed afterwards. */
+      emergency?: true;
     }
   | { kind: 'active'; account?: string }
   | { kind: 'requests' }
@@ -49,6 +51,8 @@ export type Command =
 export const USAGE = {
   grant: '/waba grant <@person|meta-user-id> <TASK>[,<TASK>…] [on <account>] [for <30m|4h|2d>] [because <reason>]',
   revoke: '/waba revoke <@person|meta-user-id> [on <account>] [because <reason>]',
+  emergency:
+    '/waba grant <@person|meta-user-id> <TASK>[,<TASK>…] [on <account>] [for <30m|1h>] emergency because <reason>',
   list: '/waba list [<TASK>|@person|<name or id>] [on <account>]',
   accounts: '/waba accounts [<@person|meta-user-id>]',
   status: '/waba status',
@@ -177,7 +181,11 @@ function parseGrant(args: string[]): Command {
   if (reason === '') return invalid(mrkdwn`The reason after \`because\` is empty.`, plain(USAGE.grant));
   const length = splitDuration(before);
   if ('problem' in length) return length;
-  const words = length.words.flatMap((word) => word.split(',')).filter(Boolean);
+  const emergency = length.words.some(isEmergency);
+  const words = length.words
+    .filter((word) => !isEmergency(word))
+    .flatMap((word) => word.split(','))
+    .filter(Boolean);
   if (words.length === 0) {
     return invalid(mrkdwn`Which tasks? Name at least one.`, mrkdwn`${USAGE.grant} — tasks: ${TASKS.join(', ')}`);
   }
@@ -193,7 +201,13 @@ function parseGrant(args: string[]): Command {
     tasks: normalizeTasks(tasks),
     ...(reason ? { reason } : {}),
     ...(length.duration === undefined ? {} : { duration: length.duration }),
+    ...(emergency ? { emergency: true as const } : {}),
   };
+}
+
+/** The word that asks for break-glass; a word of its own among the tasks, never part of the reason. */
+function isEmergency(word: string): boolean {
+  return word.toLowerCase() === 'emergency';
 }
 
 function parseRevoke(args: string[]): Command {

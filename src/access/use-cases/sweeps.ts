@@ -127,9 +127,16 @@ export interface Sweeps {
   expireDue(): Promise<number>;
   expireGrants(): Promise<number>;
   remindDue(): Promise<number>;
+  /** The heads-up before temporary grants end. */
+  noticeExpiring(): Promise<number>;
+  /** Reminders of break-glass uses nobody has reviewed. */
+  remindReviews(): Promise<number>;
 }
 
-/** One pass: half-done work resumes first, then pending requests expire or are reminded of, and grants end. */
+/**
+ * One pass: half-done work resumes first, then pending requests expire or are reminded of, grants end or their
+ * people hear they soon will, and unreviewed break-glass uses are reminded of.
+ */
 export async function sweepOnce(sweeps: Sweeps, logger: ServiceLogger): Promise<void> {
   const resumed = await sweeps.recover().catch((error: unknown) => {
     logger.error({ err: error }, 'recovery sweep failed');
@@ -140,6 +147,8 @@ export async function sweepOnce(sweeps: Sweeps, logger: ServiceLogger): Promise<
     sweeps.expireDue().catch((error: unknown) => logger.error({ err: error }, 'request expiry sweep failed')),
     sweeps.expireGrants().catch((error: unknown) => logger.error({ err: error }, 'grant expiry sweep failed')),
     sweeps.remindDue().catch((error: unknown) => logger.error({ err: error }, 'reminder sweep failed')),
+    sweeps.noticeExpiring().catch((error: unknown) => logger.error({ err: error }, 'heads-up sweep failed')),
+    sweeps.remindReviews().catch((error: unknown) => logger.error({ err: error }, 'break-glass review sweep failed')),
   ]);
 }
 

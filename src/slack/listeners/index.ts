@@ -5,8 +5,11 @@ import {
   cancelButton,
   conflictButton,
   denyButton,
+  doneButton,
   extendButton,
+  requestAgainButton,
   retryButton,
+  reviewButton,
   revokeNowButton,
 } from './actions.js';
 import { admission } from './admission.js';
@@ -33,6 +36,10 @@ export function registerListeners(app: App, deps: ListenerDeps, isDraining: () =
   app.action<BlockAction<ButtonAction>>(ACTION.keep, conflictButton(deps, 'keep'));
   app.view<ViewSubmitAction>(VIEW.extend, extendSubmission(deps));
   app.action<BlockAction<ButtonAction>>(ACTION.cancel, cancelButton(deps));
+  app.action<BlockAction<ButtonAction>>(ACTION.done, doneButton(deps));
+  app.action<BlockAction<ButtonAction>>(ACTION.requestAgain, requestAgainButton(deps));
+  app.action<BlockAction<ButtonAction>>(ACTION.reviewLooksRight, reviewButton(deps, 'looks-right'));
+  app.action<BlockAction<ButtonAction>>(ACTION.reviewRevoke, reviewButton(deps, 'revoked'));
   app.action<BlockAction<ButtonAction>>(ACTION.listMore, listMoreButton(deps));
   app.action<BlockAction<ButtonAction>>(ACTION.listRefresh, listRefreshButton(deps));
   app.event('app_home_opened', homeOpened(deps));
