@@ -181,11 +181,9 @@ function parseGrant(args: string[]): Command {
   if (reason === '') return invalid(mrkdwn`The reason after \`because\` is empty.`, plain(USAGE.grant));
   const length = splitDuration(before);
   if ('problem' in length) return length;
-  const emergency = length.words.some(isEmergency);
-  const words = length.words
-    .filter((word) => !isEmergency(word))
-    .flatMap((word) => word.split(','))
-    .filter(Boolean);
+  const split = length.words.flatMap((word) => word.split(',')).filter(Boolean);
+  const emergency = split.some(isEmergency);
+  const words = split.filter((word) => !isEmergency(word));
   if (words.length === 0) {
     return invalid(mrkdwn`Which tasks? Name at least one.`, mrkdwn`${USAGE.grant} — tasks: ${TASKS.join(', ')}`);
   }
