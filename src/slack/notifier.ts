@@ -82,9 +82,13 @@ export class SlackNotifier implements RequestNotifier {
     };
     // Loud: where the account's approvers decide, and in each approver's DMs as well (one failing spares the rest).
     if (account.policy.approvalChannelId) await post(account.policy.approvalChannelId);
-    for (const approver of await account.approvers.approverUserIds()) {
-      if (approver !== request.requesterId) await post(approver);
+    let approvers: string[] = [];
+    try {
+      approvers = await account.approvers.approverUserIds();
+    } catch (error) {
+      this.logger?.warn({ err: error, requestId: request.id }, 'could not list approvers to tell of a break-glass use');
     }
+    for (const approver of approvers) if (approver !== request.requesterId) await post(approver);
     if (refs.length === 0) throw new Error('No approver could be told of the break-glass use.');
     return refs;
   }

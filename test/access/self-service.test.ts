@@ -4,6 +4,7 @@ import type { FakeGraph } from '../../sandbox/fake-graph.js';
 import type { AccountPolicy } from '../../src/access/accounts.js';
 import type { TemporaryGrant } from '../../src/access/grants.js';
 import type { Locker, RequestRepository } from '../../src/access/ports.js';
+import { approveAsEmergency } from '../../src/access/request.js';
 import { AccessService } from '../../src/access/service.js';
 import { BREAK_GLASS_TRAIL } from '../../src/access/use-cases/break-glass.js';
 import { noticeDue } from '../../src/access/use-cases/heads-up.js';
@@ -12,6 +13,7 @@ import type { Task } from '../../src/graph/tasks.js';
 import { InProcessLocker } from '../../src/store/locks.js';
 import { openStore, type Store } from '../../src/store/open-store.js';
 import { KeyvRequestRepository } from '../../src/store/requests.js';
+import { pendingRequest, storeAs } from '../support/requests.js';
 import { ALICE, DAVE, oneAccount, RecordingNotifier, smallGraph, WABA } from '../support/service-fixture.js';
 
 const MINUTE = 60_000;
@@ -261,6 +263,31 @@ describe('break-glass', () => {
     later(30 * MINUTE);
     expect(await service.expireGrants()).toBe(1);
     expect(graph.tasksOf(WABA, ALICE)).toEqual(['MANAGE']);
+  });
+
+  it('resumed after its process stopped before telling anyone, tells the approvers before it goes ahead', async () => {
+    const stopped = approveAsEmergency(
+      pendingRequest({
+        id: 'bg1',
+        wabaId: WABA,
+        targetUserId: ALICE,
+        requesterId: 'UONCALL',
+        durationMs: 30 * MINUTE,
+        reason: 'outage',
+        emergency: {},
+      }),
+      now,
+    );
+    await storeAs(repository, stopped);
+    await repository.setOpen('bg1', true);
+    expect(await service.recover()).toBe(1);
+    expect(notifier.emergencies.map((request) => request.id)).toEqual(['bg1']);
+    expect(await service.get('bg1')).toMatchObject({
+      state: 'succeeded',
+      approvalMessages: [{ channel: 'CAPPROVALS', ts: 'emergency1.0' }],
+    });
+    expect(graph.writes()).toHaveLength(1);
+    expect(await service.recover()).toBe(0);
   });
 
   it('refuses, storing and changing nothing, anyone not listed, other tasks, longer, permanent, or no reason', async () => {

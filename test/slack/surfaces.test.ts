@@ -474,6 +474,15 @@ const FIXTURES: Record<string, Record<string, Fixture>> = {
         return [
           replies.accountListMessage(accounts, accounts[0]!),
           replies.accountListMessage([accountWith(h)], accountWith(h)),
+          replies.accountListMessage(
+            [
+              {
+                ...accountWith(h),
+                policy: { ...accountWith(h).policy, breakGlass: { people: [LEAD, h], tasks: [], maxMs: 3_600_000 } },
+              },
+            ],
+            accountWith(h),
+          ),
         ];
       },
     },

@@ -3,7 +3,6 @@ import type { SubmitRefusal } from '../outcomes.js';
 import type { RefusalReason } from '../policy.js';
 import {
   type AccessRequest,
-  type Approved,
   approveAsEmergency,
   awaitsReview,
   type BreakGlassReview,
@@ -83,7 +82,7 @@ export async function breakGlass(ctx: UseCaseContext, input: BreakGlassInput): P
       `break-glass, carried out without approval: ${asked.reason}`,
     );
     await ctx.deps.repository.setAwaitingReview(approved.id, true);
-    const announced = await announce(ctx, approved);
+    const announced = await announceBreakGlass(ctx, approved);
     return ctx.writer.persist(startExecution(announced, ctx.clock.now(), ctx.leaseMs, ctx.instanceId), 'system');
   });
   ctx.deps.logger?.warn(
@@ -95,8 +94,12 @@ export async function breakGlass(ctx: UseCaseContext, input: BreakGlassInput): P
   return { kind: 'carried-out', request, ...(grant ? { grant } : {}) };
 }
 
-/** Tells the approvers at once. Slack failing must not hold up the emergency: it is logged and audited. */
-async function announce(ctx: UseCaseContext, request: Approved): Promise<Approved> {
+/**
+ * Tells the approvers of a break-glass use, under the request's lock and before it is carried out (also when a
+ * process that stopped before telling them is resumed). Slack failing must not hold up the emergency: it is logged
+ * and audited, and the reminder to review it follows all the same.
+ */
+export async function announceBreakGlass<T extends AccessRequest>(ctx: UseCaseContext, request: T): Promise<T> {
   try {
     const messages = await ctx.deps.notifier.announceEmergency(request);
     return await ctx.writer.save(

@@ -7,6 +7,7 @@ import {
   type Pending,
   startExecution,
 } from '../request.js';
+import { announceBreakGlass } from './break-glass.js';
 import type { ServiceLogger, UseCaseContext } from './context.js';
 import { notify } from './execution.js';
 import { oncePer } from './once-per.js';
@@ -101,7 +102,9 @@ export async function recover(ctx: UseCaseContext): Promise<number> {
       const now = ctx.clock.now();
       if (!(await isOrphaned(ctx, request, now))) return undefined;
       const next = startExecution(request, now, ctx.leaseMs, ctx.instanceId);
-      return ctx.writer.persist(next, 'system', 'resumed: its process stopped before finishing');
+      const resumed = await ctx.writer.persist(next, 'system', 'resumed: its process stopped before finishing');
+      // Break-glass whose process stopped before telling anyone: the approvers hear of it before it goes ahead.
+      return resumed.emergency && resumed.approvalMessages.length === 0 ? announceBreakGlass(ctx, resumed) : resumed;
     });
     if (executing) {
       ctx.deps.logger?.info({ requestId: id }, 'resuming interrupted request');

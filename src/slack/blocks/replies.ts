@@ -364,6 +364,11 @@ export function accountListMessage(
       mrkdwn`Approvers: ${someOf(policy.approverIds.map(mention))} · ${plural(policy.approvals.default, 'approval')} needed${approvals.length ? ` (${approvals.join(', ')})` : ''}`,
       mrkdwn`Tasks: ${policy.tasks.length === TASKS.length ? 'any' : policy.tasks.join(', ')} · longest grant: ${policy.durations.allowPermanent ? 'permanent' : formatDuration(policy.durations.maxMs)}${policy.reasonRequired ? ' · a reason is required' : ''}`,
       mrkdwn`Who may ask: ${whoMayAsk(policy)} · approval messages: ${policy.approvalChannelId ? channel(policy.approvalChannelId) : 'approvers’ DMs'}`,
+      ...(policy.breakGlass
+        ? [
+            mrkdwn`Break-glass: ${someOf(policy.breakGlass.people.map(mention))} · ${policy.breakGlass.tasks.length === policy.tasks.length ? 'any of its tasks' : policy.breakGlass.tasks.join(', ') || 'no tasks'} · up to ${formatDuration(policy.breakGlass.maxMs)}, reviewed afterwards`,
+          ]
+        : []),
       ...(budgets ? [budgetLine(budgets.get(policy.wabaId))] : []),
     ];
     return section(join(lines, '\n'));
