@@ -232,25 +232,31 @@ describe('Request again', () => {
     expect(buttonsOf(again)).toEqual([ACTION.approve, ACTION.deny]);
   });
 
-  it('comes with expired requests, and with canceled ones on the Home tab; a forged value opens an empty form', async () => {
+  it('comes with expired requests; a forged value opens an empty form', async () => {
     h = await Harness.start({ env: { REQUEST_TTL: '1s' }, sweepIntervalMs: 100 });
     await type(LEAD, `grant ${DAVE} MESSAGING`);
     const expired = await eventually(() => dmsOf(LEAD).find((m) => visibleText(m).includes('Expired')), 4_000);
     expect(buttonsOf(expired)).toEqual([ACTION.requestAgain]);
 
+    const forged = await h.click(expired, ACTION.requestAgain, STRANGER, '{"k":"grant","u":"<!channel>"}');
+    expect(forged.status).toBe(200);
+    const opened = await eventually(() => h.slack.callsOf('views.open').at(-1));
+    expect(JSON.stringify(opened.args.view)).not.toContain('initial_value');
+  });
+
+  it('comes with canceled requests on the Home tab', async () => {
+    h = await Harness.start();
     await type(LEAD, `grant ${DAVE} VIEW_COST`);
-    await eventually(() => h.approvalMessages().length === 2);
+    await eventually(() => h.approvalMessages().length === 1);
     await type(LEAD, 'requests');
     const list = await eventually(() => ephemeralsOf(LEAD).find((m) => buttonsOf(m).includes(ACTION.cancel)));
     await h.slack.link.click(LEAD, keyOf(list), ACTION.cancel);
     await h.slack.link.openHome(LEAD);
     const home = await eventually(() => homeOf(LEAD)?.text.includes('Canceled by') && homeOf(LEAD));
-    expect(home.buttons.filter((id) => id === ACTION.requestAgain)).toHaveLength(2);
-
-    const forged = await h.click(expired, ACTION.requestAgain, STRANGER, '{"k":"grant","u":"<!channel>"}');
-    expect(forged.status).toBe(200);
-    const opened = await eventually(() => h.slack.callsOf('views.open').at(-1));
-    expect(JSON.stringify(opened.args.view)).not.toContain('initial_value');
+    expect(home.buttons).toEqual([ACTION.requestAgain]);
+    await h.slack.link.clickHome(LEAD, ACTION.requestAgain);
+    const form = await eventually(() => h.slack.workspace.topViewOf(LEAD));
+    expect(JSON.stringify(form.view.blocks)).toContain(`"initial_value":"${DAVE}"`);
   });
 });
 
@@ -263,15 +269,19 @@ describe('Home tabs kept current', () => {
     // Approvers' "waiting for you" changed: Ann, Bob, and Carol through the approvers' group.
     await eventually(() => homeOf(ANN)?.text.includes('burst') && publishesFor(CAROL) > 0, 5_000);
     await sleep(1_500);
-    expect(publishesFor(ANN)).toBeLessThanOrEqual(2);
-    expect(publishesFor(LEAD)).toBeLessThanOrEqual(3);
+    // Six requests, each a change for Ann and the lead: gathered, far fewer publishes (one when the burst is quick).
+    expect(publishesFor(ANN)).toBeLessThan(6);
+    expect(publishesFor(LEAD)).toBeLessThan(6);
     expect(publishesFor(STRANGER)).toBe(0);
     expect(h.logs.some((line) => line.includes('could not publish the Home tab again'))).toBe(true);
 
     const ann = publishesFor(ANN);
-    await h.click(h.approvalMessages()[0]!, ACTION.approve, BOB);
+    const first = h.approvalMessages()[0]!;
+    const reason = /burst \d/.exec(visibleText(first))![0];
+    await h.click(first, ACTION.approve, BOB);
     await eventually(() => publishesFor(ANN) > ann);
-    expect(homeOf(ANN)?.text).not.toContain('burst 0');
+    expect(homeOf(ANN)?.text).not.toContain(reason);
+    expect(homeOf(ANN)?.text).toContain('burst');
     expect(homeOf(BOB)?.text).toContain('Recent activity');
     expect(homeOf(LEAD)?.text).toContain(`Approved by <@${BOB}>`);
     expect(h.slack.messagesIn(APPROVAL_CHANNEL)).toHaveLength(6);
