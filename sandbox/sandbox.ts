@@ -54,6 +54,7 @@ accounts:
     approvers: [${DEMO.approvers.join(', ')}]
     approval_channel: ${DEMO.approvalChannel}
     approvals: { default: 1, FULL_CONTROL: 2 }
+    break_glass: { users: [${DEMO.lead}], tasks: [MESSAGING, VIEW_TEMPLATES], max_duration: 1h }
   marketing:
     waba_id: ${DEMO.marketingWabaId}
     business_id: ${DEMO.businessId}

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { accountPolicy, type Policy, singleAccountPolicy } from './access/accounts.js';
+import { accountPolicy, breakGlassPolicy, type Policy, singleAccountPolicy } from './access/accounts.js';
 import { parseDuration } from './access/duration.js';
 import type { ApprovalCounts } from './access/policy.js';
-import { isTask, TASKS } from './access/tasks.js';
+import { isTask, nearestTask, normalizeTasks, TASKS, type Task } from './access/tasks.js';
 import { ConfigError } from './config-error.js';
 import { DEFAULT_BASE_URL, DEFAULT_VERSION } from './graph/client.js';
 import { META_ID } from './graph/ids.js';
@@ -35,6 +35,8 @@ export interface Config {
   remindAfterMs?: number;
   /** An access review of each account starts this long after the last one started; unset (`off`): never. */
   reviewEveryMs?: number;
+  /** How long before a temporary grant ends its requester and the person it is for hear of it; unset (`off`): never. */
+  expiryNoticeMs?: number;
   /** Commands that cost Graph calls one person may send in a minute (counted per process). */
   commandsPerMinute: number;
   storeUrl: string;
@@ -99,6 +101,35 @@ function slackIds() {
   });
 }
 
+/** Comma- or space-separated task names, e.g. `MESSAGING, VIEW_TEMPLATES`. */
+function taskNames(name: string) {
+  return z.string().transform((value, ctx): Task[] => {
+    const words = value.split(/[\s,]+/).filter(Boolean);
+    const tasks: Task[] = [];
+    for (const word of words) {
+      const task = word.toUpperCase();
+      if (isTask(task)) {
+        tasks.push(task);
+        continue;
+      }
+      const nearest = nearestTask(word);
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${word}" is not a task${nearest ? ` (did you mean ${nearest}?)` : ''}; tasks are ${TASKS.join(', ')}`,
+      });
+      return z.NEVER;
+    }
+    if (tasks.length === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `${name} must list at least one task, e.g. "MESSAGING, VIEW_TEMPLATES"`,
+      });
+      return z.NEVER;
+    }
+    return normalizeTasks(tasks);
+  });
+}
+
 const numericId = (name: string) => z.string().regex(META_ID, `${name} must be digits only`);
 const SLACK_ID = /^[UWS][A-Z0-9]{2,}$/;
 
@@ -108,6 +139,22 @@ function duration(name: string) {
     const ms = parseDuration(value);
     if (ms === undefined) {
       ctx.addIssue({ code: 'custom', message: `${name} must be a duration like 30m, 4h or 2d, got "${value}"` });
+      return z.NEVER;
+    }
+    return ms;
+  });
+}
+
+/** A duration setting that may also be `off`. */
+function durationOrOff(name: string) {
+  return z.string().transform((value, ctx): number | 'off' => {
+    if (value.trim().toLowerCase() === 'off') return 'off';
+    const ms = parseDuration(value);
+    if (ms === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `${name} must be a duration like 30m, 4h or 2d, or off, got "${value}"`,
+      });
       return z.NEVER;
     }
     return ms;
@@ -158,6 +205,10 @@ const schema = z.object({
       duration('REVIEW_EVERY').refine((ms) => ms >= 60_000, 'REVIEW_EVERY must be at least 1m (or off)'),
     ])
     .default('off'),
+  EXPIRY_NOTICE: durationOrOff('EXPIRY_NOTICE').default(15 * 60_000),
+  BREAK_GLASS_IDS: slackIds().optional(),
+  BREAK_GLASS_TASKS: taskNames('BREAK_GLASS_TASKS').optional(),
+  BREAK_GLASS_MAX: duration('BREAK_GLASS_MAX').optional(),
   DEFAULT_GRANT_DURATION: duration('DEFAULT_GRANT_DURATION').optional(),
   MAX_GRANT_DURATION: duration('MAX_GRANT_DURATION').default(30 * 86_400_000),
   MIN_GRANT_DURATION: duration('MIN_GRANT_DURATION').default(60_000),
@@ -222,6 +273,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     e.DEFAULT_GRANT_DURATION !== undefined &&
       (e.DEFAULT_GRANT_DURATION > e.MAX_GRANT_DURATION || e.DEFAULT_GRANT_DURATION < e.MIN_GRANT_DURATION) &&
       'DEFAULT_GRANT_DURATION must lie between MIN_GRANT_DURATION and MAX_GRANT_DURATION.',
+    e.BREAK_GLASS_MAX !== undefined &&
+      e.BREAK_GLASS_MAX > e.MAX_GRANT_DURATION &&
+      'BREAK_GLASS_MAX is longer than MAX_GRANT_DURATION: an emergency grant cannot outlast the longest grant.',
+    e.BREAK_GLASS_MAX !== undefined &&
+      e.BREAK_GLASS_MAX < e.MIN_GRANT_DURATION &&
+      'BREAK_GLASS_MAX is shorter than MIN_GRANT_DURATION.',
   ].filter((problem): problem is string => typeof problem === 'string');
   if (limits.length > 0) throw new ConfigError(limits);
 
@@ -231,12 +288,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     minMs: e.MIN_GRANT_DURATION,
     allowPermanent: e.ALLOW_PERMANENT_GRANTS,
   };
+  const breakGlass = {
+    ...(e.BREAK_GLASS_IDS ? { people: e.BREAK_GLASS_IDS } : {}),
+    ...(e.BREAK_GLASS_TASKS ? { tasks: e.BREAK_GLASS_TASKS } : {}),
+    ...(e.BREAK_GLASS_MAX === undefined ? {} : { maxMs: e.BREAK_GLASS_MAX }),
+  };
   const defaults: PolicyDefaults = {
     approvals: e.APPROVALS_REQUIRED,
     durations,
     ...(e.APPROVAL_CHANNEL_ID ? { approvalChannelId: e.APPROVAL_CHANNEL_ID } : {}),
     ...(e.ADMIN_IDS ? { adminIds: e.ADMIN_IDS } : {}),
+    breakGlass,
   };
+  const envBreakGlass = breakGlassPolicy({ tasks: TASKS, durations }, breakGlass);
   const policyFile = e.WABA_CONFIG === undefined ? undefined : { path: e.WABA_CONFIG, defaults };
   const policy = policyFile
     ? readPolicyFile(policyFile.path, defaults)
@@ -248,6 +312,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
           ...(e.APPROVAL_CHANNEL_ID ? { approvalChannelId: e.APPROVAL_CHANNEL_ID } : {}),
           approvals: e.APPROVALS_REQUIRED,
           durations,
+          ...(envBreakGlass ? { breakGlass: envBreakGlass } : {}),
         }),
         e.ADMIN_IDS,
       );
@@ -270,6 +335,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     requestTtlMs: e.REQUEST_TTL,
     ...(e.REMIND_AFTER === 'off' ? {} : { remindAfterMs: e.REMIND_AFTER }),
     ...(e.REVIEW_EVERY === 'off' ? {} : { reviewEveryMs: e.REVIEW_EVERY }),
+    ...(e.EXPIRY_NOTICE === 'off' ? {} : { expiryNoticeMs: e.EXPIRY_NOTICE }),
     commandsPerMinute: e.COMMANDS_PER_MINUTE,
     storeUrl: e.STORE_URL,
     storeNamespace: e.STORE_NAMESPACE,

@@ -1,7 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { type Document, isMap, isNode, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
-import type { AccountPolicy, GrantDurations, Policy } from './access/accounts.js';
+import {
+  type AccountPolicy,
+  type BreakGlassSettings,
+  breakGlassPolicy,
+  type GrantDurations,
+  type Policy,
+} from './access/accounts.js';
 import { formatDuration, parseDuration } from './access/duration.js';
 import type { ApprovalCounts } from './access/policy.js';
 import { isTask, nearestTask, normalizeTasks, TASKS, type Task } from './access/tasks.js';
@@ -20,6 +26,8 @@ export interface PolicyDefaults {
   durations: GrantDurations;
   approvalChannelId?: string;
   adminIds?: readonly string[];
+  /** Break-glass for accounts whose `break_glass:` leaves something out (BREAK_GLASS_IDS, _TASKS, _MAX). */
+  breakGlass?: BreakGlassSettings;
 }
 
 const SLACK_USER = /^[UW][A-Z0-9]{2,}$/;
@@ -115,6 +123,13 @@ const accountSchema = z.strictObject({
   max_duration: duration({ permanent: true }).optional(),
   default_duration: duration().optional(),
   reason_required: z.boolean({ error: 'must be true or false' }).optional(),
+  break_glass: z
+    .strictObject({
+      users: slackPeople.optional(),
+      tasks: z.array(task).min(1, 'must list at least one task').optional(),
+      max_duration: duration().optional(),
+    })
+    .optional(),
   requesters: z
     .strictObject({ channels: channels.optional(), users: slackPeople.optional() })
     .refine((rule) => (rule.channels?.length ?? 0) + (rule.users?.length ?? 0) > 0, {
@@ -209,6 +224,34 @@ function adminsProblem(file: { admins?: unknown; accounts: Record<string, unknow
   return `is needed with several accounts: list who may link people to Meta users, e.g. \`admins: [U0ADMIN01, S0PLATFORM]\`${instead}; approvers are not admins unless listed, and \`accounts.<alias>.admins\` adds admins of one account`;
 }
 
+/** Break-glass settings that cannot work: nobody to use it, or tasks the account itself does not offer. */
+function breakGlassProblems(
+  file: { accounts: Record<string, AccountEntry> },
+  defaults: PolicyDefaults,
+): Array<{ path: PropertyKey[]; message: string }> {
+  const problems: Array<{ path: PropertyKey[]; message: string }> = [];
+  for (const [alias, account] of Object.entries(file.accounts)) {
+    const settings = account.break_glass;
+    if (!settings) continue;
+    const path = ['accounts', alias, 'break_glass'];
+    if (!settings.users && !defaults.breakGlass?.people?.length)
+      problems.push({
+        path: [...path, 'users'],
+        message:
+          'is missing: list who may use break-glass here (Slack user and user-group ids), or set BREAK_GLASS_IDS',
+      });
+    const allowed = account.tasks ? new Set(account.tasks) : undefined;
+    settings.tasks?.forEach((one, index) => {
+      if (allowed && !allowed.has(one))
+        problems.push({
+          path: [...path, 'tasks', index],
+          message: `${one} is not among the tasks the account allows (${[...allowed].join(', ')})`,
+        });
+    });
+  }
+  return problems;
+}
+
 /** Reads and checks the policy file; throws a ConfigError listing every problem with its line. */
 export function readPolicyFile(path: string, defaults: PolicyDefaults): Policy {
   let text: string;
@@ -246,6 +289,8 @@ export function parsePolicy(text: string, source: string, defaults: PolicyDefaul
     .superRefine((file, ctx) => {
       const problem = adminsProblem(file, defaults);
       if (problem) ctx.addIssue({ code: 'custom', path: ['admins'], message: problem });
+      for (const { path, message } of breakGlassProblems(file, defaults))
+        ctx.addIssue({ code: 'custom', path, message });
     })
     .safeParse(data);
   if (!parsed.success) {
@@ -271,6 +316,11 @@ export function parsePolicy(text: string, source: string, defaults: PolicyDefaul
     if (problem) {
       const path = ['accounts', alias];
       problems.push(`${source}:${lineOf(doc, lines, path)}: ${fieldName(path)}: ${problem}.`);
+    }
+    const emergency = breakGlassLengthProblem(entry.break_glass?.max_duration, account.durations);
+    if (emergency) {
+      const path = ['accounts', alias, 'break_glass', 'max_duration'];
+      problems.push(`${source}:${lineOf(doc, lines, path)}: ${fieldName(path)}: ${emergency}.`);
     }
     return account;
   });
@@ -304,6 +354,16 @@ function toAccount(alias: string, entry: AccountEntry, defaults: PolicyDefaults)
         : { maxMs: limit, allowPermanent: false }),
     ...(entry.default_duration === undefined ? {} : { defaultMs: entry.default_duration }),
   };
+  const tasks = entry.tasks ? normalizeTasks(entry.tasks) : TASKS;
+  const breakGlass = breakGlassPolicy(
+    { tasks, durations },
+    {
+      ...defaults.breakGlass,
+      ...(entry.break_glass?.users ? { people: entry.break_glass.users } : {}),
+      ...(entry.break_glass?.tasks ? { tasks: normalizeTasks(entry.break_glass.tasks) } : {}),
+      ...(entry.break_glass?.max_duration === undefined ? {} : { maxMs: entry.break_glass.max_duration }),
+    },
+  );
   return {
     alias,
     wabaId: entry.waba_id,
@@ -311,13 +371,14 @@ function toAccount(alias: string, entry: AccountEntry, defaults: PolicyDefaults)
     approverIds: entry.approvers,
     ...(entry.admins ? { adminIds: entry.admins } : {}),
     ...(approvalChannelId ? { approvalChannelId } : {}),
-    tasks: entry.tasks ? normalizeTasks(entry.tasks) : TASKS,
+    tasks,
     approvals: {
       default: entry.approvals?.default ?? defaults.approvals.default,
       byTask: entry.approvals?.byTask ?? defaults.approvals.byTask,
     },
     durations,
     reasonRequired: entry.reason_required ?? false,
+    ...(breakGlass ? { breakGlass } : {}),
     ...(entry.requesters
       ? { requesters: { people: entry.requesters.users ?? [], channelIds: entry.requesters.channels ?? [] } }
       : {}),
@@ -329,6 +390,15 @@ function durationProblem({ defaultMs, maxMs, minMs }: GrantDurations): string | 
   if (minMs > maxMs) return `max_duration ${formatDuration(maxMs)} is shorter than MIN_GRANT_DURATION`;
   if (defaultMs !== undefined && (defaultMs > maxMs || defaultMs < minMs))
     return `the default grant (${formatDuration(defaultMs)}) is not between ${formatDuration(minMs)} and max_duration ${formatDuration(maxMs)}; set default_duration for this account`;
+  return undefined;
+}
+
+/** An account's own `break_glass.max_duration` that its other limits contradict. */
+function breakGlassLengthProblem(maxMs: number | undefined, { maxMs: longest, minMs }: GrantDurations) {
+  if (maxMs === undefined) return undefined;
+  if (maxMs > longest)
+    return `${formatDuration(maxMs)} is longer than the account's longest grant (${formatDuration(longest)})`;
+  if (maxMs < minMs) return `${formatDuration(maxMs)} is shorter than the shortest grant (${formatDuration(minMs)})`;
   return undefined;
 }
 

@@ -14,8 +14,10 @@ import { createLogger, type Logger } from './logger.js';
 import { BotMetrics } from './metrics/bot-metrics.js';
 import { readPolicyFile } from './policy-file.js';
 import { CommandLimit } from './slack/command-limit.js';
+import { HomeRefresh } from './slack/home-refresh.js';
 import { LinkAnnouncer } from './slack/link-announcer.js';
-import { registerListeners } from './slack/listeners/index.js';
+import { publishHome } from './slack/listeners/home.js';
+import { type ListenerDeps, registerListeners } from './slack/listeners/index.js';
 import { SlackNotifier } from './slack/notifier.js';
 import { SlackPeople } from './slack/people.js';
 import { SlackReviewNotifier } from './slack/review-notifier.js';
@@ -165,8 +167,20 @@ async function build(
     notifier: new LinkAnnouncer(app.client, accounts, logger),
     logger: logger.child({ component: 'people' }),
   });
-  const notifier = new SlackNotifier(app.client, accounts, logger, (request) =>
-    directory.originOf(request.targetUserId, request.targetSlackId),
+  // Home tabs of the people a change concerns are drawn again; drawing needs the service, which needs the notifier.
+  let listenerDeps: ListenerDeps | undefined;
+  const homes = new HomeRefresh(
+    async (userId) => {
+      if (listenerDeps) await publishHome(listenerDeps, app.client, userId);
+    },
+    logger.child({ component: 'home' }),
+  );
+  const notifier = new SlackNotifier(
+    app.client,
+    accounts,
+    logger,
+    (request) => directory.originOf(request.targetUserId, request.targetSlackId),
+    homes,
   );
   const service = new AccessService({
     repository: store.repository,
@@ -176,6 +190,7 @@ async function build(
     identities: directory,
     requestTtlMs: config.requestTtlMs,
     remindAfterMs: config.remindAfterMs,
+    expiryNoticeMs: config.expiryNoticeMs,
     sharedStore: store.kind === 'redis',
     logger: logger.child({ component: 'access' }),
     reviews: {
@@ -193,7 +208,8 @@ async function build(
     now: Date.now,
   });
   const commandLimit = new CommandLimit(config.commandsPerMinute);
-  registerListeners(app, { service, accounts, directory, people, commandLimit }, wiring.isDraining);
+  listenerDeps = { service, accounts, directory, people, commandLimit };
+  registerListeners(app, listenerDeps, wiring.isDraining);
 
   const reloadPolicy = (): ReloadResult => {
     if (!config.policyFile) return { kind: 'no-file' };
@@ -254,6 +270,7 @@ async function build(
     connection.stop();
     stopBackgroundWork();
     stopReviewSweeps();
+    homes.stop();
     const drainTimeout = new Promise((resolve) => setTimeout(resolve, options.drainTimeoutMs ?? 30_000).unref());
     await Promise.race([service.drain(), drainTimeout]);
     if (server) {

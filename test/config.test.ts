@@ -141,6 +141,51 @@ describe('loadConfig', () => {
     expect(problems('two')).toEqual([expect.stringContaining('e.g. "1, FULL_CONTROL=2"')]);
   });
 
+  it('reads the heads-up before grants end, 15 minutes unless set, and off', () => {
+    expect(loadConfig(valid).expiryNoticeMs).toBe(15 * 60_000);
+    expect(loadConfig({ ...valid, EXPIRY_NOTICE: '1h' }).expiryNoticeMs).toBe(3_600_000);
+    expect(loadConfig({ ...valid, EXPIRY_NOTICE: 'off' }).expiryNoticeMs).toBeUndefined();
+    expect(() => loadConfig({ ...valid, EXPIRY_NOTICE: 'soon' })).toThrow(
+      /EXPIRY_NOTICE is invalid: EXPIRY_NOTICE must be a duration like 30m, 4h or 2d, or off, got "soon"/,
+    );
+  });
+
+  it('reads break-glass: nobody unless listed, every task and an hour unless narrowed', () => {
+    expect(loadConfig(valid).policy.accounts[0]!.breakGlass).toBeUndefined();
+    expect(loadConfig({ ...valid, BREAK_GLASS_IDS: 'UONCALL, S0SRE' }).policy.accounts[0]!.breakGlass).toEqual({
+      people: ['UONCALL', 'S0SRE'],
+      tasks: expect.arrayContaining(['MESSAGING', 'FULL_CONTROL']),
+      maxMs: 3_600_000,
+    });
+    const narrow = loadConfig({
+      ...valid,
+      BREAK_GLASS_IDS: 'UONCALL',
+      BREAK_GLASS_TASKS: 'messaging view_templates',
+      BREAK_GLASS_MAX: '30m',
+    });
+    expect(narrow.policy.accounts[0]!.breakGlass).toEqual({
+      people: ['UONCALL'],
+      tasks: ['VIEW_TEMPLATES', 'MESSAGING'],
+      maxMs: 30 * 60_000,
+    });
+    // Never longer than the longest grant, when the longest grant is the one set.
+    const short = loadConfig({ ...valid, BREAK_GLASS_IDS: 'UONCALL', MAX_GRANT_DURATION: '20m' });
+    expect(short.policy.accounts[0]!.breakGlass?.maxMs).toBe(20 * 60_000);
+  });
+
+  it.each([
+    ['BREAK_GLASS_IDS', 'oncall', /BREAK_GLASS_IDS is invalid: "oncall" is not a Slack user id/],
+    [
+      'BREAK_GLASS_TASKS',
+      'MESAGING',
+      /BREAK_GLASS_TASKS is invalid: "MESAGING" is not a task \(did you mean MESSAGING\?\)/,
+    ],
+    ['BREAK_GLASS_MAX', 'an hour', /BREAK_GLASS_MAX must be a duration like 30m/],
+    ['BREAK_GLASS_MAX', '40d', /BREAK_GLASS_MAX is longer than MAX_GRANT_DURATION/],
+  ])('explains an invalid %s (%s)', (name, value, message) => {
+    expect(() => loadConfig({ ...valid, BREAK_GLASS_IDS: 'UONCALL', [name]: value })).toThrow(message);
+  });
+
   it('lists every missing variable with what it is and where to get it, one line each', () => {
     const error = (() => {
       try {

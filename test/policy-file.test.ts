@@ -209,6 +209,59 @@ describe('the policy file', () => {
     });
   });
 
+  describe('break_glass', () => {
+    const withBreakGlass = (settings: string, extra = '') =>
+      `${ONE}${extra}    break_glass:\n${settings
+        .split('\n')
+        .map((line) => `      ${line}`)
+        .join('\n')}\n`;
+
+    it('reads who may use it, the tasks and the longest emergency grant; the environment fills the rest', () => {
+      const policy = parsePolicy(
+        withBreakGlass('users: [UONCALL, S0SRE]\ntasks: [messaging]\nmax_duration: 2h'),
+        'policy.yml',
+        defaults,
+      );
+      expect(policy.accounts[0]!.breakGlass).toEqual({
+        people: ['UONCALL', 'S0SRE'],
+        tasks: ['MESSAGING'],
+        maxMs: 2 * 3_600_000,
+      });
+      const fromEnv = parsePolicy(withBreakGlass('max_duration: 30m'), 'policy.yml', {
+        ...defaults,
+        breakGlass: { people: ['UENV'], tasks: ['VIEW_COST', 'MESSAGING'] },
+      });
+      expect(fromEnv.accounts[0]!.breakGlass).toEqual({
+        people: ['UENV'],
+        tasks: ['VIEW_COST', 'MESSAGING'],
+        maxMs: 30 * 60_000,
+      });
+      // BREAK_GLASS_IDS alone gives every account break-glass, within what each allows.
+      const everywhere = parsePolicy(`${ONE}    tasks: [MESSAGING, VIEW_TEMPLATES]\n`, 'policy.yml', {
+        ...defaults,
+        breakGlass: { people: ['UENV'], tasks: ['MESSAGING', 'FULL_CONTROL'] },
+      });
+      expect(everywhere.accounts[0]!.breakGlass).toEqual({ people: ['UENV'], tasks: ['MESSAGING'], maxMs: 3_600_000 });
+      expect(parsePolicy(ONE, 'policy.yml', defaults).accounts[0]!.breakGlass).toBeUndefined();
+    });
+
+    it('names the line of every problem', () => {
+      expect(problemsOf(withBreakGlass('tasks: [MESSAGING]'))).toEqual([
+        'policy.yml:6: accounts.support.break_glass.users: is missing: list who may use break-glass here (Slack user and user-group ids), or set BREAK_GLASS_IDS.',
+      ]);
+      expect(problemsOf(withBreakGlass('users: [UONCALL]\ntasks: [MANAGE]', '    tasks: [MESSAGING]\n'))).toEqual([
+        'policy.yml:9: accounts.support.break_glass.tasks[0]: MANAGE is not among the tasks the account allows (MESSAGING).',
+      ]);
+      expect(problemsOf(withBreakGlass('users: [UONCALL]\nmax_duration: 2d', '    max_duration: 1d\n'))).toEqual([
+        "policy.yml:9: accounts.support.break_glass.max_duration: 2d is longer than the account's longest grant (1d).",
+      ]);
+      expect(problemsOf(withBreakGlass('users: [oncall]\nwho: [UX]'))).toEqual([
+        'policy.yml:7: accounts.support.break_glass.users[0]: "oncall" is not a Slack user id (U…/W…) or user-group id (S…).',
+        "policy.yml:8: accounts.support.break_glass.who: is not a setting here; check the spelling against the README's example.",
+      ]);
+    });
+  });
+
   it('checks an account’s limits together with the environment’s', () => {
     const withDefault: PolicyDefaults = { ...defaults, durations: { ...defaults.durations, defaultMs: DAY } };
     expect(problemsOf(`${ONE}    max_duration: 4h\n`, withDefault)).toEqual([

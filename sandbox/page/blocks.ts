@@ -225,6 +225,8 @@ function control(element: Json, id: string, label: string, directory: Directory)
           .filter(Boolean)
           .map((option) => option!.value),
       );
+      // A users_select names its chosen person by id.
+      if (typeof element.initial_user === 'string') initial.add(element.initial_user);
       for (const option of options) {
         const node = el('option', { text: String(option.text.text ?? option.value), attrs: { value: option.value } });
         node.selected = initial.has(option.value);

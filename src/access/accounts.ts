@@ -14,6 +14,22 @@ export interface GrantDurations {
 
 export const DEFAULT_DURATIONS: GrantDurations = { maxMs: 30 * 86_400_000, minMs: 60_000, allowPermanent: true };
 
+/**
+ * Break-glass on an account: who may give access at once, without approval, in an emergency; which tasks; and for
+ * how long at most. Every use is announced at once and reviewed afterwards by an approver.
+ */
+export interface BreakGlassPolicy {
+  /** Slack user ids (U…/W…) and user-group ids (S…). */
+  people: readonly string[];
+  /** Tasks an emergency grant may give (never more than the account allows). */
+  tasks: readonly Task[];
+  /** The longest an emergency grant may last; it always ends. */
+  maxMs: number;
+}
+
+/** How long an emergency grant may last when nothing says otherwise. */
+export const DEFAULT_BREAK_GLASS_MAX_MS = 3_600_000;
+
 /** The rules of one WhatsApp Business Account: who decides, what may be asked for, and by whom. */
 export interface AccountPolicy {
   /** The short name people type after `on`. */
@@ -37,6 +53,8 @@ export interface AccountPolicy {
    * account, so it needs a global admin or someone who administers every account.
    */
   adminIds?: readonly string[];
+  /** Who may use break-glass here, and within what; unset: nobody. */
+  breakGlass?: BreakGlassPolicy;
 }
 
 /** Every account, which one commands without `on` use, who administers the bot, and who is who. */
@@ -58,6 +76,29 @@ export const NO_PEOPLE: PolicyPeople = { bySlackId: new Map(), byEmail: new Map(
 
 /** The alias of the one account an environment-only setup has. */
 const DEFAULT_ALIAS = 'default';
+
+/** What break-glass settings say before they meet an account: any of them may be left to the defaults. */
+export interface BreakGlassSettings {
+  people?: readonly string[];
+  tasks?: readonly Task[];
+  maxMs?: number;
+}
+
+/**
+ * Break-glass on an account, from its settings: nobody when nobody is listed; tasks within those the account
+ * allows (default: all of them); never longer than the account's longest grant.
+ */
+export function breakGlassPolicy(
+  account: Pick<AccountPolicy, 'tasks' | 'durations'>,
+  settings: BreakGlassSettings | undefined,
+): BreakGlassPolicy | undefined {
+  if (!settings?.people?.length) return undefined;
+  return {
+    people: settings.people,
+    tasks: (settings.tasks ?? account.tasks).filter((task) => account.tasks.includes(task)),
+    maxMs: Math.min(settings.maxMs ?? DEFAULT_BREAK_GLASS_MAX_MS, account.durations.maxMs),
+  };
+}
 
 /** An account with the given settings and the permissive rest: every task, one approval, no reason needed. */
 export function accountPolicy(
@@ -95,6 +136,8 @@ export interface Account {
   requesters?: { people: PeopleList; channelIds: readonly string[] };
   /** The account's own admins; undefined: only the global ones. */
   admins?: PeopleList;
+  /** Who may use break-glass; undefined: nobody. */
+  breakGlass?: PeopleList;
 }
 
 /** Finds accounts; what the service needs of Accounts. */
@@ -230,6 +273,7 @@ export class Accounts implements AccountLookup {
       waba,
       approvers: new ApproverPolicy(policy.approverIds, this.options.groupMembers),
       ...(policy.adminIds ? { admins: new PeopleList(policy.adminIds, this.options.groupMembers) } : {}),
+      ...(policy.breakGlass ? { breakGlass: new PeopleList(policy.breakGlass.people, this.options.groupMembers) } : {}),
       ...(policy.requesters
         ? {
             requesters: {

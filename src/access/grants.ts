@@ -33,8 +33,15 @@ export const grantSchema = z.object({
   /** How it ended. */
   outcome: z.enum(['restored', 'removed', 'kept', 'overridden', 'revoked', 'lost']).optional(),
   endedAt: isoDate.optional(),
-  /** Who ended it early (Revoke now), or resolved a conflict. */
+  /** Who ended it early (Revoke now, I'm done, a break-glass review), or resolved a conflict. */
   endedBy: z.string().optional(),
+  /**
+   * Why it ended early when not by an approver's Revoke now: the person who asked for it or holds it was done with it,
+   * or an approver revoked it on reviewing a break-glass use.
+   */
+  earlyEnd: z.enum(['done', 'review']).optional(),
+  /** The end the heads-up before it was sent for: sent once per end, so an extension gets one of its own. */
+  noticeSentFor: isoDate.optional(),
   /** What the user was left with. */
   finalTasks: z.array(taskSchema).nullable().optional(),
   conflict: z

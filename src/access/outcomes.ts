@@ -16,13 +16,13 @@ export type SubmitRefusal =
   | { kind: 'too-few-approvers'; account: string; required: number; possible: number }
   /** The approval message could not be posted, so nobody could be asked. */
   | { kind: 'not-announced' }
+  /** Break-glass that no approver could review: everyone who approves there is its user or the person it is for. */
+  | { kind: 'no-reviewer'; account: string }
   | ExtensionRefusal;
 
 /** Why an extension of a temporary grant was not asked for. */
 export type ExtensionRefusal =
-  /** The person the grant is for asked to extend it. */
-  | { kind: 'own-grant' }
-  /** Only approvers of the grant's account may ask. */
+  /** Only the grant's requester, the person it is for, and approvers of its account may ask. */
   | { kind: 'not-approver' }
   | { kind: 'grant-ended' }
   /** One extension waits at a time. */
@@ -31,7 +31,7 @@ export type ExtensionRefusal =
   | { kind: 'extension-too-long'; totalMs: number; maxMs: number; mostMs: number };
 
 /** The fields of a draft request the rules look at, as the form names them. */
-export type DraftField = 'account' | 'requester' | 'tasks' | 'reason' | 'duration';
+export type DraftField = 'account' | 'requester' | 'tasks' | 'reason' | 'duration' | 'emergency';
 
 /** One rule a draft breaks, keyed by the field to change (see rules.ts). */
 export type RuleProblem =
@@ -43,7 +43,22 @@ export type RuleProblem =
   | { field: 'reason'; problem: { kind: 'reason-required'; account: string } }
   | { field: 'duration'; problem: { kind: 'permanent-off'; maxMs: number } }
   | { field: 'duration'; problem: { kind: 'too-long'; askedMs: number; maxMs: number } }
-  | { field: 'duration'; problem: { kind: 'too-short'; askedMs: number; minMs: number } };
+  | { field: 'duration'; problem: { kind: 'too-short'; askedMs: number; minMs: number } }
+  | BreakGlassProblem;
+
+/** What break-glass does not allow; nothing happens, and the attempt is audited. */
+export type BreakGlassProblem =
+  /** The person is not listed for break-glass on the account (`people` is who is; empty: nobody). */
+  | { field: 'requester'; problem: { kind: 'not-break-glass'; account: string; people: readonly string[] } }
+  | {
+      field: 'tasks';
+      problem: { kind: 'break-glass-tasks'; account: string; tasks: Task[]; allowed: readonly Task[] };
+    }
+  /** Longer than an emergency grant may last (`askedMs` unset: asked to be permanent). */
+  | { field: 'duration'; problem: { kind: 'break-glass-too-long'; askedMs?: number; maxMs: number } }
+  | { field: 'reason'; problem: { kind: 'break-glass-reason' } }
+  /** Break-glass gives access; it does not remove it. */
+  | { field: 'emergency'; problem: { kind: 'break-glass-revoke' } };
 
 /** Why a failed request may not be sent to Meta again, under the rules in force now. */
 export type RetryRefusal =

@@ -16,7 +16,11 @@ export interface AuditEntry {
     | 'grant-started'
     | 'grant-extended'
     | 'grant-ended'
-    | 'grant-conflict';
+    | 'grant-conflict'
+    | 'expiry-notice-sent'
+    | 'break-glass-refused'
+    | 'break-glass-reviewed'
+    | 'break-glass-reminded';
   detail?: string;
 }
 
@@ -51,6 +55,10 @@ export interface RequestRepository {
   recentlyFinishedIds(): Promise<string[]>;
   appendAudit(entry: AuditEntry): Promise<void>;
   auditOf(id: string): Promise<AuditEntry[]>;
+
+  /** Ids of break-glass requests no approver has reviewed yet. */
+  awaitingReviewIds(): Promise<string[]>;
+  setAwaitingReview(id: string, awaiting: boolean): Promise<void>;
 
   getGrant(id: string): Promise<TemporaryGrant | undefined>;
   saveGrant(grant: TemporaryGrant): Promise<void>;
@@ -122,8 +130,22 @@ export interface RequestNotifier {
   changed(request: AccessRequest, grant?: TemporaryGrant): Promise<void>;
   /** A request has waited long: remind these approvers of it, once. */
   remind(request: Pending, approverIds: string[]): Promise<void>;
-  /** A temporary grant was extended, ended or hit a conflict; returns where a conflict question was posted. */
+  /**
+   * A temporary grant was extended, ended or hit a conflict; returns where a conflict question was posted. One its
+   * holder was done with (`earlyEnd: 'done'`) is also told to the approvers.
+   */
   grantChanged(grant: TemporaryGrant, request: AccessRequest): Promise<MessageRef[]>;
+  /** A temporary grant ends soon: tell these people (who asked for it, and who holds it), once. */
+  grantEndingSoon(grant: TemporaryGrant, request: AccessRequest, people: readonly string[]): Promise<void>;
+  /**
+   * Break-glass was used: tell the account's approvers at once, where they decide and by DM to each; returns where,
+   * so the messages can be updated as the access is carried out, reviewed and ends.
+   */
+  announceEmergency(request: AccessRequest): Promise<MessageRef[]>;
+  /** A break-glass use was reviewed: update its messages and tell who used it. */
+  emergencyReviewed(request: AccessRequest, grant?: TemporaryGrant): Promise<void>;
+  /** Nobody has reviewed a break-glass use for long: remind these approvers, once. */
+  remindReview(request: AccessRequest, approverIds: readonly string[]): Promise<void>;
 }
 
 /** Which Meta business user a Slack person is, as the directory knows it. */

@@ -7,6 +7,8 @@ import { taskSchema } from './tasks.js';
  *   pending ─▶ approved ─▶ executing ─▶ succeeded | failed
  *      │                                           │ (retry) ─▶ approved
  *      └──▶ denied | expired | canceled
+ *
+ * A break-glass request moves from pending to approved with no approval, at once, and is reviewed afterwards.
  */
 
 const isoDate = z.iso.datetime();
@@ -46,6 +48,14 @@ export const executionErrorSchema = z.object({
   retryAt: isoDate.optional(),
 });
 export type ExecutionError = z.infer<typeof executionErrorSchema>;
+
+/** An approver's look, after the fact, at a break-glass use: it was right, or the access was revoked. */
+export const breakGlassReviewSchema = z.object({
+  by: z.string(),
+  at: isoDate,
+  verdict: z.enum(['looks-right', 'revoked']),
+});
+export type BreakGlassReview = z.infer<typeof breakGlassReviewSchema>;
 
 const base = z.object({
   id: z.string(),
@@ -90,6 +100,17 @@ const base = z.object({
    * what the person holds, ending in their removal; the review's message shows the outcome instead of a notice.
    */
   review: z.object({ reviewId: z.string(), choice: z.enum(['remove', 'temporary']) }).optional(),
+  /**
+   * Break-glass: its requester was allowed to have it carried out at once, without approval; an approver other than
+   * them (and other than the person it is for) reviews it afterwards.
+   */
+  emergency: z
+    .object({
+      review: breakGlassReviewSchema.optional(),
+      /** When approvers were reminded, once, that nobody had reviewed it. */
+      remindedAt: isoDate.optional(),
+    })
+    .optional(),
   updatedAt: isoDate,
   /** The version the store holds it at, set by the store when read or written; a transition starts from it. */
   version: z.number().int().nonnegative().optional(),
@@ -243,6 +264,21 @@ export function setAsideApprovals(request: Pending, slackIds: ReadonlySet<string
       : decision,
   );
   return { ...request, decisions, updatedAt: at.toISOString() };
+}
+
+/**
+ * A break-glass request goes ahead without an approval: its requester may use break-glass, and it is reviewed after
+ * the fact instead.
+ */
+export function approveAsEmergency(request: AccessRequest, at: Date): Approved {
+  expect(request, 'pending', 'approved (break-glass)');
+  if (!request.emergency) throw new InvalidTransitionError(request.state, 'approved without an approval');
+  return { ...common(request), state: 'approved', updatedAt: at.toISOString() };
+}
+
+/** Whether a break-glass use still waits for an approver's review. */
+export function awaitsReview(request: AccessRequest | undefined): boolean {
+  return request?.emergency !== undefined && request.emergency.review === undefined;
 }
 
 export function deny(request: AccessRequest, by: string, at: Date, reason?: string): Denied {

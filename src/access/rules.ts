@@ -5,7 +5,7 @@ import {
   type GrantDurations,
   resolveAccount,
 } from './accounts.js';
-import type { DraftField, RuleProblem } from './outcomes.js';
+import type { BreakGlassProblem, DraftField, RuleProblem } from './outcomes.js';
 import type { Task } from './tasks.js';
 
 /**
@@ -97,6 +97,63 @@ export function grantLength(
   if (askedMs > maxMs) return { field: 'duration', problem: { kind: 'too-long', askedMs, maxMs } };
   if (askedMs < minMs) return { field: 'duration', problem: { kind: 'too-short', askedMs, minMs } };
   return { durationMs: askedMs };
+}
+
+/**
+ * Every rule a break-glass draft breaks on the account it names, or the account and how long the emergency grant
+ * lasts (the longest allowed, unless asked for less). Break-glass needs its person to be listed (asked only when
+ * `requester` is set: user groups are a question to Slack), tasks among those allowed, a reason, and an end within
+ * the emergency maximum. Who may ask for ordinary requests does not apply: the people listed may act anywhere.
+ */
+export async function checkBreakGlass(
+  accounts: AccountLookup,
+  alias: string | undefined,
+  draft: Draft,
+  { requester = true }: { requester?: boolean } = {},
+): Promise<{ kind: 'allowed'; account: Account; durationMs: number } | { kind: 'problems'; problems: RuleProblem[] }> {
+  const account = resolveAccount(accounts, alias);
+  if ('kind' in account) return { kind: 'problems', problems: [{ field: 'account', problem: account }] };
+  const { policy } = account;
+  const problems: RuleProblem[] = [];
+  if (requester && !(await account.breakGlass?.includes(draft.requesterId)))
+    problems.push({
+      field: 'requester',
+      problem: { kind: 'not-break-glass', account: policy.alias, people: policy.breakGlass?.people ?? [] },
+    });
+  if (draft.kind === 'revoke') problems.push({ field: 'emergency', problem: { kind: 'break-glass-revoke' } });
+  const allowed = policy.breakGlass?.tasks ?? [];
+  const barred = draft.tasks.filter((task) => !allowed.includes(task));
+  if (draft.kind === 'grant' && draft.tasks.length === 0)
+    problems.push({ field: 'tasks', problem: { kind: 'no-tasks' } });
+  else if (barred.length > 0)
+    problems.push({
+      field: 'tasks',
+      problem: { kind: 'break-glass-tasks', account: policy.alias, tasks: barred, allowed },
+    });
+  if (!draft.reason?.trim()) problems.push({ field: 'reason', problem: { kind: 'break-glass-reason' } });
+  const length = emergencyLength(draft.duration, policy);
+  if ('field' in length) problems.push(length);
+  if (problems.length > 0) return { kind: 'problems', problems };
+  return { kind: 'allowed', account, durationMs: (length as { durationMs: number }).durationMs };
+}
+
+/** An emergency grant's length: as asked, or the longest allowed; never permanent. */
+function emergencyLength(
+  asked: Draft['duration'],
+  policy: AccountPolicy,
+): { durationMs: number } | Extract<RuleProblem, { field: 'duration' }> {
+  const maxMs = policy.breakGlass?.maxMs ?? 0;
+  if (asked === 'permanent') return { field: 'duration', problem: { kind: 'break-glass-too-long', maxMs } };
+  const askedMs = asked ?? maxMs;
+  if (askedMs > maxMs) return { field: 'duration', problem: { kind: 'break-glass-too-long', askedMs, maxMs } };
+  const { minMs } = policy.durations;
+  if (askedMs < minMs) return { field: 'duration', problem: { kind: 'too-short', askedMs, minMs } };
+  return { durationMs: askedMs };
+}
+
+/** Whether a rule problem is break-glass's own. */
+export function isBreakGlassProblem(problem: RuleProblem): problem is BreakGlassProblem {
+  return problem.problem.kind.startsWith('break-glass') || problem.problem.kind === 'not-break-glass';
 }
 
 /** The first problem with each field, for a form that shows one message per field. */

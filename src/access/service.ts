@@ -7,9 +7,18 @@ import { type AuditEntry, type Clock, systemClock } from './ports.js';
 import type { AccessRequest, Executing, Pending } from './request.js';
 import { ReviewService } from './review-service.js';
 import { TemporaryAccess } from './temporary-access.js';
+import {
+  type BreakGlassInput,
+  type BreakGlassResult,
+  breakGlass,
+  type ReviewResult,
+  remindUnreviewed,
+  reviewBreakGlass,
+} from './use-cases/break-glass.js';
 import { type CancelResult, cancel } from './use-cases/cancel.js';
 import { type AccessServiceDeps, accountOf, type UseCaseContext } from './use-cases/context.js';
 import { type DecideInput, type DecideResult, decide, verdict } from './use-cases/decide.js';
+import { type DoneResult, endAsDone } from './use-cases/done.js';
 import { execute } from './use-cases/execution.js';
 import {
   extendable,
@@ -19,16 +28,19 @@ import {
   revokeGrantNow,
   submitExtension,
 } from './use-cases/grant-actions.js';
+import { sendExpiryNotices } from './use-cases/heads-up.js';
 import { Interest } from './use-cases/interest.js';
-import { activeGrants, auditOf, recentOf, requestsOf } from './use-cases/queries.js';
+import { activeGrants, auditOf, grantsOf, recentOf, requestsOf } from './use-cases/queries.js';
 import { RequestWriter } from './use-cases/request-writer.js';
 import { retry } from './use-cases/retry.js';
 import { type SubmitInput, type SubmitResult, submit } from './use-cases/submit.js';
 import { expireDue, recover, remindDue, type Sweeps } from './use-cases/sweeps.js';
 
+export type { BreakGlassInput, BreakGlassResult, ReviewResult } from './use-cases/break-glass.js';
 export type { CancelResult } from './use-cases/cancel.js';
 export type { AccessServiceDeps, ServiceLogger } from './use-cases/context.js';
 export type { DecideResult } from './use-cases/decide.js';
+export type { DoneResult } from './use-cases/done.js';
 export { toExecutionError } from './use-cases/execution.js';
 export type { GrantActionResult } from './use-cases/grant-actions.js';
 export type { SubmitInput, SubmitResult } from './use-cases/submit.js';
@@ -102,14 +114,36 @@ export class AccessService implements Sweeps {
     return this.track(cancel(this.ctx, input));
   }
 
-  /** A live grant an approver of its account may extend, or why they may not. */
+  /** A live grant this person may ask to extend, or why they may not. */
   extendable(grantId: string, actorId: string): Promise<{ kind: 'active'; grant: TemporaryGrant } | GrantRefusal> {
     return extendable(this.ctx, grantId, actorId);
   }
 
-  /** An approver asks for a live grant to last longer; another approver decides. */
+  /** The grant's requester, the person it is for, or an approver asks for it to last longer; an approver decides. */
   submitExtension(input: { grantId: string; durationMs: number; requesterId: string }): Promise<SubmitResult> {
     return this.track(submitExtension(this.ctx, input));
+  }
+
+  /**
+   * "I'm done": the person who asked for a temporary grant, or the person it is for, ends it before its time; no
+   * approval needed, and it ends as expiry ends it.
+   */
+  endGrantAsDone(grantId: string, actorId: string): Promise<DoneResult> {
+    return this.track(endAsDone(this.ctx, grantId, actorId));
+  }
+
+  /** Break-glass: someone listed for it gives access at once, without approval; reviewed afterwards. */
+  breakGlass(input: BreakGlassInput): Promise<BreakGlassResult> {
+    return this.track(this.work.run(() => breakGlass(this.ctx, input)));
+  }
+
+  /** An approver other than its user and the person it is for reviews a break-glass use: looks right, or revoke. */
+  reviewBreakGlass(input: {
+    requestId: string;
+    actorId: string;
+    verdict: 'looks-right' | 'revoked';
+  }): Promise<ReviewResult> {
+    return this.track(reviewBreakGlass(this.ctx, input));
   }
 
   /** An approver ends a temporary grant before its time (the person who holds it may too: access only shrinks). */
@@ -137,6 +171,16 @@ export class AccessService implements Sweeps {
     return this.track(remindDue(this.ctx));
   }
 
+  /** Tells people, once, that a temporary grant of theirs ends soon. */
+  noticeExpiring(): Promise<number> {
+    return this.track(sendExpiryNotices(this.ctx));
+  }
+
+  /** Reminds approvers, once, of break-glass uses nobody has reviewed. */
+  remindReviews(): Promise<number> {
+    return this.track(remindUnreviewed(this.ctx));
+  }
+
   /** Carries on with requests a process that is gone approved but did not finish. */
   recover(): Promise<number> {
     return this.track(recover(this.ctx));
@@ -155,6 +199,11 @@ export class AccessService implements Sweeps {
   /** Live temporary grants (on one account, when given), soonest end first. */
   activeGrants(account?: Account): Promise<TemporaryGrant[]> {
     return activeGrants(this.ctx, account);
+  }
+
+  /** Live temporary grants a person asked for or holds: those they may say they are done with. */
+  grantsOf(userId: string): Promise<TemporaryGrant[]> {
+    return grantsOf(this.ctx, userId);
   }
 
   /** One temporary grant, whatever its state. */

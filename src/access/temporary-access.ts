@@ -28,6 +28,8 @@ export interface TemporaryAccessDeps {
 
 /** Graph calls for one user are serialised, so overlapping grants and expiries see each other's writes. */
 const USER_LOCK = { waitMs: 60_000 };
+/** A heads-up can wait for the next sweep rather than hold it up behind a grant being carried out. */
+const NOTICE_LOCK = { waitMs: 2_000 };
 
 export type EndResult =
   | { kind: 'ended'; grant: TemporaryGrant }
@@ -195,8 +197,11 @@ export class TemporaryAccess {
     return count;
   }
 
-  /** Ends an active grant now: on time (`system`) or early (an approver's Revoke now). */
-  async end(grantId: string, actor: string): Promise<EndResult> {
+  /**
+   * Ends an active grant now: on time (`system`), or early — an approver's Revoke now, its holder or requester being
+   * done with it (`done`), or an approver revoking a break-glass use on review (`review`).
+   */
+  async end(grantId: string, actor: string, earlyEnd?: TemporaryGrant['earlyEnd']): Promise<EndResult> {
     const grant = await this.deps.repository.getGrant(grantId);
     if (!grant) return { kind: 'not-live' };
     const result = await this.withUser(grant.wabaId, grant.userId, async (): Promise<EndResult> => {
@@ -216,7 +221,7 @@ export class TemporaryAccess {
         current,
         found,
       );
-      const endedBy = actor === 'system' ? {} : { endedBy: actor };
+      const endedBy = actor === 'system' ? {} : { endedBy: actor, ...(earlyEnd ? { earlyEnd } : {}) };
       if (plan.kind === 'conflict') {
         const conflicted: TemporaryGrant = {
           ...current,
@@ -244,7 +249,10 @@ export class TemporaryAccess {
         finalTasks: target,
       };
       await this.closeLedger(ledger, live, ended, target);
-      await this.finish(ended, actor === 'system' ? 'ended on time' : 'ended early');
+      await this.finish(
+        ended,
+        actor === 'system' ? 'ended on time' : earlyEnd ? `ended early (${earlyEnd})` : 'ended early',
+      );
       return { kind: 'ended', grant: ended };
     });
     if (result.kind !== 'not-live') await this.tell(result.grant);
@@ -289,6 +297,26 @@ export class TemporaryAccess {
     });
     if (result.kind !== 'not-live') await this.tell(result.grant);
     return result;
+  }
+
+  /**
+   * Claims the heads-up before an active grant's end, once per end: marked on the grant under its user's lock, which
+   * every replica takes, before anyone is told. Undefined when it is not `due` as stored, or someone else claimed it.
+   */
+  async claimNotice(grantId: string, due: (grant: TemporaryGrant) => boolean): Promise<TemporaryGrant | undefined> {
+    const seen = await this.deps.repository.getGrant(grantId);
+    if (!seen || !due(seen)) return undefined;
+    return this.deps.locker.withLock(
+      `user:${seen.wabaId}:${seen.userId}`,
+      async () => {
+        const grant = await this.deps.repository.getGrant(grantId);
+        if (!grant || !due(grant)) return undefined;
+        const claimed: TemporaryGrant = { ...grant, noticeSentFor: grant.endsAt };
+        await this.deps.repository.saveGrant(claimed);
+        return claimed;
+      },
+      NOTICE_LOCK,
+    );
   }
 
   /** Live grants, soonest end first. */

@@ -207,6 +207,8 @@ export class BotMetrics implements AccessMetrics {
       expireDue: time('expire_requests', () => sweeps.expireDue()),
       expireGrants: time('expire_grants', () => sweeps.expireGrants()),
       remindDue: time('remind', () => sweeps.remindDue()),
+      noticeExpiring: time('notice_expiring', () => sweeps.noticeExpiring()),
+      remindReviews: time('remind_break_glass', () => sweeps.remindReviews()),
     };
   }
 

@@ -37,6 +37,8 @@ export type Command =
       reason?: string;
       duration?: number | 'permanent';
       account?: string;
+      /** Break-glass: carried out at once without approval, by someone allowed to; reviewed afterwards. */
+      emergency?: true;
     }
   | { kind: 'active'; account?: string }
   /** `/waba review`: starts an access review of the account, or points to the one open. */
@@ -51,6 +53,8 @@ export type Command =
 export const USAGE = {
   grant: '/waba grant <@person|meta-user-id> <TASK>[,<TASK>…] [on <account>] [for <30m|4h|2d>] [because <reason>]',
   revoke: '/waba revoke <@person|meta-user-id> [on <account>] [because <reason>]',
+  emergency:
+    '/waba grant <@person|meta-user-id> <TASK>[,<TASK>…] [on <account>] [for <30m|1h>] emergency because <reason>',
   list: '/waba list [<TASK>|@person|<name or id>] [on <account>]',
   accounts: '/waba accounts [<@person|meta-user-id>]',
   status: '/waba status',
@@ -184,7 +188,9 @@ function parseGrant(args: string[]): Command {
   if (reason === '') return invalid(mrkdwn`The reason after \`because\` is empty.`, plain(USAGE.grant));
   const length = splitDuration(before);
   if ('problem' in length) return length;
-  const words = length.words.flatMap((word) => word.split(',')).filter(Boolean);
+  const split = length.words.flatMap((word) => word.split(',')).filter(Boolean);
+  const emergency = split.some(isEmergency);
+  const words = split.filter((word) => !isEmergency(word));
   if (words.length === 0) {
     return invalid(mrkdwn`Which tasks? Name at least one.`, mrkdwn`${USAGE.grant} — tasks: ${TASKS.join(', ')}`);
   }
@@ -200,7 +206,13 @@ function parseGrant(args: string[]): Command {
     tasks: normalizeTasks(tasks),
     ...(reason ? { reason } : {}),
     ...(length.duration === undefined ? {} : { duration: length.duration }),
+    ...(emergency ? { emergency: true as const } : {}),
   };
+}
+
+/** The word that asks for break-glass; a word of its own among the tasks, never part of the reason. */
+function isEmergency(word: string): boolean {
+  return word.toLowerCase() === 'emergency';
 }
 
 function parseRevoke(args: string[]): Command {

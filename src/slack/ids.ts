@@ -10,6 +10,13 @@ export const ACTION = {
   restore: 'waba_conflict_restore',
   keep: 'waba_conflict_keep',
   cancel: 'waba_cancel',
+  /** "I'm done": the person who asked for a temporary grant, or holds it, gives it back now. */
+  done: 'waba_done',
+  /** Opens the request form filled in as a finished request was. */
+  requestAgain: 'waba_request_again',
+  /** An approver's review of a break-glass use. */
+  breakGlassLooksRight: 'waba_break_glass_looks_right',
+  breakGlassRevoke: 'waba_break_glass_revoke',
   /** The next page of a `/waba list`, from the same read. */
   listMore: 'waba_list_more',
   /** A `/waba list` read afresh from Meta. */
@@ -39,4 +46,5 @@ export const FIELD = {
   reason: 'reason',
   duration: 'duration',
   until: 'until',
+  emergency: 'emergency',
 } as const;

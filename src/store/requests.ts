@@ -21,6 +21,7 @@ import { MemoryRecords, type RequestRecords } from './request-records.js';
 
 const OPEN_INDEX = 'open-requests';
 const LIVE_GRANTS_INDEX = 'live-grants';
+const AWAITING_REVIEW_INDEX = 'break-glass-awaiting-review';
 const requestKey = (id: string) => `request:${id}`;
 const auditKey = (id: string) => `audit:${id}`;
 const grantKey = (id: string) => `grant:${id}`;
@@ -30,6 +31,8 @@ export interface RepositoryIndexes {
   open: IdIndex;
   liveGrants: IdIndex;
   recent: RecentIndex;
+  /** Break-glass uses no approver has reviewed yet. */
+  awaitingReview: IdIndex;
 }
 
 /** How many finished requests the recent-activity list keeps. */
@@ -42,6 +45,7 @@ export function snapshotIndexes(keyv: Keyv): RepositoryIndexes {
     open: new SnapshotIdIndex(keyv, OPEN_INDEX),
     liveGrants: new SnapshotIdIndex(keyv, LIVE_GRANTS_INDEX),
     recent: new SnapshotIdIndex(keyv, RECENT_INDEX),
+    awaitingReview: new SnapshotIdIndex(keyv, AWAITING_REVIEW_INDEX),
   };
 }
 
@@ -52,6 +56,8 @@ export function redisIndexes(client: RedisSetClient, keyv: Keyv, prefix: string)
     open: index(OPEN_INDEX),
     liveGrants: index(LIVE_GRANTS_INDEX),
     recent: new RedisRecentIndex(client, `${prefix}${RECENT_INDEX}`),
+    // New with break-glass: no earlier single-key form to move.
+    awaitingReview: new RedisIdIndex(client, `${prefix}${AWAITING_REVIEW_INDEX}`),
   };
 }
 
@@ -104,6 +110,14 @@ export class KeyvRequestRepository implements RequestRepository {
 
   async recentlyFinishedIds(): Promise<string[]> {
     return (await this.indexes.recent.members()).reverse();
+  }
+
+  awaitingReviewIds(): Promise<string[]> {
+    return this.indexes.awaitingReview.members();
+  }
+
+  setAwaitingReview(id: string, awaiting: boolean): Promise<void> {
+    return awaiting ? this.indexes.awaitingReview.add(id) : this.indexes.awaitingReview.remove(id);
   }
 
   async getGrant(id: string): Promise<TemporaryGrant | undefined> {

@@ -21,6 +21,10 @@ const quietNotifier: RequestNotifier = {
   changed: async () => undefined,
   grantChanged: async () => [],
   remind: async () => undefined,
+  grantEndingSoon: async () => undefined,
+  announceEmergency: async (): Promise<MessageRef[]> => [{ channel: 'C', ts: '2.0' }],
+  emergencyReviewed: async () => undefined,
+  remindReview: async () => undefined,
 };
 
 /** One in five calls fails: a 5xx, a business-use-case throttle, a timeout or a reset, in equal shares. */

@@ -52,10 +52,18 @@ const MATRIX = {
   'form: Deny': ['approver'],
   'button: Cancel': ['requester'],
   'button: Retry': ['approver'],
-  'button: Extend (opens the form)': ['approver'],
-  'form: Extend': ['approver'],
+  // Asking for more time files a request another approver decides: who asked for the grant and who holds it may ask.
+  'button: Extend (opens the form)': ['requester', 'beneficiary', 'approver'],
+  'form: Extend': ['requester', 'beneficiary', 'approver'],
   // Ending access early only takes it away: the person who holds it may, when they approve on the account.
   'button: Revoke now': ['approver', 'beneficiary'],
+  // Giving access back needs no approver: who asked for it and who holds it may.
+  'button: I’m done': ['requester', 'beneficiary'],
+  // Only the people listed for break-glass (here, the lead) may use it.
+  '/waba grant … emergency': ['requester'],
+  // A break-glass use is reviewed by an approver who neither used it nor holds it.
+  'button: Looks right (break-glass)': ['approver'],
+  'button: Revoke now (break-glass review)': ['approver'],
   'button: Keep (conflict)': ['approver'],
   'button: Restore (conflict)': ['approver'],
   '/waba link': ['admin'],
@@ -82,6 +90,7 @@ accounts:
     business_id: ${BUSINESS_ID}
     approvers: [${ANN}, ${ALICE_IN_SLACK}, ${THIRD_APPROVER}]
     approval_channel: ${APPROVAL_CHANNEL}
+    break_glass: { users: [${LEAD}] }
   sales:
     waba_id: ${SALES_WABA}
     business_id: ${BUSINESS_ID}
@@ -314,6 +323,54 @@ function trial(entry: EntryPoint): Trial {
         attempt: (userId) =>
           clickAndSee(ACTION.revokeNow, userId, () => h.graph.tasksOf(WABA_ID, ALICE)?.join() === 'MANAGE'),
       };
+    case 'button: I’m done':
+      return {
+        setup: async () => {
+          await start();
+          message = await liveGrant();
+          requestId = requestIdOf(message);
+        },
+        attempt: async (userId) => {
+          const grantId = (await h.bot!.service.activeGrants())[0]?.id ?? requestId;
+          const answer = await clickAnswer(message, ACTION.done, userId, grantId);
+          return eventually(() => {
+            if (h.graph.tasksOf(WABA_ID, ALICE)?.join() === 'MANAGE') return { had: true };
+            return answer() ? { had: false } : undefined;
+          }).then((seen) => seen.had);
+        },
+      };
+    case '/waba grant … emergency':
+      return {
+        setup: () => start(),
+        attempt: async (userId) => {
+          const sent = await h.command(`grant ${ALICE} MESSAGING for 30m emergency because outage`, userId);
+          const reply = visibleText(await eventually(() => sent.json ?? h.responses(sent.responseId)[0]));
+          const had = /Break-glass carried out/.test(reply);
+          expect(had || /can’t use break-glass/.test(reply), reply).toBe(true);
+          expect(h.graph.tasksOf(WABA_ID, ALICE)?.includes('MESSAGING')).toBe(had);
+          return had;
+        },
+      };
+    case 'button: Looks right (break-glass)':
+    case 'button: Revoke now (break-glass review)': {
+      const revoke = entry === 'button: Revoke now (break-glass review)';
+      return {
+        setup: async () => {
+          await start();
+          const sent = await h.command(`grant ${ALICE} MESSAGING for 30m emergency because outage`, LEAD);
+          await eventually(() => h.responses(sent.responseId)[0]);
+          message = await eventually(() =>
+            h.approvalMessages().find((m) => buttonsOf(m).includes(ACTION.breakGlassRevoke)),
+          );
+          requestId = requestIdOf(message);
+        },
+        attempt: (userId) =>
+          clickAndSee(revoke ? ACTION.breakGlassRevoke : ACTION.breakGlassLooksRight, userId, async () => {
+            const reviewed = (await h.bot!.service.get(requestId))?.emergency?.review;
+            return reviewed !== undefined && (!revoke || h.graph.tasksOf(WABA_ID, ALICE)?.join() === 'MANAGE');
+          }),
+      };
+    }
     case 'button: Keep (conflict)':
       return { setup: conflict, attempt: (userId) => clickAndSee(ACTION.keep, userId, settled) };
     case 'button: Restore (conflict)':

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SlackMessage } from '../../sandbox/slack/emulator.js';
 import { ACTION, VIEW } from '../../src/slack/ids.js';
-import { ALICE, ANN, BOB, eventually, Harness, LEAD, TEAM_CHANNEL, WABA_ID } from '../support/harness.js';
+import { ALICE, ANN, BOB, eventually, Harness, LEAD, STRANGER, TEAM_CHANNEL, WABA_ID } from '../support/harness.js';
 import { buttonsOf, visibleText } from '../support/message-text.js';
 
 let h: Harness;
@@ -73,8 +73,8 @@ describe('temporary access, end to end', () => {
     expect(visibleText(current(first))).toContain(`<@${BOB}>`);
 
     const second = await approvedGrant(`grant ${ALICE} VIEW_COST for 1h`);
-    // The form opens before the grant is read; the lead then reads why not in it, with only Close.
-    const stranger = await h.clickForm(second, ACTION.extend, LEAD);
+    // The form opens before the grant is read; someone with no part in it then reads why not in it, with only Close.
+    const stranger = await h.clickForm(second, ACTION.extend, STRANGER);
     expect(visibleText(stranger.view)).toContain('Only approvers');
     expect(h.responses(stranger.responseId)).toEqual([]);
 

@@ -162,6 +162,24 @@ describe('durations', () => {
     expect(result.kind === 'invalid' && result.problem.text).toMatch(problem);
   });
 
+  it('reads `emergency` among the tasks as break-glass, never in the reason', () => {
+    expect(parseCommand('grant <@UZOE> MESSAGING for 30m Emergency on support because outage')).toEqual({
+      kind: 'grant',
+      user: { kind: 'slack', slackId: 'UZOE' },
+      tasks: ['MESSAGING'],
+      duration: 30 * 60_000,
+      reason: 'outage',
+      account: 'support',
+      emergency: true,
+    });
+    expect(parseCommand('grant 123 emergency,messaging')).toMatchObject({ tasks: ['MESSAGING'], emergency: true });
+    expect(parseCommand('grant 123 MESSAGING because emergency')).not.toHaveProperty('emergency');
+    expect(parseCommand('grant 123 emergency because outage')).toMatchObject({
+      kind: 'invalid',
+      problem: { text: 'Which tasks? Name at least one.' },
+    });
+  });
+
   it('reads `active`', () => {
     expect(parseCommand('active')).toEqual({ kind: 'active' });
   });

@@ -24,6 +24,10 @@ const quietNotifier: RequestNotifier = {
   changed: async () => undefined,
   grantChanged: async () => [],
   remind: async () => undefined,
+  grantEndingSoon: async () => undefined,
+  announceEmergency: async (): Promise<MessageRef[]> => [{ channel: 'C', ts: '2.0' }],
+  emergencyReviewed: async () => undefined,
+  remindReview: async () => undefined,
 };
 
 describe('/waba handler on random text', () => {

@@ -21,6 +21,8 @@ import type { Review, ReviewPage, ReviewRefusal, ReviewRow } from '../../src/acc
 import { rosterPage } from '../../src/access/roster-view.js';
 import type { DecideResult } from '../../src/access/service.js';
 import { GraphError } from '../../src/graph/errors.js';
+import * as breakGlass from '../../src/slack/blocks/break-glass.js';
+import * as grantNotices from '../../src/slack/blocks/grant-notices.js';
 import * as home from '../../src/slack/blocks/home.js';
 import * as kit from '../../src/slack/blocks/kit.js';
 import * as links from '../../src/slack/blocks/links.js';
@@ -111,6 +113,16 @@ function requestsWith(h: string): AccessRequest[] {
     expire(pending, later),
     cancel(pending, LEAD, later),
   ];
+}
+
+/** Break-glass uses in the states a surface shows them, unreviewed and reviewed both ways. */
+function emergenciesWith(h: string): AccessRequest[] {
+  const [, , , , , , , executing, succeeded, , , , , , failed] = requestsWith(h);
+  return [executing!, succeeded!, failed!].flatMap((r) => [
+    { ...r, emergency: {} },
+    { ...r, emergency: { review: { by: ANN, at: at.toISOString(), verdict: 'looks-right' as const } } },
+    { ...r, emergency: { review: { by: h, at: h, verdict: 'revoked' as const }, remindedAt: at.toISOString() } },
+  ]);
 }
 
 function pendingWith(h: string): Pending[] {
@@ -205,7 +217,15 @@ function refusalsWith(h: string): SubmitRefusal[] {
     { kind: 'too-few-approvers', account: h, required: 2, possible: 1 },
     { kind: 'too-few-approvers', account: h, required: 1, possible: 0 },
     { kind: 'not-announced' },
-    { kind: 'own-grant' },
+    { kind: 'no-reviewer', account: h },
+    { kind: 'not-break-glass', account: h, people: [ANN, GROUP, h] },
+    { kind: 'not-break-glass', account: h, people: [] },
+    { kind: 'break-glass-tasks', account: h, tasks: ['FULL_CONTROL'], allowed: ['MESSAGING'] },
+    { kind: 'break-glass-tasks', account: h, tasks: ['FULL_CONTROL'], allowed: [] },
+    { kind: 'break-glass-too-long', askedMs: 9 * 3_600_000, maxMs: 3_600_000 },
+    { kind: 'break-glass-too-long', maxMs: 5_400_000 },
+    { kind: 'break-glass-reason' },
+    { kind: 'break-glass-revoke' },
     { kind: 'not-approver' },
     { kind: 'grant-ended' },
     { kind: 'extension-waiting', requestId: h },
@@ -405,6 +425,21 @@ const FIXTURES: Record<string, Record<string, Fixture>> = {
       ],
     },
     grantNotice: { render: (h) => grantsWith(h).map((g) => request.grantNotice(g, requestsWith(h)[8]!)) },
+    userField: { render: (h) => requestsWith(h).map((r) => kit.section(request.userField(r, undefined))) },
+    grantButtons: { render: (h) => grantsWith(h).map((g) => request.grantButtons(g)), quiet: true },
+    retryButton: { render: (h) => requestsWith(h).map((r) => request.retryButton(r)), quiet: true },
+    requestAgainButton: {
+      render: (h) => requestsWith(h).flatMap((r) => request.requestAgainButton(r) ?? []),
+      quiet: true,
+    },
+    requestAgainElement: {
+      render: (h) =>
+        requestsWith(h).flatMap((r) => {
+          const again = request.requestAgainElement(r);
+          return again ? [kit.actions('again', [again])] : [];
+        }),
+      quiet: true,
+    },
     conflictMessage: { render: (h) => grantsWith(h).map((g) => request.conflictMessage(g, requestsWith(h)[8]!)) },
   },
   'blocks/replies.ts': {
@@ -480,6 +515,7 @@ const FIXTURES: Record<string, Record<string, Fixture>> = {
       render: (h) => [
         replies.activeGrantsMessage(Array.from({ length: 200 }, () => grantsWith(h)).flat()),
         replies.activeGrantsMessage(grantsWith(h), new Map([[h, h]])),
+        replies.activeGrantsMessage(Array.from({ length: 100 }, () => grantsWith(h)).flat(), undefined, new Set([h])),
         replies.activeGrantsMessage([]),
       ],
     },
@@ -522,6 +558,15 @@ const FIXTURES: Record<string, Record<string, Fixture>> = {
         return [
           replies.accountListMessage(accounts, accounts[0]!),
           replies.accountListMessage([accountWith(h)], accountWith(h)),
+          replies.accountListMessage(
+            [
+              {
+                ...accountWith(h),
+                policy: { ...accountWith(h).policy, breakGlass: { people: [LEAD, h], tasks: [], maxMs: 3_600_000 } },
+              },
+            ],
+            accountWith(h),
+          ),
         ];
       },
     },
@@ -536,7 +581,52 @@ const FIXTURES: Record<string, Record<string, Fixture>> = {
     homeView: {
       render: (h) => [
         home.homeView({ mine: requestsWith(h), toDecide: pendingWith(h) }, requestsWith(h)),
+        home.homeView({ mine: requestsWith(h), toDecide: pendingWith(h) }, requestsWith(h), grantsWith(h)),
         home.homeView({ mine: [], toDecide: [] }, []),
+      ],
+    },
+  },
+  'blocks/grant-notices.ts': {
+    doneElement: { render: (h) => [kit.actions('x', [grantNotices.doneElement(h)])], quiet: true },
+    endingSoonMessage: {
+      render: (h) => grantsWith(h).flatMap((g) => requestsWith(h).map((r) => grantNotices.endingSoonMessage(g, r))),
+    },
+    doneNotice: {
+      render: (h) =>
+        grantsWith(h).map((g) =>
+          grantNotices.doneNotice({ ...g, earlyEnd: 'done', endedBy: LEAD }, requestsWith(h)[8]!),
+        ),
+    },
+  },
+  'blocks/break-glass.ts': {
+    reviewWords: {
+      render: (h) =>
+        emergenciesWith(h).flatMap((r) =>
+          r.emergency?.review ? [kit.section(breakGlass.reviewWords(r.emergency.review))] : [],
+        ),
+    },
+    emergencyMessage: {
+      render: (h) => [
+        ...emergenciesWith(h).map((r) => breakGlass.emergencyMessage(r)),
+        ...emergenciesWith(h).flatMap((r) => grantsWith(h).map((g) => breakGlass.emergencyMessage(r, g))),
+        breakGlass.emergencyMessage(emergenciesWith(h)[3]!, undefined, { kind: 'no-longer-linked', slackId: LEAD }),
+      ],
+    },
+    reviewedNotice: { render: (h) => emergenciesWith(h).map((r) => breakGlass.reviewedNotice(r)) },
+    reviewReminderMessage: {
+      render: (h) =>
+        emergenciesWith(h).flatMap((r) => [
+          breakGlass.reviewReminderMessage(r, PERMALINK),
+          breakGlass.reviewReminderMessage(r, undefined),
+        ]),
+    },
+    breakGlassReply: {
+      render: (h) => [
+        ...emergenciesWith(h).map((r) => breakGlass.breakGlassReply({ kind: 'carried-out', request: r })),
+        ...grantsWith(h).map((g) =>
+          breakGlass.breakGlassReply({ kind: 'carried-out', request: emergenciesWith(h)[3]!, grant: g }),
+        ),
+        ...refusalsWith(h).map((refusal) => breakGlass.breakGlassReply(refusal)),
       ],
     },
   },
@@ -545,6 +635,25 @@ const FIXTURES: Record<string, Record<string, Fixture>> = {
       render: (h) => [
         modals.composeModal({ channelId: h }, { aliases: [h, `${h}2`, 'support'], defaultAlias: h }),
         modals.composeModal({ channelId: TEAM }),
+        modals.composeModal(
+          { channelId: TEAM },
+          { aliases: [h, 'support'], defaultAlias: 'support' },
+          {
+            prefill: {
+              kind: 'grant',
+              account: h,
+              userId: h,
+              person: LEAD,
+              tasks: ['MESSAGING'],
+              durationMs: 5_400_000,
+              reason: h,
+            },
+            emergency: true,
+          },
+        ),
+        modals.composeModal({ channelId: TEAM }, undefined, {
+          prefill: { kind: 'revoke', userId: h, tasks: [], reason: h.repeat(20) },
+        }),
       ],
       quiet: true,
     },
@@ -655,6 +764,14 @@ const FIXTURES: Record<string, Record<string, Fixture>> = {
               requestsWith(h)[8]!,
             );
             await slack.grantChanged(g, requestsWith(h)[8]!);
+            await slack.grantChanged({ ...g, earlyEnd: 'done', endedBy: LEAD }, requestsWith(h)[8]!);
+            await slack.grantEndingSoon(g, requestsWith(h)[8]!, [LEAD, ANN]);
+          }
+          for (const r of emergenciesWith(h)) {
+            const announced = { ...r, approvalMessages: await slack.announceEmergency(r) };
+            await slack.changed(announced, grantsWith(h)[0]);
+            await slack.emergencyReviewed(announced, grantsWith(h)[2]);
+            await slack.remindReview(announced, [ANN, BOB]);
           }
         }
         return sent;
@@ -681,6 +798,14 @@ const FIXTURES: Record<string, Record<string, Fixture>> = {
             { field: 'tasks', problem: { kind: 'tasks-on-revoke' } },
             { field: 'tasks', problem: { kind: 'not-requestable', account: h, tasks: ['MESSAGING'], allowed: [] } },
             { field: 'reason', problem: { kind: 'reason-required', account: h } },
+            { field: 'duration', problem: { kind: 'permanent-off', maxMs: 3_600_000 } },
+            { field: 'duration', problem: { kind: 'too-long', askedMs: 9 * 3_600_000, maxMs: 3_600_000 } },
+            { field: 'duration', problem: { kind: 'too-short', askedMs: 1_000, minMs: 60_000 } },
+            { field: 'requester', problem: { kind: 'not-break-glass', account: h, people: [h] } },
+            { field: 'tasks', problem: { kind: 'break-glass-tasks', account: h, tasks: ['MANAGE'], allowed: [] } },
+            { field: 'duration', problem: { kind: 'break-glass-too-long', maxMs: 3_600_000 } },
+            { field: 'reason', problem: { kind: 'break-glass-reason' } },
+            { field: 'emergency', problem: { kind: 'break-glass-revoke' } },
           ] satisfies RuleProblem[]
         ).map((rule) => format.plain(outcomes.formFieldError(rule)?.text ?? '')),
     },
@@ -716,6 +841,34 @@ const FIXTURES: Record<string, Record<string, Fixture>> = {
         listenerReplies.grantClickReply({ kind: 'not-live' }) ?? '',
         ...grantsWith(h).map((g) => listenerReplies.grantClickReply({ kind: 'ended', grant: g }) ?? ''),
       ],
+    },
+    doneReply: {
+      render: (h) => [
+        ...grantsWith(h).map((g) => listenerReplies.doneReply({ kind: 'ended', grant: g })),
+        ...grantsWith(h).map((g) => listenerReplies.doneReply({ kind: 'conflict', grant: g })),
+        ...grantsWith(h).map((g) => listenerReplies.doneReply({ kind: 'not-yours', grant: g })),
+        listenerReplies.doneReply({ kind: 'not-live' }),
+      ],
+      quiet: true,
+    },
+    reviewClickReply: {
+      render: (h) =>
+        emergenciesWith(h).flatMap((r) =>
+          [
+            listenerReplies.reviewClickReply({ kind: 'reviewed', request: r }),
+            listenerReplies.reviewClickReply({
+              kind: 'already-reviewed',
+              request: r,
+              review: { by: h, at: h, verdict: 'revoked' },
+            }),
+            ...(['own-request', 'beneficiary', 'not-approver'] as const).map((reason) =>
+              listenerReplies.reviewClickReply({ kind: 'forbidden', reason, request: r, approverIds: [ANN, GROUP, h] }),
+            ),
+            listenerReplies.reviewClickReply({ kind: 'unconfigured', request: r }),
+            listenerReplies.reviewClickReply({ kind: 'not-found' }),
+            listenerReplies.reviewClickReply({ kind: 'busy' }),
+          ].map((text) => text ?? ''),
+        ),
     },
     failureReply: {
       render: (h) => [
@@ -792,6 +945,9 @@ const NOT_SURFACES: Record<string, string> = {
   'listeners/roster.ts': 'sends rosterPageMessage and problemMessage',
   'listeners/review.ts': 'sends the builders of blocks/review.ts; form errors are plain text',
   'review-state.ts': 'button values, not text',
+  'listeners/compose.ts': 'opens composeModal',
+  'home-refresh.ts': 'publishes homeView, drawn by listeners/home.ts',
+  'request-again.ts': 'button values, not text',
 };
 
 const SLACK_DIR = joinPath(import.meta.dirname, '../../src/slack');

@@ -60,4 +60,27 @@ export class RecordingNotifier implements RequestNotifier {
     this.grantChanges.push(grant);
     return grant.state === 'conflict' ? [{ channel: 'CAPPROVALS', ts: 'conflict.0' }] : [];
   }
+
+  headsUps: Array<{ grant: TemporaryGrant; people: readonly string[] }> = [];
+
+  async grantEndingSoon(grant: TemporaryGrant, _request: AccessRequest, people: readonly string[]): Promise<void> {
+    this.headsUps.push({ grant, people });
+  }
+
+  emergencies: AccessRequest[] = [];
+  reviews: AccessRequest[] = [];
+  reviewReminders: Array<{ request: AccessRequest; approverIds: readonly string[] }> = [];
+
+  async announceEmergency(request: AccessRequest): Promise<MessageRef[]> {
+    this.emergencies.push(request);
+    return [{ channel: 'CAPPROVALS', ts: `emergency${this.emergencies.length}.0` }];
+  }
+
+  async emergencyReviewed(request: AccessRequest): Promise<void> {
+    this.reviews.push(request);
+  }
+
+  async remindReview(request: AccessRequest, approverIds: readonly string[]): Promise<void> {
+    this.reviewReminders.push({ request, approverIds });
+  }
 }

@@ -21,8 +21,10 @@ export interface AccessServiceDeps {
   /** Who is who: nobody decides a request about the Meta user they are linked to. */
   identities?: Identities;
   requestTtlMs: number;
-  /** Approvers are reminded once of requests pending this long; unset: never. */
+  /** Approvers are reminded once of requests pending (and of break-glass uses unreviewed) this long; unset: never. */
   remindAfterMs?: number;
+  /** Who asked for a temporary grant, and who holds it, hear this long before it ends; unset: never. */
+  expiryNoticeMs?: number;
   clock?: Clock;
   /** How long an executor owns a request before recovery may take it over; longer than any Graph call. */
   executionLeaseMs?: number;

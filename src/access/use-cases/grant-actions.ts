@@ -36,21 +36,34 @@ export function resolveConflict(
   });
 }
 
-/** A live grant an approver of its account may extend, or why they may not. */
+/**
+ * A live grant `actorId` may ask to extend, or why not. Its requester, the person it is for and the approvers of its
+ * account may ask; an extension is a request like any other, so an approver who is neither its asker nor the person
+ * it is for decides it.
+ */
 export async function extendable(
   ctx: UseCaseContext,
   grantId: string,
   actorId: string,
 ): Promise<{ kind: 'active'; grant: TemporaryGrant } | GrantRefusal> {
-  const check = await grantForApprover(ctx, grantId, actorId, { holderMay: false });
-  if (check.kind !== 'allowed') return check;
-  if (check.grant.state !== 'active') return { kind: 'not-live', grant: check.grant };
-  return { kind: 'active', grant: check.grant };
+  const grant = await ctx.deps.repository.getGrant(grantId);
+  const account = grant && ctx.deps.accounts.forWaba(grant.wabaId);
+  if (!grant || !account) return { kind: 'not-live', ...(grant ? { grant } : {}) };
+  if (!(await asksOrHolds(ctx, grant, actorId)) && !(await account.approvers.isApprover(actorId)))
+    return { kind: 'forbidden', reason: 'not-approver', approverIds: account.policy.approverIds };
+  if (grant.state !== 'active') return { kind: 'not-live', grant };
+  return { kind: 'active', grant };
+}
+
+/** Whether `actorId` asked for this grant or holds it (the Slack person it names, or whoever is linked to its user). */
+export async function asksOrHolds(ctx: UseCaseContext, grant: TemporaryGrant, actorId: string): Promise<boolean> {
+  const about = { requesterId: grant.requesterId, targetUserId: grant.userId, ...slackPerson(grant) };
+  return (await ctx.interest.of(about, actorId)) !== undefined;
 }
 
 /**
- * An approver asks for a live temporary grant to last `durationMs` longer; it goes through approval like any
- * request, so another approver decides.
+ * Someone who may ask (see `extendable`) asks for a live temporary grant to last `durationMs` longer; it goes
+ * through approval like any request.
  */
 export async function submitExtension(
   ctx: UseCaseContext,
@@ -90,8 +103,7 @@ export async function submitExtension(
 }
 
 function extensionRefusal(refusal: GrantRefusal): ExtensionRefusal {
-  if (refusal.kind === 'not-live') return { kind: 'grant-ended' };
-  return refusal.reason === 'beneficiary' ? { kind: 'own-grant' } : { kind: 'not-approver' };
+  return refusal.kind === 'not-live' ? { kind: 'grant-ended' } : { kind: 'not-approver' };
 }
 
 /** An extension of this grant not yet decided or carried out: one at a time, so they cannot stack past the limit. */

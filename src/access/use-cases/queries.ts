@@ -39,6 +39,21 @@ export async function activeGrants(ctx: UseCaseContext, account?: Account): Prom
   return account ? live.filter((grant) => grant.wabaId === account.policy.wabaId) : live;
 }
 
+/**
+ * Live temporary grants a person asked for or holds (the Slack person a grant names, or whoever is linked to its
+ * Meta user): those they may say they are done with. Soonest end first.
+ */
+export async function grantsOf(ctx: UseCaseContext, userId: string): Promise<TemporaryGrant[]> {
+  const metaId = await ctx.interest.metaIdOf(userId);
+  return (await ctx.temporary.live()).filter(
+    (grant) =>
+      grant.state === 'active' &&
+      (grant.requesterId === userId ||
+        grant.targetSlackId === userId ||
+        (metaId !== undefined && grant.userId === metaId)),
+  );
+}
+
 /** A request's audit trail, oldest first. */
 export function auditOf(ctx: UseCaseContext, id: string): Promise<AuditEntry[]> {
   return ctx.deps.repository.auditOf(id);

@@ -7,6 +7,7 @@ import {
   type Pending,
   startExecution,
 } from '../request.js';
+import { announceBreakGlass } from './break-glass.js';
 import type { ServiceLogger, UseCaseContext } from './context.js';
 import { notify } from './execution.js';
 import { oncePer } from './once-per.js';
@@ -101,7 +102,9 @@ export async function recover(ctx: UseCaseContext): Promise<number> {
       const now = ctx.clock.now();
       if (!(await isOrphaned(ctx, request, now))) return undefined;
       const next = startExecution(request, now, ctx.leaseMs, ctx.instanceId);
-      return ctx.writer.persist(next, 'system', 'resumed: its process stopped before finishing');
+      const resumed = await ctx.writer.persist(next, 'system', 'resumed: its process stopped before finishing');
+      // Break-glass whose process stopped before telling anyone: the approvers hear of it before it goes ahead.
+      return resumed.emergency && resumed.approvalMessages.length === 0 ? announceBreakGlass(ctx, resumed) : resumed;
     });
     if (executing) {
       ctx.deps.logger?.info({ requestId: id }, 'resuming interrupted request');
@@ -127,9 +130,16 @@ export interface Sweeps {
   expireDue(): Promise<number>;
   expireGrants(): Promise<number>;
   remindDue(): Promise<number>;
+  /** The heads-up before temporary grants end. */
+  noticeExpiring(): Promise<number>;
+  /** Reminders of break-glass uses nobody has reviewed. */
+  remindReviews(): Promise<number>;
 }
 
-/** One pass: half-done work resumes first, then pending requests expire or are reminded of, and grants end. */
+/**
+ * One pass: half-done work resumes first, then pending requests expire or are reminded of, grants end or their
+ * people hear they soon will, and unreviewed break-glass uses are reminded of.
+ */
 export async function sweepOnce(sweeps: Sweeps, logger: ServiceLogger): Promise<void> {
   const resumed = await sweeps.recover().catch((error: unknown) => {
     logger.error({ err: error }, 'recovery sweep failed');
@@ -140,6 +150,8 @@ export async function sweepOnce(sweeps: Sweeps, logger: ServiceLogger): Promise<
     sweeps.expireDue().catch((error: unknown) => logger.error({ err: error }, 'request expiry sweep failed')),
     sweeps.expireGrants().catch((error: unknown) => logger.error({ err: error }, 'grant expiry sweep failed')),
     sweeps.remindDue().catch((error: unknown) => logger.error({ err: error }, 'reminder sweep failed')),
+    sweeps.noticeExpiring().catch((error: unknown) => logger.error({ err: error }, 'heads-up sweep failed')),
+    sweeps.remindReviews().catch((error: unknown) => logger.error({ err: error }, 'break-glass review sweep failed')),
   ]);
 }
 

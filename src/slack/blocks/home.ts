@@ -1,8 +1,11 @@
+import type { TemporaryGrant } from '../../access/grants.js';
 import type { AccessRequest, Pending } from '../../access/request.js';
-import { clip, code, type Mrkdwn, mention, mrkdwn, plain, slackDate } from '../format.js';
+import { clip, code, type Mrkdwn, mention, mrkdwn, plain, slackDate, taskList } from '../format.js';
 import { ACTION } from '../ids.js';
+import { endedEmpty } from '../request-again.js';
+import { doneElement } from './grant-notices.js';
 import { button, context, divider, header, message, section } from './kit.js';
-import { approvalProgress, decideButtons, outcomeText, summary } from './request.js';
+import { approvalProgress, decideButtons, outcomeText, requestAgainElement, summary } from './request.js';
 import type { Block, MessageBody } from './types.js';
 
 /** `/waba requests` and the App Home tab: what a person is waiting for, and what waits for them. */
@@ -45,12 +48,7 @@ function toDecideBlocks(request: Pending): Block[] {
   return [section(mrkdwn`${line(request)}\nFrom ${mention(request.requesterId)}${reason}`), decideButtons(request.id)];
 }
 
-function listBlocks<T extends AccessRequest>(
-  title: string,
-  requests: T[],
-  empty: Mrkdwn,
-  render: (request: T) => Block[],
-): Block[] {
+function listBlocks<T>(title: string, requests: T[], empty: Mrkdwn, render: (request: T) => Block[]): Block[] {
   if (requests.length === 0) return [header(title), context(empty)];
   const more = requests.length - SHOWN;
   return [
@@ -79,17 +77,36 @@ export function requestsMessage(view: PersonalRequests): MessageBody {
   );
 }
 
-/** The App Home tab: the same lists, then what happened lately to requests the person made or decided. */
-export function homeView(view: PersonalRequests, recent: AccessRequest[]) {
+/** One temporary grant a person asked for or holds, with I'm done. */
+function grantBlocks(grant: TemporaryGrant): Block[] {
+  const who = grant.targetName ? mrkdwn`*${grant.targetName}* ${code(grant.userId)}` : code(grant.userId);
+  return [
+    section(
+      mrkdwn`${taskList(grant.tasks)} for ${grant.targetSlackId ? mention(grant.targetSlackId) : who} · ends ${slackDate(grant.endsAt)}\nAsked by ${mention(grant.requesterId)} · Request ${code(grant.requestId)}`,
+      doneElement(grant.id),
+    ),
+  ];
+}
+
+/** A finished request, with Request again when it ended without giving anything. */
+function recentBlock(request: AccessRequest): Block {
+  const again = endedEmpty(request) ? requestAgainElement(request) : undefined;
+  return section(mrkdwn`*${summary(request)}*\n${outcomeText(request)}`, again);
+}
+
+/**
+ * The App Home tab: the same lists, the temporary access the person asked for or holds (to give back when done),
+ * then what happened lately to requests the person made or decided.
+ */
+export function homeView(view: PersonalRequests, recent: AccessRequest[], grants: TemporaryGrant[] = []) {
   return {
     type: 'home' as const,
     blocks: [
       ...personalBlocks(view),
+      ...(grants.length > 0 ? listBlocks('Your temporary access', grants, mrkdwn``, grantBlocks) : []),
       divider(),
       header('Recent activity'),
-      ...(recent.length === 0
-        ? [context(mrkdwn`Nothing yet.`)]
-        : recent.map((request) => section(mrkdwn`*${summary(request)}*\n${outcomeText(request)}`))),
+      ...(recent.length === 0 ? [context(mrkdwn`Nothing yet.`)] : recent.map(recentBlock)),
     ],
   };
 }

@@ -1,18 +1,26 @@
+import { formatDuration } from '../../access/duration.js';
 import { TASKS } from '../../access/tasks.js';
 import { clipPlain, code, type Mrkdwn, mrkdwn, slackDate } from '../format.js';
 import { FIELD, VIEW } from '../ids.js';
 import { LIMITS } from '../limits.js';
+import type { Prefill } from '../request-again.js';
 import { section } from './kit.js';
 import type { Block, ModalView } from './types.js';
 
-/** The optional free-text reason both forms ask for. */
-function reasonInput(): Block {
+/** The optional free-text reason both forms ask for; `initial` fills it in. */
+function reasonInput(initial?: string): Block {
   return {
     type: 'input',
     block_id: FIELD.reason,
     optional: true,
     label: { type: 'plain_text', text: 'Reason' },
-    element: { type: 'plain_text_input', action_id: FIELD.reason, multiline: true, max_length: 500 },
+    element: {
+      type: 'plain_text_input',
+      action_id: FIELD.reason,
+      multiline: true,
+      max_length: 500,
+      ...(initial ? { initial_value: initial.slice(0, 500) } : {}),
+    },
   };
 }
 
@@ -26,7 +34,7 @@ export interface AccountChoice {
   defaultAlias: string;
 }
 
-function accountInput({ aliases, defaultAlias }: AccountChoice): Block {
+function accountInput({ aliases, defaultAlias }: AccountChoice, chosen?: string): Block {
   const option = (alias: string) => ({
     text: { type: 'plain_text' as const, text: clipPlain(alias, LIMITS.optionText) },
     value: alias,
@@ -38,7 +46,7 @@ function accountInput({ aliases, defaultAlias }: AccountChoice): Block {
     element: {
       type: 'static_select',
       action_id: FIELD.account,
-      initial_option: option(defaultAlias),
+      initial_option: option(chosen && aliases.includes(chosen) ? chosen : defaultAlias),
       // The default first, so it is offered even past Slack's cap on options.
       options: [defaultAlias, ...aliases.filter((alias) => alias !== defaultAlias)]
         .slice(0, LIMITS.selectOptions)
@@ -47,8 +55,21 @@ function accountInput({ aliases, defaultAlias }: AccountChoice): Block {
   };
 }
 
-/** `/waba` with no text: a form for a grant or revoke request. */
-export function composeModal(metadata: ComposeMetadata, accounts?: AccountChoice): ModalView {
+/** What the form can show beyond the basics. */
+export interface ComposeOptions {
+  /** Filled in as a finished request was (Request again). */
+  prefill?: Prefill;
+  /** Offer the Emergency tick box: someone may use break-glass on some account. */
+  emergency?: boolean;
+}
+
+/** `/waba` with no text, or Request again: a form for a grant or revoke request. */
+export function composeModal(
+  metadata: ComposeMetadata,
+  accounts?: AccountChoice,
+  { prefill, emergency = false }: ComposeOptions = {},
+): ModalView {
+  const kinds = [option('Grant tasks', 'grant'), option('Revoke all access', 'revoke')];
   return {
     type: 'modal',
     callback_id: VIEW.compose,
@@ -57,7 +78,7 @@ export function composeModal(metadata: ComposeMetadata, accounts?: AccountChoice
     submit: { type: 'plain_text', text: 'Send for approval' },
     close: { type: 'plain_text', text: 'Cancel' },
     blocks: [
-      ...(accounts && accounts.aliases.length > 1 ? [accountInput(accounts)] : []),
+      ...(accounts && accounts.aliases.length > 1 ? [accountInput(accounts, prefill?.account)] : []),
       {
         type: 'input',
         block_id: FIELD.kind,
@@ -65,11 +86,8 @@ export function composeModal(metadata: ComposeMetadata, accounts?: AccountChoice
         element: {
           type: 'radio_buttons',
           action_id: FIELD.kind,
-          initial_option: { text: { type: 'plain_text', text: 'Grant tasks' }, value: 'grant' },
-          options: [
-            { text: { type: 'plain_text', text: 'Grant tasks' }, value: 'grant' },
-            { text: { type: 'plain_text', text: 'Revoke all access' }, value: 'revoke' },
-          ],
+          initial_option: prefill?.kind === 'revoke' ? kinds[1]! : kinds[0]!,
+          options: kinds,
         },
       },
       {
@@ -82,6 +100,7 @@ export function composeModal(metadata: ComposeMetadata, accounts?: AccountChoice
           type: 'users_select',
           action_id: FIELD.person,
           placeholder: { type: 'plain_text', text: 'Choose a person' },
+          ...(prefill?.person ? { initial_user: prefill.person } : {}),
         },
       },
       {
@@ -94,6 +113,8 @@ export function composeModal(metadata: ComposeMetadata, accounts?: AccountChoice
           type: 'plain_text_input',
           action_id: FIELD.user,
           placeholder: { type: 'plain_text', text: '1234567890' },
+          // A request that named a person is asked again for that person; one made by id, by the id.
+          ...(prefill && !prefill.person ? { initial_value: prefill.userId } : {}),
         },
       },
       {
@@ -105,12 +126,50 @@ export function composeModal(metadata: ComposeMetadata, accounts?: AccountChoice
           type: 'multi_static_select',
           action_id: FIELD.tasks,
           placeholder: { type: 'plain_text', text: 'Choose tasks' },
-          options: TASKS.map((task) => ({ text: { type: 'plain_text', text: task }, value: task })),
+          options: TASKS.map((task) => option(task, task)),
+          ...(prefill?.tasks.length ? { initial_options: prefill.tasks.map((task) => option(task, task)) } : {}),
         },
       },
-      reasonInput(),
+      {
+        type: 'input',
+        block_id: FIELD.duration,
+        optional: true,
+        label: { type: 'plain_text', text: 'For how long (for a grant)' },
+        hint: { type: 'plain_text', text: 'A number and a unit: 30m, 4h, 2d. Empty: the account’s default.' },
+        element: {
+          type: 'plain_text_input',
+          action_id: FIELD.duration,
+          placeholder: { type: 'plain_text', text: '4h' },
+          ...(prefill?.durationMs ? { initial_value: formatDuration(prefill.durationMs).replace(' ', '') } : {}),
+        },
+      },
+      reasonInput(prefill?.reason),
+      ...(emergency ? [emergencyInput()] : []),
     ],
   };
+}
+
+/** The Emergency tick box: break-glass, for the people allowed it. */
+function emergencyInput(): Block {
+  return {
+    type: 'input',
+    block_id: FIELD.emergency,
+    optional: true,
+    label: { type: 'plain_text', text: 'Emergency (break-glass)' },
+    hint: {
+      type: 'plain_text',
+      text: 'Only for people allowed break-glass: carried out at once without approval, announced to the approvers and reviewed afterwards. Needs a reason; it always ends.',
+    },
+    element: {
+      type: 'checkboxes',
+      action_id: FIELD.emergency,
+      options: [option('Emergency: grant now, review afterwards', 'emergency')],
+    },
+  };
+}
+
+function option(text: string, value: string) {
+  return { text: { type: 'plain_text' as const, text }, value };
 }
 
 /** Deny: an optional reason for the requester. */
@@ -141,8 +200,8 @@ export function extendModal(grantId: string, endsAt?: string): ModalView {
     blocks: [
       section(
         endsAt === undefined
-          ? mrkdwn`Another approver decides on the extension.`
-          : mrkdwn`Now ends ${slackDate(endsAt)}. Another approver decides on the extension.`,
+          ? mrkdwn`An approver other than you and the person it is for decides on the extension.`
+          : mrkdwn`Now ends ${slackDate(endsAt)}. An approver other than you and the person it is for decides on the extension.`,
       ),
       {
         type: 'input',

@@ -2,7 +2,7 @@ import { formatDuration } from '../../access/duration.js';
 import type { RetryRefusal, RuleProblem, SubmitRefusal } from '../../access/outcomes.js';
 import { TASKS } from '../../access/tasks.js';
 import { USAGE } from '../command-grammar.js';
-import { code, join, type Mrkdwn, mrkdwn } from '../format.js';
+import { code, join, type Mrkdwn, mention, mrkdwn } from '../format.js';
 import { FIELD } from '../ids.js';
 
 /**
@@ -98,18 +98,52 @@ export function refusalWords(refusal: SubmitRefusal): Said {
         problem: mrkdwn`I could not post the approval request, so nothing was requested.`,
         hint: mrkdwn`Make sure the bot is in the approval channel (or can DM approvers), then try again.`,
       };
-    case 'own-grant':
-      return {
-        problem: mrkdwn`This access is yours, so you cannot extend it; nothing was requested.`,
-        hint: mrkdwn`Ask another approver of this account to extend it.`,
-      };
     case 'not-approver':
       return {
-        problem: mrkdwn`Only approvers can extend access; nothing was requested.`,
-        hint: mrkdwn`Ask an approver, or ask for a new grant with \`/waba grant …\`.`,
+        problem: mrkdwn`Only approvers, the person who asked for this access and the person it is for can ask for more time; nothing was requested.`,
+        hint: mrkdwn`Ask one of them, or ask for a new grant with \`/waba grant …\`.`,
       };
     case 'grant-ended':
       return { problem: mrkdwn`That access has already ended, so it cannot be extended.`, hint: NEW_GRANT };
+    case 'no-reviewer':
+      return {
+        problem: mrkdwn`Nobody could review this break-glass access afterwards: every approver of *${refusal.account}* is you or the person it is for. Nothing was done.`,
+        hint: mrkdwn`Ask for it the usual way (without \`emergency\`), or ask the bot’s admin to add approvers.`,
+      };
+    case 'not-break-glass':
+      return {
+        problem: mrkdwn`You can’t use break-glass on *${refusal.account}*; nothing was done.`,
+        hint:
+          refusal.people.length > 0
+            ? mrkdwn`Only ${join(refusal.people.map(mention), ', ')} may. Ask for it the usual way (without \`emergency\`) so an approver decides.`
+            : mrkdwn`Nobody may use break-glass there. Ask for it the usual way (without \`emergency\`) so an approver decides.`,
+      };
+    case 'break-glass-tasks':
+      return {
+        problem: mrkdwn`${refusal.tasks.join(', ')} can’t be given by break-glass on *${refusal.account}*; nothing was done.`,
+        hint:
+          refusal.allowed.length > 0
+            ? mrkdwn`Break-glass there gives only ${refusal.allowed.join(', ')}. For anything else, ask without \`emergency\` so an approver decides.`
+            : mrkdwn`Break-glass there gives no tasks. Ask without \`emergency\` so an approver decides.`,
+      };
+    case 'break-glass-too-long':
+      return {
+        problem:
+          refusal.askedMs === undefined
+            ? mrkdwn`Break-glass access always ends; nothing was done.`
+            : mrkdwn`${formatDuration(refusal.askedMs)} is longer than break-glass access may last (${formatDuration(refusal.maxMs)}); nothing was done.`,
+        hint: mrkdwn`Ask for ${formatDuration(refusal.maxMs)} or less, e.g. \`for ${formatDuration(refusal.maxMs).replace(' ', '')}\`; it can be extended later with an approval.`,
+      };
+    case 'break-glass-reason':
+      return {
+        problem: mrkdwn`Break-glass needs a reason; nothing was done.`,
+        hint: mrkdwn`Say why at the end: ${code(USAGE.emergency)}.`,
+      };
+    case 'break-glass-revoke':
+      return {
+        problem: mrkdwn`Break-glass gives access; it does not remove it. Nothing was done.`,
+        hint: mrkdwn`Ask for the removal without \`emergency\`, so an approver decides.`,
+      };
     case 'extension-waiting':
       return {
         problem: mrkdwn`An extension of this access is already waiting (request ${refusal.requestId}); nothing more was requested.`,
@@ -142,6 +176,8 @@ const FORM_FIELD = {
   account: FIELD.account,
   tasks: FIELD.tasks,
   reason: FIELD.reason,
+  duration: FIELD.duration,
+  emergency: FIELD.emergency,
 } as const;
 
 /**
@@ -164,6 +200,25 @@ export function formFieldError(rule: RuleProblem): { field: string; text: string
       };
     case 'reason-required':
       return { field: FORM_FIELD.reason, text: `Requests on ${problem.account} need a reason.` };
+    case 'permanent-off':
+      return { field: FORM_FIELD.duration, text: `Say for how long: at most ${formatDuration(problem.maxMs)}.` };
+    case 'too-long':
+      return { field: FORM_FIELD.duration, text: `At most ${formatDuration(problem.maxMs)}.` };
+    case 'too-short':
+      return { field: FORM_FIELD.duration, text: `At least ${formatDuration(problem.minMs)}.` };
+    case 'not-break-glass':
+      return { field: FORM_FIELD.emergency, text: `You can’t use break-glass on ${problem.account}; untick this.` };
+    case 'break-glass-tasks':
+      return {
+        field: FORM_FIELD.tasks,
+        text: `Break-glass on ${problem.account} gives only ${problem.allowed.join(', ') || 'no tasks'}.`,
+      };
+    case 'break-glass-too-long':
+      return { field: FORM_FIELD.duration, text: `Break-glass lasts at most ${formatDuration(problem.maxMs)}.` };
+    case 'break-glass-reason':
+      return { field: FORM_FIELD.reason, text: 'Break-glass needs a reason.' };
+    case 'break-glass-revoke':
+      return { field: FORM_FIELD.emergency, text: 'Break-glass only gives access; untick this for a revoke.' };
     default:
       return undefined;
   }

@@ -14,6 +14,7 @@ import { channel, code, join, link, type Mrkdwn, mention, mrkdwn, packLines, sla
 import { ACTION } from '../ids.js';
 import { LIMITS } from '../limits.js';
 import { encodeListState, type ListState } from '../list-state.js';
+import { doneElement } from './grant-notices.js';
 import { actions, blockId, button, context, header, message, section } from './kit.js';
 import { refusalWords } from './outcomes.js';
 import { approvalProgress, outcomeText, summary } from './request.js';
@@ -35,11 +36,12 @@ export function helpMessage(): MessageBody {
           mrkdwn`   e.g. \`/waba grant 1234567890 messaging,view_templates for 4h\``,
           mrkdwn`   \`for 30m\`, \`4h\`, \`2d\`: the access ends on its own and the user goes back to what they had before.`,
           mrkdwn`• ${code(USAGE.revoke)} — removes the user and *all* their tasks`,
+          mrkdwn`• ${code(USAGE.emergency)} — break-glass, for the people allowed it: carried out at once, announced to the approvers and reviewed afterwards`,
           mrkdwn``,
           mrkdwn`*Look things up* (no approval needed):`,
           mrkdwn`• ${code(USAGE.list)} — who is on the account and their tasks, a page at a time; narrow it to a task, a person or part of a name`,
           mrkdwn`• ${code(USAGE.accounts)} — the accounts configured here and how much of Meta’s budget each has used (also ${code(USAGE.status)}), or those a user can reach`,
-          mrkdwn`• ${code(USAGE.active)} — temporary grants still running, and when they end`,
+          mrkdwn`• ${code(USAGE.active)} — temporary grants still running, and when they end; *I’m done* gives yours back`,
           mrkdwn`• ${code(USAGE.requests)} — your open requests (to cancel) and those waiting for your decision`,
           mrkdwn`• ${code(USAGE.link)} / ${code(USAGE.unlink)} — admins: who a Slack person is at Meta`,
           mrkdwn``,
@@ -216,13 +218,23 @@ export function submitReply(result: SubmitResult): MessageBody {
     : saidMessage(refusalWords(result));
 }
 
-/** `/waba active`: the temporary grants still running; `aliases` (by WABA id) names each one's account. */
-export function activeGrantsMessage(grants: TemporaryGrant[], aliases?: ReadonlyMap<string, string>): MessageBody {
+/** Grants of the person asking, shown each with I'm done; the rest share sections. */
+const YOURS_SHOWN = 20;
+
+/**
+ * `/waba active`: the temporary grants still running; `aliases` (by WABA id) names each one's account. Those in
+ * `yours` (the person asked for or holds them) come first, each with I'm done.
+ */
+export function activeGrantsMessage(
+  grants: TemporaryGrant[],
+  aliases?: ReadonlyMap<string, string>,
+  yours: ReadonlySet<string> = new Set(),
+): MessageBody {
   if (grants.length === 0) {
     const none = mrkdwn`No temporary grants are running.`;
     return message(none, [section(none)]);
   }
-  const lines = grants.map((grant) => {
+  const line = (grant: TemporaryGrant) => {
     const who = grant.targetName ? mrkdwn`*${grant.targetName}* ${code(grant.userId)}` : code(grant.userId);
     const when =
       grant.state === 'conflict'
@@ -230,10 +242,13 @@ export function activeGrantsMessage(grants: TemporaryGrant[], aliases?: Readonly
         : mrkdwn`ends ${slackDate(grant.endsAt)}`;
     const where = aliases ? mrkdwn` on *${aliases.get(grant.wabaId) ?? grant.wabaId}*` : '';
     return mrkdwn`• ${who} · ${taskList(grant.tasks)}${where} · ${when} · asked by ${mention(grant.requesterId)} · ${code(grant.requestId)}`;
-  });
-  const chunks = packLines(lines).slice(0, LIMITS.messageBlocks - 2);
+  };
+  const mine = grants.filter((grant) => yours.has(grant.id) && grant.state === 'active').slice(0, YOURS_SHOWN);
+  const others = grants.filter((grant) => !mine.includes(grant));
+  const chunks = packLines(others.map(line)).slice(0, LIMITS.messageBlocks - 2 - mine.length);
   return message(mrkdwn`${plural(grants.length, 'temporary grant')} running.`, [
     section(mrkdwn`*Temporary grants running* (${grants.length})`),
+    ...mine.map((grant) => section(line(grant), doneElement(grant.id))),
     ...chunks.map((chunk) => section(chunk)),
   ]);
 }
@@ -352,6 +367,11 @@ export function accountListMessage(
       mrkdwn`Approvers: ${someOf(policy.approverIds.map(mention))} · ${plural(policy.approvals.default, 'approval')} needed${approvals.length ? ` (${approvals.join(', ')})` : ''}`,
       mrkdwn`Tasks: ${policy.tasks.length === TASKS.length ? 'any' : policy.tasks.join(', ')} · longest grant: ${policy.durations.allowPermanent ? 'permanent' : formatDuration(policy.durations.maxMs)}${policy.reasonRequired ? ' · a reason is required' : ''}`,
       mrkdwn`Who may ask: ${whoMayAsk(policy)} · approval messages: ${policy.approvalChannelId ? channel(policy.approvalChannelId) : 'approvers’ DMs'}`,
+      ...(policy.breakGlass
+        ? [
+            mrkdwn`Break-glass: ${someOf(policy.breakGlass.people.map(mention))} · ${policy.breakGlass.tasks.length === policy.tasks.length ? 'any of its tasks' : policy.breakGlass.tasks.join(', ') || 'no tasks'} · up to ${formatDuration(policy.breakGlass.maxMs)}, reviewed afterwards`,
+          ]
+        : []),
       ...(budgets ? [budgetLine(budgets.get(policy.wabaId))] : []),
     ];
     return section(join(lines, '\n'));

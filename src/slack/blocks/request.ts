@@ -1,3 +1,4 @@
+import type { types } from '@slack/bolt';
 import type { PersonOrigin } from '../../access/directory.js';
 import { formatDuration } from '../../access/duration.js';
 import type { TemporaryGrant } from '../../access/grants.js';
@@ -5,6 +6,7 @@ import type { AccessRequest, ExecutionError } from '../../access/request.js';
 import { approvalsOf, approvalsRequired, decider } from '../../access/request.js';
 import { code, join, type Mrkdwn, mention, mrkdwn, slackDate, taskList, withoutBold } from '../format.js';
 import { ACTION } from '../ids.js';
+import { encodePrefill, endedEmpty, prefillOf } from '../request-again.js';
 import { actions, blockId, button, context, divider, fields, header, message, section } from './kit.js';
 import type { Block, MessageBody } from './types.js';
 
@@ -34,7 +36,7 @@ export function originText(origin: PersonOrigin | undefined): Mrkdwn | undefined
 }
 
 /** The User field: the person and Meta user, and where that pairing comes from. */
-function userField(request: AccessRequest, origin: PersonOrigin | undefined): Mrkdwn {
+export function userField(request: AccessRequest, origin: PersonOrigin | undefined): Mrkdwn {
   const from = originText(origin);
   return from ? mrkdwn`*User*\n${targetLabel(request)}\n${from}` : mrkdwn`*User*\n${targetLabel(request)}`;
 }
@@ -115,31 +117,50 @@ export function approvalMessage(request: AccessRequest, grant?: TemporaryGrant, 
   } else {
     blocks.push(divider());
     blocks.push(section(outcomeText(request, grant)));
-    if (grant?.state === 'active') {
-      blocks.push(
-        actions(blockId('grant', grant.id), [
-          button(ACTION.extend, 'Extend', grant.id),
-          button(ACTION.revokeNow, 'Revoke now', grant.id, {
-            style: 'danger',
-            confirm: {
-              title: { type: 'plain_text', text: 'End this access now?' },
-              text: { type: 'plain_text', text: 'The user goes back to the access they had before this grant.' },
-              confirm: { type: 'plain_text', text: 'Revoke now' },
-              deny: { type: 'plain_text', text: 'Cancel' },
-            },
-          }),
-        ]),
-      );
-    }
-    if (request.state === 'failed') {
-      blocks.push(actions(blockId('retry', request.id), [button(ACTION.retry, 'Retry', request.id)]));
-    }
+    if (grant?.state === 'active') blocks.push(grantButtons(grant));
+    if (request.state === 'failed') blocks.push(retryButton(request));
   }
   const fallback =
     request.state === 'pending'
       ? mrkdwn`${mention(request.requesterId)} asks for ${summary(request)}`
       : mrkdwn`Request ${request.id}: ${request.state}`;
   return message(fallback, blocks);
+}
+
+/** Extend and Revoke now, for approvers, under a temporary grant that is running. */
+export function grantButtons(grant: TemporaryGrant): Block {
+  return actions(blockId('grant', grant.id), [
+    button(ACTION.extend, 'Extend', grant.id),
+    button(ACTION.revokeNow, 'Revoke now', grant.id, {
+      style: 'danger',
+      confirm: {
+        title: { type: 'plain_text', text: 'End this access now?' },
+        text: { type: 'plain_text', text: 'The user goes back to the access they had before this grant.' },
+        confirm: { type: 'plain_text', text: 'Revoke now' },
+        deny: { type: 'plain_text', text: 'Cancel' },
+      },
+    }),
+  ]);
+}
+
+/** Retry, for approvers, under a request Meta refused. */
+export function retryButton(request: AccessRequest): Block {
+  return actions(blockId('retry', request.id), [button(ACTION.retry, 'Retry', request.id)]);
+}
+
+/**
+ * Request again: opens the request form filled in as this request was, for whoever clicks (it becomes their own
+ * request, checked like any other). Undefined for what the form does not ask for (extensions).
+ */
+export function requestAgainButton(request: AccessRequest): Block | undefined {
+  const again = requestAgainElement(request);
+  return again && actions(blockId('again', request.id), [again]);
+}
+
+/** The Request again button on its own, e.g. beside a line of a list. */
+export function requestAgainElement(request: AccessRequest): types.Button | undefined {
+  const prefill = prefillOf(request);
+  return prefill && button(ACTION.requestAgain, 'Request again', encodePrefill(prefill));
 }
 
 /** Approve and Deny for a pending request; the same row wherever the request is shown. */
@@ -172,24 +193,28 @@ export function outcomeText(request: AccessRequest, grant?: TemporaryGrant): Mrk
   // Who decided: the denier, or every approver (a request may have needed several), then when the last did.
   const deciders = decision?.decision === 'deny' ? [decision] : approvalsOf(request);
   const by = decision ? mrkdwn`${listOf(deciders.map((d) => mention(d.by)))} ${slackDate(decision.at)}` : mrkdwn``;
+  // Break-glass has no approver: it went ahead on its user's word, and is reviewed afterwards.
+  const approved = request.emergency
+    ? mrkdwn`Break-glass by ${mention(request.requesterId)}, without approval`
+    : mrkdwn`Approved by ${by}`;
   switch (request.state) {
     case 'pending':
       return mrkdwn`⏳ ${approvalProgress(request) ?? 'Waiting for an approver.'} Expires ${slackDate(request.expiresAt)}.`;
     case 'approved':
     case 'executing':
-      return mrkdwn`⏳ Approved by ${by}; applying the change in Meta…`;
+      return mrkdwn`⏳ ${approved}; applying the change in Meta…`;
     case 'succeeded': {
-      if (grant) return mrkdwn`✅ Approved by ${by}.\n${grantText(grant, request)}`;
+      if (grant) return mrkdwn`✅ ${approved}.\n${grantText(grant, request)}`;
       if (request.kind === 'extend')
-        return mrkdwn`✅ Approved by ${by}. Extended by ${formatDuration(request.durationMs ?? 0)}.`;
+        return mrkdwn`✅ ${approved}. Extended by ${formatDuration(request.durationMs ?? 0)}.`;
       const result =
         request.kind === 'grant'
           ? mrkdwn`${targetLabel(request)} now has ${taskList(request.resultTasks)}.`
           : mrkdwn`${targetLabel(request)} no longer has access.${noAccessNote(request)}`;
-      return mrkdwn`✅ Approved by ${by}. Done: ${result}`;
+      return mrkdwn`✅ ${approved}. Done: ${result}`;
     }
     case 'failed':
-      return mrkdwn`⚠️ Approved by ${by}, but Meta refused the change.\n${failureText(request.error)}`;
+      return mrkdwn`⚠️ ${approved}, but Meta refused the change.\n${failureText(request.error)}`;
     case 'denied':
       return mrkdwn`🚫 Denied by ${by}.${decision?.reason ? mrkdwn`\n*Reason:* ${decision.reason}` : mrkdwn``}`;
     case 'expired':
@@ -204,7 +229,7 @@ export function grantText(grant: TemporaryGrant, request: AccessRequest): Mrkdwn
   const who = targetLabel(request);
   const tasks = taskList(grant.tasks);
   const ended = grant.endedAt ? slackDate(grant.endedAt) : mrkdwn``;
-  const by = grant.endedBy && grant.endedBy !== 'system' ? mrkdwn` by ${mention(grant.endedBy)}` : mrkdwn``;
+  const by = endedByText(grant);
   switch (grant.state) {
     case 'active': {
       const held = request.state === 'succeeded' ? mrkdwn` (now ${taskList(request.resultTasks)})` : mrkdwn``;
@@ -230,7 +255,19 @@ export function grantText(grant: TemporaryGrant, request: AccessRequest): Mrkdwn
   }
 }
 
-/** Meta's message, its trace id for support, and what to do about it. */
+/** Who ended a grant early, and why when it was not an approver's Revoke now; empty when it ended on time. */
+function endedByText(grant: TemporaryGrant): Mrkdwn {
+  if (!grant.endedBy || grant.endedBy === 'system') return mrkdwn``;
+  switch (grant.earlyEnd) {
+    case 'done':
+      return mrkdwn` by ${mention(grant.endedBy)}, who was done with it`;
+    case 'review':
+      return mrkdwn` by ${mention(grant.endedBy)} on reviewing the break-glass use`;
+    default:
+      return mrkdwn` by ${mention(grant.endedBy)}`;
+  }
+}
+
 /** Said when a revoke found nobody to remove (earlier versions stored this as a note of their own). */
 function noAccessNote(request: Extract<AccessRequest, { state: 'succeeded' }>): Mrkdwn {
   if (request.hadNoAccess) return mrkdwn` The user had no access any more, so nothing was sent to Meta.`;
@@ -253,6 +290,7 @@ function ownFailureText(error: ExecutionError & { reason: NonNullable<ExecutionE
   }
 }
 
+/** Meta's message, its trace id for support, and what to do about it. */
 export function failureText(error: ExecutionError, retry: 'button' | 'command' = 'button'): Mrkdwn {
   if (error.reason) return ownFailureText({ ...error, reason: error.reason });
   const again = retry === 'button' ? 'press Retry' : 'run the command again';
@@ -295,13 +333,15 @@ export function failureText(error: ExecutionError, retry: 'button' | 'command' =
 /** What the requester, and the channel the request came from, are told when it ends. */
 export function resultMessage(request: AccessRequest, grant?: TemporaryGrant): MessageBody {
   const text = mrkdwn`Access request ${code(request.id)} (${summary(request)}) from ${mention(request.requesterId)}:\n${outcomeText(request, grant)}`;
-  return message(withoutBold(text), [section(text)]);
+  const again = endedEmpty(request) ? requestAgainButton(request) : undefined;
+  return message(withoutBold(text), [section(text), ...(again ? [again] : [])]);
 }
 
 /** What the requester hears when a temporary grant changes: extended, ended, or settled after a conflict. */
 export function grantNotice(grant: TemporaryGrant, request: AccessRequest): MessageBody {
   const text = grantText(grant, request);
-  return message(withoutBold(text), [section(mrkdwn`Request ${code(request.id)}: ${text}`)]);
+  const again = grant.state === 'ended' ? requestAgainButton(request) : undefined;
+  return message(withoutBold(text), [section(mrkdwn`Request ${code(request.id)}: ${text}`), ...(again ? [again] : [])]);
 }
 
 /** Approvers are asked what to do when a grant's end finds the user's access changed by someone else. */

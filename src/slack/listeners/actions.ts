@@ -3,9 +3,11 @@ import { reply as replyBody } from '../blocks/kit.js';
 import { denyModal, extendModal, FORM_NOT_OPENED_TEXT, refusalModal } from '../blocks/modals.js';
 import type { ModalView } from '../blocks/types.js';
 import type { Mrkdwn } from '../format.js';
+import { decodePrefill } from '../request-again.js';
+import { composeForm } from './compose.js';
 import type { ListenerDeps } from './deps.js';
-import { refreshPersonalList } from './home.js';
-import { cancelReply, clickReply, grantClickReply, tellUser } from './replies.js';
+import { publishHome, refreshPersonalList } from './home.js';
+import { cancelReply, clickReply, doneReply, grantClickReply, reviewClickReply, tellUser } from './replies.js';
 import { yieldToWaitingRequests } from './yield.js';
 
 type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
@@ -146,5 +148,48 @@ export function conflictButton(deps: ListenerDeps, choice: 'restore' | 'keep') {
     await args.ack();
     const result = await deps.service.resolveConflict(args.action.value ?? '', choice, args.body.user.id);
     await answerClick(args, grantClickReply(result));
+  };
+}
+
+/**
+ * I'm done: the person who asked for a temporary grant, or holds it, gives it back now — from `/waba active`, the Home
+ * tab or the heads-up before it ends. The stored grant decides who may, not where the button was.
+ */
+export function doneButton(deps: ListenerDeps) {
+  return async (args: ButtonArgs): Promise<void> => {
+    await args.ack();
+    await yieldToWaitingRequests();
+    const result = await deps.service.endGrantAsDone(args.action.value ?? '', args.body.user.id);
+    await answerClick(args, doneReply(result));
+    if (args.body.view?.type === 'home') await publishHome(deps, args.client, args.body.user.id);
+  };
+}
+
+/**
+ * Request again: opens the request form filled in as a finished request was. The form opens at once, from what the
+ * button carries (a click's trigger_id lives about 3 seconds); what is submitted is checked like any request, and a
+ * button whose value is not one of ours opens the form empty.
+ */
+export function requestAgainButton(deps: ListenerDeps) {
+  return async (args: ButtonArgs): Promise<void> => {
+    await args.ack();
+    const prefill = decodePrefill(args.action.value ?? '');
+    const channelId = args.body.channel?.id ?? args.body.user.id;
+    const form = await openForm(args, composeForm(deps, channelId, prefill));
+    if (!form) await answerClick(args, FORM_NOT_OPENED_TEXT);
+  };
+}
+
+/** Looks right or Revoke now, on a break-glass use: an approver other than its user and the person it is for. */
+export function breakGlassReviewButton(deps: ListenerDeps, verdict: 'looks-right' | 'revoked') {
+  return async (args: ButtonArgs): Promise<void> => {
+    await args.ack();
+    await yieldToWaitingRequests();
+    const result = await deps.service.reviewBreakGlass({
+      requestId: args.action.value ?? '',
+      actorId: args.body.user.id,
+      verdict,
+    });
+    await answerClick(args, reviewClickReply(result));
   };
 }

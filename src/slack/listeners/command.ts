@@ -2,8 +2,8 @@ import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt'
 import { type Account, isUnknownAccount, resolveAccount } from '../../access/accounts.js';
 import { Limiter } from '../../access/limiter.js';
 import { rosterCostsCalls } from '../../access/roster-view.js';
+import { breakGlassReply } from '../blocks/break-glass.js';
 import { requestsMessage } from '../blocks/home.js';
-import { composeModal } from '../blocks/modals.js';
 import {
   accountListMessage,
   accountsMessage,
@@ -18,6 +18,7 @@ import {
 } from '../blocks/replies.js';
 import type { MessageBody } from '../blocks/types.js';
 import { type Command, parseCommand } from '../command-grammar.js';
+import { composeForm } from './compose.js';
 import type { ListenerDeps } from './deps.js';
 import { resolvePerson, resolveUser } from './people.js';
 import { failureReply } from './replies.js';
@@ -60,16 +61,7 @@ export function wabaCommand(deps: ListenerDeps) {
       // The form opens straight after the ack: the command's trigger_id lives about 3 seconds, so it waits for
       // nothing (no store, no other requests' acks). Everything it shows is in memory.
       if (parsed.kind === 'compose') {
-        await client.views.open({
-          trigger_id: command.trigger_id,
-          view: composeModal(
-            { channelId: command.channel_id },
-            {
-              aliases: deps.accounts.list().map((known) => known.policy.alias),
-              defaultAlias: deps.accounts.default.policy.alias,
-            },
-          ),
-        });
+        await client.views.open({ trigger_id: command.trigger_id, view: composeForm(deps, command.channel_id) });
         return;
       }
       await yieldToWaitingRequests();
@@ -119,9 +111,14 @@ async function answer(
       return linkReply(result);
     }
     case 'active': {
-      // Without `on`, every account's grants; with it, that account's.
-      const grants = await deps.service.activeGrants(parsed.account === undefined ? undefined : account);
-      return activeGrantsMessage(grants, deps.accounts.list().length > 1 ? aliasesByWaba(deps) : undefined);
+      // Without `on`, every account's grants; with it, that account's. Those the person asked for or holds come
+      // first, each with I'm done.
+      const [grants, theirs] = await Promise.all([
+        deps.service.activeGrants(parsed.account === undefined ? undefined : account),
+        deps.service.grantsOf(userId),
+      ]);
+      const yours = new Set(theirs.map((grant) => grant.id));
+      return activeGrantsMessage(grants, deps.accounts.list().length > 1 ? aliasesByWaba(deps) : undefined, yours);
     }
     case 'requests':
       return requestsMessage(await deps.service.requestsOf(userId));
@@ -129,6 +126,19 @@ async function answer(
     case 'revoke': {
       const target = await resolveUser(deps, parsed.user);
       if ('problem' in target) return problemMessage(target.problem, target.hint);
+      if (parsed.kind === 'grant' && parsed.emergency) {
+        const result = await deps.service.breakGlass({
+          account: account.policy.alias,
+          userId: target.metaUserId,
+          ...(target.slackId ? { targetSlackId: target.slackId } : {}),
+          tasks: parsed.tasks,
+          ...(parsed.duration !== undefined ? { duration: parsed.duration } : {}),
+          ...(parsed.reason ? { reason: parsed.reason } : {}),
+          requesterId: userId,
+          channelId,
+        });
+        return breakGlassReply(result);
+      }
       const result = await deps.service.submit({
         kind: parsed.kind,
         account: account.policy.alias,

@@ -10,9 +10,14 @@ export function homeOpened(deps: ListenerDeps) {
   };
 }
 
+/** Draws a person's Home tab: what waits for them, their requests and temporary access, recent activity. */
 export async function publishHome(deps: ListenerDeps, client: webApi.WebClient, userId: string): Promise<void> {
-  const [view, recent] = await Promise.all([deps.service.requestsOf(userId), deps.service.recentOf(userId)]);
-  await client.views.publish({ user_id: userId, view: homeView(view, recent) });
+  const [view, recent, grants] = await Promise.all([
+    deps.service.requestsOf(userId),
+    deps.service.recentOf(userId),
+    deps.service.grantsOf(userId),
+  ]);
+  await client.views.publish({ user_id: userId, view: homeView(view, recent, grants) });
 }
 
 interface ClickOrigin {

@@ -13,8 +13,11 @@ import {
   cancelButton,
   conflictButton,
   denyButton,
+  doneButton,
   extendButton,
+  requestAgainButton,
   retryButton,
+  breakGlassReviewButton,
   revokeNowButton,
 } from './actions.js';
 import { admission } from './admission.js';
@@ -50,6 +53,10 @@ export function registerListeners(app: App, deps: ListenerDeps, isDraining: () =
     [ACTION.restore]: conflictButton(deps, 'restore'),
     [ACTION.keep]: conflictButton(deps, 'keep'),
     [ACTION.cancel]: cancelButton(deps),
+    [ACTION.done]: doneButton(deps),
+    [ACTION.requestAgain]: requestAgainButton(deps),
+    [ACTION.breakGlassLooksRight]: breakGlassReviewButton(deps, 'looks-right'),
+    [ACTION.breakGlassRevoke]: breakGlassReviewButton(deps, 'revoked'),
     [ACTION.listMore]: listMoreButton(deps),
     [ACTION.listRefresh]: listRefreshButton(deps),
     [ACTION.reviewKeep]: reviewRowButton(deps, 'keep'),

@@ -1,7 +1,8 @@
 import type { webApi } from '@slack/bolt';
 import type { AccessRequest } from '../../access/request.js';
-import type { CancelResult, DecideResult, GrantActionResult } from '../../access/service.js';
+import type { CancelResult, DecideResult, DoneResult, GrantActionResult, ReviewResult } from '../../access/service.js';
 import { toExecutionError } from '../../access/service.js';
+import { reviewWords } from '../blocks/break-glass.js';
 import { retryRefusalText } from '../blocks/outcomes.js';
 import {
   alreadyDecidedText,
@@ -14,7 +15,7 @@ import {
 } from '../blocks/replies.js';
 import { approvalProgress, failureText } from '../blocks/request.js';
 import type { MessageBody } from '../blocks/types.js';
-import { code, type Mrkdwn, mrkdwn } from '../format.js';
+import { code, join, type Mrkdwn, mention, mrkdwn, taskList } from '../format.js';
 
 /** The private answer to a click that changed nothing; undefined when the message itself shows the change. */
 export function clickReply(result: DecideResult): Mrkdwn | undefined {
@@ -71,6 +72,46 @@ export function grantClickReply(result: GrantActionResult): Mrkdwn | undefined {
       return GRANT_NOT_LIVE_TEXT;
     default:
       return undefined;
+  }
+}
+
+/** The private answer to "I'm done"; the approval message and the approvers hear of it too. */
+export function doneReply(result: DoneResult): Mrkdwn {
+  switch (result.kind) {
+    case 'ended':
+      return mrkdwn`Done: the access has ended and the user is back to ${taskList(result.grant.finalTasks ?? null)}. The approvers have been told.`;
+    case 'conflict':
+      return mrkdwn`The user’s access changed outside this bot meanwhile, so nothing was touched; the approvers have been asked to restore or keep it.`;
+    case 'not-live':
+      return GRANT_NOT_LIVE_TEXT;
+    case 'not-yours':
+      return mrkdwn`Only ${mention(result.grant.requesterId)}, who asked for this access, or the person it is for can give it back this way; nothing changed. Approvers can use *Revoke now* on the approval message.`;
+  }
+}
+
+/** The private answer to a review click that recorded nothing; undefined when the message itself shows the review. */
+export function reviewClickReply(result: ReviewResult): Mrkdwn | undefined {
+  switch (result.kind) {
+    case 'reviewed':
+      return undefined;
+    case 'already-reviewed':
+      return mrkdwn`This break-glass use has been reviewed already; nothing changed.\n${reviewWords(result.review)}`;
+    case 'forbidden':
+      switch (result.reason) {
+        case 'own-request':
+          return mrkdwn`You used this break-glass access, so another approver has to review it; nothing changed.`;
+        case 'beneficiary':
+          return mrkdwn`This break-glass access is for you, so another approver has to review it; nothing changed.`;
+        case 'not-approver':
+          return mrkdwn`Only approvers of this account review break-glass access; nothing changed. The approvers are ${join(result.approverIds.map(mention), ', ')}.`;
+      }
+      return undefined;
+    case 'unconfigured':
+      return unconfiguredText(result.request);
+    case 'not-found':
+      return NOT_FOUND_TEXT;
+    case 'busy':
+      return mrkdwn`This break-glass access is still being carried out, or someone else is reviewing it; nothing changed. Try again in a moment.`;
   }
 }
 

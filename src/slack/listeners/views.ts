@@ -1,8 +1,9 @@
 import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } from '@slack/bolt';
 import { parseDuration } from '../../access/duration.js';
-import { checkDraft } from '../../access/rules.js';
+import { checkBreakGlass, checkDraft } from '../../access/rules.js';
 import { isTask, type Task } from '../../access/tasks.js';
 import { isMetaId } from '../../graph/ids.js';
+import { breakGlassReply } from '../blocks/break-glass.js';
 import { reply as replyBody } from '../blocks/kit.js';
 import type { ComposeMetadata } from '../blocks/modals.js';
 import { formFieldError } from '../blocks/outcomes.js';
@@ -39,10 +40,18 @@ export function composeSubmission(deps: ListenerDeps) {
       .filter(isTask) as Task[];
     const reason = field(values, FIELD.reason)?.value?.trim() || undefined;
     const chosen = field(values, FIELD.account)?.selected_option?.value;
+    const lengthText = (field(values, FIELD.duration)?.value ?? '').trim();
+    const duration: number | 'permanent' | undefined =
+      lengthText.toLowerCase() === 'permanent' ? 'permanent' : parseDuration(lengthText);
+    const emergency = (field(values, FIELD.emergency)?.selected_options ?? []).some(
+      (option) => option.value === 'emergency',
+    );
     const channelId = parseMetadata(view.private_metadata)?.channelId;
     const requesterId = body.user.id;
 
     const errors: Record<string, string> = {};
+    if (kind === 'grant' && lengthText && duration === undefined)
+      errors[FIELD.duration] = 'Use a number and a unit: 30m, 4h, 2d (or leave it empty).';
     const linked = person ? await deps.directory.metaIdOf(person) : undefined;
     if (person && typedId) errors[FIELD.user] = 'Choose a person or enter an id, not both.';
     else if (person && !linked)
@@ -51,14 +60,19 @@ export function composeSubmission(deps: ListenerDeps) {
     else if (!person && !isMetaId(typedId)) errors[FIELD.user] = 'Enter the Meta business-user id: digits only.';
     const userId = linked ?? typedId;
     // The rulebook, shown next to the fields the form has; who may ask and how long are answered after filing.
+    const asked = kind === 'grant' && duration !== undefined ? { duration } : {};
     const draft = {
       kind,
       tasks,
       ...(reason ? { reason } : {}),
+      ...asked,
       requesterId,
       channelId: channelId ?? requesterId,
     } as const;
-    const rules = await checkDraft(deps.accounts, chosen, draft, { requester: false });
+    // Break-glass has rules of its own (who may use it is asked after the ack: user groups are a question to Slack).
+    const rules = emergency
+      ? await checkBreakGlass(deps.accounts, chosen, draft, { requester: false })
+      : await checkDraft(deps.accounts, chosen, draft, { requester: false });
     if (rules.kind === 'problems') {
       for (const problem of rules.problems) {
         const error = formFieldError(problem);
@@ -81,6 +95,20 @@ export function composeSubmission(deps: ListenerDeps) {
     await ack();
     try {
       const slackId = person ?? (await deps.directory.slackIdOf(userId));
+      if (emergency) {
+        const result = await deps.service.breakGlass({
+          ...(chosen === undefined ? {} : { account: chosen }),
+          userId,
+          ...(slackId ? { targetSlackId: slackId } : {}),
+          tasks,
+          ...(reason ? { reason } : {}),
+          ...asked,
+          requesterId,
+          channelId: channelId ?? requesterId,
+        });
+        await tellUser(client, requesterId, channelId, breakGlassReply(result));
+        return;
+      }
       const result = await deps.service.submit({
         kind,
         ...(chosen === undefined ? {} : { account: chosen }),
@@ -88,6 +116,7 @@ export function composeSubmission(deps: ListenerDeps) {
         ...(slackId ? { targetSlackId: slackId } : {}),
         ...(kind === 'grant' ? { tasks } : {}),
         ...(reason ? { reason } : {}),
+        ...asked,
         requesterId,
         channelId: channelId ?? requesterId,
       });

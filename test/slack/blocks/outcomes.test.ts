@@ -61,7 +61,20 @@ describe('formFieldError', () => {
       field: 'reason',
       text: 'Requests on sales need a reason.',
     });
-    expect(formFieldError({ field: 'duration', problem: { kind: 'permanent-off', maxMs: HOUR } })).toBeUndefined();
+    expect(formFieldError({ field: 'duration', problem: { kind: 'permanent-off', maxMs: HOUR } })).toEqual({
+      field: 'duration',
+      text: 'Say for how long: at most 1h.',
+    });
+    expect(
+      formFieldError({ field: 'duration', problem: { kind: 'break-glass-too-long', askedMs: 2 * HOUR, maxMs: HOUR } }),
+    ).toEqual({
+      field: 'duration',
+      text: 'Break-glass lasts at most 1h.',
+    });
+    expect(formFieldError({ field: 'emergency', problem: { kind: 'break-glass-revoke' } })).toEqual({
+      field: 'emergency',
+      text: 'Break-glass only gives access; untick this for a revoke.',
+    });
     expect(
       formFieldError({ field: 'requester', problem: { kind: 'not-a-requester', account: 'sales' } }),
     ).toBeUndefined();

@@ -77,6 +77,12 @@ function fakeService() {
     submitExtension: vi.fn(async (_input: object): Promise<object> => ({ kind: 'not-approver' })),
     requestsOf: vi.fn(async (_user: string): Promise<object> => ({ mine: [], toDecide: [] })),
     recentOf: vi.fn(async (_user: string): Promise<object[]> => []),
+    grantsOf: vi.fn(async (_user: string): Promise<object[]> => []),
+    endGrantAsDone: vi.fn(
+      async (_id: string, _actor: string): Promise<object> => ({ kind: 'ended', grant: liveGrant() }),
+    ),
+    breakGlass: vi.fn(async (_input: object): Promise<object> => ({ kind: 'not-announced' })),
+    reviewBreakGlass: vi.fn(async (_input: object): Promise<object> => ({ kind: 'not-found' })),
   };
 }
 

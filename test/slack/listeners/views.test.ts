@@ -190,6 +190,8 @@ describe('the extend form', () => {
       requesterId: APPROVER,
     });
     expect(argOf(k.slack['chat.postMessage'])).toMatchObject({ channel: APPROVER });
-    expect(visibleText(argOf(k.slack['chat.postMessage']))).toContain('Only approvers can extend access');
+    expect(visibleText(argOf(k.slack['chat.postMessage']))).toContain(
+      'Only approvers, the person who asked for this access and the person it is for can ask for more time',
+    );
   });
 });
