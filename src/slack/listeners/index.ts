@@ -10,6 +10,7 @@ import type {
 import { ACTION, COMMAND, VIEW } from '../ids.js';
 import {
   approveButton,
+  breakGlassReviewButton,
   cancelButton,
   conflictButton,
   denyButton,
@@ -17,7 +18,6 @@ import {
   extendButton,
   requestAgainButton,
   retryButton,
-  breakGlassReviewButton,
   revokeNowButton,
 } from './actions.js';
 import { admission } from './admission.js';
