@@ -35,6 +35,10 @@ export interface Config {
   remindAfterMs?: number;
   /** Commands that cost Graph calls one person may send in a minute (counted per process). */
   commandsPerMinute: number;
+  /** How often each account's roster is compared with what the bot expects; unset (`off`): never. */
+  driftCheckEveryMs?: number;
+  /** How many days of roster history are kept (one record per day per account). */
+  historyDays: number;
   storeUrl: string;
   /** Keeps several deployments apart in one Redis. */
   storeNamespace: string;
@@ -94,6 +98,9 @@ function slackIds() {
     return ids;
   });
 }
+
+/** The shortest drift check interval: each check pages through every account's roster. */
+const MIN_DRIFT_CHECK_MS = 10_000;
 
 const numericId = (name: string) => z.string().regex(META_ID, `${name} must be digits only`);
 const SLACK_ID = /^[UWS][A-Z0-9]{2,}$/;
@@ -161,6 +168,18 @@ const schema = z.object({
     .min(1, 'COMMANDS_PER_MINUTE must be at least 1')
     .max(10_000, 'COMMANDS_PER_MINUTE must be at most 10000')
     .default(20),
+  DRIFT_CHECK_EVERY: z
+    .union([z.literal('off'), duration('DRIFT_CHECK_EVERY')])
+    .default(3_600_000)
+    .refine((value) => value === 'off' || value >= MIN_DRIFT_CHECK_MS, {
+      message: 'DRIFT_CHECK_EVERY must be at least 10s (or off): each check reads every roster',
+    }),
+  HISTORY_DAYS: z.coerce
+    .number({ message: 'HISTORY_DAYS must be a whole number of days' })
+    .int('HISTORY_DAYS must be a whole number of days')
+    .min(1, 'HISTORY_DAYS must be at least 1')
+    .max(3_660, 'HISTORY_DAYS must be at most 3660 (ten years)')
+    .default(400),
   STORE_URL: z
     .string()
     .default('sqlite://./data/waba-access.sqlite')
@@ -256,6 +275,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     requestTtlMs: e.REQUEST_TTL,
     ...(e.REMIND_AFTER === 'off' ? {} : { remindAfterMs: e.REMIND_AFTER }),
     commandsPerMinute: e.COMMANDS_PER_MINUTE,
+    ...(e.DRIFT_CHECK_EVERY === 'off' ? {} : { driftCheckEveryMs: e.DRIFT_CHECK_EVERY }),
+    historyDays: e.HISTORY_DAYS,
     storeUrl: e.STORE_URL,
     storeNamespace: e.STORE_NAMESPACE,
     logLevel: e.LOG_LEVEL,

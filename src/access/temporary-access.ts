@@ -11,6 +11,7 @@ import type { AuditEntry, Clock, Locker, RequestNotifier, RequestRepository } fr
 import type { Executing } from './request.js';
 import type { Task } from './tasks.js';
 import type { WabaAccess } from './waba.js';
+import { withWriteCause } from './write-journal.js';
 
 export interface TemporaryAccessDeps {
   repository: RequestRepository;
@@ -26,7 +27,12 @@ export interface TemporaryAccessDeps {
 }
 
 /** Graph calls for one user are serialised, so overlapping grants and expiries see each other's writes. */
-const USER_LOCK = { waitMs: 60_000 };
+export const USER_LOCK = { waitMs: 60_000 };
+
+/** The lock every change to one user's access on one WABA is made under. */
+export function userLockKey(wabaId: string, userId: string): string {
+  return `user:${wabaId}:${userId}`;
+}
 
 export type EndResult =
   | { kind: 'ended'; grant: TemporaryGrant }
@@ -196,7 +202,8 @@ export class TemporaryAccess {
         return { kind: 'conflict', grant: conflicted };
       }
       const target = plan.kind === 'remove' ? null : plan.target;
-      if (plan.kind !== 'unchanged') await waba.setTasks(current.userId, target);
+      if (plan.kind !== 'unchanged')
+        await withWriteCause(`request:${current.requestId}`, () => waba.setTasks(current.userId, target));
       const ended: TemporaryGrant = {
         ...current,
         ...endedBy,
@@ -231,7 +238,8 @@ export class TemporaryAccess {
         const target = planExpiry(ledger, [...others, current], current, found);
         const wanted = target.kind === 'conflict' ? target.target : target.kind === 'remove' ? null : target.target;
         const step = planTarget(found, wanted);
-        if (step.kind !== 'unchanged') await waba.setTasks(current.userId, wanted);
+        if (step.kind !== 'unchanged')
+          await withWriteCause(`request:${current.requestId}`, () => waba.setTasks(current.userId, wanted));
         holding = wanted;
       }
       const ended: TemporaryGrant = {
@@ -304,7 +312,7 @@ export class TemporaryAccess {
   }
 
   private withUser<T>(wabaId: string, userId: string, fn: () => Promise<T>): Promise<T> {
-    return this.deps.locker.withLock(`user:${wabaId}:${userId}`, fn, USER_LOCK);
+    return this.deps.locker.withLock(userLockKey(wabaId, userId), fn, USER_LOCK);
   }
 }
 

@@ -14,12 +14,19 @@ export const ACTION = {
   listMore: 'waba_list_more',
   /** A `/waba list` read afresh from Meta. */
   listRefresh: 'waba_list_refresh',
+  /** A drift digest's row: keep the change, put back what the bot expected, or keep it for a while. */
+  driftAccept: 'waba_drift_accept',
+  driftRevert: 'waba_drift_revert',
+  driftTemporary: 'waba_drift_temporary',
+  /** Another page of a drift digest. */
+  driftPage: 'waba_drift_page',
 } as const;
 
 export const VIEW = {
   compose: 'waba_compose',
   deny: 'waba_deny_reason',
   extend: 'waba_extend_duration',
+  driftTemporary: 'waba_drift_temporary_until',
 } as const;
 
 /** Block and element ids inside the modals. */

@@ -4,8 +4,11 @@ import KeyvRedis, { createClient } from '@keyv/redis';
 import KeyvSqlite from '@keyv/sqlite';
 import Keyv from 'keyv';
 import type { DirectoryStore } from '../access/directory.js';
+import type { DriftStore } from '../access/drift-ports.js';
 import type { Locker, RequestRepository } from '../access/ports.js';
 import { KeyvDirectoryStore } from './directory.js';
+import { KeyvDriftStore } from './drift.js';
+import { type IdIndex, RedisIdIndex, SnapshotIdIndex } from './id-index.js';
 import { InProcessLocker, RedisLocker } from './locks.js';
 import { MemoryRecords, RedisRecords, type RequestRecords, SqliteRecords } from './request-records.js';
 import { KeyvRequestRepository, type RepositoryIndexes, redisIndexes } from './requests.js';
@@ -14,6 +17,8 @@ export interface Store {
   kind: 'sqlite' | 'redis' | 'memory';
   repository: RequestRepository;
   directory: DirectoryStore;
+  /** Drift checks, digests and who had access when. */
+  drift: DriftStore;
   locker: Locker;
   /** Whether the store answers: for /healthz. */
   ping(): Promise<boolean>;
@@ -76,6 +81,7 @@ async function openRedis(url: string, namespace: string, logger?: StoreLogger): 
     },
     records,
     indexes,
+    (name) => new RedisIdIndex(client, `${namespace}:set:${name}`),
   );
 }
 
@@ -86,11 +92,13 @@ function fromKeyv(
   close: () => Promise<unknown>,
   records: RequestRecords,
   indexes?: RepositoryIndexes,
+  newIndex: (name: string) => IdIndex = (name) => new SnapshotIdIndex(keyv, name),
 ): Store {
   return {
     kind,
     repository: new KeyvRequestRepository(keyv, records, indexes),
     directory: new KeyvDirectoryStore(keyv, locker),
+    drift: new KeyvDriftStore(keyv, records, newIndex),
     locker,
     async ping() {
       try {

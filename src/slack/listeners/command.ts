@@ -1,7 +1,9 @@
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import { type Account, isUnknownAccount, resolveAccount } from '../../access/accounts.js';
+import { addDays, dayOf } from '../../access/history.js';
 import { Limiter } from '../../access/limiter.js';
 import { rosterCostsCalls } from '../../access/roster-view.js';
+import { historyMessage, whoMessage } from '../blocks/drift.js';
 import { requestsMessage } from '../blocks/home.js';
 import { composeModal } from '../blocks/modals.js';
 import {
@@ -17,7 +19,7 @@ import {
   unknownAccountMessage,
 } from '../blocks/replies.js';
 import type { MessageBody } from '../blocks/types.js';
-import { type Command, parseCommand } from '../command-grammar.js';
+import { type Command, type DayRef, parseCommand } from '../command-grammar.js';
 import type { ListenerDeps } from './deps.js';
 import { resolvePerson, resolveUser } from './people.js';
 import { failureReply } from './replies.js';
@@ -121,6 +123,13 @@ async function answer(
     }
     case 'requests':
       return requestsMessage(await deps.service.requestsOf(userId));
+    case 'history': {
+      const target = await resolveUser(deps, parsed.user);
+      if ('problem' in target) return problemMessage(target.problem, target.hint);
+      return historyMessage(await deps.drift.historyOf(account, target.metaUserId), target.slackId);
+    }
+    case 'who':
+      return whoMessage(await deps.drift.whoOn(account, dayOfRef(parsed.date, deps.drift.today())));
     case 'grant':
     case 'revoke': {
       const target = await resolveUser(deps, parsed.user);
@@ -161,8 +170,15 @@ function costsCalls(
     case 'compose':
     case 'requests':
     case 'unlink':
+    case 'history':
+    case 'who':
       return false;
   }
+}
+
+/** The calendar day (UTC) a typed day names, `today` being the bot's. */
+function dayOfRef(ref: DayRef, now: Date): string {
+  return ref.kind === 'date' ? ref.day : addDays(dayOf(now), -ref.days);
 }
 
 /** Account aliases by WABA id, to name each grant's account when there are several. */

@@ -12,6 +12,7 @@ import {
 import { admission } from './admission.js';
 import { wabaCommand } from './command.js';
 import type { ListenerDeps } from './deps.js';
+import { driftButton, driftPageButton, driftTemporaryButton, driftTemporarySubmission } from './drift.js';
 import { homeOpened } from './home.js';
 import { listMoreButton, listRefreshButton } from './roster.js';
 import { composeSubmission, denySubmission, extendSubmission } from './views.js';
@@ -35,5 +36,10 @@ export function registerListeners(app: App, deps: ListenerDeps, isDraining: () =
   app.action<BlockAction<ButtonAction>>(ACTION.cancel, cancelButton(deps));
   app.action<BlockAction<ButtonAction>>(ACTION.listMore, listMoreButton(deps));
   app.action<BlockAction<ButtonAction>>(ACTION.listRefresh, listRefreshButton(deps));
+  app.action<BlockAction<ButtonAction>>(ACTION.driftAccept, driftButton(deps, 'accept'));
+  app.action<BlockAction<ButtonAction>>(ACTION.driftRevert, driftButton(deps, 'revert'));
+  app.action<BlockAction<ButtonAction>>(ACTION.driftTemporary, driftTemporaryButton(deps));
+  app.action<BlockAction<ButtonAction>>(ACTION.driftPage, driftPageButton(deps));
+  app.view<ViewSubmitAction>(VIEW.driftTemporary, driftTemporarySubmission(deps));
   app.event('app_home_opened', homeOpened(deps));
 }
