@@ -169,10 +169,22 @@ const schema = z.object({
     .max(10_000, 'COMMANDS_PER_MINUTE must be at most 10000')
     .default(20),
   DRIFT_CHECK_EVERY: z
-    .union([z.literal('off'), duration('DRIFT_CHECK_EVERY')])
-    .default(3_600_000)
-    .refine((value) => value === 'off' || value >= MIN_DRIFT_CHECK_MS, {
-      message: 'DRIFT_CHECK_EVERY must be at least 10s (or off): each check reads every roster',
+    .string()
+    .default('1h')
+    .transform((value, ctx) => {
+      if (value.trim().toLowerCase() === 'off') return 'off' as const;
+      const ms = parseDuration(value);
+      if (ms === undefined || ms < MIN_DRIFT_CHECK_MS) {
+        ctx.addIssue({
+          code: 'custom',
+          message:
+            ms === undefined
+              ? `DRIFT_CHECK_EVERY must be a duration like 30m, 4h or 2d, or off; got "${value}"`
+              : 'DRIFT_CHECK_EVERY must be at least 10s (or off): each check reads every roster',
+        });
+        return z.NEVER;
+      }
+      return ms;
     }),
   HISTORY_DAYS: z.coerce
     .number({ message: 'HISTORY_DAYS must be a whole number of days' })

@@ -192,6 +192,49 @@ describe('drift: changes made outside the bot', () => {
     expect(await h.answer('who 2999-01-01', LEAD)).toContain('has not happened yet');
   }, 30_000);
 
+  it('reports a temporary grant ended outside the bot: Revert (clicked twice) puts it back once, Accept ends the grant', async () => {
+    await start();
+    await h.bot!.drift.checkNow(account());
+    await h.command(`grant ${ALICE} MESSAGING for 1h`);
+    const approval = await eventually(() => h.approvalMessages()[0]);
+    await h.click(approval, ACTION.approve, ANN);
+    await eventually(() => h.graph.tasksOf(WABA_ID, ALICE)?.join() === 'MANAGE,MESSAGING');
+    await h.bot!.service.drain();
+    // The bot's own grant is no drift.
+    expect(await h.bot!.drift.checkNow(account())).toMatchObject({ changes: 0 });
+
+    h.graph.assign(WABA_ID, ALICE, ['MANAGE']);
+    await h.bot!.drift.checkNow(account());
+    const first = await eventually(() => digests()[0]);
+    expect(rowText(first, ALICE)).toMatch(
+      /temporary access\* \(request `[0-9a-f]+`\) was ended outside the bot: `MANAGE`, `MESSAGING` → `MANAGE`/,
+    );
+    expect(buttonsOf(first)).toEqual([ACTION.driftAccept, ACTION.driftRevert]);
+
+    const from = h.graph.calls.length;
+    await Promise.all([
+      h.click(first, ACTION.driftRevert, ANN, rowValue(first, ALICE)),
+      h.click(first, ACTION.driftRevert, BOB, rowValue(first, ALICE)),
+    ]);
+    await eventually(() => rowText(current(first), ALICE).includes('Reverted by'));
+    await h.bot!.drift.drain();
+    expect(h.graph.calls.slice(from).filter((call) => call.method === 'POST')).toHaveLength(1);
+    expect(h.graph.tasksOf(WABA_ID, ALICE)).toEqual(['MANAGE', 'MESSAGING']);
+    expect(await h.bot!.service.activeGrants()).toHaveLength(1);
+
+    // Ended outside once more; this time an approver accepts it: the grant ends, and its approval message says so.
+    h.graph.assign(WABA_ID, ALICE, ['MANAGE']);
+    await h.bot!.drift.checkNow(account());
+    const second = await eventually(() => digests()[1]);
+    await h.click(second, ACTION.driftAccept, BOB, rowValue(second, ALICE));
+    await eventually(() => rowText(current(second), ALICE).includes('Accepted by'));
+    expect(await h.bot!.service.activeGrants()).toEqual([]);
+    await eventually(() => visibleText(current(approval)).includes('was ended outside the bot'));
+    expect(visibleText(current(approval))).toContain(`<@${BOB}> accepted that`);
+    expect(h.graph.tasksOf(WABA_ID, ALICE)).toEqual(['MANAGE']);
+    expect(await h.bot!.drift.checkNow(account())).toMatchObject({ changes: 0 });
+  });
+
   it('costs one roster read of ⌈N/100⌉ pages per check, shared with /waba list, and pages a long digest', async () => {
     await start();
     const many = Array.from({ length: 250 }, (_, i) => String(400_000_000_000_000 + i));

@@ -66,7 +66,9 @@ export async function rowVerdict(
   if (!account) return { kind: 'unconfigured', wabaId: digest.wabaId };
   const { approverIds } = account.policy;
   if (!(await account.approvers.isApprover(actorId))) return { kind: 'forbidden', reason: 'not-approver', approverIds };
-  if (await ctx.interest.of({ targetUserId: row.userId }, actorId))
+  if (
+    await ctx.interest.of({ targetUserId: row.userId, ...(row.slackId ? { targetSlackId: row.slackId } : {}) }, actorId)
+  )
     return { kind: 'forbidden', reason: 'beneficiary', approverIds };
   const live = liveStatus(row, ctx.clock.now());
   if (live === 'acting') return { kind: 'busy', row };
