@@ -175,7 +175,7 @@ describe('drift: changes made outside the bot', () => {
     expect(alice).toContain('(the first day kept): `MANAGE`');
     expect(alice).toContain('found changed outside the bot: `MANAGE` → `MANAGE`, `VIEW_COST`');
     expect(alice).toContain(`<@${ANN}> made it temporary until`);
-    expect(alice).toMatch(new RegExp(`the bot set \`MANAGE\` \\(request \`[0-9a-f]+\`: asked by <@${ANN}>`));
+    expect(alice).toMatch(new RegExp(`the bot set \`MANAGE\` \\(request \`[0-9a-f]+\`: decided by <@${ANN}>`));
     expect(alice).toContain('*Now:* `MANAGE`');
 
     // Who had access today: everyone seen today, Dave and Erin no longer by the last read.

@@ -59,7 +59,8 @@ export async function checkWaba(ctx: DriftContext, account: Account, force = fal
         if (!force && schedule && schedule.nextAt > ctx.clock.now().getTime())
           return { kind: 'not-due', nextAt: schedule.nextAt };
         const last = schedule?.lastCheckAt === undefined ? {} : { lastCheckAt: schedule.lastCheckAt };
-        const heldUntil = usageHold(ctx, account);
+        const free = servedByCache(account, await store.snapshot(wabaId));
+        const heldUntil = free ? undefined : usageHold(ctx, account);
         if (heldUntil !== undefined) {
           const at = ctx.clock.now().getTime();
           await store.saveSchedule(wabaId, { ...last, nextAt: heldUntil, skipped: { at, why: 'usage-high' } });
@@ -93,10 +94,7 @@ function interval(ctx: DriftContext): number {
   return ctx.deps.intervalMs ?? 3_600_000;
 }
 
-/**
- * Until when the check should wait, when it would call Meta while the account's budget is high or held; undefined
- * when it may go (a roster read since the last check may serve it without a call).
- */
+/** Until when the check should wait, when it would call Meta while the account's budget is high or held. */
 function usageHold(ctx: DriftContext, account: Account): number | undefined {
   const now = ctx.clock.now().getTime();
   const budget = account.waba.budget();
@@ -154,9 +152,13 @@ async function runCheck(ctx: DriftContext, account: Account): Promise<CheckOutco
  * 100), shared with anyone else reading the roster at that moment.
  */
 async function readRoster(account: Account, previous: SnapshotRef | undefined): Promise<Roster> {
+  return servedByCache(account, previous) ?? account.waba.roster({ fresh: true });
+}
+
+/** A cached roster read after the last check's, which a check may use without calling Meta. */
+function servedByCache(account: Account, previous: SnapshotRef | undefined): Roster | undefined {
   const cached = account.waba.cachedRoster();
-  if (cached && (!previous || Date.parse(cached.readAt) > Date.parse(previous.readAt))) return cached;
-  return account.waba.roster({ fresh: true });
+  return cached && (!previous || Date.parse(cached.readAt) > Date.parse(previous.readAt)) ? cached : undefined;
 }
 
 /** A digest's id follows from the read it compares with, so a check run again after a crash finds its own. */

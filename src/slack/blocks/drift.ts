@@ -99,8 +99,10 @@ export function rowOutcome(row: DriftRow): Mrkdwn | undefined {
 }
 
 function rowButtons(ref: RowRef, row: DriftRow): Block | undefined {
+  // A row being acted on keeps its buttons: a click meanwhile is told who is acting, and one after a process died
+  // mid-action (its claim lapses) acts.
   const allowed = actionsFor(row);
-  if (row.status !== 'open' || allowed.length === 0) return undefined;
+  if (allowed.length === 0) return undefined;
   const value = rowValue(ref);
   const revertTo = row.expected === null ? 'Remove them from the account?' : 'Put back what the bot expected?';
   return actions(blockId('drift-row', value), [
@@ -257,7 +259,7 @@ function eventLine(event: ShownEvent, history: PersonHistory): Mrkdwn {
       const people = id ? history.requests.get(id) : undefined;
       const why = id
         ? people
-          ? mrkdwn` (request ${code(id)}: asked by ${mention(people.requesterId)}${people.approverIds.length ? mrkdwn`, approved by ${join(people.approverIds.map(mention), ', ')}` : mrkdwn``})`
+          ? mrkdwn` (request ${code(id)}: ${whoDecided(people)})`
           : mrkdwn` (request ${code(id)})`
         : event.cause?.startsWith('drift:')
           ? mrkdwn` (from report ${code(event.cause.slice('drift:'.length))})`
@@ -282,6 +284,14 @@ function eventLine(event: ShownEvent, history: PersonHistory): Mrkdwn {
           return mrkdwn`• ${when} — ${mention(event.actor)} made it temporary${event.until ? mrkdwn` until ${slackDate(event.until)}` : mrkdwn``}`;
       }
   }
+}
+
+/** Who asked for a change of the bot's and who approved it; one approver acting alone (Make temporary) decided it. */
+function whoDecided(people: { requesterId: string; approverIds: string[] }): Mrkdwn {
+  const { requesterId, approverIds } = people;
+  if (approverIds.length === 1 && approverIds[0] === requesterId) return mrkdwn`decided by ${mention(requesterId)}`;
+  const approved = approverIds.length ? mrkdwn`, approved by ${join(approverIds.map(mention), ', ')}` : mrkdwn``;
+  return mrkdwn`asked by ${mention(requesterId)}${approved}`;
 }
 
 /** `/waba history`: what a person held on an account, and each recorded change with who made it. */

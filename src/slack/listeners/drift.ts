@@ -113,11 +113,12 @@ export function driftTemporarySubmission(deps: ListenerDeps) {
         durationMs,
         ...(meta.channelId ? { channelId: meta.channelId } : {}),
       });
+      // A submission has no response URL: the answer goes by DM, as for the other forms.
       const said = driftClickReply(result);
-      if (said) await tellUser(client, actorId, meta.channelId, replyBody(said));
+      if (said) await tellUser(client, actorId, undefined, replyBody(said));
     } catch (error) {
       logger.warn('make temporary failed', error);
-      await tellUser(client, actorId, meta.channelId, failureReply(error));
+      await tellUser(client, actorId, undefined, failureReply(error));
     }
   };
 }
