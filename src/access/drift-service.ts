@@ -99,8 +99,8 @@ export class DriftService {
     return whoOn(this.ctx, account, day);
   }
 
-  /** The day it is for history (UTC). */
-  today(): Date {
+  /** The bot's clock: `today` and `yesterday` in `/waba who` count from it. */
+  now(): Date {
     return this.ctx.clock.now();
   }
 

@@ -13,7 +13,7 @@ import { isContention } from '../ports.js';
 import type { ExecutionError, Succeeded } from '../request.js';
 import { USER_LOCK, userLockKey } from '../temporary-access.js';
 import { withWriteCause } from '../write-journal.js';
-import { updateMessages } from './drift-check.js';
+import { saveAudited, updateMessages } from './drift-check.js';
 import type { DriftContext } from './drift-context.js';
 import { toExecutionError } from './execution.js';
 
@@ -177,7 +177,7 @@ async function claim(
           at: now.toISOString(),
           leaseUntil: new Date(now.getTime() + ACTING_LEASE_MS).toISOString(),
         };
-        const saved = await ctx.deps.store.saveDigest(withRow(digest, ref.index, acting), {
+        const saved = await saveAudited(ctx, withRow(digest, ref.index, acting), {
           digestId: ref.digestId,
           at: now.toISOString(),
           actor: actorId,
@@ -335,7 +335,7 @@ async function settle(
           : row.status === 'superseded'
             ? `changed again: now ${(row.now ?? []).join(',') || 'no access'}`
             : row.error;
-      const stored = await ctx.deps.store.saveDigest(withRow(digest, ref.index, row), {
+      const stored = await saveAudited(ctx, withRow(digest, ref.index, row), {
         digestId: ref.digestId,
         at: ctx.clock.now().toISOString(),
         actor: actorId,

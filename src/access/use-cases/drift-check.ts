@@ -5,6 +5,7 @@ import {
   type Change,
   changesBetween,
   classify,
+  type DriftAuditEntry,
   type DriftDigest,
   type DriftRow,
   expectation,
@@ -212,7 +213,7 @@ async function report(
         rows: listed.slice(0, MAX_DIGEST_ROWS),
         omitted: (existing?.omitted ?? 0) + Math.max(0, listed.length - MAX_DIGEST_ROWS),
       };
-      const saved = await store.saveDigest(next, {
+      const saved = await saveAudited(ctx, next, {
         digestId: id,
         at: now,
         actor: 'system',
@@ -324,7 +325,8 @@ export async function postDigest(ctx: DriftContext, id: string): Promise<void> {
       }
       const refs = await notifier.post(digest);
       const now = ctx.clock.now().toISOString();
-      await store.saveDigest(
+      await saveAudited(
+        ctx,
         { ...digest, messages: refs.map((ref) => ({ ...ref, page: 0 })), postedAt: now },
         { digestId: id, at: now, actor: 'system', event: 'posted', detail: `${refs.length} message(s)` },
       );
@@ -346,6 +348,17 @@ export async function postUnposted(ctx: DriftContext): Promise<number> {
     }
   }
   return posted;
+}
+
+/** Saves a digest with its audit entry in the same write, and logs the entry as request audits are logged. */
+export async function saveAudited(
+  ctx: DriftContext,
+  digest: DriftDigest,
+  entry: DriftAuditEntry,
+): Promise<DriftDigest> {
+  const saved = await ctx.deps.store.saveDigest(digest, entry);
+  ctx.deps.logger?.info({ audit: entry }, `drift report ${entry.digestId} ${entry.event}`);
+  return saved;
 }
 
 /** Redraws a digest's messages; Slack refusing is logged, never thrown: the digest's record stands. */

@@ -129,7 +129,7 @@ async function answer(
       return historyMessage(await deps.drift.historyOf(account, target.metaUserId), target.slackId);
     }
     case 'who':
-      return whoMessage(await deps.drift.whoOn(account, dayOfRef(parsed.date, deps.drift.today())));
+      return whoMessage(await deps.drift.whoOn(account, dayOfRef(parsed.date, deps.drift.now())));
     case 'grant':
     case 'revoke': {
       const target = await resolveUser(deps, parsed.user);
