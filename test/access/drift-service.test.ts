@@ -142,6 +142,25 @@ describe('drift checks over time', () => {
     expect(notifier.posted).toHaveLength(1);
   });
 
+  it('keeps a digest Slack would not take, and posts it on the next tick without reading again', async () => {
+    await fakeGraph();
+    const { drift, accounts, notifier } = await bot();
+    await drift.checkNow(accounts.default);
+    graph.assign(WABA, DAVE, ['MESSAGING']);
+    now += 60_000;
+    const post = notifier.post.bind(notifier);
+    notifier.post = async () => {
+      notifier.post = post;
+      throw new Error('slack is down');
+    };
+    expect(await drift.checkNow(accounts.default)).toMatchObject({ kind: 'checked', changes: 1 });
+    expect(notifier.posted).toHaveLength(0);
+    const reads = rosterCalls().length;
+    await drift.checkDue();
+    expect(notifier.posted.map((digest) => digest.rows.map((row) => row.userId))).toEqual([[DAVE]]);
+    expect(rosterCalls()).toHaveLength(reads);
+  });
+
   it('is put off while Meta holds calls for the account, and reads nothing', async () => {
     await fakeGraph();
     const { drift, accounts } = await bot();

@@ -144,7 +144,11 @@ async function runCheck(ctx: DriftContext, account: Account): Promise<CheckOutco
   await settleWritten(ctx, wabaId, touched, readStartedAt);
   if (changes.length > 0)
     ctx.deps.logger?.info({ wabaId, changes: changes.length, digestId: digest?.id }, 'drift found');
-  if (digest) await postDigest(ctx, digest.id);
+  // Slack refusing leaves the digest queued: the check itself is done, and the next tick posts it.
+  if (digest)
+    await postDigest(ctx, digest.id).catch((error: unknown) =>
+      ctx.deps.logger?.warn({ err: error, digestId: digest.id }, 'could not post a drift digest; trying again later'),
+    );
   return { kind: 'checked', changes: changes.length, ...(digest ? { digest } : {}), baseline: !(previous && before) };
 }
 
