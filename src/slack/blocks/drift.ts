@@ -187,6 +187,14 @@ export function parseTemporaryMetadata(raw: string): TemporaryFormMetadata | und
   }
 }
 
+/** The row and channel as the form carries them: only well-formed ids, so it stays within Slack's limit. */
+function formMetadata(meta: TemporaryFormMetadata): string {
+  const value = rowValue(meta);
+  if (!parseRowValue(value)) return '{}';
+  const channel = meta.channelId && /^[CDG][A-Z0-9]{1,40}$/.test(meta.channelId) ? { c: meta.channelId } : {};
+  return JSON.stringify({ r: value, ...channel });
+}
+
 /**
  * Make temporary: how long to keep what the change gave. Opened before the row is read (a click's trigger lives
  * about 3 seconds), then filled in with the change and the account's limits.
@@ -198,7 +206,7 @@ export function temporaryModal(meta: TemporaryFormMetadata, known?: { row: Drift
   return {
     type: 'modal',
     callback_id: VIEW.driftTemporary,
-    private_metadata: JSON.stringify({ r: rowValue(meta), ...(meta.channelId ? { c: meta.channelId } : {}) }),
+    private_metadata: formMetadata(meta),
     title: { type: 'plain_text', text: 'Make temporary' },
     submit: { type: 'plain_text', text: 'Keep for now' },
     close: { type: 'plain_text', text: 'Cancel' },
