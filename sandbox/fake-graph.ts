@@ -101,6 +101,11 @@ export class FakeGraph {
     return this;
   }
 
+  /** Takes a user off a WABA directly, as if done in Business Manager. Returns whether they were on it. */
+  unassign(wabaId: string, userId: string): boolean {
+    return this.requireWaba(wabaId).assignments.delete(userId);
+  }
+
   tasksOf(wabaId: string, userId: string): string[] | undefined {
     return this.requireWaba(wabaId).assignments.get(userId);
   }

@@ -25,6 +25,7 @@ async function main(): Promise<void> {
   });
   console.log(`\nOpen ${sandbox.url}\n`);
   console.log('Try /waba help as Lena, then approve as Ana or Ben. Ctrl-C stops everything.');
+  console.log('The side panel’s Business Manager changes Meta behind the bot’s back: within 15 s the approvers hear.');
   let stopping = false;
   const stop = () => {
     if (stopping) return;

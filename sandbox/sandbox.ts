@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { TASKS } from '../src/graph/tasks.js';
 import { FakeGraph, type RecordedCall } from './fake-graph.js';
 import type { AppMode } from './slack/app-link.js';
 import { type SidePanelSection, SlackEmulator } from './slack/emulator.js';
@@ -92,6 +93,8 @@ export interface SandboxOptions {
   onBotOutput?: (chunk: string) => void;
   /** How the bot hears from Slack: signed HTTP requests (the default), or Socket Mode with an app-level token. */
   mode?: AppMode;
+  /** How often the bot looks for changes made outside it (`DRIFT_CHECK_EVERY`); short, so they show soon. */
+  driftCheckEvery?: string;
 }
 
 export interface Sandbox {
@@ -135,7 +138,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       { id: DEMO.approvalChannel, name: 'waba-approvals' },
       { id: DEMO.marketingApprovalChannel, name: 'marketing-approvals' },
     ],
-    sidePanel: () => [graphCallsSection(graph), peopleSection(graph)],
+    sidePanel: () => [businessManagerSection(graph), graphCallsSection(graph), peopleSection(graph)],
+    onSideAction: (form, action, values) => {
+      if (form === BUSINESS_MANAGER) changeOutsideTheBot(graph, action, values);
+    },
     mode,
     appToken: secrets.appToken,
   });
@@ -162,6 +168,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       WABA_CONFIG: join(dir, 'policy.yml'),
       STORE_URL: `sqlite://${join(dir, 'sandbox.sqlite')}`,
       LOG_LEVEL: options.logLevel ?? 'warn',
+      DRIFT_CHECK_EVERY: options.driftCheckEvery ?? '15s',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -203,6 +210,58 @@ function demoGraph(accessToken: string, appSecret: string): FakeGraph {
     if (tasks) graph.assign(DEMO.wabaId, id, tasks);
   });
   return graph;
+}
+
+const BUSINESS_MANAGER = 'business-manager';
+const ACCOUNTS = [
+  { value: DEMO.wabaId, label: 'support' },
+  { value: DEMO.marketingWabaId, label: 'marketing' },
+];
+
+/**
+ * Changes the fake Graph directly, as someone in Business Manager would, behind the bot's back: the bot's drift
+ * check finds the change and asks the approvers what to do.
+ */
+function businessManagerSection(graph: FakeGraph): SidePanelSection {
+  return {
+    title: 'Business Manager (outside the bot)',
+    rows: [],
+    form: {
+      id: BUSINESS_MANAGER,
+      fields: [
+        { name: 'waba', label: 'Account', options: ACCOUNTS },
+        {
+          name: 'user',
+          label: 'Person',
+          options: [...graph.users.values()].map((user) => ({ value: user.id, label: user.name })),
+        },
+        { name: 'tasks', label: 'Tasks', placeholder: 'MESSAGING, VIEW_TEMPLATES' },
+      ],
+      buttons: [
+        { action: 'set', label: 'Set tasks', style: 'primary' },
+        { action: 'remove', label: 'Remove from account', style: 'danger' },
+      ],
+      hint: 'Changes Meta directly, as Business Manager would. The bot notices at its next drift check and asks the approvers.',
+    },
+  };
+}
+
+function changeOutsideTheBot(graph: FakeGraph, action: string, values: Record<string, string>): void {
+  const waba = ACCOUNTS.find((account) => account.value === values.waba)?.value;
+  const user = values.user && graph.users.has(values.user) ? values.user : undefined;
+  if (!waba || !user) throw new Error('Choose an account and a person.');
+  if (action === 'remove') {
+    if (!graph.unassign(waba, user)) throw new Error('That person is not on that account.');
+    return;
+  }
+  const tasks = (values.tasks ?? '')
+    .split(/[\s,]+/)
+    .filter(Boolean)
+    .map((task) => task.toUpperCase());
+  const unknown = tasks.filter((task) => !(TASKS as readonly string[]).includes(task));
+  if (tasks.length === 0 || unknown.length > 0)
+    throw new Error(`Tasks are ${TASKS.join(', ')}${unknown.length ? ` (not ${unknown.join(', ')})` : ''}.`);
+  graph.assign(waba, user, tasks);
 }
 
 /** What reached "Meta", newest first, without the app-secret proof. */

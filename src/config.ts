@@ -39,6 +39,10 @@ export interface Config {
   expiryNoticeMs?: number;
   /** Commands that cost Graph calls one person may send in a minute (counted per process). */
   commandsPerMinute: number;
+  /** How often each account's roster is compared with what the bot expects; unset (`off`): never. */
+  driftCheckEveryMs?: number;
+  /** How many days of roster history are kept (one record per day per account). */
+  historyDays: number;
   storeUrl: string;
   /** Keeps several deployments apart in one Redis. */
   storeNamespace: string;
@@ -129,6 +133,9 @@ function taskNames(name: string) {
     return normalizeTasks(tasks);
   });
 }
+
+/** The shortest drift check interval: each check pages through every account's roster. */
+const MIN_DRIFT_CHECK_MS = 10_000;
 
 const numericId = (name: string) => z.string().regex(META_ID, `${name} must be digits only`);
 const SLACK_ID = /^[UWS][A-Z0-9]{2,}$/;
@@ -222,6 +229,30 @@ const schema = z.object({
     .min(1, 'COMMANDS_PER_MINUTE must be at least 1')
     .max(10_000, 'COMMANDS_PER_MINUTE must be at most 10000')
     .default(20),
+  DRIFT_CHECK_EVERY: z
+    .string()
+    .default('1h')
+    .transform((value, ctx) => {
+      if (value.trim().toLowerCase() === 'off') return 'off' as const;
+      const ms = parseDuration(value);
+      if (ms === undefined || ms < MIN_DRIFT_CHECK_MS) {
+        ctx.addIssue({
+          code: 'custom',
+          message:
+            ms === undefined
+              ? `DRIFT_CHECK_EVERY must be a duration like 30m, 4h or 2d, or off; got "${value}"`
+              : 'DRIFT_CHECK_EVERY must be at least 10s (or off): each check reads every roster',
+        });
+        return z.NEVER;
+      }
+      return ms;
+    }),
+  HISTORY_DAYS: z.coerce
+    .number({ message: 'HISTORY_DAYS must be a whole number of days' })
+    .int('HISTORY_DAYS must be a whole number of days')
+    .min(1, 'HISTORY_DAYS must be at least 1')
+    .max(3_660, 'HISTORY_DAYS must be at most 3660 (ten years)')
+    .default(400),
   STORE_URL: z
     .string()
     .default('sqlite://./data/waba-access.sqlite')
@@ -337,6 +368,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ...(e.REVIEW_EVERY === 'off' ? {} : { reviewEveryMs: e.REVIEW_EVERY }),
     ...(e.EXPIRY_NOTICE === 'off' ? {} : { expiryNoticeMs: e.EXPIRY_NOTICE }),
     commandsPerMinute: e.COMMANDS_PER_MINUTE,
+    ...(e.DRIFT_CHECK_EVERY === 'off' ? {} : { driftCheckEveryMs: e.DRIFT_CHECK_EVERY }),
+    historyDays: e.HISTORY_DAYS,
     storeUrl: e.STORE_URL,
     storeNamespace: e.STORE_NAMESPACE,
     logLevel: e.LOG_LEVEL,

@@ -3,6 +3,8 @@ import type { AddressInfo } from 'node:net';
 import type { App } from '@slack/bolt';
 import { Accounts } from './access/accounts.js';
 import { Directory } from './access/directory.js';
+import { DriftJournal } from './access/drift-journal.js';
+import { DriftService } from './access/drift-service.js';
 import { startReviewSweeps } from './access/review-service.js';
 import { AccessService } from './access/service.js';
 import { startBackgroundWork } from './access/use-cases/sweeps.js';
@@ -14,6 +16,7 @@ import { createLogger, type Logger } from './logger.js';
 import { BotMetrics } from './metrics/bot-metrics.js';
 import { readPolicyFile } from './policy-file.js';
 import { CommandLimit } from './slack/command-limit.js';
+import { SlackDriftNotifier } from './slack/drift-notifier.js';
 import { HomeRefresh } from './slack/home-refresh.js';
 import { LinkAnnouncer } from './slack/link-announcer.js';
 import { publishHome } from './slack/listeners/home.js';
@@ -27,6 +30,8 @@ import { openStore, type Store } from './store/open-store.js';
 export interface RunningBot {
   app: App;
   service: AccessService;
+  /** Drift checks and digests, and who had access when. */
+  drift: DriftService;
   store: Store;
   graph: GraphClient;
   /** The HTTP port (HTTP mode only). */
@@ -57,6 +62,8 @@ export interface StartOptions {
   sweepIntervalMs?: number;
   /** The longest a stop waits for Graph calls under way. */
   drainTimeoutMs?: number;
+  /** How often drift is checked, instead of the config's `DRIFT_CHECK_EVERY` (tests go below its 10 s floor). */
+  driftCheckEveryMs?: number;
 }
 
 /** How long a process counts as alive after its last heartbeat. */
@@ -154,6 +161,8 @@ async function build(
     graph,
     groupMembers: slackGroupMembers(app.client),
     warn: (obj, msg) => logger.warn(obj, msg),
+    // Every write to Meta is recorded first, so drift checks tell the bot's own changes from others'.
+    writeJournal: new DriftJournal(store.drift),
   });
   const people = new SlackPeople(app.client);
   const directory = new Directory({
@@ -207,8 +216,22 @@ async function build(
     counts: () => store.counts(),
     now: Date.now,
   });
+  const driftCheckEveryMs = options.driftCheckEveryMs ?? config.driftCheckEveryMs;
+  const drift = new DriftService({
+    store: store.drift,
+    accounts,
+    repository: store.repository,
+    locker: store.locker,
+    notifier: new SlackDriftNotifier(app.client, accounts),
+    requestNotifier: notifier,
+    identities: directory,
+    slackIdOf: (metaUserId) => directory.slackIdOf(metaUserId),
+    ...(driftCheckEveryMs === undefined ? {} : { intervalMs: driftCheckEveryMs }),
+    historyDays: config.historyDays,
+    logger: logger.child({ component: 'drift' }),
+  });
   const commandLimit = new CommandLimit(config.commandsPerMinute);
-  listenerDeps = { service, accounts, directory, people, commandLimit };
+  listenerDeps = { service, drift, accounts, directory, people, commandLimit };
   registerListeners(app, listenerDeps, wiring.isDraining);
 
   const reloadPolicy = (): ReloadResult => {
@@ -257,6 +280,8 @@ async function build(
     sweepIntervalMs: options.sweepIntervalMs ?? 10_000,
     logger,
   });
+  // Each account's roster is compared with what the bot expects, once per interval across replicas.
+  const stopDrift = drift.start();
 
   // Access reviews: rows left half-done are settled, reviewers reminded, and scheduled reviews started.
   const stopReviewSweeps = startReviewSweeps(service.reviews, {
@@ -271,8 +296,9 @@ async function build(
     stopBackgroundWork();
     stopReviewSweeps();
     homes.stop();
+    stopDrift();
     const drainTimeout = new Promise((resolve) => setTimeout(resolve, options.drainTimeoutMs ?? 30_000).unref());
-    await Promise.race([service.drain(), drainTimeout]);
+    await Promise.race([Promise.all([service.drain(), drift.drain()]), drainTimeout]);
     if (server) {
       const closing = new Promise<void>((resolve) => server!.close(() => resolve()));
       server.closeAllConnections();
@@ -288,6 +314,7 @@ async function build(
   return {
     app,
     service,
+    drift,
     store,
     graph,
     port,

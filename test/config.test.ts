@@ -88,6 +88,22 @@ describe('loadConfig', () => {
     }
   });
 
+  it('reads how often drift is checked and how many days of history are kept, and refuses what cannot work', () => {
+    expect(loadConfig(valid)).toMatchObject({ driftCheckEveryMs: 3_600_000, historyDays: 400 });
+    expect(loadConfig({ ...valid, DRIFT_CHECK_EVERY: '15m', HISTORY_DAYS: '30' })).toMatchObject({
+      driftCheckEveryMs: 900_000,
+      historyDays: 30,
+    });
+    expect(loadConfig({ ...valid, DRIFT_CHECK_EVERY: 'off' })).not.toHaveProperty('driftCheckEveryMs');
+    expect(loadConfig({ ...valid, DRIFT_CHECK_EVERY: '10s' }).driftCheckEveryMs).toBe(10_000);
+    expect(() => loadConfig({ ...valid, DRIFT_CHECK_EVERY: '5s' })).toThrow('DRIFT_CHECK_EVERY must be at least 10s');
+    expect(() => loadConfig({ ...valid, DRIFT_CHECK_EVERY: 'hourly' })).toThrow(
+      'DRIFT_CHECK_EVERY must be a duration like 30m, 4h or 2d',
+    );
+    for (const days of ['0', '1.5', 'a year', '99999'])
+      expect(() => loadConfig({ ...valid, HISTORY_DAYS: days })).toThrow('HISTORY_DAYS');
+  });
+
   it('reads grant durations, with defaults that keep grants permanent unless asked', () => {
     expect(loadConfig(valid).policy.accounts[0]!.durations).toEqual({
       maxMs: 30 * 86_400_000,

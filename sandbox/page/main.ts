@@ -38,9 +38,22 @@ interface Pane {
   messages: Message[];
 }
 
+interface SideForm {
+  id: string;
+  fields: Array<{
+    name: string;
+    label: string;
+    options?: Array<{ value: string; label: string }>;
+    placeholder?: string;
+  }>;
+  buttons: Array<{ action: string; label: string; style?: 'primary' | 'danger' }>;
+  hint?: string;
+}
+
 interface SideSection {
   title: string;
   rows: Array<{ title: string; detail?: string; tone?: 'ok' | 'error'; insert?: string }>;
+  form?: SideForm;
 }
 
 interface State {
@@ -274,22 +287,73 @@ function messageNode(message: Message, current: State): HTMLElement {
 
 function drawSide(current: State): void {
   const side = document.getElementById('side')!;
+  // Forms already drawn are kept as they are, so what is being chosen or typed survives a redraw.
+  const forms = new Map<string, HTMLFormElement>();
+  for (const form of side.querySelectorAll<HTMLFormElement>('form[data-side-form]')) {
+    forms.set(form.dataset.sideForm!, form);
+  }
   side.replaceChildren(
-    ...current.side.map((section) =>
-      el(
+    ...current.side.map((section) => {
+      const key = section.form ? JSON.stringify(section.form) : '';
+      const form = section.form ? (forms.get(key) ?? sideForm(section.form, key)) : undefined;
+      return el(
         'section',
         { className: 'side-section', attrs: { 'aria-label': section.title } },
         el('h2', { text: section.title }),
-        el(
-          'ol',
-          {},
-          ...(section.rows.length
-            ? section.rows.map((row) => sideRow(row))
-            : [el('li', { className: 'empty', text: 'Nothing yet.' })]),
-        ),
-      ),
-    ),
+        ...(form ? [form] : []),
+        ...(section.rows.length || !form
+          ? [
+              el(
+                'ol',
+                {},
+                ...(section.rows.length
+                  ? section.rows.map((row) => sideRow(row))
+                  : [el('li', { className: 'empty', text: 'Nothing yet.' })]),
+              ),
+            ]
+          : []),
+      );
+    }),
   );
+}
+
+/** A host's form in the side panel: its buttons send the fields' values to the host. */
+function sideForm(spec: SideForm, key: string): HTMLFormElement {
+  const fields = spec.fields.map((field) => {
+    const input = field.options
+      ? el(
+          'select',
+          { attrs: { name: field.name } },
+          ...field.options.map((option) => el('option', { text: option.label, attrs: { value: option.value } })),
+        )
+      : el('input', {
+          attrs: { name: field.name, type: 'text', autocomplete: 'off', placeholder: field.placeholder ?? '' },
+        });
+    return el('label', { className: 'side-field' }, el('span', { text: field.label }), input);
+  });
+  const form = el('form', { className: 'side-form', attrs: { 'data-side-form': key, 'aria-label': spec.id } });
+  const buttons = spec.buttons.map((action) => {
+    const button = el('button', {
+      className: `button${action.style ? ` ${action.style}` : ''}`,
+      text: action.label,
+      attrs: { type: 'button' },
+    });
+    button.addEventListener('click', () => {
+      const values: Record<string, string> = {};
+      for (const input of form.querySelectorAll<HTMLInputElement | HTMLSelectElement>('input, select')) {
+        values[input.name] = input.value;
+      }
+      void post('side', { form: spec.id, action: action.action, values });
+    });
+    return button;
+  });
+  form.append(
+    ...fields,
+    el('div', { className: 'side-buttons' }, ...buttons),
+    ...(spec.hint ? [el('p', { className: 'side-detail', text: spec.hint })] : []),
+  );
+  form.addEventListener('submit', (event) => event.preventDefault());
+  return form;
 }
 
 function sideRow(row: SideSection['rows'][number]): HTMLElement {

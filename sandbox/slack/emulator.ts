@@ -26,6 +26,20 @@ export interface ApiCall {
 export interface SidePanelSection {
   title: string;
   rows: Array<{ title: string; detail?: string; tone?: 'ok' | 'error'; insert?: string }>;
+  /** A small form whose buttons the host handles (`onSideAction`), e.g. to change a backend directly. */
+  form?: SidePanelForm;
+}
+
+/** Fields (a choice, or a line of text) and buttons; each button sends the form's values with its action. */
+export interface SidePanelForm {
+  id: string;
+  fields: Array<
+    | { name: string; label: string; options: Array<{ value: string; label: string }> }
+    | { name: string; label: string; placeholder?: string }
+  >;
+  buttons: Array<{ action: string; label: string; style?: 'primary' | 'danger' }>;
+  /** Said under the form. */
+  hint?: string;
 }
 
 export interface EmulatorOptions {
@@ -42,6 +56,11 @@ export interface EmulatorOptions {
   mode?: AppMode;
   /** The app-level token `apps.connections.open` accepts; any `xapp-` token when unset. */
   appToken?: string;
+  /**
+   * A button of a side-panel form was pressed: `form` and `action` name it, `values` are its fields. What it throws
+   * is shown to the person.
+   */
+  onSideAction?: (form: string, action: string, values: Record<string, string>) => void | Promise<void>;
 }
 
 const PAGE_DIR = fileURLToPath(new URL('../page/', import.meta.url));
@@ -238,6 +257,15 @@ export class SlackEmulator {
         case 'click-home':
           await this.link.clickHome(userId, String(input.actionId), input.blockId as string);
           break;
+        case 'side': {
+          if (!this.options.onSideAction) return sendJson(res, { ok: false, error: 'nothing handles this' }, 404);
+          const values = Object.fromEntries(
+            Object.entries((input.values ?? {}) as Record<string, unknown>).map(([key, value]) => [key, String(value)]),
+          );
+          await this.options.onSideAction(String(input.form ?? ''), String(input.action ?? ''), values);
+          this.refresh();
+          break;
+        }
         default:
           return sendJson(res, { ok: false, error: `unknown action ${action}` }, 404);
       }

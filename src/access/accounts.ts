@@ -2,6 +2,7 @@ import type { GraphClient } from '../graph/client.js';
 import { type ApprovalCounts, ApproverPolicy, type GroupMembers, ONE_APPROVAL, PeopleList } from './policy.js';
 import { TASKS, type Task } from './tasks.js';
 import { WabaAccess } from './waba.js';
+import type { WriteJournal } from './write-journal.js';
 
 /** How long grants may last. */
 export interface GrantDurations {
@@ -192,6 +193,8 @@ export class Accounts implements AccountLookup {
       now?: () => number;
       /** Warnings about how Meta is read (e.g. the roster standing in for a user's edge). */
       warn?: (obj: object, msg: string) => void;
+      /** Where the bot's own writes are recorded, for the drift check. */
+      writeJournal?: WriteJournal;
     },
   ) {
     this.replace(policy);
@@ -264,8 +267,8 @@ export class Accounts implements AccountLookup {
     const key = `${policy.wabaId}:${policy.businessId}`;
     let waba = this.wabas.get(key);
     if (!waba) {
-      const { graph, rosterCacheMs, now, warn } = this.options;
-      waba = new WabaAccess(graph, policy.wabaId, policy.businessId, rosterCacheMs, now, warn);
+      const { graph, rosterCacheMs, now, warn, writeJournal } = this.options;
+      waba = new WabaAccess(graph, policy.wabaId, policy.businessId, rosterCacheMs, now, warn, writeJournal);
       this.wabas.set(key, waba);
     }
     return {

@@ -12,6 +12,7 @@ import type { AuditEntry, Clock, Locker, RequestNotifier, RequestRepository } fr
 import type { Executing } from './request.js';
 import type { Task } from './tasks.js';
 import type { WabaAccess } from './waba.js';
+import { withWriteCause } from './write-journal.js';
 
 export interface TemporaryAccessDeps {
   repository: RequestRepository;
@@ -27,7 +28,12 @@ export interface TemporaryAccessDeps {
 }
 
 /** Graph calls for one user are serialised, so overlapping grants and expiries see each other's writes. */
-const USER_LOCK = { waitMs: 60_000 };
+export const USER_LOCK = { waitMs: 60_000 };
+
+/** The lock every change to one user's access on one WABA is made under. */
+export function userLockKey(wabaId: string, userId: string): string {
+  return `user:${wabaId}:${userId}`;
+}
 /** A heads-up can wait for the next sweep rather than hold it up behind a grant being carried out. */
 const NOTICE_LOCK = { waitMs: 2_000 };
 
@@ -239,7 +245,8 @@ export class TemporaryAccess {
         return { kind: 'conflict', grant: conflicted };
       }
       const target = plan.kind === 'remove' ? null : plan.target;
-      if (plan.kind !== 'unchanged') await waba.setTasks(current.userId, target);
+      if (plan.kind !== 'unchanged')
+        await withWriteCause(`request:${current.requestId}`, () => waba.setTasks(current.userId, target));
       const ended: TemporaryGrant = {
         ...current,
         ...endedBy,
@@ -277,7 +284,8 @@ export class TemporaryAccess {
         const target = planExpiry(ledger, [...others, current], current, found);
         const wanted = target.kind === 'conflict' ? target.target : target.kind === 'remove' ? null : target.target;
         const step = planTarget(found, wanted);
-        if (step.kind !== 'unchanged') await waba.setTasks(current.userId, wanted);
+        if (step.kind !== 'unchanged')
+          await withWriteCause(`request:${current.requestId}`, () => waba.setTasks(current.userId, wanted));
         holding = wanted;
       }
       const ended: TemporaryGrant = {
@@ -307,7 +315,7 @@ export class TemporaryAccess {
     const seen = await this.deps.repository.getGrant(grantId);
     if (!seen || !due(seen)) return undefined;
     return this.deps.locker.withLock(
-      `user:${seen.wabaId}:${seen.userId}`,
+      userLockKey(seen.wabaId, seen.userId),
       async () => {
         const grant = await this.deps.repository.getGrant(grantId);
         if (!grant || !due(grant)) return undefined;
@@ -370,7 +378,7 @@ export class TemporaryAccess {
   }
 
   private withUser<T>(wabaId: string, userId: string, fn: () => Promise<T>): Promise<T> {
-    return this.deps.locker.withLock(`user:${wabaId}:${userId}`, fn, USER_LOCK);
+    return this.deps.locker.withLock(userLockKey(wabaId, userId), fn, USER_LOCK);
   }
 }
 

@@ -3,6 +3,7 @@ import { GraphError } from '../graph/errors.js';
 import type { AssignedAccount, AssignedUser } from '../graph/schemas.js';
 import type { BudgetState } from '../graph/usage.js';
 import { normalizeTasks, type Task } from './tasks.js';
+import { currentWriteCause, type WriteJournal } from './write-journal.js';
 
 /** A user's own edge could not say what they hold, and the roster was not to be read in its place. */
 export class PersonEdgeError extends Error {
@@ -69,6 +70,8 @@ export class WabaAccess {
     private readonly cacheMs = 30_000,
     private readonly now: () => number = Date.now,
     private readonly log?: (obj: object, msg: string) => void,
+    /** Where each write is recorded before it is sent, so the drift check can tell the bot's changes from others'. */
+    private readonly journal?: WriteJournal,
   ) {}
 
   /**
@@ -231,17 +234,35 @@ export class WabaAccess {
    * it fails, whether it landed is unknown, so the cache is dropped and reads under way are not cached.
    */
   private async write(userId: string, tasks: readonly Task[] | null): Promise<void> {
+    const settle = await this.journal?.begin(this.wabaId, userId, tasks, currentWriteCause());
     try {
       if (tasks === null) await this.graph.removeUser({ wabaId: this.wabaId, userId });
       else await this.graph.assignUser({ wabaId: this.wabaId, userId, tasks });
     } catch (error) {
       this.last = undefined;
       for (const read of this.underWay) read.spoiled = true;
+      await this.settleJournal(settle, 'unknown');
       throw error;
     }
     const patch: Patch = { userId, tasks: tasks === null ? null : normalizeTasks(tasks) };
     if (this.last) this.last = { roster: patched(this.last.roster, patch), at: this.last.at };
     for (const read of this.underWay) read.patches.push(patch);
+    await this.settleJournal(settle, 'done');
+  }
+
+  /**
+   * Records how a write ended. A failure here is logged, not thrown: the write's outcome stands either way, and the
+   * drift check leaves a user whose write it cannot place unjudged once.
+   */
+  private async settleJournal(
+    settle: ((outcome: 'done' | 'unknown') => Promise<void>) | undefined,
+    outcome: 'done' | 'unknown',
+  ): Promise<void> {
+    try {
+      await settle?.(outcome);
+    } catch (error) {
+      this.log?.({ err: error, wabaId: this.wabaId }, 'could not record how a write to Meta ended');
+    }
   }
 }
 

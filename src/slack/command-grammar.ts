@@ -1,4 +1,5 @@
 import { parseDuration } from '../access/duration.js';
+import { isDay } from '../access/history.js';
 import { nearestTask, normalizeTasks, TASKS, type Task } from '../access/tasks.js';
 import { isMetaId } from '../graph/ids.js';
 import { code, type Mrkdwn, mrkdwn, plain } from './format.js';
@@ -45,10 +46,17 @@ export type Command =
   | { kind: 'review'; account?: string }
   | { kind: 'requests' }
   | { kind: 'revoke'; user: UserRef; reason?: string; account?: string }
+  /** What a person held on an account, and when it changed. */
+  | { kind: 'history'; user: UserRef; account?: string }
+  /** Who had access to an account on a day. */
+  | { kind: 'who'; date: DayRef; account?: string }
   | { kind: 'link'; person: SlackPersonRef; metaUserId: string }
   | { kind: 'unlink'; person: SlackPersonRef }
   /** What was wrong with the text, and what to type instead. */
   | { kind: 'invalid'; problem: Mrkdwn; hint: Mrkdwn };
+
+/** A day as typed: a calendar date (`YYYY-MM-DD`, UTC), or so many days before today. */
+export type DayRef = { kind: 'date'; day: string } | { kind: 'days-ago'; days: number };
 
 export const USAGE = {
   grant: '/waba grant <@person|meta-user-id> <TASK>[,<TASK>…] [on <account>] [for <30m|4h|2d>] [because <reason>]',
@@ -60,6 +68,8 @@ export const USAGE = {
   status: '/waba status',
   active: '/waba active [on <account>]',
   review: '/waba review [on <account>]',
+  history: '/waba history <@person|meta-user-id> [on <account>]',
+  who: '/waba who <YYYY-MM-DD|today|yesterday> [on <account>]',
   link: '/waba link <@person> <meta-user-id>',
   unlink: '/waba unlink <@person>',
   requests: '/waba requests',
@@ -77,16 +87,16 @@ export function parseCommand(text: string): Command {
   if (!ON_ACCOUNT.has(verb)) return parseVerb(verb, verbToken, words);
   const picked = takeAccount(
     words,
-    USAGE[verb === 'roster' ? 'list' : (verb as 'grant' | 'revoke' | 'list' | 'active' | 'review')],
+    USAGE[verb === 'roster' ? 'list' : (verb as 'grant' | 'revoke' | 'list' | 'active' | 'review' | 'history' | 'who')],
   );
   if ('problem' in picked) return picked;
   const command = parseVerb(verb, verbToken, picked.words) as OnAccount | Extract<Command, { kind: 'invalid' }>;
   return picked.account && command.kind !== 'invalid' ? { ...command, account: picked.account } : command;
 }
 
-type OnAccount = Extract<Command, { kind: 'grant' | 'revoke' | 'list' | 'active' | 'review' }>;
+type OnAccount = Extract<Command, { kind: 'grant' | 'revoke' | 'list' | 'active' | 'review' | 'history' | 'who' }>;
 /** Commands that act on one account, chosen with `on <alias>`. */
-const ON_ACCOUNT = new Set(['grant', 'revoke', 'list', 'roster', 'active', 'review']);
+const ON_ACCOUNT = new Set(['grant', 'revoke', 'list', 'roster', 'active', 'review', 'history', 'who']);
 const ALIAS = /^[a-z0-9][a-z0-9_-]{0,31}$/;
 
 /** Takes `on <alias>` out of a command's words, looking only before the reason (which may say "on"). */
@@ -137,6 +147,10 @@ function parseVerb(verb: string, verbToken: string, rest: string[]): Command {
       return rest.length === 0
         ? { kind: 'requests' }
         : invalid(mrkdwn`\`requests\` takes no arguments.`, plain(USAGE.requests));
+    case 'history':
+      return parseHistory(rest);
+    case 'who':
+      return parseWho(rest);
     case 'link':
       return parseLink(rest);
     case 'unlink':
@@ -249,6 +263,32 @@ function parsePerson(token: string): SlackPersonRef | undefined {
   if (mention) return { kind: 'slack', slackId: mention[1]! };
   const handle = HANDLE.exec(token);
   return handle ? { kind: 'handle', name: handle[1]!.toLowerCase() } : undefined;
+}
+
+function parseHistory(args: string[]): Command {
+  if (args.length === 0) return invalid(mrkdwn`Whose history? Name a person or a Meta user id.`, plain(USAGE.history));
+  const user = parseUser(args[0]!, USAGE.history);
+  if ('problem' in user) return user;
+  if (args.length > 1) return invalid(mrkdwn`\`history\` takes one person.`, plain(USAGE.history));
+  return { kind: 'history', user };
+}
+
+const DAYS_AGO: Record<string, number> = { today: 0, yesterday: 1 };
+
+/** `who` and one day: a date `YYYY-MM-DD`, `today` or `yesterday`. */
+function parseWho(args: string[]): Command {
+  if (args.length === 0)
+    return invalid(mrkdwn`Which day? Give a date like \`2026-11-01\`, or \`yesterday\`.`, plain(USAGE.who));
+  if (args.length > 1) return invalid(mrkdwn`\`who\` takes one day.`, plain(USAGE.who));
+  const word = args[0]!.toLowerCase();
+  if (word in DAYS_AGO) return { kind: 'who', date: { kind: 'days-ago', days: DAYS_AGO[word]! } };
+  if (isDay(word)) return { kind: 'who', date: { kind: 'date', day: word } };
+  return invalid(
+    /^\d{4}-\d{2}-\d{2}$/.test(word)
+      ? mrkdwn`${code(clip(args[0]!))} is not a day of the calendar.`
+      : mrkdwn`${code(clip(args[0]!))} is not a date I understand.`,
+    mrkdwn`Write the day as year-month-day, e.g. \`/waba who 2026-11-01\`, or \`today\` / \`yesterday\`.`,
+  );
 }
 
 function parseLink(args: string[]): Command {

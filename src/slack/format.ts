@@ -109,6 +109,16 @@ export function slackDate(at: string | Date): Mrkdwn {
   return made(`<!date^${seconds}^{date_short_pretty} at {time}|${fallback}>`);
 }
 
+/**
+ * A calendar day (`YYYY-MM-DD`, UTC) as Slack shows dates, with the day itself as the fallback. Given as noon UTC,
+ * so readers in any time zone within twelve hours of UTC see the same day.
+ */
+export function slackDay(day: string): Mrkdwn {
+  const noon = Date.parse(`${day}T12:00:00Z`);
+  if (Number.isNaN(noon)) return plain(day);
+  return made(`<!date^${Math.floor(noon / 1000)}^{date_long}|${escapeForeign(day)}>`);
+}
+
 /** Tasks as code, or "no access". */
 export function taskList(tasks: readonly string[] | null): Mrkdwn {
   if (!tasks || tasks.length === 0) return made('_no access_');

@@ -26,6 +26,12 @@ export const ACTION = {
   reviewRemove: 'waba_review_remove',
   reviewTemporary: 'waba_review_temporary',
   reviewPage: 'waba_review_page',
+  /** A drift digest's row: keep the change, put back what the bot expected, or keep it for a while. */
+  driftAccept: 'waba_drift_accept',
+  driftRevert: 'waba_drift_revert',
+  driftTemporary: 'waba_drift_temporary',
+  /** Another page of a drift digest. */
+  driftPage: 'waba_drift_page',
 } as const;
 
 export const VIEW = {
@@ -34,6 +40,7 @@ export const VIEW = {
   extend: 'waba_extend_duration',
   /** How long a reviewed person keeps their access before removal. */
   reviewTemporary: 'waba_review_until',
+  driftTemporary: 'waba_drift_temporary_until',
 } as const;
 
 /** Block and element ids inside the modals. */

@@ -4,9 +4,12 @@ import KeyvRedis, { createClient } from '@keyv/redis';
 import KeyvSqlite from '@keyv/sqlite';
 import Keyv from 'keyv';
 import type { DirectoryStore } from '../access/directory.js';
+import type { DriftStore } from '../access/drift-ports.js';
 import type { Locker, RequestRepository } from '../access/ports.js';
 import type { ReviewRepository } from '../access/review.js';
 import { KeyvDirectoryStore } from './directory.js';
+import { KeyvDriftStore } from './drift.js';
+import { type IdIndex, RedisIdIndex, SnapshotIdIndex } from './id-index.js';
 import { InProcessLocker, RedisLocker } from './locks.js';
 import { MemoryRecords, RedisRecords, type RequestRecords, SqliteRecords } from './request-records.js';
 import { KeyvRequestRepository, type RepositoryIndexes, redisIndexes } from './requests.js';
@@ -18,6 +21,8 @@ export interface Store {
   /** Access reviews, in records of their own beside the requests. */
   reviews: ReviewRepository;
   directory: DirectoryStore;
+  /** Drift checks, digests and who had access when. */
+  drift: DriftStore;
   locker: Locker;
   /** Whether the store answers: for /healthz. */
   ping(): Promise<boolean>;
@@ -92,6 +97,7 @@ async function openRedis(url: string, namespace: string, logger?: StoreLogger): 
     records,
     reviews,
     indexes,
+    (name) => new RedisIdIndex(client, `${namespace}:set:${name}`),
   );
 }
 
@@ -103,6 +109,7 @@ function fromKeyv(
   records: RequestRecords,
   reviews: ReviewRepository,
   indexes?: RepositoryIndexes,
+  newIndex: (name: string) => IdIndex = (name) => new SnapshotIdIndex(keyv, name),
 ): Store {
   const repository = new KeyvRequestRepository(keyv, records, indexes);
   return {
@@ -110,6 +117,7 @@ function fromKeyv(
     repository,
     reviews,
     directory: new KeyvDirectoryStore(keyv, locker),
+    drift: new KeyvDriftStore(keyv, records, newIndex),
     locker,
     async ping() {
       try {

@@ -74,6 +74,11 @@ const MATRIX = {
   'button: Remove (review)': ['approver'],
   'button: Make temporary (review, opens the form)': ['approver'],
   'form: Make temporary (review)': ['approver'],
+  // A change found outside the bot, to Alice's access: her approvers decide it, never Alice.
+  'button: Accept (drift)': ['approver'],
+  'button: Revert (drift)': ['approver'],
+  'button: Make temporary (drift, opens the form)': ['approver'],
+  'form: Make temporary (drift)': ['approver'],
 } satisfies Record<string, Actor[]>;
 type EntryPoint = keyof typeof MATRIX;
 
@@ -223,6 +228,24 @@ function trial(entry: EntryPoint): Trial {
     );
   };
   const rowDecided = () => !buttonsOf(fresh(message)).includes(ACTION.reviewKeep);
+  /** A digest reporting that Alice was given MESSAGING in Business Manager. */
+  const drift = async () => {
+    await start();
+    const support = h.bot!.accounts.default;
+    await h.bot!.drift.checkNow(support);
+    h.graph.assign(WABA_ID, ALICE, ['MANAGE', 'MESSAGING']);
+    await h.bot!.drift.checkNow(support);
+    message = await eventually(() => h.approvalMessages().find((m) => buttonsOf(m).includes(ACTION.driftAccept)));
+  };
+  /** The digest row's button value: the digest's id and the row. */
+  const driftValue = () => {
+    const row = message.blocks.find((block) => block.type === 'actions');
+    return String((row?.elements as Array<{ value: string }> | undefined)?.[0]?.value);
+  };
+  const driftRow = async () => {
+    await h.bot!.drift.drain();
+    return (await h.bot!.drift.digest(driftValue().split(':')[0]!))?.rows[0];
+  };
   const linkCommand = (text: string, done: RegExp) => async (userId: string) => {
     const sent = await h.command(text, userId);
     const reply = visibleText(await eventually(() => sent.json ?? h.responses(sent.responseId)[0]));
@@ -375,6 +398,37 @@ function trial(entry: EntryPoint): Trial {
       return { setup: conflict, attempt: (userId) => clickAndSee(ACTION.keep, userId, settled) };
     case 'button: Restore (conflict)':
       return { setup: conflict, attempt: (userId) => clickAndSee(ACTION.restore, userId, settled) };
+    case 'button: Accept (drift)':
+      return {
+        setup: drift,
+        attempt: (userId) =>
+          clickAndSee(ACTION.driftAccept, userId, async () => (await driftRow())?.status === 'accepted'),
+      };
+    case 'button: Revert (drift)':
+      return {
+        setup: drift,
+        attempt: (userId) =>
+          clickAndSee(ACTION.driftRevert, userId, () => h.graph.tasksOf(WABA_ID, ALICE)?.join() === 'MANAGE'),
+      };
+    case 'button: Make temporary (drift, opens the form)':
+      return {
+        setup: drift,
+        attempt: formOpens(ACTION.driftTemporary, (view) => visibleText(view).includes('At most')),
+      };
+    case 'form: Make temporary (drift)':
+      return {
+        setup: drift,
+        attempt: async (userId) => {
+          const value = driftValue();
+          return formSubmit(
+            VIEW.driftTemporary,
+            userId,
+            JSON.stringify({ r: value, c: APPROVAL_CHANNEL }),
+            { [FIELD.duration]: { [FIELD.duration]: { value: '1h' } } },
+            async () => (await driftRow())?.status === 'temporary',
+          );
+        },
+      };
     case '/waba link':
       return { setup: () => start(), attempt: linkCommand(`link <@${STRANGER}> ${DAVE}`, /is now Meta business user/) };
     case '/waba unlink':
@@ -442,7 +496,16 @@ describe('authorization matrix', () => {
   it('every subcommand that asks or reads is open to all, and the Home tab shows each person their own', async () => {
     await start();
     for (const actor of EVERYONE) {
-      for (const text of ['help', 'accounts', 'list', 'active', 'requests', `accounts ${ALICE}`]) {
+      for (const text of [
+        'help',
+        'accounts',
+        'list',
+        'active',
+        'requests',
+        `accounts ${ALICE}`,
+        `history ${ALICE}`,
+        'who today',
+      ]) {
         const sent = await h.command(text, ACTORS[actor], TEAM_CHANNEL);
         expect(sent.status).toBe(200);
         const reply = visibleText(

@@ -24,6 +24,40 @@ describe('parseCommand', () => {
     expect(parseCommand(text)).toMatchObject({ kind: 'grant', tasks: ['MESSAGING'], reason });
   });
 
+  it('reads history of a person or Meta id, and who had access on a day, on an account', () => {
+    expect(parseCommand('history <@UALICE|alice> on sales')).toEqual({
+      kind: 'history',
+      user: { kind: 'slack', slackId: 'UALICE' },
+      account: 'sales',
+    });
+    expect(parseCommand('history 300000000000001')).toEqual({
+      kind: 'history',
+      user: { kind: 'meta', id: '300000000000001' },
+    });
+    expect(parseCommand('who 2026-11-01 on sales')).toEqual({
+      kind: 'who',
+      date: { kind: 'date', day: '2026-11-01' },
+      account: 'sales',
+    });
+    expect(parseCommand('who Yesterday')).toEqual({ kind: 'who', date: { kind: 'days-ago', days: 1 } });
+    expect(parseCommand('who today')).toEqual({ kind: 'who', date: { kind: 'days-ago', days: 0 } });
+  });
+
+  it.each([
+    ['history', 'Whose history?'],
+    ['history alice', 'is neither a person'],
+    ['history 123 456', 'takes one person'],
+    ['who', 'Which day?'],
+    ['who 2026-02-30', 'is not a day of the calendar'],
+    ['who 01/11/2026', 'is not a date I understand'],
+    ['who last week', 'takes one day'],
+    ['who today on', 'needs an account after it'],
+  ])('says what is wrong with %s', (text, problem) => {
+    const parsed = parseCommand(text);
+    expect(parsed.kind).toBe('invalid');
+    if (parsed.kind === 'invalid') expect(`${parsed.problem.text} ${parsed.hint.text}`).toContain(problem);
+  });
+
   it('reads `on <account>` wherever it stands before the reason, and leaves "on" in the reason alone', () => {
     expect(parseCommand('grant 123 MESSAGING on Sales for 4h because on call')).toEqual({
       kind: 'grant',

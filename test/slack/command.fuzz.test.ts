@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import Keyv from 'keyv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Directory } from '../../src/access/directory.js';
+import { DriftService } from '../../src/access/drift-service.js';
 import type { RequestNotifier } from '../../src/access/ports.js';
 import type { MessageRef } from '../../src/access/request.js';
 import { AccessService } from '../../src/access/service.js';
@@ -10,7 +11,10 @@ import { GraphClient } from '../../src/graph/client.js';
 import { wabaCommand } from '../../src/slack/listeners/command.js';
 import { SlackPeople } from '../../src/slack/people.js';
 import { KeyvDirectoryStore } from '../../src/store/directory.js';
+import { KeyvDriftStore } from '../../src/store/drift.js';
+import { SnapshotIdIndex } from '../../src/store/id-index.js';
 import { InProcessLocker } from '../../src/store/locks.js';
+import { MemoryRecords } from '../../src/store/request-records.js';
 import { KeyvRequestRepository } from '../../src/store/requests.js';
 import { commandText, FUZZ_RUNS } from '../support/fuzz.js';
 import { APP_SECRET, defaultGraph, META_TOKEN } from '../support/harness.js';
@@ -40,12 +44,23 @@ describe('/waba handler on random text', () => {
     client = new GraphClient({ baseUrl: graph.url, accessToken: META_TOKEN, appSecret: APP_SECRET });
     const locker = new InProcessLocker();
     const accounts = oneAccount(client, { approverIds: ['UANN'] });
+    const repository = new KeyvRequestRepository(new Keyv());
     const service = new AccessService({
-      repository: new KeyvRequestRepository(new Keyv()),
+      repository,
       locker,
       accounts,
       notifier: quietNotifier,
       requestTtlMs: 3_600_000,
+    });
+    const keyv = new Keyv();
+    const drift = new DriftService({
+      store: new KeyvDriftStore(keyv, new MemoryRecords(), (name) => new SnapshotIdIndex(keyv, name)),
+      accounts,
+      repository,
+      locker,
+      notifier: { post: async () => [], update: async () => undefined },
+      requestNotifier: quietNotifier,
+      historyDays: 400,
     });
     const directory = new Directory({
       store: new KeyvDirectoryStore(new Keyv()),
@@ -54,7 +69,7 @@ describe('/waba handler on random text', () => {
     });
     // Nobody in this workspace: every `@name` is unknown, and says so.
     const people = new SlackPeople({ users: { list: async () => ({ members: [] }) } } as unknown as webApi.WebClient);
-    handler = wabaCommand({ service, accounts, directory, people });
+    handler = wabaCommand({ service, drift, accounts, directory, people });
   });
 
   afterAll(async () => {

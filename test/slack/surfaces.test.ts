@@ -3,6 +3,8 @@ import { join as joinPath, relative } from 'node:path';
 import type { webApi } from '@slack/bolt';
 import { describe, expect, it } from 'vitest';
 import { type Account, type AccountLookup, accountPolicy } from '../../src/access/accounts.js';
+import type { DriftDigest, DriftRow } from '../../src/access/drift.js';
+import type { DriftActionResult, PersonHistory, WhoResult } from '../../src/access/drift-service.js';
 import type { TemporaryGrant } from '../../src/access/grants.js';
 import type { RuleProblem, SubmitRefusal } from '../../src/access/outcomes.js';
 import {
@@ -22,6 +24,7 @@ import { rosterPage } from '../../src/access/roster-view.js';
 import type { DecideResult } from '../../src/access/service.js';
 import { GraphError } from '../../src/graph/errors.js';
 import * as breakGlass from '../../src/slack/blocks/break-glass.js';
+import * as driftBlocks from '../../src/slack/blocks/drift.js';
 import * as grantNotices from '../../src/slack/blocks/grant-notices.js';
 import * as home from '../../src/slack/blocks/home.js';
 import * as kit from '../../src/slack/blocks/kit.js';
@@ -32,6 +35,7 @@ import * as replies from '../../src/slack/blocks/replies.js';
 import * as request from '../../src/slack/blocks/request.js';
 import * as review from '../../src/slack/blocks/review.js';
 import * as grammar from '../../src/slack/command-grammar.js';
+import * as driftNotifier from '../../src/slack/drift-notifier.js';
 import * as format from '../../src/slack/format.js';
 import type { ListenerDeps } from '../../src/slack/listeners/deps.js';
 import * as people from '../../src/slack/listeners/people.js';
@@ -333,6 +337,157 @@ function reviewRefusalsWith(h: string): ReviewRefusal[] {
   ];
 }
 
+/** Drift digest rows of every kind and in every state, with hostile text in every foreign field. */
+function driftRowsWith(h: string): DriftRow[] {
+  const base: DriftRow = {
+    userId: h,
+    name: h,
+    slackId: h,
+    kind: 'changed',
+    expected: ['MANAGE', 'MESSAGING'],
+    found: ['MESSAGING', 'VIEW_COST'],
+    grantIds: [h],
+    status: 'open',
+  };
+  const by = { by: ANN, at: at.toISOString() };
+  return [
+    base,
+    { ...base, kind: 'added', expected: null, slackId: LEAD },
+    { ...base, kind: 'removed', found: null },
+    { ...base, kind: 'grant-ended', found: ['MANAGE'] },
+    { ...base, error: h, ...by },
+    { ...base, status: 'acting', leaseUntil: later.toISOString(), ...by },
+    { ...base, status: 'accepted', ...by },
+    { ...base, status: 'reverted', ...by },
+    { ...base, status: 'reverted', alreadyDone: true, ...by },
+    { ...base, status: 'temporary', until: later.toISOString(), grantId: h, ...by },
+    { ...base, status: 'superseded', now: ['MANAGE'], ...by },
+  ];
+}
+
+function digestWith(h: string, copies = 1): DriftDigest {
+  return {
+    id: h,
+    wabaId: h,
+    alias: h,
+    readAt: later.toISOString(),
+    comparedWith: at.toISOString(),
+    createdAt: later.toISOString(),
+    rows: Array.from({ length: copies }, () => driftRowsWith(h)).flat(),
+    omitted: 3,
+    messages: [
+      { channel: APPROVALS, ts: '1.0', page: 0 },
+      { channel: APPROVALS, ts: '2.0', page: 2 },
+    ],
+  };
+}
+
+function driftResultsWith(h: string): DriftActionResult[] {
+  const [row] = driftRowsWith(h);
+  return [
+    { kind: 'done', row: row!, digest: digestWith(h) },
+    { kind: 'not-found' },
+    { kind: 'unconfigured', wabaId: h },
+    { kind: 'forbidden', reason: 'not-approver', approverIds: [ANN, GROUP, h] },
+    { kind: 'forbidden', reason: 'beneficiary', approverIds: [ANN] },
+    ...driftRowsWith(h).map((each): DriftActionResult => ({ kind: 'already', row: each })),
+    { kind: 'busy', row: { ...row!, by: ANN } },
+    { kind: 'busy' },
+    { kind: 'superseded', row: { ...row!, now: null } },
+    { kind: 'nothing-to-keep' },
+    { kind: 'too-long', maxMs: 86_400_000 },
+    { kind: 'too-short', minMs: 60_000 },
+    { kind: 'failed', error: { message: h, userMessage: h, category: 'throttled' } },
+  ];
+}
+
+function historyWith(h: string): PersonHistory[] {
+  const history: PersonHistory = {
+    alias: h,
+    userId: h,
+    name: h,
+    start: { day: '2026-01-01', tasks: ['MANAGE'] },
+    now: { tasks: null, readAt: later.toISOString() },
+    events: [
+      {
+        kind: 'write',
+        at: at.toISOString(),
+        writeId: h,
+        phase: 'intent',
+        tasks: ['MANAGE'],
+        cause: `request:${h}`,
+        outcome: 'done',
+      },
+      {
+        kind: 'write',
+        at: at.toISOString(),
+        writeId: h,
+        phase: 'intent',
+        tasks: null,
+        cause: 'request:r2',
+        outcome: 'unknown',
+      },
+      {
+        kind: 'write',
+        at: at.toISOString(),
+        writeId: h,
+        phase: 'intent',
+        tasks: null,
+        cause: `drift:${h}`,
+        outcome: 'under-way',
+      },
+      {
+        kind: 'write',
+        at: at.toISOString(),
+        writeId: h,
+        phase: 'intent',
+        tasks: null,
+        cause: 'request:r3',
+        outcome: 'done',
+      },
+      {
+        kind: 'drift',
+        at: at.toISOString(),
+        digestId: h,
+        change: 'added',
+        expected: null,
+        found: ['MESSAGING'],
+        readAt: at.toISOString(),
+      },
+      ...(['accepted', 'reverted', 'temporary'] as const).map((action) => ({
+        kind: 'drift-action' as const,
+        at: at.toISOString(),
+        digestId: h,
+        action,
+        actor: ANN,
+        tasks: ['MANAGE' as const],
+        until: later.toISOString(),
+      })),
+    ],
+    earlier: 4,
+    requests: new Map([
+      [h, { requesterId: LEAD, approverIds: [ANN, BOB] }],
+      ['r3', { requesterId: ANN, approverIds: [ANN] }],
+    ]),
+    firstDay: '2026-01-01',
+    keepDays: 400,
+  };
+  return [history, { ...history, start: undefined, events: [], now: undefined, name: undefined }];
+}
+
+function whoWith(h: string): WhoResult[] {
+  const record = { day: '2026-01-01', firstReadAt: at.toISOString(), lastReadAt: later.toISOString(), end: h, held: h };
+  const held = Array.from({ length: 2_000 }, (_, i) => ({ id: `${i}${h}`, name: h, tasks: ['MESSAGING' as const] }));
+  return [
+    { kind: 'day', alias: h, day: '2026-01-01', record, carried: false, held, goneBy: new Set([held[0]!.id]) },
+    { kind: 'day', alias: h, day: '2026-01-02', record, carried: true, held: held.slice(0, 3), goneBy: new Set() },
+    { kind: 'day', alias: h, day: '2026-01-01', record, carried: false, held: [], goneBy: new Set() },
+    { kind: 'future', alias: h, day: h, today: '2026-01-01' },
+    { kind: 'before-history', alias: h, day: h, first: '2026-01-01', keepDays: 400 },
+    { kind: 'before-history', alias: h, day: h, first: null, keepDays: 400 },
+  ];
+}
+
 type Render = (h: string) => unknown[] | Promise<unknown[]>;
 
 /** A fixture per export of each module that draws text; `quiet` marks those with no foreign text to show. */
@@ -356,6 +511,7 @@ const FIXTURES: Record<string, Record<string, Fixture>> = {
     channel: { render: (h) => [format.channel(h), format.channel(TEAM)] },
     link: { render: (h) => [format.link(PERMALINK, h)] },
     slackDate: { render: (h) => [format.slackDate(h), format.slackDate(later), format.slackDate(at.toISOString())] },
+    slackDay: { render: (h) => [format.slackDay(h), format.slackDay('2026-11-01')] },
     taskList: { render: (h) => [format.taskList([h, 'MESSAGING']), format.taskList(null)] },
     join: { render: (h) => [format.join([format.plain(h), format.mention(ANN)], ', ')] },
     withoutBold: { render: (h) => [format.withoutBold(format.mrkdwn`*${h}*`), format.plain(h)] },
@@ -778,6 +934,57 @@ const FIXTURES: Record<string, Record<string, Fixture>> = {
       },
     },
   },
+  'blocks/drift.ts': {
+    DIGEST_ROWS_PER_PAGE: { render: () => [format.mrkdwn`${driftBlocks.DIGEST_ROWS_PER_PAGE}`], quiet: true },
+    rowValue: {
+      render: (h) => [kit.actions('x', [kit.button('a', 'Accept', driftBlocks.rowValue({ digestId: h, index: 3 }))])],
+      quiet: true,
+    },
+    parseRowValue: {
+      render: (h) => [format.plain(JSON.stringify(driftBlocks.parseRowValue(h) ?? driftBlocks.parseRowValue('a-1:2')))],
+      quiet: true,
+    },
+    changeText: { render: each(driftRowsWith, (row) => driftBlocks.changeText(row)) },
+    rowOutcome: { render: each(driftRowsWith, (row) => driftBlocks.rowOutcome(row) ?? '') },
+    pageCount: { render: (h) => [format.mrkdwn`${driftBlocks.pageCount(digestWith(h, 5))}`], quiet: true },
+    digestMessage: {
+      render: (h) => [0, 1, 2, 9].map((page) => driftBlocks.digestMessage(digestWith(h, 5), page)),
+    },
+    parseTemporaryMetadata: {
+      render: (h) => [format.plain(JSON.stringify(driftBlocks.parseTemporaryMetadata(h) ?? {}))],
+      quiet: true,
+    },
+    temporaryModal: {
+      render: (h) => [
+        driftBlocks.temporaryModal({ digestId: h, index: 1, channelId: h }),
+        ...driftRowsWith(h).map((row) =>
+          driftBlocks.temporaryModal({ digestId: h, index: 1 }, { row, maxMs: 86_400_000 }),
+        ),
+      ],
+    },
+    driftClickReply: { render: each(driftResultsWith, (result) => driftBlocks.driftClickReply(result) ?? '') },
+    historyMessage: {
+      render: (h) =>
+        historyWith(h).flatMap((history) => [
+          driftBlocks.historyMessage(history, LEAD),
+          driftBlocks.historyMessage(history),
+        ]),
+    },
+    whoMessage: { render: each(whoWith, (result) => driftBlocks.whoMessage(result)) },
+  },
+  'drift-notifier.ts': {
+    SlackDriftNotifier: {
+      render: async (h) => {
+        const sent: unknown[] = [];
+        for (const channel of [APPROVALS, undefined]) {
+          const slack = new driftNotifier.SlackDriftNotifier(recordingClient(sent), lookupWith(h, channel));
+          await slack.post(digestWith(h, 3));
+          await slack.update(digestWith(h, 3));
+        }
+        return sent;
+      },
+    },
+  },
   'blocks/outcomes.ts': {
     refusalWords: {
       render: (h) => refusalsWith(h).map((refusal) => replies.saidMessage(outcomes.refusalWords(refusal))),
@@ -935,6 +1142,7 @@ const NOT_SURFACES: Record<string, string> = {
   'listeners/deps.ts': 'types only',
   'listeners/yield.ts': 'scheduling',
   'listeners/actions.ts': 'sends the replies of listeners/replies.ts through kit.reply',
+  'listeners/drift.ts': 'sends driftClickReply and the forms of blocks/drift.ts through kit.reply and refusalModal',
   'listeners/views.ts': 'sends submitReply and clickReply; form errors are plain text',
   'listeners/home.ts': 'publishes homeView and requestsMessage',
   'listeners/command.ts': 'sends the builders above; checked on random hostile text in command.fuzz.test.ts',

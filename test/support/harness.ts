@@ -53,6 +53,8 @@ export interface HarnessOptions {
   /** Use this Graph fake instead of a new one (to keep its state across restarts). */
   graph?: FakeGraph;
   sweepIntervalMs?: number;
+  /** Drift checks run this often (below the config's 10 s floor); unset: as `DRIFT_CHECK_EVERY` says. */
+  driftCheckEveryMs?: number;
 }
 
 let responseCounter = 0;
@@ -80,6 +82,7 @@ export class Harness {
     readonly slack: SlackEmulator,
     readonly env: Record<string, string | undefined>,
     private readonly sweepIntervalMs?: number,
+    private readonly driftCheckEveryMs?: number,
   ) {}
 
   /** A harness whose accounts come from a policy file with this text (the default graph plus `graph` changes). */
@@ -111,7 +114,7 @@ export class Harness {
     });
     await slack.start();
     slack.usergroups.set(GROUP, [CAROL]);
-    const harness = new Harness(graph, slack, {}, options.sweepIntervalMs);
+    const harness = new Harness(graph, slack, {}, options.sweepIntervalMs, options.driftCheckEveryMs);
     Object.assign(harness.env, {
       ...fakeConnections({ slackApiUrl: slack.apiUrl, graphUrl: graph.url, port: 0 }),
       WABA_ID,
@@ -122,6 +125,8 @@ export class Harness {
       // Tests sharing one Redis stay out of each other's keys.
       STORE_NAMESPACE: `e2e-${Math.random().toString(36).slice(2, 10)}`,
       LOG_LEVEL: 'debug',
+      // A background roster read would shift other tests' Graph call counts; drift tests check when they choose.
+      DRIFT_CHECK_EVERY: 'off',
       ...options.env,
     });
     await harness.startBot();
@@ -139,6 +144,7 @@ export class Harness {
       logger,
       sweepIntervalMs: this.sweepIntervalMs ?? 60_000,
       drainTimeoutMs: 5_000,
+      ...(this.driftCheckEveryMs === undefined ? {} : { driftCheckEveryMs: this.driftCheckEveryMs }),
     });
     this.slack.link.requestUrl = this.eventsUrl;
   }

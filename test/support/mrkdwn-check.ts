@@ -35,6 +35,8 @@ export function textsOf(payload: unknown): { mrkdwn: string[]; plain: string[] }
 }
 
 const DATE = /^!date\^\d+\^\{date_short_pretty\} at \{time\}\|\d{4}-\d\d-\d\d \d\d:\d\d UTC$/;
+/** A calendar day (history's days), with the day itself as the fallback. */
+const DAY = /^!date\^\d+\^\{date_long\}\|\d{4}-\d\d-\d\d$/;
 
 /** Live tokens the bot did not mean, stray `<` or `>`, bare `&`, and times written out by hand, in one mrkdwn text. */
 export function mrkdwnProblems(text: string, allowed: AllowedTokens): string[] {
@@ -47,7 +49,8 @@ export function mrkdwnProblems(text: string, allowed: AllowedTokens): string[] {
       (allowed.links ?? []).some(
         (url) => inside.startsWith(`${url}|`) && !inside.slice(url.length + 1).includes('|'),
       ) ||
-      DATE.test(inside);
+      DATE.test(inside) ||
+      DAY.test(inside);
     if (!ok) problems.push(`live token ${token.slice(0, 80)}`);
     return ' ';
   });

@@ -4,6 +4,7 @@ import type { TemporaryGrant } from '../../src/access/grants.js';
 import type { GroupMembers } from '../../src/access/policy.js';
 import type { RequestNotifier } from '../../src/access/ports.js';
 import type { AccessRequest, MessageRef, Pending } from '../../src/access/request.js';
+import type { WriteJournal } from '../../src/access/write-journal.js';
 import type { GraphClient } from '../../src/graph/client.js';
 
 /** The cast of the service-level tests. */
@@ -18,7 +19,12 @@ export const DAVE = '300000000000002';
 export function oneAccount(
   graph: GraphClient,
   settings: Partial<AccountPolicy> = {},
-  options: { rosterCacheMs?: number; now?: () => number; groupMembers?: GroupMembers } = {},
+  options: {
+    rosterCacheMs?: number;
+    now?: () => number;
+    groupMembers?: GroupMembers;
+    writeJournal?: WriteJournal;
+  } = {},
 ): Accounts {
   const account = accountPolicy({ wabaId: WABA, businessId: BUSINESS, approverIds: ['UANN', 'UBOB'], ...settings });
   return new Accounts(singleAccountPolicy(account), { graph, groupMembers: async () => undefined, ...options });

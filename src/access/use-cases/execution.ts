@@ -3,6 +3,7 @@ import { UnconfiguredAccountError } from '../accounts.js';
 import type { TemporaryGrant } from '../grants.js';
 import { type AccessRequest, type Executing, type ExecutionError, fail, succeed } from '../request.js';
 import { ExtensionTooLongError, GrantNotLiveError } from '../temporary-access.js';
+import { withWriteCause } from '../write-journal.js';
 import type { UseCaseContext } from './context.js';
 
 /**
@@ -13,21 +14,8 @@ export async function execute(ctx: UseCaseContext, request: Executing): Promise<
   let final: AccessRequest;
   let grant: TemporaryGrant | undefined;
   try {
-    if (request.kind === 'grant' && request.review?.choice === 'temporary') {
-      const result = await ctx.temporary.applyTemporaryKeep(request);
-      final = succeed(request, ctx.clock.now(), result.held ?? [], { hadNoAccess: !result.held });
-      grant = result.grant;
-    } else if (request.kind === 'grant') {
-      const result = await ctx.temporary.applyGrant(request);
-      final = succeed(request, ctx.clock.now(), result.resultTasks);
-      grant = result.grant;
-    } else if (request.kind === 'extend') {
-      grant = await ctx.temporary.applyExtension(request);
-      final = succeed(request, ctx.clock.now(), grant.tasks);
-    } else {
-      const removed = await ctx.temporary.applyRevoke(request);
-      final = succeed(request, ctx.clock.now(), [], { hadNoAccess: !removed });
-    }
+    // Each write says which request made it, for the person's history.
+    ({ final, grant } = await withWriteCause(`request:${request.id}`, () => apply(ctx, request)));
   } catch (error) {
     ctx.deps.logger?.warn({ err: error, requestId: request.id }, 'graph change failed');
     final = fail(request, ctx.clock.now(), toExecutionError(error));
@@ -35,6 +23,30 @@ export async function execute(ctx: UseCaseContext, request: Executing): Promise<
   const settled = await ctx.writer.settle(final);
   if (settled.ours) await notify(ctx, settled.request, grant);
   return settled.request;
+}
+
+/** Makes the change a request asks for; throws when it could not be made. */
+async function apply(
+  ctx: UseCaseContext,
+  request: Executing,
+): Promise<{ final: AccessRequest; grant?: TemporaryGrant | undefined }> {
+  if (request.kind === 'grant' && request.review?.choice === 'temporary') {
+    const result = await ctx.temporary.applyTemporaryKeep(request);
+    return {
+      final: succeed(request, ctx.clock.now(), result.held ?? [], { hadNoAccess: !result.held }),
+      grant: result.grant,
+    };
+  }
+  if (request.kind === 'grant') {
+    const result = await ctx.temporary.applyGrant(request);
+    return { final: succeed(request, ctx.clock.now(), result.resultTasks), grant: result.grant };
+  }
+  if (request.kind === 'extend') {
+    const grant = await ctx.temporary.applyExtension(request);
+    return { final: succeed(request, ctx.clock.now(), grant.tasks), grant };
+  }
+  const removed = await ctx.temporary.applyRevoke(request);
+  return { final: succeed(request, ctx.clock.now(), [], { hadNoAccess: !removed }) };
 }
 
 /** Tells Slack a request changed; a failure is logged and audited, never thrown. */

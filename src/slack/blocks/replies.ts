@@ -43,6 +43,8 @@ export function helpMessage(): MessageBody {
           mrkdwn`• ${code(USAGE.accounts)} — the accounts configured here and how much of Meta’s budget each has used (also ${code(USAGE.status)}), or those a user can reach`,
           mrkdwn`• ${code(USAGE.active)} — temporary grants still running, and when they end; *I’m done* gives yours back`,
           mrkdwn`• ${code(USAGE.requests)} — your open requests (to cancel) and those waiting for your decision`,
+          mrkdwn`• ${code(USAGE.history)} — what a person held and when it changed, with who changed it`,
+          mrkdwn`• ${code(USAGE.who)} — who had access on a day, e.g. \`/waba who 2026-11-01\``,
           mrkdwn`• ${code(USAGE.link)} / ${code(USAGE.unlink)} — admins: who a Slack person is at Meta`,
           mrkdwn``,
           mrkdwn`*Review who has access* (approvers and admins):`,

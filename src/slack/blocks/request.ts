@@ -247,6 +247,8 @@ export function grantText(grant: TemporaryGrant, request: AccessRequest): Mrkdwn
           return mrkdwn`⌛ Temporary ${tasks} ended ${ended}: ${who} was removed from the account.`;
         case 'kept':
           return mrkdwn`⌛ Temporary ${tasks} ended ${ended}; ${mention(grant.endedBy ?? 'system')} kept the access as it was: ${taskList(grant.finalTasks ?? null)}.`;
+        case 'lost':
+          return mrkdwn`⌛ Temporary ${tasks} was ended outside the bot; ${mention(grant.endedBy ?? 'system')} accepted that ${ended}: ${who} holds ${taskList(grant.finalTasks ?? null)}.`;
         case 'overridden':
           return mrkdwn`⌛ Temporary ${tasks} ended ${ended}; ${mention(grant.endedBy ?? 'system')} restored ${who} to ${taskList(grant.finalTasks ?? null)}.`;
         default:

@@ -1,8 +1,10 @@
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import { type Account, isUnknownAccount, resolveAccount } from '../../access/accounts.js';
+import { addDays, dayOf } from '../../access/history.js';
 import { Limiter } from '../../access/limiter.js';
 import { rosterCostsCalls } from '../../access/roster-view.js';
 import { breakGlassReply } from '../blocks/break-glass.js';
+import { historyMessage, whoMessage } from '../blocks/drift.js';
 import { requestsMessage } from '../blocks/home.js';
 import {
   accountListMessage,
@@ -17,7 +19,7 @@ import {
   unknownAccountMessage,
 } from '../blocks/replies.js';
 import type { MessageBody } from '../blocks/types.js';
-import { type Command, parseCommand } from '../command-grammar.js';
+import { type Command, type DayRef, parseCommand } from '../command-grammar.js';
 import { composeForm } from './compose.js';
 import type { ListenerDeps } from './deps.js';
 import { resolvePerson, resolveUser } from './people.js';
@@ -122,6 +124,13 @@ async function answer(
     }
     case 'requests':
       return requestsMessage(await deps.service.requestsOf(userId));
+    case 'history': {
+      const target = await resolveUser(deps, parsed.user);
+      if ('problem' in target) return problemMessage(target.problem, target.hint);
+      return historyMessage(await deps.drift.historyOf(account, target.metaUserId), target.slackId);
+    }
+    case 'who':
+      return whoMessage(await deps.drift.whoOn(account, dayOfRef(parsed.date, deps.drift.now())));
     case 'grant':
     case 'revoke': {
       const target = await resolveUser(deps, parsed.user);
@@ -176,8 +185,15 @@ function costsCalls(
     case 'compose':
     case 'requests':
     case 'unlink':
+    case 'history':
+    case 'who':
       return false;
   }
+}
+
+/** The calendar day (UTC) a typed day names, `today` being the bot's. */
+function dayOfRef(ref: DayRef, now: Date): string {
+  return ref.kind === 'date' ? ref.day : addDays(dayOf(now), -ref.days);
 }
 
 /** Account aliases by WABA id, to name each grant's account when there are several. */

@@ -1,5 +1,6 @@
 import type { Accounts } from '../../access/accounts.js';
 import type { Directory } from '../../access/directory.js';
+import type { DriftService } from '../../access/drift-service.js';
 import type { AccessService } from '../../access/service.js';
 import type { CommandLimit } from '../command-limit.js';
 import type { SlackPeople } from '../people.js';
@@ -7,6 +8,8 @@ import type { SlackPeople } from '../people.js';
 /** What listeners need: the domain service, the accounts (for `on <alias>` and replies), and who is who. */
 export interface ListenerDeps {
   service: AccessService;
+  /** Drift digests' buttons, and who had access when. */
+  drift: DriftService;
   accounts: Accounts;
   /** Slack people ↔ Meta users, and who may link them. */
   directory: Directory;

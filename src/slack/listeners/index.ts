@@ -23,6 +23,7 @@ import {
 import { admission } from './admission.js';
 import { wabaCommand } from './command.js';
 import type { ListenerDeps } from './deps.js';
+import { driftButton, driftPageButton, driftTemporaryButton, driftTemporarySubmission } from './drift.js';
 import { homeOpened } from './home.js';
 import { reviewPageButton, reviewRowButton, reviewTemporaryButton, reviewTemporarySubmission } from './review.js';
 import { listMoreButton, listRefreshButton } from './roster.js';
@@ -63,12 +64,17 @@ export function registerListeners(app: App, deps: ListenerDeps, isDraining: () =
     [ACTION.reviewRemove]: reviewRowButton(deps, 'remove'),
     [ACTION.reviewTemporary]: reviewTemporaryButton(deps),
     [ACTION.reviewPage]: reviewPageButton(deps),
+    [ACTION.driftAccept]: driftButton(deps, 'accept'),
+    [ACTION.driftRevert]: driftButton(deps, 'revert'),
+    [ACTION.driftTemporary]: driftTemporaryButton(deps),
+    [ACTION.driftPage]: driftPageButton(deps),
   };
   const forms: Record<CallbackId, (args: ViewArgs) => Promise<void>> = {
     [VIEW.compose]: composeSubmission(deps),
     [VIEW.deny]: denySubmission(deps),
     [VIEW.extend]: extendSubmission(deps),
     [VIEW.reviewTemporary]: reviewTemporarySubmission(deps),
+    [VIEW.driftTemporary]: driftTemporarySubmission(deps),
   };
 
   app.use(admission(isDraining));

@@ -288,3 +288,45 @@ describe('SlackEmulator on its own', () => {
     expect(slack.workspace.topViewOf(LENA)?.id).toBe((first.view as { id: string }).id);
   });
 });
+
+describe('SlackEmulator side-panel forms', () => {
+  it('shows the host’s form, hands a button’s values to the host, and tells the person what it refused', async () => {
+    const pressed: Array<[string, string, Record<string, string>]> = [];
+    const slack = new SlackEmulator({
+      people: [{ id: 'ULENA', name: 'lena', realName: 'Lena Ortiz' }],
+      sidePanel: () => [
+        {
+          title: 'Backend',
+          rows: [],
+          form: {
+            id: 'backend',
+            fields: [{ name: 'tasks', label: 'Tasks' }],
+            buttons: [{ action: 'set', label: 'Set' }],
+          },
+        },
+      ],
+      onSideAction: (form, action, values) => {
+        if (values.tasks === 'bad') throw new Error('Tasks are MANAGE, MESSAGING.');
+        pressed.push([form, action, values]);
+      },
+    });
+    await slack.start();
+    try {
+      const side = (body: object) =>
+        fetch(`${slack.url}/ui/side`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ as: 'ULENA', ...body }),
+        });
+      const state = (await (await fetch(`${slack.url}/ui/state?as=ULENA`)).json()) as { side: unknown[] };
+      expect(state.side).toMatchObject([{ form: { id: 'backend', buttons: [{ action: 'set' }] } }]);
+      expect((await side({ form: 'backend', action: 'set', values: { tasks: 'MESSAGING' } })).status).toBe(200);
+      expect(pressed).toEqual([['backend', 'set', { tasks: 'MESSAGING' }]]);
+      const refused = await side({ form: 'backend', action: 'set', values: { tasks: 'bad' } });
+      expect(refused.status).toBe(409);
+      expect(await refused.json()).toEqual({ ok: false, error: 'Tasks are MANAGE, MESSAGING.' });
+    } finally {
+      await slack.stop();
+    }
+  });
+});

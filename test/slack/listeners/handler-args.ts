@@ -12,6 +12,7 @@ import { webApi } from '@slack/bolt';
 import { type Mock, vi } from 'vitest';
 import type { Accounts } from '../../../src/access/accounts.js';
 import type { Directory } from '../../../src/access/directory.js';
+import type { DriftService } from '../../../src/access/drift-service.js';
 import type { TemporaryGrant } from '../../../src/access/grants.js';
 import type { AccessService } from '../../../src/access/service.js';
 import { GraphClient } from '../../../src/graph/client.js';
@@ -176,6 +177,7 @@ export function kit(options: KitOptions = {}): Kit {
     directory,
     deps: {
       service: service as unknown as AccessService,
+      drift: {} as unknown as DriftService,
       accounts,
       directory: directory as unknown as Directory,
       people: { idOf: vi.fn(async () => undefined) } as unknown as SlackPeople,
