@@ -5,16 +5,23 @@ import KeyvSqlite from '@keyv/sqlite';
 import Keyv from 'keyv';
 import type { DirectoryStore } from '../access/directory.js';
 import type { Locker, RequestRepository } from '../access/ports.js';
+import type { AuditState, AuditTrail } from '../audit/trail.js';
+import { KeyvAuditState, MemoryAuditTrail, RedisAuditTrail, SqliteAuditTrail } from './audit-chain.js';
 import { KeyvDirectoryStore } from './directory.js';
 import { InProcessLocker, RedisLocker } from './locks.js';
 import { MemoryRecords, RedisRecords, type RequestRecords, SqliteRecords } from './request-records.js';
 import { KeyvRequestRepository, type RepositoryIndexes, redisIndexes } from './requests.js';
+import { SqliteConnection } from './sqlite-connection.js';
 
 export interface Store {
   kind: 'sqlite' | 'redis' | 'memory';
   repository: RequestRepository;
   directory: DirectoryStore;
   locker: Locker;
+  /** The hash-chained audit trail: one chain per account, and the global one. */
+  auditTrail: AuditTrail;
+  /** Durable state of the trail's readers (the webhook's cursor). */
+  auditState: AuditState;
   /** Whether the store answers: for /healthz. */
   ping(): Promise<boolean>;
   close(): Promise<void>;
@@ -42,7 +49,8 @@ export async function openStore(
   if (url.startsWith('memory://')) {
     logger?.warn({}, 'STORE_URL is memory://: requests are lost when the process stops. Use it for tests only.');
     const keyv = withErrorLog(new Keyv({ namespace, throwOnErrors: true }), logger);
-    return fromKeyv('memory', keyv, new InProcessLocker(), async () => undefined, new MemoryRecords());
+    const trail = new MemoryAuditTrail();
+    return fromKeyv('memory', keyv, new InProcessLocker(), async () => undefined, new MemoryRecords(trail), trail);
   }
   throw new Error(`STORE_URL must start with sqlite://, redis:// or memory://, got "${url.split(':')[0]}:…".`);
 }
@@ -51,9 +59,13 @@ async function openSqlite(url: string, namespace: string, logger?: StoreLogger):
   const path = resolve(url.slice('sqlite://'.length));
   mkdirSync(dirname(path), { recursive: true });
   const adapter = new KeyvSqlite({ uri: `sqlite://${path}`, busyTimeout: 5_000 });
+  // Keyv's statements and the records' transactions share the connection: a transaction has it to itself.
+  const connection = new SqliteConnection(adapter.query);
+  adapter.query = connection.query;
   const keyv = withErrorLog(new Keyv({ store: adapter, namespace, throwOnErrors: true }), logger);
-  const records = new SqliteRecords(adapter, namespace);
-  return fromKeyv('sqlite', keyv, new InProcessLocker(), () => adapter.disconnect(), records);
+  const trail = new SqliteAuditTrail(connection, namespace);
+  const records = new SqliteRecords(connection, namespace, trail);
+  return fromKeyv('sqlite', keyv, new InProcessLocker(), () => adapter.disconnect(), records, trail);
 }
 
 async function openRedis(url: string, namespace: string, logger?: StoreLogger): Promise<Store> {
@@ -66,7 +78,8 @@ async function openRedis(url: string, namespace: string, logger?: StoreLogger): 
   const keyv = withErrorLog(new Keyv({ store: adapter, namespace, throwOnErrors: true }), logger);
   const locker = new RedisLocker(client, `${namespace}:lock:`);
   const indexes = redisIndexes(client, keyv, `${namespace}:set:`);
-  const records = new RedisRecords(client, `${namespace}:`);
+  const trail = new RedisAuditTrail(client, `${namespace}:`);
+  const records = new RedisRecords(client, `${namespace}:`, trail);
   return fromKeyv(
     'redis',
     keyv,
@@ -75,6 +88,7 @@ async function openRedis(url: string, namespace: string, logger?: StoreLogger): 
       await client.close();
     },
     records,
+    trail,
     indexes,
   );
 }
@@ -85,13 +99,16 @@ function fromKeyv(
   locker: Locker,
   close: () => Promise<unknown>,
   records: RequestRecords,
+  trail: AuditTrail,
   indexes?: RepositoryIndexes,
 ): Store {
   return {
     kind,
     repository: new KeyvRequestRepository(keyv, records, indexes),
-    directory: new KeyvDirectoryStore(keyv, locker),
+    directory: new KeyvDirectoryStore(keyv, locker, trail),
     locker,
+    auditTrail: trail,
+    auditState: new KeyvAuditState(keyv),
     async ping() {
       try {
         await keyv.get('ping');
