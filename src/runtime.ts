@@ -6,6 +6,7 @@ import { Directory } from './access/directory.js';
 import { AccessService } from './access/service.js';
 import { startBackgroundWork } from './access/use-cases/sweeps.js';
 import { createBoltApp } from './app.js';
+import { AuditWebhook, type AuditWebhookOptions } from './audit/webhook.js';
 import { type Config, ConfigError, secretsOf } from './config.js';
 import { GraphClient } from './graph/client.js';
 import { createHttpServer, type Health, type HttpRoutes } from './http/server.js';
@@ -51,6 +52,8 @@ export interface StartOptions {
   sweepIntervalMs?: number;
   /** The longest a stop waits for Graph calls under way. */
   drainTimeoutMs?: number;
+  /** How the audit webhook (AUDIT_WEBHOOK_URL) polls and backs off; its defaults suit production. */
+  auditWebhook?: Pick<AuditWebhookOptions, 'pollMs' | 'minRetryMs' | 'maxRetryMs' | 'timeoutMs'>;
 }
 
 /** How long a process counts as alive after its last heartbeat. */
@@ -207,6 +210,18 @@ async function build(
     sweepIntervalMs: options.sweepIntervalMs ?? 10_000,
     logger,
   });
+  // Every audit entry goes to the webhook, from the trail in the store: one process at a time, in order.
+  const auditWebhook = config.auditWebhook
+    ? new AuditWebhook({
+        ...config.auditWebhook,
+        ...options.auditWebhook,
+        trail: store.auditTrail,
+        state: store.auditState,
+        locker: store.locker,
+        logger: logger.child({ component: 'audit-webhook' }),
+      })
+    : undefined;
+  auditWebhook?.start();
 
   let stopped: Promise<void> | undefined;
   const stop = async () => {
@@ -215,6 +230,7 @@ async function build(
     stopBackgroundWork();
     const drainTimeout = new Promise((resolve) => setTimeout(resolve, options.drainTimeoutMs ?? 30_000).unref());
     await Promise.race([service.drain(), drainTimeout]);
+    await auditWebhook?.stop();
     if (server) {
       const closing = new Promise<void>((resolve) => server!.close(() => resolve()));
       server.closeAllConnections();

@@ -13,7 +13,7 @@ import {
 } from '../../sandbox/slack/requests.js';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
-import { type RunningBot, startBot } from '../../src/runtime.js';
+import { type RunningBot, type StartOptions, startBot } from '../../src/runtime.js';
 import { visibleText } from './message-text.js';
 
 /** The cast and the secrets of every end-to-end test. None of these are real. */
@@ -53,6 +53,8 @@ export interface HarnessOptions {
   /** Use this Graph fake instead of a new one (to keep its state across restarts). */
   graph?: FakeGraph;
   sweepIntervalMs?: number;
+  /** How the audit webhook polls and backs off (when AUDIT_WEBHOOK_URL is set). */
+  auditWebhook?: StartOptions['auditWebhook'];
 }
 
 let responseCounter = 0;
@@ -80,6 +82,7 @@ export class Harness {
     readonly slack: SlackEmulator,
     readonly env: Record<string, string | undefined>,
     private readonly sweepIntervalMs?: number,
+    private readonly auditWebhook?: StartOptions['auditWebhook'],
   ) {}
 
   /** A harness whose accounts come from a policy file with this text (the default graph plus `graph` changes). */
@@ -111,7 +114,7 @@ export class Harness {
     });
     await slack.start();
     slack.usergroups.set(GROUP, [CAROL]);
-    const harness = new Harness(graph, slack, {}, options.sweepIntervalMs);
+    const harness = new Harness(graph, slack, {}, options.sweepIntervalMs, options.auditWebhook);
     Object.assign(harness.env, {
       ...fakeConnections({ slackApiUrl: slack.apiUrl, graphUrl: graph.url, port: 0 }),
       WABA_ID,
@@ -139,6 +142,7 @@ export class Harness {
       logger,
       sweepIntervalMs: this.sweepIntervalMs ?? 60_000,
       drainTimeoutMs: 5_000,
+      ...(this.auditWebhook ? { auditWebhook: this.auditWebhook } : {}),
     });
     this.slack.link.requestUrl = this.eventsUrl;
   }
