@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { App } from '@slack/bolt';
 import { Accounts } from './access/accounts.js';
+import { AuditExports } from './access/audit-exports.js';
 import { Directory } from './access/directory.js';
 import { AccessService } from './access/service.js';
 import { startBackgroundWork } from './access/use-cases/sweeps.js';
@@ -159,7 +160,8 @@ async function build(
     logger: logger.child({ component: 'access' }),
   });
   const commandLimit = new CommandLimit(config.commandsPerMinute);
-  registerListeners(app, { service, accounts, directory, people, commandLimit }, wiring.isDraining);
+  const auditExports = new AuditExports(store.auditTrail, accounts);
+  registerListeners(app, { service, accounts, directory, people, commandLimit, auditExports }, wiring.isDraining);
 
   const reloadPolicy = (): ReloadResult => {
     if (!config.policyFile) return { kind: 'no-file' };

@@ -42,6 +42,7 @@ export function helpMessage(): MessageBody {
           mrkdwn`• ${code(USAGE.active)} — temporary grants still running, and when they end`,
           mrkdwn`• ${code(USAGE.requests)} — your open requests (to cancel) and those waiting for your decision`,
           mrkdwn`• ${code(USAGE.link)} / ${code(USAGE.unlink)} — admins: who a Slack person is at Meta`,
+          mrkdwn`• ${code(USAGE.audit)} — admins: the audit trail as a CSV file in your DM`,
           mrkdwn``,
           mrkdwn`${code('on <account>')} picks an account (see \`/waba accounts\`); without it, the default one. \`/waba\` alone opens a form.`,
         ],

@@ -18,6 +18,7 @@ import {
 } from '../blocks/replies.js';
 import type { MessageBody } from '../blocks/types.js';
 import { type Command, parseCommand } from '../command-grammar.js';
+import { auditCommand } from './audit.js';
 import type { ListenerDeps } from './deps.js';
 import { resolvePerson, resolveUser } from './people.js';
 import { failureReply } from './replies.js';
@@ -75,7 +76,7 @@ export function wabaCommand(deps: ListenerDeps) {
       await replies.run(async () =>
         respond({
           response_type: 'ephemeral',
-          ...(await answer(deps, parsed, account, command.user_id, command.channel_id)),
+          ...(await answer(deps, parsed, account, command.user_id, command.channel_id, client)),
         }),
       );
     } catch (error) {
@@ -92,6 +93,7 @@ async function answer(
   account: Account,
   userId: string,
   channelId: string,
+  client: CommandArgs['client'],
 ): Promise<MessageBody> {
   switch (parsed.kind) {
     case 'list': {
@@ -121,6 +123,9 @@ async function answer(
     }
     case 'requests':
       return requestsMessage(await deps.service.requestsOf(userId));
+    case 'audit':
+      // Without `on`, every account's trail.
+      return auditCommand(deps, client, userId, parsed.account === undefined ? undefined : account, parsed.sinceMs);
     case 'grant':
     case 'revoke': {
       const target = await resolveUser(deps, parsed.user);
@@ -161,6 +166,7 @@ function costsCalls(
     case 'compose':
     case 'requests':
     case 'unlink':
+    case 'audit':
       return false;
   }
 }
