@@ -147,6 +147,11 @@ export class ChainVerifier {
 
   constructor(readonly chain: string) {}
 
+  /** The hash of the last entry that holds: it pins every entry before it (GENESIS for an empty chain). */
+  get lastHash(): string {
+    return this.prev;
+  }
+
   /** Checks the next entry; false once the chain is broken (nothing after a break is checked). */
   check(line: StoredLine): boolean {
     if (this.broken) return false;

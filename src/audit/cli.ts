@@ -152,7 +152,7 @@ async function verify(store: Store, chains: ChainName[], io: CliIo): Promise<num
     entries += report.count;
     if (!report.broken) {
       await io.out(
-        `${name}: ${count(report.count)} entries, intact${report.lastAt ? ` (last ${report.lastAt})` : ''}\n`,
+        `${name}: ${count(report.count)} entries, intact${report.lastAt ? ` (last ${report.lastAt}); head ${report.lastHash}` : ''}\n`,
       );
       continue;
     }

@@ -10,6 +10,8 @@ export interface ChainReport {
   count: number;
   /** When the last entry that holds was written. */
   lastAt?: string;
+  /** The hash of the last entry that holds: note it, and a later check can tell the chain up to it was kept. */
+  lastHash: string;
   broken?: ChainBreak;
 }
 
@@ -24,6 +26,7 @@ export async function verifyTrail(trail: AuditTrail): Promise<ChainReport[]> {
       chain,
       ...(verifier.account ? { account: verifier.account } : {}),
       count: verifier.count,
+      lastHash: verifier.lastHash,
       ...(verifier.lastAt ? { lastAt: verifier.lastAt } : {}),
       ...(broken ? { broken } : {}),
     });

@@ -7,7 +7,7 @@ import {
   type RedisAuditTrail,
   type SqliteAuditTrail,
 } from './audit-chain.js';
-import type { SqliteConnection } from './sqlite-connection.js';
+import type { SqliteConnection, SqliteQueryFn } from './sqlite-connection.js';
 
 /** A request as stored: its JSON and the version it is at. */
 export interface StoredRequest {
@@ -124,7 +124,10 @@ export class SqliteRecords implements RequestRecords {
     const appended = audit === undefined ? `${TABLE}.audit` : `json_insert(${TABLE}.audit, '$[#]', json(?))`;
     const appending = audit === undefined ? [] : [audit.entry];
     await this.tables();
-    return this.db.transaction(async (query) => {
+    // A write without an audit entry is one statement, atomic on its own; with one, the chain's entry joins it in
+    // a transaction.
+    const run = <T>(fn: (query: SqliteQueryFn) => Promise<T>) => (audit ? this.db.transaction(fn) : fn(this.db.query));
+    return run(async (query) => {
       // From 0 the row may be missing (a new request, or one only Keyv holds): insert it, or move an audit-only row.
       const rows =
         expected === 0
