@@ -49,6 +49,8 @@ export interface Config {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** When set, `GET /metrics` needs `Authorization: Bearer <token>`. */
   metricsToken?: string;
+  /** Where every audit entry is sent, signed with the secret; unset: nowhere. */
+  auditWebhook?: { url: string; secret: string };
 }
 
 /** What each required variable is and where to get it: printed, one line each, when it is missing. */
@@ -269,7 +271,45 @@ const schema = z.object({
     .string()
     .regex(/^\S{16,}$/, 'METRICS_TOKEN must be at least 16 characters without spaces, e.g. from `openssl rand -hex 24`')
     .optional(),
+  AUDIT_WEBHOOK_URL: z
+    .string()
+    .refine(isWebhookUrl, {
+      message:
+        'AUDIT_WEBHOOK_URL must be an https:// address (http:// only to this machine: localhost, 127.0.0.1, [::1])',
+    })
+    .optional(),
+  AUDIT_WEBHOOK_SECRET: z.string().min(16, 'AUDIT_WEBHOOK_SECRET must be at least 16 characters').optional(),
 });
+
+/** An https address, or http to loopback only: audit entries never cross a network in the clear. */
+function isWebhookUrl(value: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return false;
+  }
+  if (url.protocol === 'https:') return true;
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  return url.protocol === 'http:' && (host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host));
+}
+
+/** What a tool that only reads the store (`npm run audit`) needs: where the store is. Nothing about Slack or Meta. */
+export interface StoreSettings {
+  storeUrl: string;
+  storeNamespace: string;
+}
+
+/** Reads STORE_URL and STORE_NAMESPACE from `env`; throws a ConfigError when either is invalid. */
+export function loadStoreSettings(env: NodeJS.ProcessEnv = process.env): StoreSettings {
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ''),
+  );
+  const parsed = schema.pick({ STORE_URL: true, STORE_NAMESPACE: true }).safeParse(present);
+  if (!parsed.success)
+    throw new ConfigError(parsed.error.issues.map((issue) => `${String(issue.path[0])} is invalid: ${issue.message}.`));
+  return { storeUrl: parsed.data.STORE_URL, storeNamespace: parsed.data.STORE_NAMESPACE };
+}
 
 /** Reads the config from `env`; throws a ConfigError listing every problem, one line each. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -311,6 +351,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       e.BREAK_GLASS_MAX < e.MIN_GRANT_DURATION &&
       'BREAK_GLASS_MAX is shorter than MIN_GRANT_DURATION.',
   ].filter((problem): problem is string => typeof problem === 'string');
+  if (e.AUDIT_WEBHOOK_URL && !e.AUDIT_WEBHOOK_SECRET) {
+    limits.push(
+      'AUDIT_WEBHOOK_SECRET is missing: AUDIT_WEBHOOK_URL is set, and every entry sent there is signed with it (e.g. the output of `openssl rand -hex 32`, shared with the receiver).',
+    );
+  }
   if (limits.length > 0) throw new ConfigError(limits);
 
   const durations = {
@@ -374,6 +419,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     storeNamespace: e.STORE_NAMESPACE,
     logLevel: e.LOG_LEVEL,
     ...(e.METRICS_TOKEN ? { metricsToken: e.METRICS_TOKEN } : {}),
+    ...(e.AUDIT_WEBHOOK_URL && e.AUDIT_WEBHOOK_SECRET
+      ? { auditWebhook: { url: e.AUDIT_WEBHOOK_URL, secret: e.AUDIT_WEBHOOK_SECRET } }
+      : {}),
   };
 }
 
@@ -386,5 +434,6 @@ export function secretsOf(config: Config): string[] {
     config.graph.accessToken,
     config.graph.appSecret,
     config.metricsToken,
+    config.auditWebhook?.secret,
   ].filter((value): value is string => typeof value === 'string' && value.length >= 6);
 }

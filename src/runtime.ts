@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { App } from '@slack/bolt';
 import { Accounts } from './access/accounts.js';
+import { AuditExports } from './access/audit-exports.js';
 import { Directory } from './access/directory.js';
 import { DriftJournal } from './access/drift-journal.js';
 import { DriftService } from './access/drift-service.js';
@@ -9,6 +10,7 @@ import { startReviewSweeps } from './access/review-service.js';
 import { AccessService } from './access/service.js';
 import { startBackgroundWork } from './access/use-cases/sweeps.js';
 import { createBoltApp } from './app.js';
+import { AuditWebhook, type AuditWebhookOptions } from './audit/webhook.js';
 import { type Config, ConfigError, secretsOf } from './config.js';
 import { GraphClient } from './graph/client.js';
 import { createHttpServer, type Health, type HttpRoutes } from './http/server.js';
@@ -64,6 +66,8 @@ export interface StartOptions {
   drainTimeoutMs?: number;
   /** How often drift is checked, instead of the config's `DRIFT_CHECK_EVERY` (tests go below its 10 s floor). */
   driftCheckEveryMs?: number;
+  /** How the audit webhook (AUDIT_WEBHOOK_URL) polls and backs off; its defaults suit production. */
+  auditWebhook?: Pick<AuditWebhookOptions, 'pollMs' | 'minRetryMs' | 'maxRetryMs' | 'timeoutMs'>;
 }
 
 /** How long a process counts as alive after its last heartbeat. */
@@ -231,7 +235,8 @@ async function build(
     logger: logger.child({ component: 'drift' }),
   });
   const commandLimit = new CommandLimit(config.commandsPerMinute);
-  listenerDeps = { service, drift, accounts, directory, people, commandLimit };
+  const auditExports = new AuditExports(store.auditTrail, accounts);
+  listenerDeps = { service, drift, accounts, directory, people, commandLimit, auditExports };
   registerListeners(app, listenerDeps, wiring.isDraining);
 
   const reloadPolicy = (): ReloadResult => {
@@ -289,6 +294,19 @@ async function build(
     logger,
   });
 
+  // Every audit entry goes to the webhook, from the trail in the store: one process at a time, in order.
+  const auditWebhook = config.auditWebhook
+    ? new AuditWebhook({
+        ...config.auditWebhook,
+        ...options.auditWebhook,
+        trail: store.auditTrail,
+        state: store.auditState,
+        locker: store.locker,
+        logger: logger.child({ component: 'audit-webhook' }),
+      })
+    : undefined;
+  auditWebhook?.start();
+
   let stopped: Promise<void> | undefined;
   const stop = async () => {
     wiring.drain();
@@ -299,6 +317,7 @@ async function build(
     stopDrift();
     const drainTimeout = new Promise((resolve) => setTimeout(resolve, options.drainTimeoutMs ?? 30_000).unref());
     await Promise.race([Promise.all([service.drain(), drift.drain()]), drainTimeout]);
+    await auditWebhook?.stop();
     if (server) {
       const closing = new Promise<void>((resolve) => server!.close(() => resolve()));
       server.closeAllConnections();

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, secretsOf } from '../src/config.js';
+import { ConfigError, loadConfig, loadStoreSettings, secretsOf } from '../src/config.js';
 
 const valid = {
   SLACK_BOT_TOKEN: 'xoxb-1',
@@ -272,5 +272,62 @@ describe('loadConfig', () => {
         /bad\.yml:3: accounts\.support\.waba_id: "x" is not a Meta id/,
       );
     });
+  });
+});
+
+describe('the audit webhook settings', () => {
+  const secret = 'a-webhook-secret-0123456789';
+
+  it('reads the address and the secret, and keeps the secret out of logs', () => {
+    const config = loadConfig({
+      ...valid,
+      AUDIT_WEBHOOK_URL: 'https://audit.example.com/in',
+      AUDIT_WEBHOOK_SECRET: secret,
+    });
+    expect(config.auditWebhook).toEqual({ url: 'https://audit.example.com/in', secret });
+    expect(secretsOf(config)).toContain(secret);
+    expect(loadConfig(valid).auditWebhook).toBeUndefined();
+  });
+
+  it('takes plain http only to this machine', () => {
+    for (const url of ['http://127.0.0.1:9000/audit', 'http://localhost/audit', 'http://[::1]:8080/']) {
+      expect(loadConfig({ ...valid, AUDIT_WEBHOOK_URL: url, AUDIT_WEBHOOK_SECRET: secret }).auditWebhook?.url).toBe(
+        url,
+      );
+    }
+    for (const url of [
+      'http://audit.example.com/in',
+      'http://10.0.0.5/in',
+      'ftp://x/',
+      'not a url',
+      'http://127.0.0.1.evil.com/',
+    ]) {
+      expect(() => loadConfig({ ...valid, AUDIT_WEBHOOK_URL: url, AUDIT_WEBHOOK_SECRET: secret }), url).toThrow(
+        /AUDIT_WEBHOOK_URL is invalid: AUDIT_WEBHOOK_URL must be an https:\/\/ address \(http:\/\/ only to this machine/,
+      );
+    }
+  });
+
+  it('needs a secret of some length when the address is set', () => {
+    expect(() => loadConfig({ ...valid, AUDIT_WEBHOOK_URL: 'https://audit.example.com/in' })).toThrow(
+      /AUDIT_WEBHOOK_SECRET is missing: AUDIT_WEBHOOK_URL is set, and every entry sent there is signed with it/,
+    );
+    expect(() =>
+      loadConfig({ ...valid, AUDIT_WEBHOOK_URL: 'https://audit.example.com/in', AUDIT_WEBHOOK_SECRET: 'short' }),
+    ).toThrow(/AUDIT_WEBHOOK_SECRET must be at least 16 characters/);
+  });
+});
+
+describe('loadStoreSettings', () => {
+  it('needs nothing but where the store is, with the same defaults and checks as the bot', () => {
+    expect(loadStoreSettings({})).toEqual({
+      storeUrl: 'sqlite://./data/waba-access.sqlite',
+      storeNamespace: 'waba-access',
+    });
+    expect(loadStoreSettings({ STORE_URL: 'redis://x:6379', STORE_NAMESPACE: 'prod' })).toEqual({
+      storeUrl: 'redis://x:6379',
+      storeNamespace: 'prod',
+    });
+    expect(() => loadStoreSettings({ STORE_NAMESPACE: 'Bad Name' })).toThrow(ConfigError);
   });
 });

@@ -48,6 +48,8 @@ describe('manifest.yml', () => {
       'chat:write',
       'chat:write.public',
       'commands',
+      'files:write',
+      'im:write',
       'usergroups:read',
       'users:read',
       'users:read.email',

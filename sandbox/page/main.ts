@@ -29,6 +29,7 @@ interface Message {
   text?: string;
   blocks: Json[];
   visibleTo?: string;
+  files?: Array<{ id: string; name: string; title: string; size: number }>;
 }
 
 interface Pane {
@@ -276,12 +277,20 @@ function messageNode(message: Message, current: State): HTMLElement {
     ? el('div', { className: 'blocks' }, ...renderBlocks(message.blocks, render))
     : renderMrkdwn(message.text ?? '', current);
   const ephemeral = message.visibleTo ? el('div', { className: 'ephemeral-note', text: 'Only visible to you' }) : null;
+  const files = (message.files ?? []).map((file) =>
+    el('a', {
+      className: 'file',
+      text: `📄 ${file.title} (${Math.max(1, Math.round(file.size / 1024))} KB)`,
+      attrs: { href: `/files/${encodeURIComponent(file.id)}`, download: file.name },
+    }),
+  );
   return el(
     'article',
     { className: `message${message.visibleTo ? ' ephemeral' : ''}`, attrs: { 'data-ts': message.ts } },
     ...(ephemeral ? [ephemeral] : []),
     el('div', { className: 'meta' }, el('strong', { text: author }), el('span', { className: 'time', text: time })),
     body,
+    ...files,
   );
 }
 

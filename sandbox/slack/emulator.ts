@@ -106,6 +106,11 @@ export class SlackEmulator {
     return `${this.base}/api/`;
   }
 
+  /** The bytes of an uploaded file. */
+  fileContent(id: string): Buffer | undefined {
+    return this.workspace.files.get(id)?.bytes;
+  }
+
   get messages(): Map<string, SlackMessage> {
     return this.workspace.messages;
   }
@@ -163,6 +168,7 @@ export class SlackEmulator {
     const url = new URL(req.url ?? '/', this.base);
     const path = url.pathname;
     if (req.method === 'GET') return this.serveUi(path, url, res);
+    if (path.startsWith('/upload/')) return this.receiveUpload(path.slice('/upload/'.length), req, res);
 
     const raw = await readBody(req);
     if (path.startsWith('/response/')) {
@@ -197,13 +203,68 @@ export class SlackEmulator {
       triggerOwner: (id) => this.link.triggerOwner(id),
       closedChannels: this.closedChannels,
       permalinkBase: this.base,
+      uploadBase: this.base,
     });
+  }
+
+  /**
+   * The POST of a file's bytes to the URL files.getUploadURLExternal gave: raw, or as multipart form data (as
+   * @slack/web-api sends them). At most the announced length is taken; anything longer is refused.
+   */
+  private async receiveUpload(id: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const file = this.workspace.files.get(id);
+    if (!file || file.bytes) {
+      req.resume();
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of req) {
+      size += (chunk as Buffer).length;
+      // Multipart framing adds a little; a body far past the announced length is not this file.
+      if (size > file.length + 64 * 1024) {
+        res.writeHead(413, { 'content-type': 'text/plain' }).end('too large');
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk as Buffer);
+    }
+    const raw = Buffer.concat(chunks);
+    const type = req.headers['content-type'] ?? '';
+    let bytes = raw;
+    if (type.startsWith('multipart/form-data')) {
+      const form = await new Response(raw, { headers: { 'content-type': type } }).formData();
+      const part = [...form.values()].find((value): value is File => typeof value !== 'string');
+      if (!part) {
+        res.writeHead(400, { 'content-type': 'text/plain' }).end('no file in the form');
+        return;
+      }
+      bytes = Buffer.from(await part.arrayBuffer());
+    }
+    if (bytes.length !== file.length) {
+      res.writeHead(400, { 'content-type': 'text/plain' }).end(`expected ${file.length} bytes, got ${bytes.length}`);
+      return;
+    }
+    file.bytes = bytes;
+    res.writeHead(200, { 'content-type': 'text/plain' }).end(`OK - ${bytes.length}`);
   }
 
   private async serveUi(path: string, url: URL, res: ServerResponse): Promise<void> {
     // A message link opens the page (every channel is on it).
     if (path.startsWith('/archives/')) {
       res.writeHead(302, { location: '/' }).end();
+      return;
+    }
+    // A shared file, downloaded from the page.
+    if (path.startsWith('/files/')) {
+      const file = this.workspace.files.get(path.slice('/files/'.length));
+      if (!file?.bytes || !file.channel) return sendJson(res, { ok: false, error: 'file_not_found' }, 404);
+      res.writeHead(200, {
+        'content-type': 'application/octet-stream',
+        'content-disposition': `attachment; filename="${file.name.replace(/[^\w.-]/g, '_')}"`,
+      });
+      res.end(file.bytes);
       return;
     }
     switch (path) {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { type Block, dmChannelOf, keyOf, type SlackUser, type Workspace } from './workspace.js';
 
 /**
@@ -16,6 +17,8 @@ export interface WebApiContext {
   closedChannels: ReadonlySet<string>;
   /** Where message links point: the emulator's page. */
   permalinkBase: string;
+  /** Where file bytes are POSTed: the emulator's `/upload/<file id>`. */
+  uploadBase: string;
 }
 
 type Method = (args: Args, context: WebApiContext) => Answer;
@@ -71,6 +74,43 @@ const METHODS: Record<string, Method> = {
     if (!workspace.messages.has(key)) return fail('message_not_found');
     const ts = String(args.message_ts).replace('.', '');
     return { ok: true, channel: args.channel, permalink: `${permalinkBase}/archives/${args.channel}/p${ts}` };
+  },
+
+  // Slack's upload, in three steps: an upload URL for a file of a given length, a POST of the bytes to it, then
+  // files.completeUploadExternal shares it in a conversation (a channel id: C…, G…, D…, never a user id).
+  'files.getUploadURLExternal': (args, { workspace, uploadBase }) => {
+    const filename = typeof args.filename === 'string' ? args.filename : '';
+    const length = Number(args.length);
+    if (!filename || !Number.isInteger(length) || length < 1) return fail('invalid_arguments');
+    const id = `F${randomBytes(5).toString('hex').toUpperCase()}`;
+    workspace.files.set(id, { id, name: filename, length });
+    return { ok: true, upload_url: `${uploadBase}/upload/${id}`, file_id: id };
+  },
+
+  'files.completeUploadExternal': (args, { workspace, closedChannels }) => {
+    const files = (typeof args.files === 'string' ? safeJson(args.files) : args.files) as unknown;
+    if (!Array.isArray(files) || files.length === 0) return fail('invalid_arguments');
+    const channel = args.channel_id === undefined ? undefined : String(args.channel_id);
+    if (channel !== undefined && !/^[CGDZ][A-Z0-9]+$/.test(channel)) return fail('invalid_arguments');
+    if (channel && closedChannels.has(channel)) return fail('not_in_channel');
+    const shared = [];
+    for (const item of files as Array<{ id?: unknown; title?: unknown }>) {
+      const file = workspace.files.get(String(item.id));
+      if (!file?.bytes) return fail('file_not_found');
+      const title = typeof item.title === 'string' ? item.title : file.name;
+      shared.push({ id: file.id, name: file.name, title, size: file.bytes.length });
+      Object.assign(file, { title, ...(channel ? { channel } : {}) });
+    }
+    if (channel) {
+      workspace.post({
+        channel,
+        user: workspace.botUserId,
+        text: typeof args.initial_comment === 'string' ? args.initial_comment : '',
+        blocks: [],
+        files: shared,
+      });
+    }
+    return { ok: true, files: shared };
   },
 
   'conversations.open': (args) => {

@@ -21,6 +21,26 @@ export interface SlackChannel {
   name: string;
 }
 
+/** A file shared in a message. */
+export interface SharedFile {
+  id: string;
+  name: string;
+  title: string;
+  size: number;
+}
+
+/** A file uploaded with `files.getUploadURLExternal` and the POST of its bytes; shared once completed. */
+export interface UploadedFile {
+  id: string;
+  name: string;
+  /** The length announced when the upload URL was asked for. */
+  length: number;
+  bytes?: Buffer;
+  /** Where `files.completeUploadExternal` shared it. */
+  channel?: string;
+  title?: string;
+}
+
 export interface SlackMessage {
   channel: string;
   ts: string;
@@ -32,6 +52,8 @@ export interface SlackMessage {
   updates: number;
   /** Set on an ephemeral message: the one person who sees it. */
   visibleTo?: string;
+  /** Files shared with it (`files.completeUploadExternal`). */
+  files?: SharedFile[];
 }
 
 export interface OpenView {
@@ -61,6 +83,8 @@ export class Workspace extends EventEmitter<{ changed: [] }> {
   /** Each person's Home tab, as the app last published it. */
   readonly homes = new Map<string, { id: string; view: Record<string, unknown> }>();
   readonly usergroups = new Map<string, string[]>();
+  /** Files by id, from the moment an upload URL was handed out. */
+  readonly files = new Map<string, UploadedFile>();
   private lastTs = 0;
   private nextView = 0;
 

@@ -256,6 +256,21 @@ export class Accounts implements AccountLookup {
     return accounts.length > 0;
   }
 
+  /**
+   * Whether this person may export an account's audit trail: a global admin, or an admin of that account. Without
+   * an account (every account's trail, and the global chain of link changes) it takes what linking takes.
+   */
+  async mayExportAudit(slackId: string, account?: Account): Promise<boolean> {
+    if (!account) return this.mayLinkPeople(slackId);
+    return (await this.isAdmin(slackId)) || ((await account.admins?.includes(slackId)) ?? false);
+  }
+
+  /** The ids to name when someone else must export an account's audit trail (or, without one, every account's). */
+  auditAdminIds(account?: Account): string[] {
+    if (!account) return this.linkAdminIds();
+    return [...new Set([...this.current.policy.adminIds, ...(account.policy.adminIds ?? [])])];
+  }
+
   /** The ids to name when someone else must link: the global admins, then those listed as admin on every account. */
   linkAdminIds(): string[] {
     const [first, ...rest] = this.list().map((account) => account.policy.adminIds ?? []);

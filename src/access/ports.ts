@@ -22,6 +22,10 @@ export interface AuditEntry {
     | 'break-glass-reviewed'
     | 'break-glass-reminded';
   detail?: string;
+  /** The account's WABA, whose hash chain the entry joins; entries written before chains existed lack it. */
+  wabaId?: string;
+  /** The account's alias when the entry was written. */
+  account?: string;
 }
 
 /** How a request moves on: from the version it was read at, with the audit entry that records the move. */

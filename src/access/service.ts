@@ -64,7 +64,14 @@ export class AccessService implements Sweeps {
     const clock: Clock = deps.clock ?? systemClock;
     this.instanceId = deps.instanceId ?? randomBytes(6).toString('hex');
     this.work = new Limiter(deps.maxConcurrentSubmissions ?? 8);
-    const writer = new RequestWriter(deps.repository, deps.locker, clock, deps.logger, deps.metrics);
+    const writer = new RequestWriter(
+      deps.repository,
+      deps.locker,
+      clock,
+      deps.logger,
+      (wabaId) => deps.accounts.forWaba(wabaId)?.policy.alias,
+      deps.metrics,
+    );
     const ctx: UseCaseContext = {
       deps,
       clock,
@@ -80,7 +87,7 @@ export class AccessService implements Sweeps {
         maxGrantMsFor: (wabaId) => accountOf(ctx, wabaId).policy.durations.maxMs,
         notifier: deps.notifier,
         clock,
-        audit: (requestId, actor, event, detail) => writer.audit(requestId, actor, event, detail),
+        audit: (subject, actor, event, detail) => writer.audit(subject, actor, event, detail),
         ...(deps.logger ? { logger: deps.logger } : {}),
       }),
       execute: (request: Executing) => this.track(execute(ctx, request)),

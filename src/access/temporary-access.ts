@@ -23,9 +23,18 @@ export interface TemporaryAccessDeps {
   maxGrantMsFor(wabaId: string): number;
   notifier: RequestNotifier;
   clock: Clock;
-  audit(requestId: string, actor: string, event: AuditEntry['event'], detail?: string): Promise<void>;
+  /** Audits a fact about a request (`id`) on the account of `wabaId`. */
+  audit(
+    subject: { id: string; wabaId: string },
+    actor: string,
+    event: AuditEntry['event'],
+    detail?: string,
+  ): Promise<void>;
   logger?: { error(obj: object, msg: string): void };
 }
+
+/** The request a grant came from, as its audit entries name it. */
+const subjectOf = (grant: TemporaryGrant) => ({ id: grant.requestId, wabaId: grant.wabaId });
 
 /** Graph calls for one user are serialised, so overlapping grants and expiries see each other's writes. */
 export const USER_LOCK = { waitMs: 60_000 };
@@ -77,7 +86,7 @@ export class TemporaryAccess {
         };
         await repository.saveGrant(grant);
         await repository.setGrantLive(grant.id, true);
-        await this.deps.audit(request.id, 'system', 'grant-started', `ends ${grant.endsAt}`);
+        await this.deps.audit(request, 'system', 'grant-started', `ends ${grant.endsAt}`);
       }
       if (grant || ledger) {
         await repository.saveLedger(
@@ -121,7 +130,7 @@ export class TemporaryAccess {
       };
       await repository.saveGrant(grant);
       await repository.setGrantLive(grant.id, true);
-      await this.deps.audit(request.id, 'system', 'grant-started', `ends ${grant.endsAt}, then removed`);
+      await this.deps.audit(request, 'system', 'grant-started', `ends ${grant.endsAt}, then removed`);
       await repository.saveLedger(waba.wabaId, request.targetUserId, ledgerAfterMakingTemporary(live, grant.id));
       return { held, grant };
     });
@@ -170,7 +179,7 @@ export class TemporaryAccess {
       const extended = { ...current, endsAt: new Date(endsAt).toISOString() };
       await this.deps.repository.saveGrant(extended);
       await this.deps.audit(
-        current.requestId,
+        subjectOf(current),
         request.requesterId,
         'grant-extended',
         `by request ${request.id}, now ends ${extended.endsAt}`,
@@ -237,7 +246,7 @@ export class TemporaryAccess {
         };
         await repository.saveGrant(conflicted);
         await this.deps.audit(
-          current.requestId,
+          subjectOf(current),
           actor,
           'grant-conflict',
           `expected ${describe(plan.expected)}, found ${describe(plan.found)}`,
@@ -354,7 +363,7 @@ export class TemporaryAccess {
   private async finish(grant: TemporaryGrant, detail: string): Promise<void> {
     await this.deps.repository.saveGrant(grant);
     await this.deps.repository.setGrantLive(grant.id, false);
-    await this.deps.audit(grant.requestId, grant.endedBy ?? 'system', 'grant-ended', `${grant.outcome}: ${detail}`);
+    await this.deps.audit(subjectOf(grant), grant.endedBy ?? 'system', 'grant-ended', `${grant.outcome}: ${detail}`);
   }
 
   /** Tells Slack; a conflict question's message ids are kept so the answer can update it. */
@@ -369,7 +378,7 @@ export class TemporaryAccess {
     } catch (error) {
       this.deps.logger?.error({ err: error, grantId: grant.id }, 'could not tell Slack about a grant');
       await this.deps.audit(
-        grant.requestId,
+        subjectOf(grant),
         'system',
         'notify-failed',
         error instanceof Error ? error.message : String(error),

@@ -52,6 +52,8 @@ export type Command =
   | { kind: 'who'; date: DayRef; account?: string }
   | { kind: 'link'; person: SlackPersonRef; metaUserId: string }
   | { kind: 'unlink'; person: SlackPersonRef }
+  /** Admins: the audit trail as a CSV file by DM; of one account, or (without `on`) of every one. */
+  | { kind: 'audit'; account?: string; sinceMs?: number }
   /** What was wrong with the text, and what to type instead. */
   | { kind: 'invalid'; problem: Mrkdwn; hint: Mrkdwn };
 
@@ -73,6 +75,7 @@ export const USAGE = {
   link: '/waba link <@person> <meta-user-id>',
   unlink: '/waba unlink <@person>',
   requests: '/waba requests',
+  audit: '/waba audit [on <account>] [since <30d>]',
   help: '/waba help',
 } as const;
 
@@ -87,16 +90,23 @@ export function parseCommand(text: string): Command {
   if (!ON_ACCOUNT.has(verb)) return parseVerb(verb, verbToken, words);
   const picked = takeAccount(
     words,
-    USAGE[verb === 'roster' ? 'list' : (verb as 'grant' | 'revoke' | 'list' | 'active' | 'review' | 'history' | 'who')],
+    USAGE[
+      verb === 'roster'
+        ? 'list'
+        : (verb as 'grant' | 'revoke' | 'list' | 'active' | 'review' | 'history' | 'who' | 'audit')
+    ],
   );
   if ('problem' in picked) return picked;
   const command = parseVerb(verb, verbToken, picked.words) as OnAccount | Extract<Command, { kind: 'invalid' }>;
   return picked.account && command.kind !== 'invalid' ? { ...command, account: picked.account } : command;
 }
 
-type OnAccount = Extract<Command, { kind: 'grant' | 'revoke' | 'list' | 'active' | 'review' | 'history' | 'who' }>;
+type OnAccount = Extract<
+  Command,
+  { kind: 'grant' | 'revoke' | 'list' | 'active' | 'review' | 'history' | 'who' | 'audit' }
+>;
 /** Commands that act on one account, chosen with `on <alias>`. */
-const ON_ACCOUNT = new Set(['grant', 'revoke', 'list', 'roster', 'active', 'review', 'history', 'who']);
+const ON_ACCOUNT = new Set(['grant', 'revoke', 'list', 'roster', 'active', 'review', 'history', 'who', 'audit']);
 const ALIAS = /^[a-z0-9][a-z0-9_-]{0,31}$/;
 
 /** Takes `on <alias>` out of a command's words, looking only before the reason (which may say "on"). */
@@ -155,6 +165,8 @@ function parseVerb(verb: string, verbToken: string, rest: string[]): Command {
       return parseLink(rest);
     case 'unlink':
       return parseUnlink(rest);
+    case 'audit':
+      return parseAudit(rest);
     case 'grant':
       return parseGrant(rest);
     case 'revoke':
@@ -307,6 +319,29 @@ function parseUnlink(args: string[]): Command {
   return person
     ? { kind: 'unlink', person }
     : invalid(mrkdwn`Whom should I unlink? Mention one person.`, plain(USAGE.unlink));
+}
+
+/** `audit` with nothing, or `since <duration>`. */
+function parseAudit(args: string[]): Command {
+  if (args.length === 0) return { kind: 'audit' };
+  const [marker, value, ...extra] = args;
+  if (marker?.toLowerCase() !== 'since' || extra.length > 0)
+    return invalid(
+      mrkdwn`\`audit\` takes \`on <account>\` and \`since <duration>\`, nothing else.`,
+      plain(USAGE.audit),
+    );
+  if (value === undefined)
+    return invalid(
+      mrkdwn`\`since\` needs a duration after it.`,
+      mrkdwn`e.g. \`since 30d\` or \`since 12h\`. ${USAGE.audit}`,
+    );
+  const sinceMs = parseDuration(value);
+  if (sinceMs === undefined)
+    return invalid(
+      mrkdwn`${code(clip(value))} is not a duration.`,
+      mrkdwn`Use a number and a unit: \`since 12h\`, \`since 30d\`, \`since 2w\`.`,
+    );
+  return { kind: 'audit', sinceMs };
 }
 
 const PERMANENT = new Set(['permanent', 'permanently', 'ever', 'forever']);

@@ -1,6 +1,8 @@
 import type Keyv from 'keyv';
 import type { DirectoryStore, LinkAuditEntry, LinkAuditKey, PersonLink } from '../access/directory.js';
 import type { Locker } from '../access/ports.js';
+import { type AuditFacts, GLOBAL_CHAIN } from '../audit/chain.js';
+import type { AuditTrail } from '../audit/trail.js';
 import { InProcessLocker } from './locks.js';
 
 const bySlack = (slackId: string) => `person:slack:${slackId}`;
@@ -10,11 +12,15 @@ const auditKey = (key: LinkAuditKey) =>
 /** Audit writers outwait a lock left by a killed process (locks free themselves within 15 s). */
 const AUDIT_WAIT = { waitMs: 20_000 };
 
-/** Person links and their audit trail in any Keyv store, findable from either side. */
+/**
+ * Person links and their audit trail in any Keyv store, findable from either side. A link concerns every account,
+ * so each change also joins the trail's global hash chain.
+ */
 export class KeyvDirectoryStore implements DirectoryStore {
   constructor(
     private readonly keyv: Keyv,
     private readonly locker: Locker = new InProcessLocker(),
+    private readonly trail?: AuditTrail,
   ) {}
 
   async linkOf(slackId: string): Promise<PersonLink | undefined> {
@@ -51,6 +57,17 @@ export class KeyvDirectoryStore implements DirectoryStore {
         AUDIT_WAIT,
       );
     }
+    const facts: AuditFacts = {
+      at: entry.at,
+      actor: entry.actor,
+      event: entry.event,
+      person: entry.slackId,
+      via: entry.via,
+      ...(entry.before ? { before: entry.before } : {}),
+      ...(entry.after ? { after: entry.after } : {}),
+      ...(entry.movedTo ? { movedTo: entry.movedTo } : {}),
+    };
+    await this.trail?.append(GLOBAL_CHAIN, facts);
   }
 
   async linkAuditOf(key: LinkAuditKey): Promise<LinkAuditEntry[]> {

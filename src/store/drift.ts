@@ -12,7 +12,7 @@ import { type DayRecord, dayRecordSchema } from '../access/history.js';
 import { LockLostError, TransitionConflictError } from '../access/ports.js';
 import { assertLocksHeld, redisFences } from './held-locks.js';
 import type { IdIndex } from './id-index.js';
-import type { RequestRecords } from './request-records.js';
+import type { AuditWrite, RequestRecords } from './request-records.js';
 
 const scheduleKey = (wabaId: string) => `drift-schedule:${wabaId}`;
 const snapshotKey = (wabaId: string) => `drift-snapshot:${wabaId}`;
@@ -90,7 +90,21 @@ export class KeyvDriftStore implements DriftStore {
   }
 
   async appendPersonEvent(wabaId: string, userId: string, event: PersonEvent): Promise<void> {
-    await this.records.appendAudit(personRecord(wabaId, userId), JSON.stringify(personEventSchema.parse(event)));
+    const parsed = personEventSchema.parse(event);
+    const { at, kind, ...rest } = parsed;
+    const { actor, ...facts } = rest as Record<string, unknown>;
+    await this.records.appendAudit(personRecord(wabaId, userId), {
+      entry: JSON.stringify(parsed),
+      chain: {
+        chain: wabaId,
+        facts: {
+          at,
+          actor: typeof actor === 'string' ? actor : 'system',
+          event: `person-${kind}`,
+          detail: `user ${userId}: ${JSON.stringify(facts)}`,
+        },
+      },
+    });
   }
 
   async personEvents(wabaId: string, userId: string): Promise<PersonEvent[]> {
@@ -127,7 +141,7 @@ export class KeyvDriftStore implements DriftStore {
       digestRecord(digest.id),
       expected,
       JSON.stringify(body),
-      audit ? JSON.stringify(audit) : undefined,
+      audit ? digestAuditWrite(digest, audit) : undefined,
       redisFences(),
     );
     if (outcome.kind === 'conflict')
@@ -157,4 +171,22 @@ export class KeyvDriftStore implements DriftStore {
     }
     return index;
   }
+}
+
+/** A drift audit entry as the records write it: in the digest's own log, and in its account's audit chain. */
+function digestAuditWrite(digest: Pick<DriftDigest, 'wabaId' | 'alias'>, audit: DriftAuditEntry): AuditWrite {
+  const about = [`report ${audit.digestId}`, audit.userId && `user ${audit.userId}`].filter(Boolean).join(', ');
+  return {
+    entry: JSON.stringify(audit),
+    chain: {
+      chain: digest.wabaId,
+      facts: {
+        at: audit.at,
+        actor: audit.actor,
+        event: `drift-${audit.event}`,
+        account: digest.alias,
+        detail: audit.detail ? `${about}: ${audit.detail}` : about,
+      },
+    },
+  };
 }

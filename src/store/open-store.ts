@@ -7,6 +7,8 @@ import type { DirectoryStore } from '../access/directory.js';
 import type { DriftStore } from '../access/drift-ports.js';
 import type { Locker, RequestRepository } from '../access/ports.js';
 import type { ReviewRepository } from '../access/review.js';
+import type { AuditState, AuditTrail } from '../audit/trail.js';
+import { KeyvAuditState, MemoryAuditTrail, RedisAuditTrail, SqliteAuditTrail } from './audit-chain.js';
 import { KeyvDirectoryStore } from './directory.js';
 import { KeyvDriftStore } from './drift.js';
 import { type IdIndex, RedisIdIndex, SnapshotIdIndex } from './id-index.js';
@@ -14,6 +16,7 @@ import { InProcessLocker, RedisLocker } from './locks.js';
 import { MemoryRecords, RedisRecords, type RequestRecords, SqliteRecords } from './request-records.js';
 import { KeyvRequestRepository, type RepositoryIndexes, redisIndexes } from './requests.js';
 import { RecordsReviewRepository, redisReviewIndex, snapshotReviewIndex } from './reviews.js';
+import { SqliteConnection } from './sqlite-connection.js';
 
 export interface Store {
   kind: 'sqlite' | 'redis' | 'memory';
@@ -24,6 +27,10 @@ export interface Store {
   /** Drift checks, digests and who had access when. */
   drift: DriftStore;
   locker: Locker;
+  /** The hash-chained audit trail: one chain per account, and the global one. */
+  auditTrail: AuditTrail;
+  /** Durable state of the trail's readers (the webhook's cursor). */
+  auditState: AuditState;
   /** Whether the store answers: for /healthz. */
   ping(): Promise<boolean>;
   /** How many requests are open and grants live, at a cost that does not grow with them: for /metrics. */
@@ -53,8 +60,17 @@ export async function openStore(
   if (url.startsWith('memory://')) {
     logger?.warn({}, 'STORE_URL is memory://: requests are lost when the process stops. Use it for tests only.');
     const keyv = withErrorLog(new Keyv({ namespace, throwOnErrors: true }), logger);
-    const reviews = new RecordsReviewRepository(new MemoryRecords(), snapshotReviewIndex(keyv));
-    return fromKeyv('memory', keyv, new InProcessLocker(), async () => undefined, new MemoryRecords(), reviews);
+    const trail = new MemoryAuditTrail();
+    const reviews = new RecordsReviewRepository(new MemoryRecords(trail), snapshotReviewIndex(keyv));
+    return fromKeyv(
+      'memory',
+      keyv,
+      new InProcessLocker(),
+      async () => undefined,
+      new MemoryRecords(trail),
+      trail,
+      reviews,
+    );
   }
   throw new Error(`STORE_URL must start with sqlite://, redis:// or memory://, got "${url.split(':')[0]}:…".`);
 }
@@ -63,13 +79,17 @@ async function openSqlite(url: string, namespace: string, logger?: StoreLogger):
   const path = resolve(url.slice('sqlite://'.length));
   mkdirSync(dirname(path), { recursive: true });
   const adapter = new KeyvSqlite({ uri: `sqlite://${path}`, busyTimeout: 5_000 });
+  // Keyv's statements and the records' transactions share the connection: a transaction has it to itself.
+  const connection = new SqliteConnection(adapter.query);
+  adapter.query = connection.query;
   const keyv = withErrorLog(new Keyv({ store: adapter, namespace, throwOnErrors: true }), logger);
-  const records = new SqliteRecords(adapter, namespace);
+  const trail = new SqliteAuditTrail(connection, namespace);
+  const records = new SqliteRecords(connection, namespace, trail);
   const reviews = new RecordsReviewRepository(
-    new SqliteRecords(adapter, `${namespace}/reviews`),
+    new SqliteRecords(connection, `${namespace}/reviews`, trail),
     snapshotReviewIndex(keyv),
   );
-  return fromKeyv('sqlite', keyv, new InProcessLocker(), () => adapter.disconnect(), records, reviews);
+  return fromKeyv('sqlite', keyv, new InProcessLocker(), () => adapter.disconnect(), records, trail, reviews);
 }
 
 async function openRedis(url: string, namespace: string, logger?: StoreLogger): Promise<Store> {
@@ -82,9 +102,10 @@ async function openRedis(url: string, namespace: string, logger?: StoreLogger): 
   const keyv = withErrorLog(new Keyv({ store: adapter, namespace, throwOnErrors: true }), logger);
   const locker = new RedisLocker(client, `${namespace}:lock:`);
   const indexes = redisIndexes(client, keyv, `${namespace}:set:`);
-  const records = new RedisRecords(client, `${namespace}:`);
+  const trail = new RedisAuditTrail(client, `${namespace}:`);
+  const records = new RedisRecords(client, `${namespace}:`, trail);
   const reviews = new RecordsReviewRepository(
-    new RedisRecords(client, `${namespace}:reviews:`),
+    new RedisRecords(client, `${namespace}:reviews:`, trail),
     redisReviewIndex(client, `${namespace}:set:`),
   );
   return fromKeyv(
@@ -95,6 +116,7 @@ async function openRedis(url: string, namespace: string, logger?: StoreLogger): 
       await client.close();
     },
     records,
+    trail,
     reviews,
     indexes,
     (name) => new RedisIdIndex(client, `${namespace}:set:${name}`),
@@ -107,6 +129,7 @@ function fromKeyv(
   locker: Locker,
   close: () => Promise<unknown>,
   records: RequestRecords,
+  trail: AuditTrail,
   reviews: ReviewRepository,
   indexes?: RepositoryIndexes,
   newIndex: (name: string) => IdIndex = (name) => new SnapshotIdIndex(keyv, name),
@@ -116,9 +139,11 @@ function fromKeyv(
     kind,
     repository,
     reviews,
-    directory: new KeyvDirectoryStore(keyv, locker),
+    directory: new KeyvDirectoryStore(keyv, locker, trail),
     drift: new KeyvDriftStore(keyv, records, newIndex),
     locker,
+    auditTrail: trail,
+    auditState: new KeyvAuditState(keyv),
     async ping() {
       try {
         await keyv.get('ping');

@@ -8,6 +8,7 @@ import {
   type TransitionOptions,
 } from '../access/ports.js';
 import { type AccessRequest, accessRequestSchema } from '../access/request.js';
+import { type AuditFacts, GLOBAL_CHAIN } from '../audit/chain.js';
 import { assertLocksHeld, redisFences } from './held-locks.js';
 import {
   type IdIndex,
@@ -17,7 +18,7 @@ import {
   type RedisSetClient,
   SnapshotIdIndex,
 } from './id-index.js';
-import { MemoryRecords, type RequestRecords } from './request-records.js';
+import { type AuditWrite, MemoryRecords, type RequestRecords } from './request-records.js';
 
 const OPEN_INDEX = 'open-requests';
 const LIVE_GRANTS_INDEX = 'live-grants';
@@ -88,7 +89,7 @@ export class KeyvRequestRepository implements RequestRepository {
       next.id,
       options.expectedVersion,
       JSON.stringify(request),
-      options.audit ? JSON.stringify(options.audit) : undefined,
+      options.audit ? auditWrite(options.audit, next) : undefined,
       redisFences(),
     );
     if (outcome.kind === 'conflict') throw new TransitionConflictError(next.id, options.expectedVersion, outcome.found);
@@ -165,7 +166,8 @@ export class KeyvRequestRepository implements RequestRepository {
 
   /** Appends a fact (a notice sent, a grant ended); it is recorded even when its writer has lost a lock since. */
   async appendAudit(entry: AuditEntry): Promise<void> {
-    await this.records.appendAudit(entry.requestId, JSON.stringify(entry));
+    const request = entry.wabaId ? undefined : await this.get(entry.requestId);
+    await this.records.appendAudit(entry.requestId, auditWrite(entry, request));
   }
 
   async auditOf(id: string): Promise<AuditEntry[]> {
@@ -173,4 +175,21 @@ export class KeyvRequestRepository implements RequestRepository {
     const entries = (await this.records.auditOf(id)).map((entry) => JSON.parse(entry) as AuditEntry);
     return [...legacy, ...entries];
   }
+}
+
+/**
+ * An audit entry as the records write it: the entry in the request's log, and its facts in the hash chain of the
+ * request's account (the global chain for an entry whose account cannot be told).
+ */
+function auditWrite(entry: AuditEntry, request?: Pick<AccessRequest, 'wabaId' | 'accountAlias'>): AuditWrite {
+  const account = entry.account ?? request?.accountAlias;
+  const facts: AuditFacts = {
+    at: entry.at,
+    actor: entry.actor,
+    event: entry.event,
+    requestId: entry.requestId,
+    ...(account ? { account } : {}),
+    ...(entry.detail ? { detail: entry.detail } : {}),
+  };
+  return { entry: JSON.stringify(entry), chain: { chain: entry.wabaId ?? request?.wabaId ?? GLOBAL_CHAIN, facts } };
 }

@@ -10,9 +10,10 @@ import {
   type WabaReviews,
   wabaReviewsSchema,
 } from '../access/review.js';
+import { GLOBAL_CHAIN } from '../audit/chain.js';
 import { assertLocksHeld, redisFences } from './held-locks.js';
 import { type IdIndex, RedisIdIndex, type RedisSetClient, SnapshotIdIndex } from './id-index.js';
-import type { RequestRecords } from './request-records.js';
+import type { AuditWrite, RequestRecords } from './request-records.js';
 
 const headerId = (id: string) => `review:${id}`;
 const pageId = (id: string, page: number) => `review:${id}:page:${page}`;
@@ -35,6 +36,9 @@ export function redisReviewIndex(client: RedisSetClient, prefix: string): IdInde
  * conditional write of its page with the audit entry in the same write, so it lands once however many clicks race.
  */
 export class RecordsReviewRepository implements ReviewRepository {
+  /** Each review's account, for its audit entries' chain: it never changes, so it is kept once seen. */
+  private readonly accounts = new Map<string, { wabaId: string; alias: string }>();
+
   constructor(
     private readonly records: RequestRecords,
     private readonly open: IdIndex,
@@ -42,11 +46,14 @@ export class RecordsReviewRepository implements ReviewRepository {
 
   async get(id: string): Promise<Review | undefined> {
     const stored = await this.records.read(headerId(id));
-    return stored && { ...reviewSchema.parse(JSON.parse(stored.body)), version: stored.version };
+    const review = stored && { ...reviewSchema.parse(JSON.parse(stored.body)), version: stored.version };
+    if (review) this.accounts.set(id, { wabaId: review.wabaId, alias: review.accountAlias });
+    return review;
   }
 
   async save(review: Review, audit?: ReviewAuditEntry): Promise<Review> {
     const { version, ...body } = reviewSchema.parse(review);
+    this.accounts.set(review.id, { wabaId: review.wabaId, alias: review.accountAlias });
     return { ...review, version: await this.write(headerId(review.id), version ?? 0, body, audit) };
   }
 
@@ -105,11 +112,31 @@ export class RecordsReviewRepository implements ReviewRepository {
       id,
       expected,
       JSON.stringify(body),
-      audit ? JSON.stringify(audit) : undefined,
+      audit ? await this.chained(audit) : undefined,
       redisFences(),
     );
     if (outcome.kind === 'conflict') throw new TransitionConflictError(id, expected, outcome.found);
     if (outcome.kind === 'lock-lost') throw new LockLostError(outcome.redisKey);
     return outcome.version;
+  }
+
+  /** The entry in the review's own log, and in its account's audit chain. */
+  private async chained(audit: ReviewAuditEntry): Promise<AuditWrite> {
+    if (!this.accounts.has(audit.reviewId)) await this.get(audit.reviewId);
+    const account = this.accounts.get(audit.reviewId);
+    const about = [`review ${audit.reviewId}`, audit.userId && `user ${audit.userId}`].filter(Boolean).join(', ');
+    return {
+      entry: JSON.stringify(audit),
+      chain: {
+        chain: account?.wabaId ?? GLOBAL_CHAIN,
+        facts: {
+          at: audit.at,
+          actor: audit.actor,
+          event: audit.event.startsWith('review-') ? audit.event : `review-${audit.event}`,
+          ...(account ? { account: account.alias } : {}),
+          detail: audit.detail ? `${about}: ${audit.detail}` : about,
+        },
+      },
+    };
   }
 }

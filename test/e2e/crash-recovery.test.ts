@@ -4,6 +4,9 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AccessRequest } from '../../src/access/request.js';
+import { parseRecord } from '../../src/audit/chain.js';
+import { linesOf } from '../../src/audit/trail.js';
+import { verifyTrail } from '../../src/audit/verify.js';
 import { openStore } from '../../src/store/open-store.js';
 import { Cluster, requestIdOf, userOf } from '../support/cluster.js';
 import { eventually } from '../support/harness.js';
@@ -94,6 +97,24 @@ describe.each(stores)('kill -9 during approvals (%s store)', (name, storeEnv) =>
       await sleep(500);
       return undefined;
     }, 90_000);
+    // Every entry a request's own log holds is in the account's hash chain once, and the chain holds: a kill in the
+    // middle of a write left both or neither.
+    const [chain, ...others] = await verifyTrail(store.auditTrail);
+    expect(others).toEqual([]);
+    expect(chain?.broken).toBeUndefined();
+    const chained: string[] = [];
+    for await (const line of linesOf(store.auditTrail, chain!.chain)) {
+      const record = parseRecord(line.text)!;
+      chained.push(`${record.requestId} ${record.event} ${record.at}`);
+    }
+    const logged = (
+      await Promise.all(
+        all.map(async (request) =>
+          (await store.repository.auditOf(request.id)).map((e) => `${e.requestId} ${e.event} ${e.at}`),
+        ),
+      )
+    ).flat();
+    expect(chained.sort()).toEqual(logged.sort());
     await store.close();
 
     const succeeded = all.filter((request) => request.state === 'succeeded');

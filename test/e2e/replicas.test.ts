@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyTrail } from '../../src/audit/verify.js';
+import { openStore } from '../../src/store/open-store.js';
 import { Cluster, userOf } from '../support/cluster.js';
 import { eventually } from '../support/harness.js';
 
@@ -8,7 +10,8 @@ const ROUNDS = Number(process.env.REPLICA_ROUNDS ?? 10);
 
 describe.skipIf(!redisUrl)('two replicas sharing Redis', () => {
   const users = Array.from({ length: ROUNDS }, (_, i) => String(500_000_000_000_000 + i));
-  const cluster = new Cluster(users, { STORE_URL: redisUrl ?? '', STORE_NAMESPACE: `replicas-${Date.now()}` });
+  const namespace = `replicas-${Date.now()}`;
+  const cluster = new Cluster(users, { STORE_URL: redisUrl ?? '', STORE_NAMESPACE: namespace });
 
   beforeAll(async () => {
     await cluster.start();
@@ -40,5 +43,12 @@ describe.skipIf(!redisUrl)('two replicas sharing Redis', () => {
     // Late work, if any, would show up as extra writes by now.
     await new Promise((resolve) => setTimeout(resolve, 300));
     for (const user of users) expect(cluster.grantsTo(user)).toHaveLength(1);
+    // Both replicas wrote the account's audit chain at once; it holds, one entry after another.
+    const store = await openStore(redisUrl!, { namespace });
+    const reports = await verifyTrail(store.auditTrail);
+    await store.close();
+    expect(reports).toHaveLength(1);
+    expect(reports[0]!.broken).toBeUndefined();
+    expect(reports[0]!.count).toBeGreaterThanOrEqual(ROUNDS * 5);
   });
 });

@@ -28,7 +28,15 @@ describe('parseCommand on random text', () => {
             break;
           case 'revoke':
           case 'accounts':
+          case 'history':
             expectWellFormed(result.user);
+            break;
+          case 'who':
+            if (result.date.kind === 'date') expect(result.date.day).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+            else expect(result.date.days).toBeGreaterThanOrEqual(0);
+            break;
+          case 'audit':
+            if (result.sinceMs !== undefined) expect(result.sinceMs).toBeGreaterThan(0);
             break;
           case 'link':
             expectWellFormed(result.person);
@@ -43,7 +51,7 @@ describe('parseCommand on random text', () => {
             expect(result.hint.length).toBeGreaterThan(5);
             break;
           default:
-            expect(['compose', 'help', 'list', 'active', 'requests', 'account-list']).toContain(result.kind);
+            expect(['compose', 'help', 'list', 'active', 'requests', 'account-list', 'review']).toContain(result.kind);
         }
       }),
       { numRuns: FUZZ_RUNS },

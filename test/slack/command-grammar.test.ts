@@ -219,6 +219,38 @@ describe('durations', () => {
   });
 });
 
+describe('audit', () => {
+  it('reads `audit` with `on <account>` and `since <duration>`, in either order', () => {
+    expect(parseCommand('audit')).toEqual({ kind: 'audit' });
+    expect(parseCommand('AUDIT on Sales')).toEqual({ kind: 'audit', account: 'sales' });
+    expect(parseCommand('audit since 30d')).toEqual({ kind: 'audit', sinceMs: 30 * 86_400_000 });
+    expect(parseCommand('audit since 2w on support')).toEqual({
+      kind: 'audit',
+      account: 'support',
+      sinceMs: 14 * 86_400_000,
+    });
+    expect(parseCommand('audit on support SINCE 12h')).toEqual({
+      kind: 'audit',
+      account: 'support',
+      sinceMs: 12 * 3_600_000,
+    });
+  });
+
+  it('says what is wrong with anything else, with the usage', () => {
+    const said = (text: string) => {
+      const command = parseCommand(text);
+      return command.kind === 'invalid' ? `${command.problem.text} ${command.hint.text}` : command.kind;
+    };
+    expect(said('audit since')).toMatch(/`since` needs a duration after it\..*since 30d/);
+    expect(said('audit since forever')).toMatch(/`forever` is not a duration\./);
+    expect(said('audit all of it')).toMatch(
+      /`audit` takes `on <account>` and `since <duration>`, nothing else\. \/waba audit \[on &lt;account&gt;\]/,
+    );
+    expect(said('audit since 1d since 2d')).toMatch(/nothing else/);
+    expect(said('audit on')).toMatch(/`on` needs an account after it\. \/waba audit/);
+  });
+});
+
 describe('people in commands', () => {
   it('reads escaped mentions (whatever their display name), @names and Meta ids', () => {
     expect(parseCommand('grant <@U123|Alice B. Example> MESSAGING')).toMatchObject({

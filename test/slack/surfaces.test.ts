@@ -23,6 +23,7 @@ import type { Review, ReviewPage, ReviewRefusal, ReviewRow } from '../../src/acc
 import { rosterPage } from '../../src/access/roster-view.js';
 import type { DecideResult } from '../../src/access/service.js';
 import { GraphError } from '../../src/graph/errors.js';
+import * as audit from '../../src/slack/blocks/audit.js';
 import * as breakGlass from '../../src/slack/blocks/break-glass.js';
 import * as driftBlocks from '../../src/slack/blocks/drift.js';
 import * as grantNotices from '../../src/slack/blocks/grant-notices.js';
@@ -1103,6 +1104,34 @@ const FIXTURES: Record<string, Record<string, Fixture>> = {
       },
     },
   },
+  'blocks/audit.ts': {
+    auditFileComment: {
+      render: (h) => [audit.auditFileComment(h, at.getTime(), 12), audit.auditFileComment(undefined, undefined, 0)],
+    },
+    auditReply: {
+      render: (h) => [
+        audit.auditReply({ kind: 'not-admin', admins: [ANN, GROUP, h], account: h }),
+        audit.auditReply({ kind: 'not-admin', admins: [] }),
+        audit.auditReply({ kind: 'busy' }),
+        audit.auditReply({ kind: 'undelivered', error: Object.assign(new Error(h), { data: { error: h } }) }),
+        audit.auditReply({ kind: 'undelivered', error: new Error(h) }),
+        audit.auditReply({
+          kind: 'exported',
+          filename: h,
+          entries: 1234,
+          account: h,
+          since: at.getTime(),
+          truncated: { lastAt: at.toISOString(), limitBytes: 4 * 1024 * 1024 },
+        }),
+        audit.auditReply({
+          kind: 'exported',
+          filename: 'waba-audit-all.csv',
+          entries: 0,
+          truncated: { limitBytes: 1 },
+        }),
+      ],
+    },
+  },
   'listeners/people.ts': {
     resolvePerson: {
       render: async (h) => [await people.resolvePerson(depsFor(), { kind: 'handle', name: h })],
@@ -1156,6 +1185,7 @@ const NOT_SURFACES: Record<string, string> = {
   'listeners/compose.ts': 'opens composeModal',
   'home-refresh.ts': 'publishes homeView, drawn by listeners/home.ts',
   'request-again.ts': 'button values, not text',
+  'listeners/audit.ts': 'sends auditReply and auditFileComment of blocks/audit.ts',
 };
 
 const SLACK_DIR = joinPath(import.meta.dirname, '../../src/slack');

@@ -13,7 +13,7 @@ import {
 } from '../../sandbox/slack/requests.js';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
-import { type RunningBot, startBot } from '../../src/runtime.js';
+import { type RunningBot, type StartOptions, startBot } from '../../src/runtime.js';
 import { visibleText } from './message-text.js';
 
 /** The cast and the secrets of every end-to-end test. None of these are real. */
@@ -55,6 +55,8 @@ export interface HarnessOptions {
   sweepIntervalMs?: number;
   /** Drift checks run this often (below the config's 10 s floor); unset: as `DRIFT_CHECK_EVERY` says. */
   driftCheckEveryMs?: number;
+  /** How the audit webhook polls and backs off (when AUDIT_WEBHOOK_URL is set). */
+  auditWebhook?: StartOptions['auditWebhook'];
 }
 
 let responseCounter = 0;
@@ -83,6 +85,7 @@ export class Harness {
     readonly env: Record<string, string | undefined>,
     private readonly sweepIntervalMs?: number,
     private readonly driftCheckEveryMs?: number,
+    private readonly auditWebhook?: StartOptions['auditWebhook'],
   ) {}
 
   /** A harness whose accounts come from a policy file with this text (the default graph plus `graph` changes). */
@@ -114,7 +117,14 @@ export class Harness {
     });
     await slack.start();
     slack.usergroups.set(GROUP, [CAROL]);
-    const harness = new Harness(graph, slack, {}, options.sweepIntervalMs, options.driftCheckEveryMs);
+    const harness = new Harness(
+      graph,
+      slack,
+      {},
+      options.sweepIntervalMs,
+      options.driftCheckEveryMs,
+      options.auditWebhook,
+    );
     Object.assign(harness.env, {
       ...fakeConnections({ slackApiUrl: slack.apiUrl, graphUrl: graph.url, port: 0 }),
       WABA_ID,
@@ -145,6 +155,7 @@ export class Harness {
       sweepIntervalMs: this.sweepIntervalMs ?? 60_000,
       drainTimeoutMs: 5_000,
       ...(this.driftCheckEveryMs === undefined ? {} : { driftCheckEveryMs: this.driftCheckEveryMs }),
+      ...(this.auditWebhook ? { auditWebhook: this.auditWebhook } : {}),
     });
     this.slack.link.requestUrl = this.eventsUrl;
   }

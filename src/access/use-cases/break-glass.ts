@@ -1,3 +1,5 @@
+import { GLOBAL_CHAIN } from '../../audit/chain.js';
+import { isUnknownAccount, resolveAccount } from '../accounts.js';
 import type { TemporaryGrant } from '../grants.js';
 import type { SubmitRefusal } from '../outcomes.js';
 import type { RefusalReason } from '../policy.js';
@@ -108,12 +110,7 @@ export async function announceBreakGlass<T extends AccessRequest>(ctx: UseCaseCo
     );
   } catch (error) {
     ctx.deps.logger?.error({ err: error, requestId: request.id }, 'could not announce a break-glass use');
-    await ctx.writer.audit(
-      request.id,
-      'system',
-      'notify-failed',
-      error instanceof Error ? error.message : String(error),
-    );
+    await ctx.writer.audit(request, 'system', 'notify-failed', error instanceof Error ? error.message : String(error));
     return request;
   }
 }
@@ -122,7 +119,10 @@ export async function announceBreakGlass<T extends AccessRequest>(ctx: UseCaseCo
 async function refused(ctx: UseCaseContext, input: BreakGlassInput, why: string): Promise<void> {
   const what = `${why}: ${input.tasks.join(',') || 'no tasks'} for ${input.userId} on ${input.account ?? 'the default account'}`;
   ctx.deps.logger?.warn({ by: input.requesterId, why, userId: input.userId }, 'break-glass refused');
-  await ctx.writer.audit(BREAK_GLASS_TRAIL, input.requesterId, 'break-glass-refused', what);
+  // The refused attempt goes to the chain of the account it named (the global chain when it named none known).
+  const account = resolveAccount(ctx.deps.accounts, input.account);
+  const wabaId = isUnknownAccount(account) ? GLOBAL_CHAIN : account.policy.wabaId;
+  await ctx.writer.audit({ id: BREAK_GLASS_TRAIL, wabaId }, input.requesterId, 'break-glass-refused', what);
 }
 
 /** How a review went, or why it was not recorded. */
@@ -235,7 +235,7 @@ export async function remindUnreviewed(ctx: UseCaseContext): Promise<number> {
     }
     try {
       await ctx.deps.notifier.remindReview(due, approvers);
-      await ctx.writer.audit(id, 'system', 'break-glass-reminded', `${approvers.length} approver(s)`);
+      await ctx.writer.audit(due, 'system', 'break-glass-reminded', `${approvers.length} approver(s)`);
       count++;
     } catch (error) {
       ctx.deps.logger?.warn({ err: error, requestId: id }, 'could not remind approvers of a break-glass review');

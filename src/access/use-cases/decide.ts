@@ -135,7 +135,7 @@ async function decideLocked(
   }
   // A vote for oneself does not count, whenever the link that makes it one was made.
   const interested = await ctx.interest.interestedVoters(request);
-  if (interested.size > 0) await writer.audit(request.id, 'system', 'approval-set-aside', [...interested].join(', '));
+  if (interested.size > 0) await writer.audit(request, 'system', 'approval-set-aside', [...interested].join(', '));
   const approved = approve(withoutVotesOf(request, interested, now), input.actorId, now, asMetaUser);
   if (approved.state === 'pending') {
     const progress = `${approvalsOf(approved).length} of ${approvalsRequired(approved)}`;

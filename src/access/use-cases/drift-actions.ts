@@ -249,7 +249,7 @@ async function carryOut(
       await repository.saveGrant(grant);
       await repository.setGrantLive(grant.id, false);
       await ctx.writer.audit(
-        grant.requestId,
+        { id: grant.requestId, wabaId: grant.wabaId },
         actorId,
         'grant-ended',
         `lost: ended outside the bot; accepted from drift report ${digest.id}`,
@@ -310,7 +310,12 @@ async function carryOut(
   await repository.saveGrant(grant);
   await repository.setGrantLive(grant.id, true);
   await repository.saveLedger(digest.wabaId, row.userId, plan.ledger);
-  await ctx.writer.audit(id, actorId, 'grant-started', `ends ${endsAt}; from drift report ${digest.id}`);
+  await ctx.writer.audit(
+    { id, wabaId: digest.wabaId },
+    actorId,
+    'grant-started',
+    `ends ${endsAt}; from drift report ${digest.id}`,
+  );
   return { row: { status: 'temporary', ...done, until: endsAt, grantId: id }, holds: plan.target };
 }
 

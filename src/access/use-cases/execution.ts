@@ -56,12 +56,7 @@ export async function notify(ctx: UseCaseContext, request: AccessRequest, grant?
   } catch (error) {
     // The state is saved; a failed Slack update must not undo or repeat the Graph change.
     ctx.deps.logger?.error({ err: error, requestId: request.id }, 'could not tell Slack about a request');
-    await ctx.writer.audit(
-      request.id,
-      'system',
-      'notify-failed',
-      error instanceof Error ? error.message : String(error),
-    );
+    await ctx.writer.audit(request, 'system', 'notify-failed', error instanceof Error ? error.message : String(error));
   }
 }
 

@@ -40,7 +40,7 @@ export async function sendExpiryNotices(ctx: UseCaseContext): Promise<number> {
     try {
       await ctx.deps.notifier.grantEndingSoon(grant, request, people);
       await ctx.writer.audit(
-        grant.requestId,
+        { id: grant.requestId, wabaId: grant.wabaId },
         'system',
         'expiry-notice-sent',
         `ends ${grant.endsAt}: told ${people.join(', ')}`,

@@ -13,6 +13,12 @@ import type { ServiceLogger } from './context.js';
 
 const lockKey = (id: string) => `request:${id}`;
 
+/** What an audit entry needs to know of its request: which it is, and on which account. */
+export interface AuditSubject {
+  id: string;
+  wabaId: string;
+}
+
 /**
  * Every write the use cases make to a request: its state with the audit entry for it, the audit log, and the
  * request's lock. Use cases never call the repository's writes themselves. Each write is a conditional transition
@@ -25,6 +31,8 @@ export class RequestWriter {
     private readonly locker: Locker,
     private readonly clock: Clock,
     private readonly logger?: ServiceLogger,
+    /** The alias an account goes by now, written into each entry. */
+    private readonly aliasOf: (wabaId: string) => string | undefined = () => undefined,
     private readonly metrics?: AccessMetrics,
   ) {}
 
@@ -33,7 +41,7 @@ export class RequestWriter {
    * recently-finished indexes. Returns the request as stored (with its new version).
    */
   async persist<T extends AccessRequest>(request: T, actor: string, detail?: string): Promise<T> {
-    const stored = await this.write(request, this.entry(request.id, actor, request.state, detail));
+    const stored = await this.write(request, this.entry(request, actor, request.state, detail));
     this.metrics?.stateEntered(request.state);
     await this.repository.setOpen(request.id, !isFinal(request));
     if (isFinal(request)) await this.repository.noteFinished(request.id);
@@ -48,7 +56,7 @@ export class RequestWriter {
     request: T,
     audit?: { actor: string; event: AuditEntry['event']; detail?: string },
   ): Promise<T> {
-    return this.write(request, audit && this.entry(request.id, audit.actor, audit.event, audit.detail));
+    return this.write(request, audit && this.entry(request, audit.actor, audit.event, audit.detail));
   }
 
   /**
@@ -79,8 +87,17 @@ export class RequestWriter {
     return stored;
   }
 
-  private entry(requestId: string, actor: string, event: AuditEntry['event'], detail?: string): AuditEntry {
-    return { requestId, at: this.clock.now().toISOString(), actor, event, ...(detail ? { detail } : {}) };
+  private entry(subject: AuditSubject, actor: string, event: AuditEntry['event'], detail?: string): AuditEntry {
+    const account = this.aliasOf(subject.wabaId);
+    return {
+      requestId: subject.id,
+      at: this.clock.now().toISOString(),
+      actor,
+      event,
+      ...(detail ? { detail } : {}),
+      wabaId: subject.wabaId,
+      ...(account ? { account } : {}),
+    };
   }
 
   /** Marks a request no longer open (found final or gone by a sweep). */
@@ -89,10 +106,10 @@ export class RequestWriter {
   }
 
   /** Adds a line that goes with no request write (a notice sent, a grant's end) to the audit log and the log. */
-  async audit(requestId: string, actor: string, event: AuditEntry['event'], detail?: string): Promise<void> {
-    const entry = this.entry(requestId, actor, event, detail);
+  async audit(subject: AuditSubject, actor: string, event: AuditEntry['event'], detail?: string): Promise<void> {
+    const entry = this.entry(subject, actor, event, detail);
     await this.repository.appendAudit(entry);
-    this.logger?.info({ audit: entry }, `request ${requestId} ${event}`);
+    this.logger?.info({ audit: entry }, `request ${subject.id} ${event}`);
   }
 
   /** Runs `fn` holding the request's lock; throws LockBusyError when another holder keeps it past `waitMs`, and

@@ -74,7 +74,7 @@ export async function remindDue(ctx: UseCaseContext): Promise<number> {
     }
     try {
       await ctx.deps.notifier.remind(due, approvers);
-      await ctx.writer.audit(id, 'system', 'reminded', `${approvers.length} approver(s)`);
+      await ctx.writer.audit(due, 'system', 'reminded', `${approvers.length} approver(s)`);
       count++;
     } catch (error) {
       ctx.deps.logger?.warn({ err: error, requestId: id }, 'could not remind approvers');

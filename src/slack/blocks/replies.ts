@@ -46,6 +46,7 @@ export function helpMessage(): MessageBody {
           mrkdwn`• ${code(USAGE.history)} — what a person held and when it changed, with who changed it`,
           mrkdwn`• ${code(USAGE.who)} — who had access on a day, e.g. \`/waba who 2026-11-01\``,
           mrkdwn`• ${code(USAGE.link)} / ${code(USAGE.unlink)} — admins: who a Slack person is at Meta`,
+          mrkdwn`• ${code(USAGE.audit)} — admins: the audit trail as a CSV file in your DM`,
           mrkdwn``,
           mrkdwn`*Review who has access* (approvers and admins):`,
           mrkdwn`• ${code(USAGE.review)} — everyone on the account, for the approvers to Keep, Remove or Make temporary, row by row`,

@@ -20,6 +20,7 @@ import {
 } from '../blocks/replies.js';
 import type { MessageBody } from '../blocks/types.js';
 import { type Command, type DayRef, parseCommand } from '../command-grammar.js';
+import { auditCommand } from './audit.js';
 import { composeForm } from './compose.js';
 import type { ListenerDeps } from './deps.js';
 import { resolvePerson, resolveUser } from './people.js';
@@ -131,6 +132,9 @@ async function answer(
     }
     case 'who':
       return whoMessage(await deps.drift.whoOn(account, dayOfRef(parsed.date, deps.drift.now())));
+    case 'audit':
+      // Without `on`, every account's trail.
+      return auditCommand(deps, client, userId, parsed.account === undefined ? undefined : account, parsed.sinceMs);
     case 'grant':
     case 'revoke': {
       const target = await resolveUser(deps, parsed.user);
@@ -187,6 +191,7 @@ function costsCalls(
     case 'unlink':
     case 'history':
     case 'who':
+    case 'audit':
       return false;
   }
 }

@@ -1,4 +1,5 @@
 import type { Accounts } from '../../access/accounts.js';
+import type { AuditExports } from '../../access/audit-exports.js';
 import type { Directory } from '../../access/directory.js';
 import type { DriftService } from '../../access/drift-service.js';
 import type { AccessService } from '../../access/service.js';
@@ -16,4 +17,6 @@ export interface ListenerDeps {
   people: SlackPeople;
   /** Commands that cost Graph calls, per person and minute; unset: no limit. */
   commandLimit?: CommandLimit;
+  /** `/waba audit`: admins export the audit trail; unset: nothing to export. */
+  auditExports?: AuditExports;
 }

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { webApi } from '@slack/bolt';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SlackEmulator } from '../../../sandbox/slack/emulator.js';
 import { sign } from '../../../sandbox/slack/requests.js';
@@ -270,6 +271,63 @@ describe('SlackEmulator on its own', () => {
     expect(posted).toMatchObject({ ok: true, channel: 'DLENA' });
     expect(await api('chat.delete', { channel: 'DLENA', ts: posted.ts })).toMatchObject({ ok: true });
     expect(slack.messagesIn('DLENA')).toEqual([]);
+  });
+
+  it('takes a file through Slack’s three-step upload, as files.uploadV2 sends it, into a DM', async () => {
+    const client = new webApi.WebClient('xoxb-emulator-test', {
+      slackApiUrl: slack.apiUrl,
+      retryConfig: { retries: 0 },
+    });
+    const content = Buffer.from('chain,seq\r\nglobal,1\r\n'.repeat(500));
+    const uploaded = await client.files.uploadV2({
+      channel_id: 'DLENA',
+      file: content,
+      filename: 'audit.csv',
+      title: 'audit.csv',
+      initial_comment: 'The audit trail',
+    });
+    expect(slack.calls.map((call) => call.method)).toEqual([
+      'files.getUploadURLExternal',
+      'files.completeUploadExternal',
+    ]);
+    expect(slack.callsOf('files.getUploadURLExternal')[0]!.args).toMatchObject({
+      filename: 'audit.csv',
+      length: String(content.length),
+    });
+    const [message] = slack.messagesIn('DLENA');
+    expect(message).toMatchObject({
+      text: 'The audit trail',
+      files: [{ name: 'audit.csv', title: 'audit.csv', size: content.length }],
+    });
+    const id = message!.files![0]!.id;
+    expect(uploaded.ok).toBe(true);
+    expect(slack.fileContent(id)?.equals(content)).toBe(true);
+    const download = await fetch(`${slack.url}/files/${id}`);
+    expect(Buffer.from(await download.arrayBuffer()).equals(content)).toBe(true);
+  });
+
+  it('refuses uploads as Slack does: no length, wrong bytes, a user id for a channel, a file never uploaded', async () => {
+    expect(await api('files.getUploadURLExternal', { filename: 'a.csv' })).toEqual({
+      ok: false,
+      error: 'invalid_arguments',
+    });
+    const { upload_url: url, file_id: id } = (await api('files.getUploadURLExternal', {
+      filename: 'a.csv',
+      length: 3,
+    })) as {
+      upload_url: string;
+      file_id: string;
+    };
+    const complete = (channel: string, file = id) =>
+      api('files.completeUploadExternal', { files: [{ id: file, title: 'a' }], channel_id: channel });
+    expect(await complete('DLENA')).toEqual({ ok: false, error: 'file_not_found' });
+    expect((await fetch(url, { method: 'POST', body: 'toolong' })).status).toBe(400);
+    expect((await fetch(url, { method: 'POST', body: 'abc' })).status).toBe(200);
+    expect((await fetch(url, { method: 'POST', body: 'abc' })).status).toBe(404);
+    expect(await complete(LENA)).toEqual({ ok: false, error: 'invalid_arguments' });
+    expect(await complete('DLENA', 'FNOPE')).toEqual({ ok: false, error: 'file_not_found' });
+    expect(await complete('DLENA')).toMatchObject({ ok: true, files: [{ id, size: 3 }] });
+    expect((await fetch(`${slack.url}/files/FNOPE`)).status).toBe(404);
   });
 
   it('stacks pushed modals and updates them in place', async () => {
