@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { SlackMessage } from '../../sandbox/slack/emulator.js';
 import { DIGEST_ROWS_PER_PAGE } from '../../src/slack/blocks/drift.js';
 import { ACTION, VIEW } from '../../src/slack/ids.js';
+import { chainEvents } from '../support/audit-chain.js';
 import {
   ALICE,
   ANN,
@@ -190,6 +191,10 @@ describe('drift: changes made outside the bot', () => {
     expect(await h.answer('who 2026-02-30', LEAD)).toContain('is not a day of the calendar');
     expect(await h.answer('who soon', LEAD)).toContain('is not a date I understand');
     expect(await h.answer('who 2999-01-01', LEAD)).toContain('has not happened yet');
+
+    // The reports and what approvers did about them are in the account's audit chain, which still holds.
+    const chained = await chainEvents(h.bot!.store, WABA_ID);
+    expect(chained).toEqual(expect.arrayContaining(['drift-reported', 'drift-accepted', 'drift-reverted']));
   }, 30_000);
 
   it('reports a temporary grant ended outside the bot: Revert (clicked twice) puts it back once, Accept ends the grant', async () => {

@@ -3,6 +3,7 @@ import { seededGraph } from '../../sandbox/fake-graph.js';
 import type { SlackMessage } from '../../sandbox/slack/emulator.js';
 import { ACTION, VIEW } from '../../src/slack/ids.js';
 import { LIMITS } from '../../src/slack/limits.js';
+import { chainEvents } from '../support/audit-chain.js';
 import {
   ALICE,
   ANN,
@@ -193,6 +194,11 @@ describe('access reviews, end to end', () => {
       'row-settled',
       'row-settled',
     ]);
+    // The same steps are in the account's audit chain, which still holds.
+    const chained = (await chainEvents(h.bot!.store, WABA_ID)).filter((event) => event.startsWith('review-'));
+    expect(chained.toSorted()).toEqual(
+      audit.map((event) => (event.startsWith('review-') ? event : `review-${event}`)).toSorted(),
+    );
   });
 
   it('pages a large roster, ten people a message page, with Previous and Next updating the message in place', async () => {
