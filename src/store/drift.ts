@@ -90,21 +90,8 @@ export class KeyvDriftStore implements DriftStore {
   }
 
   async appendPersonEvent(wabaId: string, userId: string, event: PersonEvent): Promise<void> {
-    const parsed = personEventSchema.parse(event);
-    const { at, kind, ...rest } = parsed;
-    const { actor, ...facts } = rest as Record<string, unknown>;
-    await this.records.appendAudit(personRecord(wabaId, userId), {
-      entry: JSON.stringify(parsed),
-      chain: {
-        chain: wabaId,
-        facts: {
-          at,
-          actor: typeof actor === 'string' ? actor : 'system',
-          event: `person-${kind}`,
-          detail: `user ${userId}: ${JSON.stringify(facts)}`,
-        },
-      },
-    });
+    // A journal of the bot's writes and what drift found: the audit chain has the facts (requests, drift reports).
+    await this.records.appendLog(personRecord(wabaId, userId), JSON.stringify(personEventSchema.parse(event)));
   }
 
   async personEvents(wabaId: string, userId: string): Promise<PersonEvent[]> {

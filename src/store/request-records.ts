@@ -54,6 +54,8 @@ export interface RequestRecords {
     fences: Fence[],
   ): Promise<WriteOutcome>;
   appendAudit(id: string, audit: AuditWrite): Promise<void>;
+  /** Appends to the record's own log only, not to any chain: for journals that are not audit facts themselves. */
+  appendLog(id: string, entry: string): Promise<void>;
   /** Audit entries, oldest first. */
   auditOf(id: string): Promise<string[]>;
   /**
@@ -93,6 +95,10 @@ export class MemoryRecords implements RequestRecords {
 
   async appendAudit(id: string, audit: AuditWrite): Promise<void> {
     this.appendNow(id, audit);
+  }
+
+  async appendLog(id: string, entry: string): Promise<void> {
+    this.audits.set(id, [...(this.audits.get(id) ?? []), entry]);
   }
 
   private appendNow(id: string, audit: AuditWrite): void {
@@ -196,6 +202,18 @@ export class SqliteRecords implements RequestRecords {
       );
       await this.trail.appendIn(query, audit.chain.chain, audit.chain.facts);
     });
+  }
+
+  async appendLog(id: string, entry: string): Promise<void> {
+    await this.tables();
+    await this.db.query(
+      `INSERT INTO ${TABLE} (namespace, id, version, body, audit) VALUES (?, ?, 0, NULL, json_array(json(?)))
+       ON CONFLICT(namespace, id) DO UPDATE SET audit = json_insert(${TABLE}.audit, '$[#]', json(?))`,
+      this.namespace,
+      id,
+      entry,
+      entry,
+    );
   }
 
   async auditOf(id: string): Promise<string[]> {
@@ -342,6 +360,13 @@ export class RedisRecords implements RequestRecords {
           arguments: [audit.entry, ...chainArguments],
         })) as string[],
     );
+  }
+
+  async appendLog(id: string, entry: string): Promise<void> {
+    await this.client.eval("return redis.call('RPUSH', KEYS[1], ARGV[1])", {
+      keys: [this.auditKey(id)],
+      arguments: [entry],
+    });
   }
 
   auditOf(id: string): Promise<string[]> {
