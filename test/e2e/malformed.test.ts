@@ -74,7 +74,7 @@ describe('malformed Slack payloads', () => {
   });
 });
 
-describe('buttons and forms the bot does not know', () => {
+describe('buttons, forms and commands the bot does not know', () => {
   it('are not acknowledged (404), however their ids are spelt, and leave the bot serving', async () => {
     h = await Harness.start();
     const click = (actionId: string) =>
@@ -99,6 +99,9 @@ describe('buttons and forms the bot does not know', () => {
       expect((await sendSigned(h.eventsUrl, SIGNING_SECRET, click(id))).status, id).toBe(404);
       expect((await sendSigned(h.eventsUrl, SIGNING_SECRET, form(id))).status, id).toBe(404);
     }
+    // Another app's slash command, sent here by mistake, is not ours to answer either.
+    const other = new URLSearchParams({ command: '/other', text: 'help', user_id: 'UANN', channel_id: 'C1' });
+    expect((await sendSigned(h.eventsUrl, SIGNING_SECRET, other.toString())).status).toBe(404);
     // A known button still reaches its handler through the same table.
     const known = await sendSigned(h.eventsUrl, SIGNING_SECRET, click(ACTION.approve));
     expect(known.status).toBe(200);

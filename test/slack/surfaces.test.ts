@@ -1168,6 +1168,7 @@ const NOT_SURFACES: Record<string, string> = {
   'usergroups.ts': 'Slack API reads',
   'people.ts': 'Slack API reads',
   'listeners/index.ts': 'wiring',
+  'listeners/router.ts': 'routing by id, no text',
   'listeners/deps.ts': 'types only',
   'listeners/yield.ts': 'scheduling',
   'listeners/actions.ts': 'sends the replies of listeners/replies.ts through kit.reply',

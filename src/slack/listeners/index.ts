@@ -1,12 +1,4 @@
-import type {
-  AllMiddlewareArgs,
-  App,
-  BlockAction,
-  ButtonAction,
-  SlackActionMiddlewareArgs,
-  SlackViewMiddlewareArgs,
-  ViewSubmitAction,
-} from '@slack/bolt';
+import type { App } from '@slack/bolt';
 import { ACTION, COMMAND, VIEW } from '../ids.js';
 import {
   approveButton,
@@ -27,25 +19,17 @@ import { driftButton, driftPageButton, driftTemporaryButton, driftTemporarySubmi
 import { homeOpened } from './home.js';
 import { reviewPageButton, reviewRowButton, reviewTemporaryButton, reviewTemporarySubmission } from './review.js';
 import { listMoreButton, listRefreshButton } from './roster.js';
+import { type ButtonHandler, type FormHandler, router } from './router.js';
 import { composeSubmission, denySubmission, extendSubmission } from './views.js';
 
 export type { ListenerDeps } from './deps.js';
 
-type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
-type ViewArgs = SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs;
 type ActionId = (typeof ACTION)[keyof typeof ACTION];
 type CallbackId = (typeof VIEW)[keyof typeof VIEW];
 
-/** Every id the app registers starts with this; Slack ids of other apps' or old messages do not reach the maps. */
-const OURS = /^waba_/;
-
-/**
- * Maps Slack ids to handlers; nothing else. One Bolt listener per kind of request, and a table per kind: Bolt runs
- * every registered listener's matchers on every request, so a listener per button would make each ack cost more as
- * buttons are added (about 5 µs each, measured). An id in no table is not acknowledged, and Slack gets a 404.
- */
+/** Maps Slack ids to handlers; nothing else. The router (router.ts) hands each request to its handler. */
 export function registerListeners(app: App, deps: ListenerDeps, isDraining: () => boolean = () => false): void {
-  const buttons: Record<ActionId, (args: ButtonArgs) => Promise<void>> = {
+  const buttons: Record<ActionId, ButtonHandler> = {
     [ACTION.approve]: approveButton(deps),
     [ACTION.deny]: denyButton(deps),
     [ACTION.retry]: retryButton(deps),
@@ -69,7 +53,7 @@ export function registerListeners(app: App, deps: ListenerDeps, isDraining: () =
     [ACTION.driftTemporary]: driftTemporaryButton(deps),
     [ACTION.driftPage]: driftPageButton(deps),
   };
-  const forms: Record<CallbackId, (args: ViewArgs) => Promise<void>> = {
+  const forms: Record<CallbackId, FormHandler> = {
     [VIEW.compose]: composeSubmission(deps),
     [VIEW.deny]: denySubmission(deps),
     [VIEW.extend]: extendSubmission(deps),
@@ -78,19 +62,12 @@ export function registerListeners(app: App, deps: ListenerDeps, isDraining: () =
   };
 
   app.use(admission(isDraining));
-  app.command(COMMAND, wabaCommand(deps));
-  app.action<BlockAction<ButtonAction>>({ action_id: OURS }, (args) => {
-    const handler = lookup(buttons, args.action.action_id);
-    return handler ? handler(args) : Promise.resolve();
-  });
-  app.view<ViewSubmitAction>({ callback_id: OURS }, (args) => {
-    const handler = lookup(forms, args.view.callback_id);
-    return handler ? handler(args) : Promise.resolve();
-  });
-  app.event('app_home_opened', homeOpened(deps));
-}
-
-/** The table's entry for an id Slack sent, or undefined: an own-property lookup, so `__proto__` finds nothing. */
-function lookup<T>(table: Record<string, T>, id: string): T | undefined {
-  return Object.hasOwn(table, id) ? table[id] : undefined;
+  app.use(
+    router({
+      command: { name: COMMAND, handler: wabaCommand(deps) },
+      buttons,
+      forms,
+      homeOpened: homeOpened(deps),
+    }),
+  );
 }
