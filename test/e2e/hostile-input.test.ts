@@ -63,3 +63,24 @@ describe('break-glass review when Meta refuses the removal', () => {
     await eventually(() => h.graph.tasksOf(WABA_ID, ALICE)?.join() === 'MANAGE');
   });
 });
+
+describe("I'm done when Meta refuses", () => {
+  it('tells the person the access could not be given back, instead of saying nothing', async () => {
+    h = await Harness.start();
+    const fresh = (message: SlackMessage) => h.slack.messages.get(`${message.channel}:${message.ts}`)!;
+    await h.command(`grant ${ALICE} MESSAGING for 1h because launch`);
+    const approval = await eventually(() => h.approvalMessages()[0]);
+    await h.click(approval, ACTION.approve, ANN);
+    await eventually(() => buttonsOf(fresh(approval)).includes(ACTION.revokeNow));
+    const grant = (await h.bot!.service.grantsOf(LEAD))[0]!;
+    h.graph.queueFault({
+      status: 400,
+      body: graphError(200, 'Permissions error', 'OAuthException'),
+      match: ({ method }) => method !== 'GET',
+    });
+    const click = await h.click(fresh(approval), ACTION.done, LEAD, grant.id);
+    const said = visibleText(await eventually(() => h.responses(click.responseId)[0]));
+    expect(said).toContain('Permissions error');
+    expect(h.graph.tasksOf(WABA_ID, ALICE)).toEqual(['MANAGE', 'MESSAGING']);
+  });
+});
