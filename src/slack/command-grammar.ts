@@ -293,7 +293,7 @@ function parseWho(args: string[]): Command {
     return invalid(mrkdwn`Which day? Give a date like \`2026-11-01\`, or \`yesterday\`.`, plain(USAGE.who));
   if (args.length > 1) return invalid(mrkdwn`\`who\` takes one day.`, plain(USAGE.who));
   const word = args[0]!.toLowerCase();
-  if (word in DAYS_AGO) return { kind: 'who', date: { kind: 'days-ago', days: DAYS_AGO[word]! } };
+  if (Object.hasOwn(DAYS_AGO, word)) return { kind: 'who', date: { kind: 'days-ago', days: DAYS_AGO[word]! } };
   if (isDay(word)) return { kind: 'who', date: { kind: 'date', day: word } };
   return invalid(
     /^\d{4}-\d{2}-\d{2}$/.test(word)

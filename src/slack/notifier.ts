@@ -98,7 +98,7 @@ export class SlackNotifier implements RequestNotifier {
   async emergencyReviewed(request: AccessRequest, grant?: TemporaryGrant): Promise<void> {
     try {
       await this.update(request.approvalMessages, await this.approvalBody(request, grant));
-      await this.client.chat.postMessage({ channel: request.requesterId, ...reviewedNotice(request) });
+      await this.client.chat.postMessage({ channel: request.requesterId, ...reviewedNotice(request, grant) });
     } finally {
       await this.refreshHomes(request, grant, false);
     }

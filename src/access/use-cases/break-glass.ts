@@ -8,12 +8,14 @@ import {
   approveAsEmergency,
   awaitsReview,
   type BreakGlassReview,
+  type ExecutionError,
   isFinal,
   startExecution,
 } from '../request.js';
 import { checkBreakGlass } from '../rules.js';
 import type { Task } from '../tasks.js';
 import type { UseCaseContext } from './context.js';
+import { toExecutionError } from './execution.js';
 import { newRequest } from './submit.js';
 
 /** Where refused break-glass attempts are audited: they make no request of their own. */
@@ -127,7 +129,13 @@ async function refused(ctx: UseCaseContext, input: BreakGlassInput, why: string)
 
 /** How a review went, or why it was not recorded. */
 export type ReviewResult =
-  | { kind: 'reviewed'; request: AccessRequest; grant?: TemporaryGrant }
+  | {
+      kind: 'reviewed';
+      request: AccessRequest;
+      grant?: TemporaryGrant;
+      /** Revoke now was recorded, but the access could not be ended (Meta refused, or did not answer): it still runs. */
+      revokeFailed?: ExecutionError;
+    }
   | {
       kind: 'forbidden';
       /** `own-request`: the reviewer is the one who used break-glass. */
@@ -172,16 +180,27 @@ export async function reviewBreakGlass(
   })) ?? { kind: 'busy' };
   if (recorded.kind !== 'reviewed') return recorded;
   let grant = await ctx.deps.repository.getGrant(recorded.request.id);
+  let revokeFailed: ExecutionError | undefined;
   if (input.verdict === 'revoked' && grant?.state === 'active') {
-    const ended = await ctx.temporary.end(grant.id, input.actorId, 'review');
-    grant = ended.grant ?? grant;
+    try {
+      const ended = await ctx.temporary.end(grant.id, input.actorId, 'review');
+      grant = ended.grant ?? grant;
+    } catch (error) {
+      // The review stands; the access runs on, and its Revoke now (shown with the review) tries again.
+      ctx.deps.logger?.error(
+        { err: error, requestId: recorded.request.id },
+        'could not revoke a reviewed break-glass use',
+      );
+      revokeFailed = toExecutionError(error);
+      grant = (await ctx.deps.repository.getGrant(recorded.request.id)) ?? grant;
+    }
   }
   try {
     await ctx.deps.notifier.emergencyReviewed(recorded.request, grant);
   } catch (error) {
     ctx.deps.logger?.error({ err: error, requestId: recorded.request.id }, 'could not tell Slack about a review');
   }
-  return { ...recorded, ...(grant ? { grant } : {}) };
+  return { ...recorded, ...(grant ? { grant } : {}), ...(revokeFailed ? { revokeFailed } : {}) };
 }
 
 /** Why `actorId` may not review this break-glass use, if they may not. */

@@ -12,10 +12,13 @@ import { failureText, grantButtons, grantText, outcomeText, retryButton, summary
 import type { Block, MessageBody } from './types.js';
 
 /** How a review came out, in words. */
-export function reviewWords(review: BreakGlassReview): Mrkdwn {
-  return review.verdict === 'looks-right'
-    ? mrkdwn`✅ Reviewed by ${mention(review.by)} ${slackDate(review.at)}: looks right.`
-    : mrkdwn`🛑 Reviewed by ${mention(review.by)} ${slackDate(review.at)}: access revoked.`;
+export function reviewWords(review: BreakGlassReview, grant?: TemporaryGrant): Mrkdwn {
+  if (review.verdict === 'looks-right')
+    return mrkdwn`✅ Reviewed by ${mention(review.by)} ${slackDate(review.at)}: looks right.`;
+  // Revoke now that could not end the access (Meta refused): the access still runs, and says so.
+  if (grant?.state === 'active')
+    return mrkdwn`🛑 Reviewed by ${mention(review.by)} ${slackDate(review.at)}: to be revoked, but the access still runs (Meta did not take the change); an approver’s Revoke now tries again.`;
+  return mrkdwn`🛑 Reviewed by ${mention(review.by)} ${slackDate(review.at)}: access revoked.`;
 }
 
 /**
@@ -45,7 +48,7 @@ export function emergencyMessage(request: AccessRequest, grant?: TemporaryGrant,
   );
   const review = request.emergency?.review;
   if (review) {
-    blocks.push(section(reviewWords(review)));
+    blocks.push(section(reviewWords(review, grant)));
     if (grant?.state === 'active') blocks.push(grantButtons(grant));
   } else {
     blocks.push(section(mrkdwn`👀 *Waiting for review* by an approver other than ${mention(request.requesterId)}.`));
@@ -80,9 +83,9 @@ function reviewButtons(request: AccessRequest, grant: TemporaryGrant | undefined
 }
 
 /** What the person who used break-glass hears once it is reviewed. */
-export function reviewedNotice(request: AccessRequest): MessageBody {
+export function reviewedNotice(request: AccessRequest, grant?: TemporaryGrant): MessageBody {
   const review = request.emergency?.review;
-  const text = mrkdwn`Your break-glass use (request ${code(request.id)}: ${summary(request)}): ${review ? reviewWords(review) : mrkdwn`reviewed.`}`;
+  const text = mrkdwn`Your break-glass use (request ${code(request.id)}: ${summary(request)}): ${review ? reviewWords(review, grant) : mrkdwn`reviewed.`}`;
   return message(withoutBold(text), [section(text)]);
 }
 

@@ -1,21 +1,29 @@
 import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import { reply as replyBody } from '../blocks/kit.js';
 import { denyModal, extendModal, FORM_NOT_OPENED_TEXT, refusalModal } from '../blocks/modals.js';
-import type { ModalView } from '../blocks/types.js';
+import type { MessageBody, ModalView } from '../blocks/types.js';
 import type { Mrkdwn } from '../format.js';
 import { decodePrefill } from '../request-again.js';
 import { composeForm } from './compose.js';
 import type { ListenerDeps } from './deps.js';
 import { publishHome, refreshPersonalList } from './home.js';
-import { cancelReply, clickReply, doneReply, grantClickReply, reviewClickReply, tellUser } from './replies.js';
+import {
+  cancelReply,
+  clickReply,
+  doneReply,
+  failureReply,
+  grantClickReply,
+  reviewClickReply,
+  tellUser,
+} from './replies.js';
 import { yieldToWaitingRequests } from './yield.js';
 
 type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
 
 /** A private answer to the person who clicked (buttons in modals or the Home tab have no response URL). */
-async function answerClick(args: ButtonArgs, reply: Mrkdwn | undefined): Promise<void> {
+async function answerClick(args: ButtonArgs, reply: Mrkdwn | MessageBody | undefined): Promise<void> {
   if (!reply) return;
-  const body = replyBody(reply);
+  const body = 'blocks' in reply ? reply : replyBody(reply);
   if (args.body.response_url) {
     await args.respond({ response_type: 'ephemeral', replace_original: false, text: body.text });
     return;
@@ -159,8 +167,14 @@ export function doneButton(deps: ListenerDeps) {
   return async (args: ButtonArgs): Promise<void> => {
     await args.ack();
     await yieldToWaitingRequests();
-    const result = await deps.service.endGrantAsDone(args.action.value ?? '', args.body.user.id);
-    await answerClick(args, doneReply(result));
+    try {
+      const result = await deps.service.endGrantAsDone(args.action.value ?? '', args.body.user.id);
+      await answerClick(args, doneReply(result));
+    } catch (error) {
+      // Meta refused putting back what the user had (or the store failed): the grant runs on, and they hear why.
+      args.logger.warn("I'm done failed", error);
+      await answerClick(args, failureReply(error));
+    }
     if (args.body.view?.type === 'home') await publishHome(deps, args.client, args.body.user.id);
   };
 }

@@ -22,7 +22,8 @@ export async function auditCommand(
 ): Promise<MessageBody> {
   if (!deps.auditExports)
     return problemMessage(mrkdwn`This bot keeps no audit trail to export.`, mrkdwn`Ask its admin.`);
-  const since = sinceMs === undefined ? undefined : now - sinceMs;
+  // A span reaching back before the epoch asks for everything (and would be no moment a Date can hold).
+  const since = sinceMs === undefined || sinceMs >= now ? undefined : now - sinceMs;
   const scope = { ...(account ? { account } : {}), ...(since === undefined ? {} : { since }) };
   const outcome = await deps.auditExports.run(userId, scope, (file) =>
     sendToDm(client, userId, file, auditFileComment(account?.policy.alias, since, file.entries).text),

@@ -93,7 +93,9 @@ export function doneReply(result: DoneResult): Mrkdwn {
 export function reviewClickReply(result: ReviewResult): Mrkdwn | undefined {
   switch (result.kind) {
     case 'reviewed':
-      return undefined;
+      return result.revokeFailed
+        ? mrkdwn`Your review is recorded, but the access could not be revoked: ${result.revokeFailed.userMessage ?? result.revokeFailed.message}. It still runs; click Revoke now on the message to try again.`
+        : undefined;
     case 'already-reviewed':
       return mrkdwn`This break-glass use has been reviewed already; nothing changed.\n${reviewWords(result.review)}`;
     case 'forbidden':
