@@ -240,6 +240,30 @@ describe('drift: changes made outside the bot', () => {
     expect(await h.bot!.drift.checkNow(account())).toMatchObject({ changes: 0 });
   });
 
+  it('refuses Revert of a grant ended outside the bot to the approver who asked for that grant', async () => {
+    await start();
+    await h.bot!.drift.checkNow(account());
+    // Ann, an approver, asks for Alice's temporary access; Bob approves it.
+    await h.command(`grant ${ALICE} MESSAGING for 1h`, ANN);
+    const approval = await eventually(() => h.approvalMessages()[0]);
+    await h.click(approval, ACTION.approve, BOB);
+    await eventually(() => h.graph.tasksOf(WABA_ID, ALICE)?.join() === 'MANAGE,MESSAGING');
+    await h.bot!.service.drain();
+
+    h.graph.assign(WABA_ID, ALICE, ['MANAGE']);
+    await h.bot!.drift.checkNow(account());
+    const digest = await eventually(() => digests()[0]);
+    const writes = h.graph.writes().length;
+    const own = await h.click(digest, ACTION.driftRevert, ANN, rowValue(digest, ALICE));
+    expect(await privateAnswer(own)).toContain('You asked for the temporary access this change ended');
+    expect(h.graph.writes()).toHaveLength(writes);
+    expect(rowText(current(digest), ALICE)).not.toContain('Reverted by');
+
+    await h.click(digest, ACTION.driftRevert, BOB, rowValue(digest, ALICE));
+    await eventually(() => rowText(current(digest), ALICE).includes(`Reverted by <@${BOB}>`));
+    expect(h.graph.tasksOf(WABA_ID, ALICE)).toEqual(['MANAGE', 'MESSAGING']);
+  });
+
   it('costs one roster read of ⌈N/100⌉ pages per check, shared with /waba list, and pages a long digest', async () => {
     await start();
     const many = Array.from({ length: 250 }, (_, i) => String(400_000_000_000_000 + i));

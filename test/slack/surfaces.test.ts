@@ -391,6 +391,7 @@ function driftResultsWith(h: string): DriftActionResult[] {
     { kind: 'unconfigured', wabaId: h },
     { kind: 'forbidden', reason: 'not-approver', approverIds: [ANN, GROUP, h] },
     { kind: 'forbidden', reason: 'beneficiary', approverIds: [ANN] },
+    { kind: 'forbidden', reason: 'requester', approverIds: [ANN] },
     ...driftRowsWith(h).map((each): DriftActionResult => ({ kind: 'already', row: each })),
     { kind: 'busy', row: { ...row!, by: ANN } },
     { kind: 'busy' },
@@ -1094,6 +1095,21 @@ const FIXTURES: Record<string, Record<string, Fixture>> = {
         listenerReplies.failureReply(new Error(h)),
       ],
     },
+    clickFailedReply: {
+      render: (h) => [
+        listenerReplies.clickFailedReply(
+          new GraphError({
+            message: h,
+            userMessage: h,
+            fbtraceId: h,
+            category: 'throttled',
+            code: 80008,
+            retryAt: later,
+          }),
+        ),
+        listenerReplies.clickFailedReply(new Error(h)),
+      ],
+    },
     tellUser: {
       render: async (h) => {
         const sent: unknown[] = [];
@@ -1168,7 +1184,7 @@ const NOT_SURFACES: Record<string, string> = {
   'usergroups.ts': 'Slack API reads',
   'people.ts': 'Slack API reads',
   'listeners/index.ts': 'wiring',
-  'listeners/router.ts': 'routing by id, no text',
+  'listeners/router.ts': 'sends clickFailedReply of listeners/replies.ts',
   'listeners/deps.ts': 'types only',
   'listeners/yield.ts': 'scheduling',
   'listeners/actions.ts': 'sends the replies of listeners/replies.ts through kit.reply',

@@ -31,7 +31,7 @@ export type DriftActionResult =
   | { kind: 'done'; row: DriftRow; digest: DriftDigest }
   | { kind: 'not-found' }
   | { kind: 'unconfigured'; wabaId: string }
-  | { kind: 'forbidden'; reason: 'not-approver' | 'beneficiary'; approverIds: readonly string[] }
+  | { kind: 'forbidden'; reason: 'not-approver' | 'beneficiary' | 'requester'; approverIds: readonly string[] }
   /** Someone already acted on the row (or a later digest reports the person). */
   | { kind: 'already'; row: DriftRow }
   /** Someone is acting on it right now. */
@@ -51,7 +51,8 @@ const DIGEST_LOCK = { waitMs: 10_000 };
 
 /**
  * Whether `actorId` may act on the row: an approver of the digest's account who is not the person the row is about
- * (their Slack person linked to its Meta user), and the row still open. Makes no change.
+ * (their Slack person linked to its Meta user) nor, for a temporary grant ended outside the bot, whoever asked for
+ * that grant; and the row still open. Makes no change.
  */
 export async function rowVerdict(
   ctx: DriftContext,
@@ -70,6 +71,11 @@ export async function rowVerdict(
     await ctx.interest.of({ targetUserId: row.userId, ...(row.slackId ? { targetSlackId: row.slackId } : {}) }, actorId)
   )
     return { kind: 'forbidden', reason: 'beneficiary', approverIds };
+  // Reverting a temporary grant ended outside the bot gives it back: whoever asked for that grant stands to gain.
+  for (const grantId of row.kind === 'grant-ended' ? (row.grantIds ?? []) : []) {
+    const grant = await ctx.deps.repository.getGrant(grantId);
+    if (grant?.requesterId === actorId) return { kind: 'forbidden', reason: 'requester', approverIds };
+  }
   const live = liveStatus(row, ctx.clock.now());
   if (live === 'acting') return { kind: 'busy', row };
   if (live === 'final') return { kind: 'already', row };

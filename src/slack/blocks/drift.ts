@@ -237,6 +237,8 @@ export function driftClickReply(result: DriftActionResult): Mrkdwn | undefined {
     case 'unconfigured':
       return mrkdwn`This report is about WhatsApp Business Account ${code(result.wabaId)}, which is no longer in the bot’s policy; nothing changed.`;
     case 'forbidden':
+      if (result.reason === 'requester')
+        return mrkdwn`You asked for the temporary access this change ended, so another approver has to decide it; nothing changed.`;
       return result.reason === 'beneficiary'
         ? mrkdwn`This change is to your own access (the Meta user linked to you), so another approver has to decide it; nothing changed.`
         : mrkdwn`Only the account’s approvers can act on changes found outside the bot; nothing changed. The approvers are ${join(result.approverIds.map(mention), ', ')}.`;

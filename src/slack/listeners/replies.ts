@@ -130,6 +130,22 @@ export function failureReply(error: unknown): MessageBody {
   return problemMessage(mrkdwn`Meta could not answer.`, failureText(detail, 'command'));
 }
 
+/**
+ * A button whose handler failed unexpectedly, after the click was acknowledged: said to the clicker rather than left
+ * unanswered. What the click did before failing shows on the message itself, so this does not claim nothing changed.
+ */
+export function clickFailedReply(error: unknown): MessageBody {
+  const detail = toExecutionError(error);
+  const why =
+    detail.category === 'unknown' && detail.code === undefined
+      ? mrkdwn`Something went wrong on my side.`
+      : failureText(detail, 'command');
+  return problemMessage(
+    mrkdwn`That click could not be finished. ${why}`,
+    mrkdwn`Look at the message again before clicking once more; if it keeps happening, tell the bot’s admin.`,
+  );
+}
+
 /** Tells one user something privately: ephemeral in the channel, or by DM where the bot cannot post. */
 export async function tellUser(
   client: webApi.WebClient,

@@ -11,6 +11,8 @@ import type {
   ViewSubmitAction,
 } from '@slack/bolt';
 
+import { clickFailedReply } from './replies.js';
+
 export type CommandHandler = (args: SlackCommandMiddlewareArgs & AllMiddlewareArgs) => Promise<void>;
 export type ButtonHandler = (
   args: SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs,
@@ -45,7 +47,19 @@ export function router(routes: Routes): Middleware<AnyMiddlewareArgs> {
       if (args.body.type !== 'block_actions') return;
       const action = args.action as { action_id?: unknown };
       const handler = typeof action.action_id === 'string' ? lookup(routes.buttons, action.action_id) : undefined;
-      if (handler) await handler(args as SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs);
+      if (!handler) return;
+      try {
+        await handler(args as SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs);
+      } catch (error) {
+        // The clicker hears of it (Bolt only logs it); then Bolt's error handling goes on as for any listener.
+        // A click on the Home tab has no response URL to answer through.
+        if (typeof args.respond === 'function') {
+          await args
+            .respond({ response_type: 'ephemeral', replace_original: false, ...clickFailedReply(error) })
+            .catch(() => undefined);
+        }
+        throw error;
+      }
       return;
     }
     if ('view' in args) {
