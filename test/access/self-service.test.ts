@@ -6,7 +6,7 @@ import type { TemporaryGrant } from '../../src/access/grants.js';
 import type { Locker, RequestRepository } from '../../src/access/ports.js';
 import { approveAsEmergency } from '../../src/access/request.js';
 import { AccessService } from '../../src/access/service.js';
-import { BREAK_GLASS_TRAIL } from '../../src/access/use-cases/break-glass.js';
+import { breakGlassTrail } from '../../src/access/use-cases/break-glass.js';
 import { noticeDue } from '../../src/access/use-cases/heads-up.js';
 import { GraphClient } from '../../src/graph/client.js';
 import type { Task } from '../../src/graph/tasks.js';
@@ -310,7 +310,7 @@ describe('break-glass', () => {
     expect(await repository.openIds()).toEqual([]);
     expect(await repository.awaitingReviewIds()).toEqual([]);
     expect(notifier.emergencies).toEqual([]);
-    const trail = await service.auditOf(BREAK_GLASS_TRAIL);
+    const trail = await service.auditOf(breakGlassTrail(now));
     expect(trail.map((entry) => [entry.actor, entry.event])).toEqual([
       ['USTRANGER', 'break-glass-refused'],
       ['UONCALL', 'break-glass-refused'],

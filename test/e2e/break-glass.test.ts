@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SlackMessage } from '../../sandbox/slack/emulator.js';
-import { BREAK_GLASS_TRAIL } from '../../src/access/use-cases/break-glass.js';
+import { breakGlassTrail } from '../../src/access/use-cases/break-glass.js';
 import { ACTION, FIELD } from '../../src/slack/ids.js';
 import {
   ALICE,
@@ -123,7 +123,7 @@ describe('break-glass', () => {
     expect(h.graph.calls).toEqual([]);
     expect(h.slack.messages.size).toBe(0);
     expect(await h.bot!.service.activeGrants()).toEqual([]);
-    const trail = await h.bot!.service.auditOf(BREAK_GLASS_TRAIL);
+    const trail = await h.bot!.service.auditOf(breakGlassTrail(new Date()));
     expect(trail.map((entry) => entry.actor)).toEqual([STRANGER, LEAD, LEAD, LEAD, LEAD]);
     expect(h.logs.filter((line) => line.includes('break-glass refused'))).toHaveLength(5);
   });

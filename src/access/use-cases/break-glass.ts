@@ -18,8 +18,13 @@ import type { UseCaseContext } from './context.js';
 import { toExecutionError } from './execution.js';
 import { newRequest } from './submit.js';
 
-/** Where refused break-glass attempts are audited: they make no request of their own. */
-export const BREAK_GLASS_TRAIL = 'break-glass';
+/**
+ * Where refused break-glass attempts are audited besides their account's chain: they make no request of their own.
+ * One log a day (UTC), so anyone typing refused attempts cannot grow one record without bound.
+ */
+export function breakGlassTrail(at: Date): string {
+  return `break-glass:${at.toISOString().slice(0, 10)}`;
+}
 
 export interface BreakGlassInput {
   /** The account's alias; unset: the default account. */
@@ -124,7 +129,12 @@ async function refused(ctx: UseCaseContext, input: BreakGlassInput, why: string)
   // The refused attempt goes to the chain of the account it named (the global chain when it named none known).
   const account = resolveAccount(ctx.deps.accounts, input.account);
   const wabaId = isUnknownAccount(account) ? GLOBAL_CHAIN : account.policy.wabaId;
-  await ctx.writer.audit({ id: BREAK_GLASS_TRAIL, wabaId }, input.requesterId, 'break-glass-refused', what);
+  await ctx.writer.audit(
+    { id: breakGlassTrail(ctx.clock.now()), wabaId },
+    input.requesterId,
+    'break-glass-refused',
+    what,
+  );
 }
 
 /** How a review went, or why it was not recorded. */
