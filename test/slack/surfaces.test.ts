@@ -1119,6 +1119,20 @@ const FIXTURES: Record<string, Record<string, Fixture>> = {
         return sent;
       },
     },
+    answerClick: {
+      render: async (h) => {
+        const sent: unknown[] = [];
+        const click = (responseUrl?: string) =>
+          ({
+            body: { user: { id: LEAD }, channel: { id: TEAM }, ...(responseUrl ? { response_url: responseUrl } : {}) },
+            client: recordingClient(sent),
+            respond: async (message: unknown) => sent.push(message),
+          }) as unknown as listenerReplies.ButtonArgs;
+        await listenerReplies.answerClick(click('https://hooks.slack.com/actions/T/1/x'), format.plain(h));
+        await listenerReplies.answerClick(click(), replies.problemMessage(format.plain(h), format.plain(h)));
+        return sent;
+      },
+    },
   },
   'blocks/audit.ts': {
     auditFileComment: {

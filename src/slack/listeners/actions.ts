@@ -1,35 +1,21 @@
-import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
-import { reply as replyBody } from '../blocks/kit.js';
 import { denyModal, extendModal, FORM_NOT_OPENED_TEXT, refusalModal } from '../blocks/modals.js';
-import type { MessageBody, ModalView } from '../blocks/types.js';
+import type { ModalView } from '../blocks/types.js';
 import type { Mrkdwn } from '../format.js';
 import { decodePrefill } from '../request-again.js';
 import { composeForm } from './compose.js';
 import type { ListenerDeps } from './deps.js';
 import { publishHome, refreshPersonalList } from './home.js';
 import {
+  answerClick,
+  type ButtonArgs,
   cancelReply,
   clickReply,
   doneReply,
   failureReply,
   grantClickReply,
   reviewClickReply,
-  tellUser,
 } from './replies.js';
 import { yieldToWaitingRequests } from './yield.js';
-
-type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
-
-/** A private answer to the person who clicked (buttons in modals or the Home tab have no response URL). */
-async function answerClick(args: ButtonArgs, reply: Mrkdwn | MessageBody | undefined): Promise<void> {
-  if (!reply) return;
-  const body = 'blocks' in reply ? reply : replyBody(reply);
-  if (args.body.response_url) {
-    await args.respond({ response_type: 'ephemeral', replace_original: false, text: body.text });
-    return;
-  }
-  await tellUser(args.client, args.body.user.id, args.body.channel?.id, body);
-}
 
 export function approveButton(deps: ListenerDeps) {
   return async (args: ButtonArgs): Promise<void> => {

@@ -1,11 +1,4 @@
-import type {
-  AllMiddlewareArgs,
-  BlockAction,
-  ButtonAction,
-  SlackActionMiddlewareArgs,
-  SlackViewMiddlewareArgs,
-  ViewSubmitAction,
-} from '@slack/bolt';
+import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } from '@slack/bolt';
 import type { DriftAction } from '../../access/drift-service.js';
 import { parseDuration } from '../../access/duration.js';
 import {
@@ -17,40 +10,28 @@ import {
 } from '../blocks/drift.js';
 import { reply as replyBody } from '../blocks/kit.js';
 import { FORM_NOT_OPENED_TEXT, refusalModal } from '../blocks/modals.js';
-import type { Mrkdwn } from '../format.js';
 import { mrkdwn } from '../format.js';
 import { FIELD } from '../ids.js';
 import type { ListenerDeps } from './deps.js';
-import { failureReply, tellUser } from './replies.js';
+import { answerClick, type ButtonArgs, failureReply, tellUser } from './replies.js';
 import { yieldToWaitingRequests } from './yield.js';
 
-type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
 type ViewArgs = SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs;
 
 const MALFORMED = mrkdwn`That button no longer names a change I know; nothing changed.`;
-
-/** A private answer to whoever clicked. */
-async function answer(args: ButtonArgs, text: Mrkdwn | undefined): Promise<void> {
-  if (!text) return;
-  if (args.body.response_url) {
-    await args.respond({ response_type: 'ephemeral', replace_original: false, text: replyBody(text).text });
-    return;
-  }
-  await tellUser(args.client, args.body.user.id, args.body.channel?.id, replyBody(text));
-}
 
 /** Accept or Revert on a digest row: the digest shows what was done; a refusal is told privately. */
 export function driftButton(deps: ListenerDeps, action: Exclude<DriftAction, 'temporary'>) {
   return async (args: ButtonArgs): Promise<void> => {
     await args.ack();
     const ref = parseRowValue(args.action.value);
-    if (!ref) return answer(args, MALFORMED);
+    if (!ref) return answerClick(args, MALFORMED);
     await yieldToWaitingRequests();
     try {
       const result = await deps.drift.act(ref, args.body.user.id, action, {
         ...(args.body.channel?.id ? { channelId: args.body.channel.id } : {}),
       });
-      await answer(args, driftClickReply(result));
+      await answerClick(args, driftClickReply(result));
     } catch (error) {
       args.logger.warn('drift action failed', error);
       await tellUser(args.client, args.body.user.id, args.body.channel?.id, failureReply(error));
@@ -66,7 +47,7 @@ export function driftTemporaryButton(deps: ListenerDeps) {
   return async (args: ButtonArgs): Promise<void> => {
     await args.ack();
     const ref = parseRowValue(args.action.value);
-    if (!ref) return answer(args, MALFORMED);
+    if (!ref) return answerClick(args, MALFORMED);
     const meta: TemporaryFormMetadata = {
       ...ref,
       ...(args.body.channel?.id ? { channelId: args.body.channel.id } : {}),
@@ -87,12 +68,12 @@ export function driftTemporaryButton(deps: ListenerDeps) {
             maxMs: deps.accounts.forWaba(verdict.digest.wabaId)?.policy.durations.maxMs ?? 0,
           })
         : refusalModal('Make temporary', driftClickReply(verdict)!);
-    if (!form) return answer(args, verdict.kind === 'allowed' ? FORM_NOT_OPENED_TEXT : driftClickReply(verdict));
+    if (!form) return answerClick(args, verdict.kind === 'allowed' ? FORM_NOT_OPENED_TEXT : driftClickReply(verdict));
     try {
       await args.client.views.update({ view_id: form.id, ...(form.hash ? { hash: form.hash } : {}), view: next });
     } catch (error) {
       args.logger.warn('form not updated', error);
-      if (verdict.kind !== 'allowed') await answer(args, driftClickReply(verdict));
+      if (verdict.kind !== 'allowed') await answerClick(args, driftClickReply(verdict));
     }
   };
 }
@@ -130,7 +111,7 @@ export function driftPageButton(deps: ListenerDeps) {
     const match = /^([a-z0-9-]{1,80}):(\d{1,6})$/.exec(args.action.value ?? '');
     const channel = args.body.channel?.id;
     const ts = args.body.message?.ts;
-    if (!match || !channel || !ts) return answer(args, MALFORMED);
+    if (!match || !channel || !ts) return answerClick(args, MALFORMED);
     await deps.drift.showPage(match[1]!, { channel, ts }, Number(match[2]));
   };
 }

@@ -1,8 +1,9 @@
-import type { webApi } from '@slack/bolt';
+import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewareArgs, webApi } from '@slack/bolt';
 import type { AccessRequest } from '../../access/request.js';
 import type { CancelResult, DecideResult, DoneResult, GrantActionResult, ReviewResult } from '../../access/service.js';
 import { toExecutionError } from '../../access/service.js';
 import { reviewWords } from '../blocks/break-glass.js';
+import { reply } from '../blocks/kit.js';
 import { retryRefusalText } from '../blocks/outcomes.js';
 import {
   alreadyDecidedText,
@@ -147,6 +148,23 @@ export function clickFailedReply(error: unknown): MessageBody {
 }
 
 /** Tells one user something privately: ephemeral in the channel, or by DM where the bot cannot post. */
+/** What Bolt gives a button's handler. */
+export type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
+
+/**
+ * A private answer to the person who clicked: through the click's response URL, or (buttons in modals and on the
+ * Home tab have none) ephemeral in the channel or by DM. Nothing when there is nothing to say.
+ */
+export async function answerClick(args: ButtonArgs, answer: Mrkdwn | MessageBody | undefined): Promise<void> {
+  if (!answer) return;
+  const body = 'blocks' in answer ? answer : reply(answer);
+  if (args.body.response_url) {
+    await args.respond({ response_type: 'ephemeral', replace_original: false, ...body });
+    return;
+  }
+  await tellUser(args.client, args.body.user.id, args.body.channel?.id, body);
+}
+
 export async function tellUser(
   client: webApi.WebClient,
   userId: string,

@@ -1,12 +1,4 @@
-import type {
-  AllMiddlewareArgs,
-  BlockAction,
-  ButtonAction,
-  SlackActionMiddlewareArgs,
-  SlackViewMiddlewareArgs,
-  ViewSubmitAction,
-  webApi,
-} from '@slack/bolt';
+import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction, webApi } from '@slack/bolt';
 import type { Account } from '../../access/accounts.js';
 import { formatDuration, parseDuration } from '../../access/duration.js';
 import type { RowChoice } from '../../access/review.js';
@@ -18,10 +10,9 @@ import { type Mrkdwn, mrkdwn } from '../format.js';
 import { FIELD } from '../ids.js';
 import { decodePageRef, decodeRowRef } from '../review-state.js';
 import type { ListenerDeps } from './deps.js';
-import { failureReply, tellUser } from './replies.js';
+import { answerClick, type ButtonArgs, failureReply, tellUser } from './replies.js';
 import { yieldToWaitingRequests } from './yield.js';
 
-type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
 type ViewArgs = SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs;
 
 const STALE_BUTTON = mrkdwn`This button does not belong to a review I know; nothing changed.`;
@@ -45,17 +36,6 @@ export async function reviewCommandReply(
     }
   }
   return reviewStartReply(result, permalink);
-}
-
-/** A private answer to the person who clicked (buttons in modals have no response URL). */
-async function answerClick(args: ButtonArgs, answer: Mrkdwn | MessageBody | undefined): Promise<void> {
-  if (!answer) return;
-  const body = 'blocks' in answer ? answer : replyBody(answer);
-  if (args.body.response_url) {
-    await args.respond({ response_type: 'ephemeral', replace_original: false, ...body });
-    return;
-  }
-  await tellUser(args.client, args.body.user.id, args.body.channel?.id, body);
 }
 
 /** Keep or Remove on a review row: decided at once; the review message shows it, refusals come privately. */

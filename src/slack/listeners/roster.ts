@@ -1,4 +1,3 @@
-import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import { type Account, isUnknownAccount, resolveAccount } from '../../access/accounts.js';
 import {
   type PageCursor,
@@ -14,9 +13,8 @@ import { mrkdwn } from '../format.js';
 import { decodeListState, type ListState } from '../list-state.js';
 import type { ListenerDeps } from './deps.js';
 import { type Problem, resolveUser } from './people.js';
+import type { ButtonArgs } from './replies.js';
 import { failureReply, tellUser } from './replies.js';
-
-type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
 
 /** A list filter as the domain takes it: a person named in Slack becomes their Meta user. */
 export async function rosterFilter(

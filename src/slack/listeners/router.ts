@@ -11,7 +11,7 @@ import type {
   ViewSubmitAction,
 } from '@slack/bolt';
 
-import { clickFailedReply } from './replies.js';
+import { answerClick, type ButtonArgs, clickFailedReply } from './replies.js';
 
 export type CommandHandler = (args: SlackCommandMiddlewareArgs & AllMiddlewareArgs) => Promise<void>;
 export type ButtonHandler = (
@@ -49,15 +49,10 @@ export function router(routes: Routes): Middleware<AnyMiddlewareArgs> {
       const handler = typeof action.action_id === 'string' ? lookup(routes.buttons, action.action_id) : undefined;
       if (!handler) return;
       try {
-        await handler(args as SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs);
+        await handler(args as ButtonArgs);
       } catch (error) {
         // The clicker hears of it (Bolt only logs it); then Bolt's error handling goes on as for any listener.
-        // A click on the Home tab has no response URL to answer through.
-        if (typeof args.respond === 'function') {
-          await args
-            .respond({ response_type: 'ephemeral', replace_original: false, ...clickFailedReply(error) })
-            .catch(() => undefined);
-        }
+        await answerClick(args as ButtonArgs, clickFailedReply(error)).catch(() => undefined);
         throw error;
       }
       return;

@@ -9,14 +9,22 @@ const routes = (button: () => Promise<void>) => ({
   forms: { waba_form: vi.fn(noop) },
   homeOpened: vi.fn(noop),
 });
-const click = (actionId: string, respond?: (message: unknown) => Promise<unknown>) =>
-  ({
-    body: { type: 'block_actions' },
+const click = (actionId: string, respond?: (message: unknown) => Promise<unknown>) => {
+  const postMessage = vi.fn(async (_message: unknown) => ({ ok: true }));
+  const args = {
+    body: {
+      type: 'block_actions',
+      user: { id: 'UANN' },
+      ...(respond ? { response_url: 'https://hooks.slack.com/actions/T/1/x' } : {}),
+    },
     action: { action_id: actionId, type: 'button' },
     ack: vi.fn(noop),
     ...(respond ? { respond } : {}),
+    client: { chat: { postMessage } },
     next: vi.fn(noop),
-  }) as unknown as AnyMiddlewareArgs;
+  } as unknown as AnyMiddlewareArgs;
+  return Object.assign(args, { postMessage });
+};
 
 describe('the router', () => {
   it('hands a click to the handler its action_id names, and nothing for ids it does not know', async () => {
@@ -37,8 +45,12 @@ describe('the router', () => {
     expect(respond.mock.calls[0]?.[0]).toMatchObject({ response_type: 'ephemeral', replace_original: false });
   });
 
-  it('still lets the error go on when there is no response URL (a click on the Home tab)', async () => {
+  it('tells the clicker by DM when there is no response URL (a click on the Home tab), and lets the error go on', async () => {
     const route = router(routes(async () => Promise.reject(new Error('store down'))));
-    await expect(route(click('waba_go') as never)).rejects.toThrow('store down');
+    const args = click('waba_go');
+    await expect(route(args as never)).rejects.toThrow('store down');
+    expect(args.postMessage).toHaveBeenCalledTimes(1);
+    expect(JSON.stringify(args.postMessage.mock.calls[0]?.[0])).toContain('That click could not be finished');
+    expect(args.postMessage.mock.calls[0]?.[0]).toMatchObject({ channel: 'UANN' });
   });
 });
