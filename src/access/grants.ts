@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { messageRefSchema } from './request.js';
+import { type AccessRequest, messageRefSchema } from './request.js';
 import { normalizeTasks, type Task, taskSchema } from './tasks.js';
 
 /**
@@ -71,6 +71,33 @@ function union(sets: Iterable<readonly Task[] | null>): Task[] {
 /** Null for "no access", else the tasks in a stable order. */
 function asAccess(tasks: Task[]): Task[] | null {
   return tasks.length === 0 ? null : normalizeTasks(tasks);
+}
+
+/** The running temporary grant a request makes: `tasks` for the request's person, from `startsAt` to `endsAt`. */
+export function grantFor(
+  request: Pick<
+    AccessRequest,
+    'id' | 'wabaId' | 'targetUserId' | 'targetName' | 'targetSlackId' | 'requesterId' | 'originChannelId'
+  >,
+  tasks: Task[],
+  startsAt: Date,
+  endsAt: Date,
+): TemporaryGrant {
+  return {
+    id: request.id,
+    requestId: request.id,
+    wabaId: request.wabaId,
+    userId: request.targetUserId,
+    ...(request.targetName ? { targetName: request.targetName } : {}),
+    ...(request.targetSlackId ? { targetSlackId: request.targetSlackId } : {}),
+    tasks,
+    requesterId: request.requesterId,
+    originChannelId: request.originChannelId,
+    startsAt: startsAt.toISOString(),
+    endsAt: endsAt.toISOString(),
+    state: 'active',
+    conflictMessages: [],
+  };
 }
 
 export function sameAccess(a: readonly Task[] | null, b: readonly Task[] | null): boolean {

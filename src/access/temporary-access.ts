@@ -1,5 +1,6 @@
 import { formatDuration } from './duration.js';
 import {
+  grantFor,
   type Ledger,
   ledgerAfterEnd,
   ledgerAfterGrant,
@@ -69,21 +70,7 @@ export class TemporaryAccess {
       let grant: TemporaryGrant | undefined;
       if (request.durationMs) {
         const now = clock.now();
-        grant = {
-          id: request.id,
-          requestId: request.id,
-          wabaId: request.wabaId,
-          userId: request.targetUserId,
-          ...(request.targetName ? { targetName: request.targetName } : {}),
-          ...(request.targetSlackId ? { targetSlackId: request.targetSlackId } : {}),
-          tasks: request.tasks,
-          requesterId: request.requesterId,
-          originChannelId: request.originChannelId,
-          startsAt: now.toISOString(),
-          endsAt: new Date(now.getTime() + request.durationMs).toISOString(),
-          state: 'active',
-          conflictMessages: [],
-        };
+        grant = grantFor(request, request.tasks, now, new Date(now.getTime() + request.durationMs));
         await repository.saveGrant(grant);
         await repository.setGrantLive(grant.id, true);
         await this.deps.audit(request, 'system', 'grant-started', `ends ${grant.endsAt}`);
@@ -113,21 +100,7 @@ export class TemporaryAccess {
       const ledger = await repository.getLedger(waba.wabaId, request.targetUserId);
       const live = await this.liveGrants(ledger);
       const now = clock.now();
-      const grant: TemporaryGrant = {
-        id: request.id,
-        requestId: request.id,
-        wabaId: request.wabaId,
-        userId: request.targetUserId,
-        ...(request.targetName ? { targetName: request.targetName } : {}),
-        ...(request.targetSlackId ? { targetSlackId: request.targetSlackId } : {}),
-        tasks: held,
-        requesterId: request.requesterId,
-        originChannelId: request.originChannelId,
-        startsAt: now.toISOString(),
-        endsAt: new Date(now.getTime() + (request.durationMs ?? 0)).toISOString(),
-        state: 'active',
-        conflictMessages: [],
-      };
+      const grant = grantFor(request, held, now, new Date(now.getTime() + (request.durationMs ?? 0)));
       await repository.saveGrant(grant);
       await repository.setGrantLive(grant.id, true);
       await this.deps.audit(request, 'system', 'grant-started', `ends ${grant.endsAt}, then removed`);

@@ -8,7 +8,7 @@ import {
   type DriftRow,
   temporaryLedger,
 } from '../drift.js';
-import { sameAccess, type TemporaryGrant } from '../grants.js';
+import { grantFor, sameAccess, type TemporaryGrant } from '../grants.js';
 import { isContention } from '../ports.js';
 import type { ExecutionError, Succeeded } from '../request.js';
 import { USER_LOCK, userLockKey } from '../temporary-access.js';
@@ -299,20 +299,7 @@ async function carryOut(
     resultTasks: plan.target,
   };
   await ctx.writer.persist(request, actorId, `made temporary from drift report ${digest.id}`);
-  const grant: TemporaryGrant = {
-    id,
-    requestId: id,
-    wabaId: digest.wabaId,
-    userId: row.userId,
-    ...(row.name ? { targetName: row.name } : {}),
-    tasks: plan.added,
-    requesterId: actorId,
-    originChannelId: request.originChannelId,
-    startsAt: at.toISOString(),
-    endsAt,
-    state: 'active',
-    conflictMessages: [],
-  };
+  const grant = grantFor(request, plan.added, at, new Date(endsAt));
   await repository.saveGrant(grant);
   await repository.setGrantLive(grant.id, true);
   await repository.saveLedger(digest.wabaId, row.userId, plan.ledger);
