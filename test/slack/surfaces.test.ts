@@ -819,6 +819,20 @@ const FIXTURES: Record<string, Record<string, Fixture>> = {
     extendModal: {
       render: (h) => [modals.extendModal(h, later.toISOString()), modals.extendModal(h, h), modals.extendModal(h)],
     },
+    durationInput: {
+      // Its label, hint and placeholder are the bot's own words; the initial value is a formatted duration.
+      render: () => [
+        modals.durationInput({ label: 'For how long?', placeholder: '1d' }),
+        modals.durationInput({
+          label: 'For how long?',
+          placeholder: '4h',
+          optional: true,
+          hint: 'Empty: default.',
+          initial: '2d',
+        }),
+      ],
+      quiet: true,
+    },
     refusalModal: {
       render: (h) => [
         modals.refusalModal(h.repeat(3), replies.forbiddenText('not-approver', [ANN, h])),
@@ -826,6 +840,8 @@ const FIXTURES: Record<string, Record<string, Fixture>> = {
       ],
     },
     FORM_NOT_OPENED_TEXT: { render: () => [modals.FORM_NOT_OPENED_TEXT], quiet: true },
+    DURATION_HINT: { render: () => [modals.DURATION_HINT], quiet: true },
+    DURATION_ERROR: { render: () => [modals.DURATION_ERROR], quiet: true },
   },
   'blocks/review.ts': {
     progressText: { render: (h) => reviewsWith(h).map(({ review: shown }) => review.progressText(shown)) },

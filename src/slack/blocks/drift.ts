@@ -14,9 +14,10 @@ import {
   slackDay,
   taskList,
 } from '../format.js';
-import { ACTION, FIELD, VIEW } from '../ids.js';
+import { ACTION, VIEW } from '../ids.js';
 import { LIMITS } from '../limits.js';
 import { actions, blockId, button, context, header, message, section } from './kit.js';
+import { durationInput } from './modals.js';
 import { problemMessage } from './replies.js';
 import type { Block, MessageBody, ModalView } from './types.js';
 
@@ -210,20 +211,7 @@ export function temporaryModal(meta: TemporaryFormMetadata, known?: { row: Drift
     title: { type: 'plain_text', text: 'Make temporary' },
     submit: { type: 'plain_text', text: 'Keep for now' },
     close: { type: 'plain_text', text: 'Cancel' },
-    blocks: [
-      section(intro),
-      {
-        type: 'input',
-        block_id: FIELD.duration,
-        label: { type: 'plain_text', text: 'For how long?' },
-        hint: { type: 'plain_text', text: 'A number and a unit: 30m, 4h, 2d.' },
-        element: {
-          type: 'plain_text_input',
-          action_id: FIELD.duration,
-          placeholder: { type: 'plain_text', text: '1d' },
-        },
-      },
-    ],
+    blocks: [section(intro), durationInput({ label: 'For how long?', placeholder: '1d' })],
   };
 }
 

@@ -24,6 +24,34 @@ function reasonInput(initial?: string): Block {
   };
 }
 
+/** How a duration is written, for form hints. */
+export const DURATION_HINT = 'A number and a unit: 30m, 4h, 2d.';
+/** A duration field's error when what was typed is not a duration. */
+export const DURATION_ERROR = 'Use a number and a unit: 30m, 4h, 2d.';
+
+/** The duration field of a form (Extend, the request form, Make temporary), read back by its `FIELD.duration` id. */
+export function durationInput(options: {
+  label: string;
+  placeholder: string;
+  optional?: boolean;
+  hint?: string;
+  initial?: string;
+}): Block {
+  return {
+    type: 'input',
+    block_id: FIELD.duration,
+    ...(options.optional ? { optional: true } : {}),
+    label: { type: 'plain_text', text: options.label },
+    hint: { type: 'plain_text', text: options.hint ?? DURATION_HINT },
+    element: {
+      type: 'plain_text_input',
+      action_id: FIELD.duration,
+      placeholder: { type: 'plain_text', text: options.placeholder },
+      ...(options.initial ? { initial_value: options.initial } : {}),
+    },
+  };
+}
+
 export interface ComposeMetadata {
   channelId: string;
 }
@@ -130,19 +158,13 @@ export function composeModal(
           ...(prefill?.tasks.length ? { initial_options: prefill.tasks.map((task) => option(task, task)) } : {}),
         },
       },
-      {
-        type: 'input',
-        block_id: FIELD.duration,
+      durationInput({
+        label: 'For how long (for a grant)',
+        placeholder: '4h',
         optional: true,
-        label: { type: 'plain_text', text: 'For how long (for a grant)' },
-        hint: { type: 'plain_text', text: 'A number and a unit: 30m, 4h, 2d. Empty: the account’s default.' },
-        element: {
-          type: 'plain_text_input',
-          action_id: FIELD.duration,
-          placeholder: { type: 'plain_text', text: '4h' },
-          ...(prefill?.durationMs ? { initial_value: formatDuration(prefill.durationMs).replace(' ', '') } : {}),
-        },
-      },
+        hint: `${DURATION_HINT} Empty: the account’s default.`,
+        ...(prefill?.durationMs ? { initial: formatDuration(prefill.durationMs).replace(' ', '') } : {}),
+      }),
       reasonInput(prefill?.reason),
       ...(emergency ? [emergencyInput()] : []),
     ],
@@ -203,17 +225,7 @@ export function extendModal(grantId: string, endsAt?: string): ModalView {
           ? mrkdwn`An approver other than you and the person it is for decides on the extension.`
           : mrkdwn`Now ends ${slackDate(endsAt)}. An approver other than you and the person it is for decides on the extension.`,
       ),
-      {
-        type: 'input',
-        block_id: FIELD.duration,
-        label: { type: 'plain_text', text: 'How much longer?' },
-        hint: { type: 'plain_text', text: 'A number and a unit: 30m, 4h, 2d.' },
-        element: {
-          type: 'plain_text_input',
-          action_id: FIELD.duration,
-          placeholder: { type: 'plain_text', text: '4h' },
-        },
-      },
+      durationInput({ label: 'How much longer?', placeholder: '4h' }),
     ],
   };
 }

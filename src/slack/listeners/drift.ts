@@ -9,7 +9,7 @@ import {
   temporaryModal,
 } from '../blocks/drift.js';
 import { reply as replyBody } from '../blocks/kit.js';
-import { FORM_NOT_OPENED_TEXT, refusalModal } from '../blocks/modals.js';
+import { DURATION_ERROR, FORM_NOT_OPENED_TEXT, refusalModal } from '../blocks/modals.js';
 import { mrkdwn } from '../format.js';
 import { FIELD } from '../ids.js';
 import type { ListenerDeps } from './deps.js';
@@ -84,7 +84,7 @@ export function driftTemporarySubmission(deps: ListenerDeps) {
     const text = (view.state.values[FIELD.duration]?.[FIELD.duration]?.value ?? '').trim();
     const durationMs = parseDuration(text);
     if (durationMs === undefined)
-      return ack({ response_action: 'errors', errors: { [FIELD.duration]: 'Use a number and a unit: 30m, 4h, 2d.' } });
+      return ack({ response_action: 'errors', errors: { [FIELD.duration]: DURATION_ERROR } });
     const meta = parseTemporaryMetadata(view.private_metadata);
     await ack();
     const actorId = body.user.id;

@@ -5,7 +5,7 @@ import { isTask, type Task } from '../../access/tasks.js';
 import { isMetaId } from '../../graph/ids.js';
 import { breakGlassReply } from '../blocks/break-glass.js';
 import { reply as replyBody } from '../blocks/kit.js';
-import type { ComposeMetadata } from '../blocks/modals.js';
+import { type ComposeMetadata, DURATION_ERROR } from '../blocks/modals.js';
 import { formFieldError } from '../blocks/outcomes.js';
 import { submitReply } from '../blocks/replies.js';
 import { FIELD } from '../ids.js';
@@ -150,7 +150,7 @@ export function extendSubmission(deps: ListenerDeps) {
     const text = (field(view.state.values, FIELD.duration)?.value ?? '').trim();
     const durationMs = parseDuration(text);
     if (durationMs === undefined) {
-      return ack({ response_action: 'errors', errors: { [FIELD.duration]: 'Use a number and a unit: 30m, 4h, 2d.' } });
+      return ack({ response_action: 'errors', errors: { [FIELD.duration]: DURATION_ERROR } });
     }
     await ack();
     const requesterId = body.user.id;
