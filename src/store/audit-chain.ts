@@ -1,7 +1,7 @@
 import type Keyv from 'keyv';
 import { type AuditFacts, type AuditRecord, type ChainHead, lineOf, type StoredLine, seal } from '../audit/chain.js';
 import type { AuditState, AuditTrail } from '../audit/trail.js';
-import type { SqliteConnection, SqliteQueryFn } from './sqlite-connection.js';
+import { createdOnce, type SqliteConnection, type SqliteQueryFn } from './sqlite-connection.js';
 
 /** An entry to append to a chain in the same write as something else (a request's transition). */
 export interface ChainAppend {
@@ -50,32 +50,24 @@ const HEADS = 'waba_audit_heads';
  * the head, so the entry lands with whatever else the transaction writes, or not at all.
  */
 export class SqliteAuditTrail implements AuditTrail {
-  private created?: Promise<unknown>;
-
   constructor(
     private readonly db: SqliteConnection,
     private readonly namespace: string,
   ) {}
 
   /** Creates the tables once (outside any transaction). */
-  ready(): Promise<unknown> {
-    this.created ??= (async () => {
-      await this.db.query(
-        `CREATE TABLE IF NOT EXISTS ${ENTRIES} (
-           namespace TEXT NOT NULL, chain TEXT NOT NULL, seq INTEGER NOT NULL, record TEXT NOT NULL,
-           PRIMARY KEY (namespace, chain, seq))`,
-      );
-      await this.db.query(
-        `CREATE TABLE IF NOT EXISTS ${HEADS} (
-           namespace TEXT NOT NULL, chain TEXT NOT NULL, seq INTEGER NOT NULL, hash TEXT NOT NULL,
-           PRIMARY KEY (namespace, chain))`,
-      );
-    })().catch((error: unknown) => {
-      this.created = undefined;
-      throw error;
-    });
-    return this.created;
-  }
+  readonly ready = createdOnce(async () => {
+    await this.db.query(
+      `CREATE TABLE IF NOT EXISTS ${ENTRIES} (
+         namespace TEXT NOT NULL, chain TEXT NOT NULL, seq INTEGER NOT NULL, record TEXT NOT NULL,
+         PRIMARY KEY (namespace, chain, seq))`,
+    );
+    await this.db.query(
+      `CREATE TABLE IF NOT EXISTS ${HEADS} (
+         namespace TEXT NOT NULL, chain TEXT NOT NULL, seq INTEGER NOT NULL, hash TEXT NOT NULL,
+         PRIMARY KEY (namespace, chain))`,
+    );
+  });
 
   /** Appends inside a transaction the caller holds (`query` is the transaction's). */
   async appendIn(query: SqliteQueryFn, chain: string, facts: AuditFacts): Promise<AuditRecord> {

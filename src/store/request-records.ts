@@ -7,7 +7,7 @@ import {
   type RedisAuditTrail,
   type SqliteAuditTrail,
 } from './audit-chain.js';
-import type { SqliteConnection, SqliteQueryFn } from './sqlite-connection.js';
+import { createdOnce, type SqliteConnection, type SqliteQueryFn } from './sqlite-connection.js';
 
 /** A request as stored: its JSON and the version it is at. */
 export interface StoredRequest {
@@ -125,8 +125,6 @@ const TABLE = 'waba_requests';
  * still holds).
  */
 export class SqliteRecords implements RequestRecords {
-  private ready?: Promise<unknown>;
-
   constructor(
     private readonly db: SqliteConnection,
     private readonly namespace: string,
@@ -236,19 +234,17 @@ export class SqliteRecords implements RequestRecords {
 
   /** Creates the tables once, outside any transaction. */
   private async tables(): Promise<void> {
-    this.ready ??= this.db
-      .query(
-        `CREATE TABLE IF NOT EXISTS ${TABLE} (
-           namespace TEXT NOT NULL, id TEXT NOT NULL, version INTEGER NOT NULL, body TEXT,
-           audit TEXT NOT NULL DEFAULT '[]', PRIMARY KEY (namespace, id))`,
-      )
-      .catch((error: unknown) => {
-        this.ready = undefined;
-        throw error;
-      });
-    await this.ready;
+    await this.createTable();
     await this.trail.ready();
   }
+
+  private readonly createTable = createdOnce(() =>
+    this.db.query(
+      `CREATE TABLE IF NOT EXISTS ${TABLE} (
+         namespace TEXT NOT NULL, id TEXT NOT NULL, version INTEGER NOT NULL, body TEXT,
+         audit TEXT NOT NULL DEFAULT '[]', PRIMARY KEY (namespace, id))`,
+    ),
+  );
 }
 
 /** The Redis commands the records need; @redis/client's client fits. */

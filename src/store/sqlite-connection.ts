@@ -59,3 +59,18 @@ export class SqliteConnection {
     }
   }
 }
+
+/**
+ * A table's creation, run the first time it is asked for and shared by everyone asking meanwhile; after a failure
+ * (a file locked at start) the next ask runs it again.
+ */
+export function createdOnce(create: () => Promise<unknown>): () => Promise<unknown> {
+  let created: Promise<unknown> | undefined;
+  return () => {
+    created ??= create().catch((error: unknown) => {
+      created = undefined;
+      throw error;
+    });
+    return created;
+  };
+}
