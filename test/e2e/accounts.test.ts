@@ -4,12 +4,9 @@ import { ACTION } from '../../src/slack/ids.js';
 import {
   ALICE,
   ANN,
-  APPROVAL_CHANNEL,
   BOB,
-  BUSINESS_ID,
   CAROL,
   DAVE,
-  defaultGraph,
   eventually,
   GROUP,
   Harness,
@@ -19,46 +16,36 @@ import {
   WABA_ID,
 } from '../support/harness.js';
 import { buttonsOf, visibleText } from '../support/message-text.js';
+import { SALES_WABA, twoAccountPolicy, withSalesWaba } from '../support/two-accounts.js';
 
-const SALES_WABA = '1000000000002';
 const SALES_APPROVALS = 'CSALESAPPROVALS';
 
 /** Support (the default, one approval, a few tasks) and sales (two approvals, a reason, listed requesters). */
 function policyFile(options: { salesApprovals?: number; supportReason?: boolean; withSales?: boolean } = {}): string {
-  const sales = `
-  sales:
-    waba_id: ${SALES_WABA}
-    business_id: ${BUSINESS_ID}
-    approvers: [${BOB}, ${GROUP}]
-    approval_channel: ${SALES_APPROVALS}
-    approvals: ${options.salesApprovals ?? 2}
-    reason_required: true
-    requesters:
-      users: [${LEAD}]
-      channels: [CSALES]
-`;
-  return `default_account: support
-admins: [${ANN}]
-accounts:
-  support:
-    waba_id: ${WABA_ID}
-    business_id: ${BUSINESS_ID}
-    approvers: [${ANN}, ${BOB}, ${GROUP}]
-    approval_channel: ${APPROVAL_CHANNEL}
-    tasks: [MANAGE, MESSAGING, VIEW_TEMPLATES]
-    reason_required: ${options.supportReason ?? false}
-${options.withSales === false ? '' : sales}
-people:
-  alice@example.test: ${ALICE}
-`;
+  const sales = {
+    approvers: [BOB, GROUP],
+    approval_channel: SALES_APPROVALS,
+    approvals: options.salesApprovals ?? 2,
+    reason_required: true,
+    requesters: { users: [LEAD], channels: ['CSALES'] },
+  };
+  return twoAccountPolicy({
+    admins: [ANN],
+    support: {
+      approvers: [ANN, BOB, GROUP],
+      tasks: ['MANAGE', 'MESSAGING', 'VIEW_TEMPLATES'],
+      reason_required: options.supportReason ?? false,
+    },
+    sales: options.withSales === false ? undefined : sales,
+    people: { 'alice@example.test': ALICE },
+  });
 }
 
 let h: Harness;
 let file: string;
 
 async function startWithPolicy(text: string): Promise<void> {
-  const graph = defaultGraph().addWaba({ id: SALES_WABA, name: 'Sales line', businessId: BUSINESS_ID });
-  h = await Harness.startWithPolicy(text, { graph });
+  h = await Harness.startWithPolicy(text, { graph: withSalesWaba() });
   file = String(h.env.WABA_CONFIG);
 }
 

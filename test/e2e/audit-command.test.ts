@@ -2,47 +2,23 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GLOBAL_CHAIN, parseRecord } from '../../src/audit/chain.js';
 import { verifyTrail } from '../../src/audit/verify.js';
 import { ACTION } from '../../src/slack/ids.js';
-import {
-  ANN,
-  APPROVAL_CHANNEL,
-  BOB,
-  BUSINESS_ID,
-  CAROL,
-  DAVE,
-  defaultGraph,
-  eventually,
-  Harness,
-  LEAD,
-  STRANGER,
-  WABA_ID,
-} from '../support/harness.js';
+import { ANN, BOB, CAROL, DAVE, eventually, Harness, LEAD, STRANGER, WABA_ID } from '../support/harness.js';
 import { visibleText } from '../support/message-text.js';
+import { twoAccountPolicy, withSalesWaba } from '../support/two-accounts.js';
 
-const SALES_WABA = '1000000000002';
 const dm = (userId: string) => `D${userId.slice(1)}`;
 
 /** Carol is the bot's admin; Bob administers support only. */
-const POLICY = `default_account: support
-admins: [${CAROL}]
-accounts:
-  support:
-    waba_id: ${WABA_ID}
-    business_id: ${BUSINESS_ID}
-    approvers: [${ANN}, ${BOB}]
-    approval_channel: ${APPROVAL_CHANNEL}
-    admins: [${BOB}]
-  sales:
-    waba_id: ${SALES_WABA}
-    business_id: ${BUSINESS_ID}
-    approvers: [${ANN}]
-    approval_channel: CSALESAPPROVALS
-`;
+const POLICY = twoAccountPolicy({
+  admins: [CAROL],
+  support: { approvers: [ANN, BOB], admins: [BOB] },
+  sales: { approvers: [ANN], approval_channel: 'CSALESAPPROVALS' },
+});
 
 let h: Harness;
 
 beforeEach(async () => {
-  const graph = defaultGraph().addWaba({ id: SALES_WABA, name: 'Sales line', businessId: BUSINESS_ID });
-  h = await Harness.startWithPolicy(POLICY, { graph });
+  h = await Harness.startWithPolicy(POLICY, { graph: withSalesWaba() });
   // Something to export: a grant filed and approved on support.
   await h.command(`grant ${DAVE} MESSAGING`);
   const approval = await eventually(() => h.approvalMessages()[0]);

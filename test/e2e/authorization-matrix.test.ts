@@ -8,10 +8,8 @@ import {
   ANN,
   APPROVAL_CHANNEL,
   BOB,
-  BUSINESS_ID,
   CAROL,
   DAVE,
-  defaultGraph,
   eventually,
   Harness,
   isRefusal,
@@ -21,6 +19,7 @@ import {
   WABA_ID,
 } from '../support/harness.js';
 import { buttonsOf, visibleText } from '../support/message-text.js';
+import { twoAccountPolicy, withSalesWaba } from '../support/two-accounts.js';
 
 /**
  * Who may use which entry point. Every interactive entry point × every kind of actor, driven through the real
@@ -82,29 +81,15 @@ const MATRIX = {
 } satisfies Record<string, Actor[]>;
 type EntryPoint = keyof typeof MATRIX;
 
-const SALES_WABA = '1000000000002';
 /** A third approver of `support`, so a request Ann files (an extension) still has someone to decide it. */
 const THIRD_APPROVER = 'UTHIRD';
 
-function policy(): string {
-  return `default_account: support
-admins: [${CAROL}]
-accounts:
-  support:
-    waba_id: ${WABA_ID}
-    business_id: ${BUSINESS_ID}
-    approvers: [${ANN}, ${ALICE_IN_SLACK}, ${THIRD_APPROVER}]
-    approval_channel: ${APPROVAL_CHANNEL}
-    break_glass: { users: [${LEAD}] }
-  sales:
-    waba_id: ${SALES_WABA}
-    business_id: ${BUSINESS_ID}
-    approvers: [${BOB}]
-    approval_channel: CSALESAPPROVALS
-people:
-  ${ALICE_IN_SLACK}: ${ALICE}
-`;
-}
+const POLICY = twoAccountPolicy({
+  admins: [CAROL],
+  support: { approvers: [ANN, ALICE_IN_SLACK, THIRD_APPROVER], break_glass: { users: [LEAD] } },
+  sales: { approvers: [BOB], approval_channel: 'CSALESAPPROVALS' },
+  people: { [ALICE_IN_SLACK]: ALICE },
+});
 
 let h: Harness;
 
@@ -113,8 +98,8 @@ afterEach(async () => {
 });
 
 async function start(env: Record<string, string> = {}, sweepIntervalMs?: number): Promise<void> {
-  h = await Harness.startWithPolicy(policy(), {
-    graph: defaultGraph().addWaba({ id: SALES_WABA, name: 'Sales line', businessId: BUSINESS_ID }),
+  h = await Harness.startWithPolicy(POLICY, {
+    graph: withSalesWaba(),
     env,
     ...(sweepIntervalMs ? { sweepIntervalMs } : {}),
   });

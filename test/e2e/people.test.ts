@@ -1,6 +1,3 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { dmChannelOf } from '../../sandbox/slack/workspace.js';
 import { slackDate } from '../../src/slack/format.js';
@@ -11,10 +8,8 @@ import {
   ANN,
   APPROVAL_CHANNEL,
   BOB,
-  BUSINESS_ID,
   CAROL,
   DAVE,
-  defaultGraph,
   eventually,
   Harness,
   LEAD,
@@ -23,6 +18,7 @@ import {
   WABA_ID,
 } from '../support/harness.js';
 import { visibleText } from '../support/message-text.js';
+import { twoAccountPolicy, withSalesWaba } from '../support/two-accounts.js';
 
 let h: Harness;
 
@@ -83,46 +79,22 @@ describe('people, not ids', () => {
 });
 
 describe('admins and who-is-who on approval messages', () => {
-  const SALES_WABA = '1000000000002';
   /** On the support WABA, with a name that tries to notify everyone. */
   const EVE = '300000000000003';
 
   /** Ann is the only global admin; Bob approves support and administers sales only; Carol approves sales by DM. */
   async function startWithAdmins(): Promise<void> {
-    const graph = defaultGraph()
-      .addWaba({ id: SALES_WABA, name: 'Sales line', businessId: BUSINESS_ID })
+    const graph = withSalesWaba()
       .addUser({ id: EVE, name: '<!channel> Eve & <https://evil.example|co>', user_type: 'BUSINESS_USER' })
       .assign(WABA_ID, EVE, ['MESSAGING']);
-    const file = join(mkdtempSync(join(tmpdir(), 'policy-')), 'policy.yml');
-    writeFileSync(
-      file,
-      `default_account: support
-admins: [${ANN}]
-accounts:
-  support:
-    waba_id: ${WABA_ID}
-    business_id: ${BUSINESS_ID}
-    approvers: [${ANN}, ${BOB}]
-    approval_channel: ${APPROVAL_CHANNEL}
-  sales:
-    waba_id: ${SALES_WABA}
-    business_id: ${BUSINESS_ID}
-    approvers: [${CAROL}]
-    admins: [${BOB}]
-people:
-  ${CAROL}: ${DAVE}
-`,
-    );
-    h = await Harness.start({
-      graph,
-      env: {
-        WABA_CONFIG: file,
-        WABA_ID: undefined,
-        META_BUSINESS_ID: undefined,
-        APPROVER_IDS: undefined,
-        APPROVAL_CHANNEL_ID: undefined,
-      },
+    const policy = twoAccountPolicy({
+      admins: [ANN],
+      support: { approvers: [ANN, BOB] },
+      sales: { approvers: [CAROL], admins: [BOB] },
+      people: { [CAROL]: DAVE },
     });
+    // No approval channel to fall back on: sales, which names none, asks its approver by DM.
+    h = await Harness.startWithPolicy(policy, { graph, env: { APPROVAL_CHANNEL_ID: undefined } });
   }
 
   /** The whole ephemeral reply to a command. */

@@ -22,6 +22,7 @@ import {
   WABA_ID,
 } from '../support/harness.js';
 import { buttonsOf, visibleText } from '../support/message-text.js';
+import { SALES_WABA, twoAccountPolicy, withSalesWaba } from '../support/two-accounts.js';
 
 /** On the WABA with MESSAGING and VIEW_TEMPLATES. */
 const ERIN = '300000000000005';
@@ -270,28 +271,13 @@ describe('access reviews, end to end', () => {
   });
 
   it('lets an account’s admin start a review there but only its approvers decide, and refuses other accounts’ people', async () => {
-    const sales = '1000000000002';
-    const graph = reviewGraph()
-      .addWaba({ id: sales, name: 'Sales line', businessId: BUSINESS_ID })
-      .assign(sales, ERIN, ['MESSAGING']);
-    h = await Harness.startWithPolicy(
-      `default_account: support
-admins: [${ANN}]
-accounts:
-  support:
-    waba_id: ${WABA_ID}
-    business_id: ${BUSINESS_ID}
-    approvers: [${ANN}, ${BOB}]
-    approval_channel: ${APPROVAL_CHANNEL}
-  sales:
-    waba_id: ${sales}
-    business_id: ${BUSINESS_ID}
-    approvers: [${BOB}]
-    admins: [${LEAD}]
-    approval_channel: CSALES
-`,
-      { graph },
-    );
+    const graph = withSalesWaba(reviewGraph()).assign(SALES_WABA, ERIN, ['MESSAGING']);
+    const policy = twoAccountPolicy({
+      admins: [ANN],
+      support: { approvers: [ANN, BOB] },
+      sales: { approvers: [BOB], admins: [LEAD], approval_channel: 'CSALES' },
+    });
+    h = await Harness.startWithPolicy(policy, { graph });
     expect(await h.answer('review on sales', STRANGER)).toContain('Ask one of them:');
     expect(await h.answer('review on support', LEAD)).toContain('Only the account’s approvers and admins');
     expect(await h.answer('review on nowhere', LEAD)).toContain('nowhere');
