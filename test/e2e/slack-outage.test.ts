@@ -1,29 +1,23 @@
-import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { freePort } from '../../sandbox/sandbox.js';
 import { SlackEmulator, type SlackMessage } from '../../sandbox/slack/emulator.js';
 import { blockActionBody, sendSigned, slashCommandBody } from '../../sandbox/slack/requests.js';
 import { ACTION } from '../../src/slack/ids.js';
-import { BotProcess, ensureBuilt } from '../support/bot-process.js';
+import { BotProcess } from '../support/bot-process.js';
 import {
   ANN,
-  APP_SECRET,
   APPROVAL_CHANNEL,
-  BOT_TOKEN,
   BUSINESS_ID,
   DAVE,
-  defaultGraph,
   eventually,
+  fakeConnections,
   LEAD,
-  META_TOKEN,
   SIGNING_SECRET,
   TEAM_CHANNEL,
   WABA_ID,
 } from '../support/harness.js';
+import { downSlack, slackOutage, slackRetries } from '../support/slack-down.js';
 
 function approveValue(message: SlackMessage): string {
   for (const block of message.blocks) {
@@ -35,20 +29,11 @@ function approveValue(message: SlackMessage): string {
 }
 
 describe('Slack unreachable at start', () => {
-  const graph = defaultGraph();
-  let main: string;
-
-  beforeAll(async () => {
-    main = await ensureBuilt();
-    await graph.start();
-  }, 180_000);
-
-  afterAll(async () => {
-    await graph.stop();
-  });
+  const outage = slackOutage();
+  const { graph } = outage;
 
   it('keeps the built bot up and not ready, then serves a whole request once Slack is back', async () => {
-    const slackPort = await freePort();
+    const down = await downSlack();
     const slack = new SlackEmulator({
       signingSecret: SIGNING_SECRET,
       commands: ['/waba'],
@@ -59,14 +44,7 @@ describe('Slack unreachable at start', () => {
     });
     const bot = await BotProcess.start(
       {
-        SLACK_BOT_TOKEN: BOT_TOKEN,
-        SLACK_SIGNING_SECRET: SIGNING_SECRET,
-        // Nothing listens there yet.
-        SLACK_API_URL: `http://127.0.0.1:${slackPort}/api/`,
-        PORT: String(await freePort()),
-        META_ACCESS_TOKEN: META_TOKEN,
-        META_APP_SECRET: APP_SECRET,
-        GRAPH_API_BASE_URL: graph.url,
+        ...fakeConnections({ slackApiUrl: down.apiUrl, graphUrl: graph.url, port: await freePort() }),
         WABA_ID,
         META_BUSINESS_ID: BUSINESS_ID,
         APPROVER_IDS: ANN,
@@ -74,11 +52,11 @@ describe('Slack unreachable at start', () => {
         STORE_URL: 'sqlite://./data/store.sqlite',
       },
       undefined,
-      main,
+      outage.main,
       'listening',
     );
     try {
-      await eventually(() => bot.output.join('').includes('Slack unreachable, retrying in'), 10_000);
+      await eventually(() => slackRetries(bot.output.join('')) > 0, 10_000);
       const health = await fetch(`${bot.url}/healthz`);
       expect(health.status).toBe(503);
       expect(await health.json()).toEqual({ status: 'starting', waiting_for: ['slack'] });
@@ -86,7 +64,7 @@ describe('Slack unreachable at start', () => {
       await sleep(2_500);
       expect(bot.alive).toBe(true);
 
-      await slack.start(slackPort);
+      await down.up(slack);
       await expect
         .poll(async () => (await fetch(`${bot.url}/healthz`)).status, { timeout: 20_000, interval: 200 })
         .toBe(200);
@@ -131,42 +109,28 @@ describe('Slack unreachable at start', () => {
   }, 60_000);
 
   it('keeps a Socket Mode bot up, retrying, instead of exiting', async () => {
-    const child = spawn(process.execPath, ['--max-old-space-size=96', main], {
-      cwd: mkdtempSync(join(tmpdir(), 'waba-socket-')),
-      env: {
-        PATH: process.env.PATH,
-        SLACK_BOT_TOKEN: BOT_TOKEN,
-        SLACK_SIGNING_SECRET: SIGNING_SECRET,
+    const down = await downSlack();
+    const bot = BotProcess.launch(
+      {
+        ...fakeConnections({ slackApiUrl: down.apiUrl, graphUrl: graph.url, port: await freePort() }),
         SLACK_APP_TOKEN: 'xapp-1-socket-mode-not-real',
-        SLACK_API_URL: `http://127.0.0.1:${await freePort()}/api/`,
-        META_ACCESS_TOKEN: META_TOKEN,
-        META_APP_SECRET: APP_SECRET,
-        GRAPH_API_BASE_URL: graph.url,
         WABA_ID,
         META_BUSINESS_ID: BUSINESS_ID,
         APPROVER_IDS: ANN,
         STORE_URL: 'memory://',
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+      undefined,
+      outage.main,
+    );
     try {
       // Both the identity check and the socket connection wait Slack out; twice each, to see it keep trying.
-      await eventually(() => (output.match(/Slack unreachable, retrying in/g)?.length ?? 0) >= 4, 15_000);
-      expect(child.exitCode).toBeNull();
-      expect(output).toContain('"mode":"socket"');
-      expect(output).not.toMatch(/BUG|uncaught|unhandled/i);
-      child.kill('SIGTERM');
-      expect(await exited, output.slice(-3000)).toBe(0);
+      await eventually(() => slackRetries(bot.output.join('')) >= 4, 15_000);
+      expect(bot.alive).toBe(true);
+      expect(bot.output.join('')).toContain('"mode":"socket"');
+      expect(bot.output.join('')).not.toMatch(/BUG|uncaught|unhandled/i);
+      expect(await bot.signal('SIGTERM'), bot.output.join('').slice(-3000)).toBe(0);
     } finally {
-      child.kill('SIGKILL');
+      await bot.kill();
     }
   }, 30_000);
 });

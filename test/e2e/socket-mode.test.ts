@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { FakeGraph } from '../../sandbox/fake-graph.js';
 import { freePort } from '../../sandbox/sandbox.js';
 import type { AppMode } from '../../sandbox/slack/app-link.js';
@@ -24,6 +24,7 @@ import {
   WABA_ID,
 } from '../support/harness.js';
 import { visibleText } from '../support/message-text.js';
+import { downSlack, slackOutage, slackRetries } from '../support/slack-down.js';
 
 /**
  * The built bot (`npm start`'s dist/main.js) against the Slack emulator, over HTTP and over Socket Mode: the same
@@ -236,27 +237,18 @@ describe('the built bot in both modes', () => {
 });
 
 describe('Socket Mode while Slack is unreachable', () => {
-  const graph = defaultGraph();
-  let main: string;
-
-  beforeAll(async () => {
-    main = await ensureBuilt();
-    await graph.start();
-  }, 180_000);
-  afterAll(async () => {
-    await graph.stop();
-  });
+  const outage = slackOutage();
+  const { graph } = outage;
 
   it('waits Slack out at start and during a later outage, then serves the whole flow again', async () => {
-    const port = await freePort();
+    const down = await downSlack();
     const slack = emulator('socket');
-    // Nothing listens there yet.
-    const bot = BotProcess.launch(await settings('socket', `http://127.0.0.1:${port}/api/`, graph), undefined, main);
+    const bot = BotProcess.launch(await settings('socket', down.apiUrl, graph), undefined, outage.main);
     try {
-      await eventually(() => (bot.output.join('').match(/Slack unreachable, retrying in/g)?.length ?? 0) >= 4, 15_000);
+      await eventually(() => slackRetries(bot.output.join('')) >= 4, 15_000);
       expect(bot.alive).toBe(true);
 
-      await slack.start(port);
+      await down.up(slack);
       await socketOpened(slack, bot, 1);
       await grantAndApprove(slack, graph, DAVE);
 
@@ -265,14 +257,11 @@ describe('Socket Mode while Slack is unreachable', () => {
       const outageStart = bot.output.join('').length;
       await eventually(() => {
         const since = bot.output.join('').slice(outageStart);
-        return (
-          since.includes('Socket Mode connection closed; reconnecting') &&
-          (since.match(/Slack unreachable, retrying in/g)?.length ?? 0) >= 2
-        );
+        return since.includes('Socket Mode connection closed; reconnecting') && slackRetries(since) >= 2;
       }, 15_000);
       expect(bot.alive).toBe(true);
 
-      await slack.start(port);
+      await down.up(slack);
       await socketOpened(slack, bot, 2);
       await grantAndApprove(slack, graph, ALICE);
       expect(bot.output.join('')).not.toMatch(BUG);
