@@ -1,31 +1,18 @@
 import Keyv from 'keyv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeGraph, type Fault, graphError } from '../../sandbox/fake-graph.js';
-import type { RequestNotifier } from '../../src/access/ports.js';
-import type { MessageRef } from '../../src/access/request.js';
 import { AccessService } from '../../src/access/service.js';
 import { GraphClient } from '../../src/graph/client.js';
 import { InProcessLocker } from '../../src/store/locks.js';
 import { KeyvRequestRepository } from '../../src/store/requests.js';
 import { seededRandom } from '../support/random.js';
-import { oneAccount } from '../support/service-fixture.js';
+import { oneAccount, quietNotifier } from '../support/service-fixture.js';
 
 /** Approvals in CI; `npm run bench` runs 500. */
 const APPROVALS = Number(process.env.FAULT_APPROVALS ?? 120);
 const HOLD_MS = 100;
 const WABA = '1000000000001';
 const BUSINESS = '2000000000001';
-
-const quietNotifier: RequestNotifier = {
-  announce: async (): Promise<MessageRef[]> => [{ channel: 'C', ts: '1.0' }],
-  changed: async () => undefined,
-  grantChanged: async () => [],
-  remind: async () => undefined,
-  grantEndingSoon: async () => undefined,
-  announceEmergency: async (): Promise<MessageRef[]> => [{ channel: 'C', ts: '2.0' }],
-  emergencyReviewed: async () => undefined,
-  remindReview: async () => undefined,
-};
 
 /** One in five calls fails: a 5xx, a business-use-case throttle, a timeout or a reset, in equal shares. */
 function randomFaults(random: () => number): () => Fault | undefined {

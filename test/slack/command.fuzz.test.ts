@@ -4,8 +4,6 @@ import Keyv from 'keyv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Directory } from '../../src/access/directory.js';
 import { DriftService } from '../../src/access/drift-service.js';
-import type { RequestNotifier } from '../../src/access/ports.js';
-import type { MessageRef } from '../../src/access/request.js';
 import { AccessService } from '../../src/access/service.js';
 import { GraphClient } from '../../src/graph/client.js';
 import { wabaCommand } from '../../src/slack/listeners/command.js';
@@ -20,19 +18,7 @@ import { commandText, FUZZ_RUNS } from '../support/fuzz.js';
 import { APP_SECRET, defaultGraph, META_TOKEN } from '../support/harness.js';
 import { limitProblems, mrkdwnProblems, textsOf } from '../support/mrkdwn-check.js';
 import { requestProblems } from '../support/openapi.js';
-import { oneAccount } from '../support/service-fixture.js';
-
-/** Approval messages go nowhere here; the handler and what it sends to Graph are under test. */
-const quietNotifier: RequestNotifier = {
-  announce: async (): Promise<MessageRef[]> => [{ channel: 'C', ts: '1.0' }],
-  changed: async () => undefined,
-  grantChanged: async () => [],
-  remind: async () => undefined,
-  grantEndingSoon: async () => undefined,
-  announceEmergency: async (): Promise<MessageRef[]> => [{ channel: 'C', ts: '2.0' }],
-  emergencyReviewed: async () => undefined,
-  remindReview: async () => undefined,
-};
+import { oneAccount, quietNotifier } from '../support/service-fixture.js';
 
 describe('/waba handler on random text', () => {
   const graph = defaultGraph();

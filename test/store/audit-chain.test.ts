@@ -10,15 +10,12 @@ import { linesOf } from '../../src/audit/trail.js';
 import { verifyTrail } from '../../src/audit/verify.js';
 import { openStore, type Store } from '../../src/store/open-store.js';
 import { at, pendingRequest } from '../support/requests.js';
+import { storeUrls } from '../support/store-urls.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'waba-chain-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const urls: Array<[string, () => string]> = [
-  ['memory', () => 'memory://'],
-  ['SQLite', () => `sqlite://${join(dir, `${Math.random()}.sqlite`)}`],
-];
-if (process.env.REDIS_URL) urls.push(['Redis', () => process.env.REDIS_URL!]);
+const urls = storeUrls(dir);
 
 const newNamespace = () => `chain-${Math.random().toString(36).slice(2, 10)}`;
 const newId = () => `r${Math.random().toString(36).slice(2)}`;

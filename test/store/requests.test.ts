@@ -10,16 +10,13 @@ import { type AccessRequest, approve, cancel, deny } from '../../src/access/requ
 import { openStore, type Store } from '../../src/store/open-store.js';
 import { KeyvRequestRepository } from '../../src/store/requests.js';
 import { at, pendingRequest } from '../support/requests.js';
+import { storeUrls } from '../support/store-urls.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'waba-store-'));
 const namespace = `test-${Math.random().toString(36).slice(2, 10)}`;
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const urls: Array<[string, () => string]> = [
-  ['memory', () => 'memory://'],
-  ['SQLite', () => `sqlite://${join(dir, `${Math.random()}.sqlite`)}`],
-];
-if (process.env.REDIS_URL) urls.push(['Redis', () => process.env.REDIS_URL!]);
+const urls = storeUrls(dir);
 
 const newId = () => `r${Math.random().toString(36).slice(2)}`;
 const entry = (requestId: string, actor: string, event: AuditEntry['event']): AuditEntry => ({

@@ -5,16 +5,13 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { TransitionConflictError } from '../../src/access/ports.js';
 import { type Review, type ReviewAuditEntry, reviewPages } from '../../src/access/review.js';
 import { openStore } from '../../src/store/open-store.js';
+import { storeUrls } from '../support/store-urls.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'waba-reviews-'));
 const namespace = `test-${Math.random().toString(36).slice(2, 10)}`;
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const urls: Array<[string, () => string]> = [
-  ['memory', () => 'memory://'],
-  ['SQLite', () => `sqlite://${join(dir, `${Math.random()}.sqlite`)}`],
-];
-if (process.env.REDIS_URL) urls.push(['Redis', () => process.env.REDIS_URL!]);
+const urls = storeUrls(dir);
 
 const at = '2026-03-01T09:00:00.000Z';
 

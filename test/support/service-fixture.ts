@@ -39,6 +39,18 @@ export function smallGraph(): FakeGraph {
     .assign(WABA, ALICE, ['MANAGE']);
 }
 
+/** A notifier whose messages go nowhere, for tests of what reaches Graph rather than Slack. */
+export const quietNotifier: RequestNotifier = {
+  announce: async (): Promise<MessageRef[]> => [{ channel: 'C', ts: '1.0' }],
+  changed: async () => undefined,
+  grantChanged: async () => [],
+  remind: async () => undefined,
+  grantEndingSoon: async () => undefined,
+  announceEmergency: async (): Promise<MessageRef[]> => [{ channel: 'C', ts: '2.0' }],
+  emergencyReviewed: async () => undefined,
+  remindReview: async () => undefined,
+};
+
 /** Records what the service asks Slack to show; approval messages are numbered 1.0, 2.0, … */
 export class RecordingNotifier implements RequestNotifier {
   announced: Pending[] = [];
