@@ -298,6 +298,17 @@ async function clickAnswer(message: SlackMessage, actionId: string, userId: stri
   return () => h.responses(click.responseId)[0];
 }
 
+/** Waits for an attempt's `effect`, or for the private answer `refused` reports; resolves to whether it had effect. */
+function effectOrRefusal(effect: () => Promise<boolean> | boolean, refused: () => unknown): Promise<boolean> {
+  return eventually(async () => {
+    if (await effect()) return { had: true };
+    return refused() ? { had: false } : undefined;
+  }).then((seen) => seen.had);
+}
+
+/** Alice holds what she held before the grant again: it was given back or revoked. */
+const grantGivenBack = () => h.graph.tasksOf(WABA_ID, ALICE)?.join() === 'MANAGE';
+
 /** How one entry point is set up once, tried by one actor, and seen to have had its effect. */
 interface Trial {
   setup(): Promise<void>;
@@ -312,10 +323,7 @@ function trial(entry: EntryPoint): Trial {
   /** Clicks, then waits for either the effect or a private refusal. */
   const clickAndSee = async (actionId: string, userId: string, effect: () => Promise<boolean> | boolean) => {
     const answer = await clickAnswer(message, actionId, userId, actionId === ACTION.cancel ? requestId : undefined);
-    return eventually(async () => {
-      if (await effect()) return { had: true };
-      return answer() ? { had: false } : undefined;
-    }).then((seen) => seen.had);
+    return effectOrRefusal(effect, answer);
   };
   /**
    * A button that opens a form at once and checks after: refused, the form turns into the reason with only Close
@@ -354,11 +362,20 @@ function trial(entry: EntryPoint): Trial {
     const dms = dmsOf(userId).length;
     const sent = await h.submitView(callbackId, userId, metadata, values);
     expect(sent.status).toBe(200);
-    return eventually(async () => {
-      if (await effect()) return { had: true };
-      return dmsOf(userId).length > dms ? { had: false } : undefined;
-    }).then((seen) => seen.had);
+    return effectOrRefusal(effect, () => dmsOf(userId).length > dms);
   };
+  /** A pending request filed by the lead; `requestId` is its id. */
+  const pending = async () => {
+    await start();
+    requestId = requestIdOf(await pendingRequest());
+  };
+  /** A request Ann denied; `message` is the lead's DM about it, with Request again. */
+  const denied = async () => {
+    await start();
+    ({ message } = await deniedRequest());
+  };
+  /** Whether the request form has opened as the `before`th view. */
+  const composeOpened = (before: number) => () => h.views()[before]?.callback_id === VIEW.compose;
   const conflict = async () => {
     await start({ MIN_GRANT_DURATION: '1s' }, 100);
     await liveGrant('1s');
@@ -422,10 +439,7 @@ function trial(entry: EntryPoint): Trial {
       };
     case 'form: Deny':
       return {
-        setup: async () => {
-          await start();
-          requestId = requestIdOf(await pendingRequest());
-        },
+        setup: pending,
         attempt: (userId) =>
           formSubmit(
             VIEW.deny,
@@ -493,8 +507,7 @@ function trial(entry: EntryPoint): Trial {
           await start();
           message = await liveGrant();
         },
-        attempt: (userId) =>
-          clickAndSee(ACTION.revokeNow, userId, () => h.graph.tasksOf(WABA_ID, ALICE)?.join() === 'MANAGE'),
+        attempt: (userId) => clickAndSee(ACTION.revokeNow, userId, grantGivenBack),
       };
     case 'button: I’m done':
       return {
@@ -505,11 +518,7 @@ function trial(entry: EntryPoint): Trial {
         },
         attempt: async (userId) => {
           const grantId = (await h.bot!.service.activeGrants())[0]?.id ?? requestId;
-          const answer = await clickAnswer(message, ACTION.done, userId, grantId);
-          return eventually(() => {
-            if (h.graph.tasksOf(WABA_ID, ALICE)?.join() === 'MANAGE') return { had: true };
-            return answer() ? { had: false } : undefined;
-          }).then((seen) => seen.had);
+          return effectOrRefusal(grantGivenBack, await clickAnswer(message, ACTION.done, userId, grantId));
         },
       };
     case '/waba grant … emergency':
@@ -698,42 +707,26 @@ function trial(entry: EntryPoint): Trial {
       return { setup: () => start(), attempt: linkCommand(`revoke ${ALICE} because left`, /sent it in/) };
     case 'button: Request again (opens the form)':
       return {
-        setup: async () => {
-          await start();
-          ({ message } = await deniedRequest());
-        },
+        setup: denied,
         attempt: async (userId) => {
           const before = h.views().length;
-          const answer = await clickAnswer(message, ACTION.requestAgain, userId);
-          return eventually(() => {
-            const view = h.views()[before];
-            if (view) return { had: view.callback_id === VIEW.compose };
-            return answer() ? { had: false } : undefined;
-          }).then((seen) => seen.had);
+          return effectOrRefusal(composeOpened(before), await clickAnswer(message, ACTION.requestAgain, userId));
         },
       };
     case '/waba audit':
       return { setup: () => start(), attempt: linkCommand('audit', /Sent the whole audit trail/) };
     case 'Home: Approve':
       return {
-        setup: async () => {
-          await start();
-          requestId = requestIdOf(await pendingRequest());
-        },
-        attempt: async (userId) => {
-          const refused = await homeClick(ACTION.approve, userId, requestId);
-          return eventually(async () => {
-            if ((await stateOf(requestId)) !== 'pending') return { had: true };
-            return refused() ? { had: false } : undefined;
-          }).then((seen) => seen.had);
-        },
+        setup: pending,
+        attempt: async (userId) =>
+          effectOrRefusal(
+            async () => (await stateOf(requestId)) !== 'pending',
+            await homeClick(ACTION.approve, userId, requestId),
+          ),
       };
     case 'Home: Deny (opens the form)':
       return {
-        setup: async () => {
-          await start();
-          requestId = requestIdOf(await pendingRequest());
-        },
+        setup: pending,
         attempt: async (userId) => {
           const before = h.views().length;
           const settled = settledFor(1_500);
@@ -751,17 +744,12 @@ function trial(entry: EntryPoint): Trial {
       };
     case 'Home: Cancel':
       return {
-        setup: async () => {
-          await start();
-          requestId = requestIdOf(await pendingRequest());
-        },
-        attempt: async (userId) => {
-          const refused = await homeClick(ACTION.cancel, userId, requestId);
-          return eventually(async () => {
-            if ((await stateOf(requestId)) === 'canceled') return { had: true };
-            return refused() ? { had: false } : undefined;
-          }).then((seen) => seen.had);
-        },
+        setup: pending,
+        attempt: async (userId) =>
+          effectOrRefusal(
+            async () => (await stateOf(requestId)) === 'canceled',
+            await homeClick(ACTION.cancel, userId, requestId),
+          ),
       };
     case 'Home: I’m done':
       return {
@@ -771,19 +759,12 @@ function trial(entry: EntryPoint): Trial {
         },
         attempt: async (userId) => {
           const grantId = (await h.bot!.service.activeGrants())[0]!.id;
-          const refused = await homeClick(ACTION.done, userId, grantId);
-          return eventually(() => {
-            if (h.graph.tasksOf(WABA_ID, ALICE)?.join() === 'MANAGE') return { had: true };
-            return refused() ? { had: false } : undefined;
-          }).then((seen) => seen.had);
+          return effectOrRefusal(grantGivenBack, await homeClick(ACTION.done, userId, grantId));
         },
       };
     case 'Home: Request again (opens the form)':
       return {
-        setup: async () => {
-          await start();
-          ({ message } = await deniedRequest());
-        },
+        setup: denied,
         attempt: async (userId) => {
           const before = h.views().length;
           const prefill = String(
@@ -791,12 +772,7 @@ function trial(entry: EntryPoint): Trial {
               .flatMap((block) => (block.elements as Array<Record<string, unknown>> | undefined) ?? [])
               .find((element) => element.action_id === ACTION.requestAgain)?.value,
           );
-          const refused = await homeClick(ACTION.requestAgain, userId, prefill);
-          return eventually(() => {
-            const view = h.views()[before];
-            if (view) return { had: view.callback_id === VIEW.compose };
-            return refused() ? { had: false } : undefined;
-          }).then((seen) => seen.had);
+          return effectOrRefusal(composeOpened(before), await homeClick(ACTION.requestAgain, userId, prefill));
         },
       };
   }
