@@ -17,7 +17,9 @@ async function main(): Promise<void> {
     config = loadConfig();
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    console.error('waba-access cannot start; set these in .env or the environment (see .env.example):');
+    console.error(
+      'waba-access cannot start; fix these in .env, the environment or the policy file (see .env.example):',
+    );
     for (const problem of error.problems) console.error(`  ${problem}`);
     process.exitCode = 1;
     return;

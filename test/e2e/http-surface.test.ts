@@ -1,5 +1,5 @@
 import { request } from 'node:http';
-import { connect, createServer, type Server, type Socket } from 'node:net';
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../sandbox/sandbox.js';
 import { SlackEmulator } from '../../sandbox/slack/emulator.js';
@@ -14,6 +14,7 @@ import {
   SIGNING_SECRET,
   WABA_ID,
 } from '../support/harness.js';
+import { Relay } from '../support/relay.js';
 
 /** One raw HTTP exchange (node:http does not normalise paths the way fetch does); the status, or the socket error. */
 function exchange(
@@ -185,16 +186,14 @@ describe('the built bot’s HTTP surface', () => {
 });
 
 describe('/healthz with the store unreachable', () => {
-  let proxy: Server;
+  let relay: Relay | undefined;
   let bot: BotProcess;
-  const sockets = new Set<Socket>();
   const slack = new SlackEmulator({ signingSecret: SIGNING_SECRET });
   const redis = process.env.REDIS_URL;
 
   afterAll(async () => {
     await bot?.kill();
-    for (const socket of sockets) socket.destroy();
-    proxy?.close();
+    await relay?.stop();
     await slack.stop();
   });
 
@@ -203,21 +202,9 @@ describe('/healthz with the store unreachable', () => {
     async () => {
       const main = await ensureBuilt();
       await slack.start();
-      // A TCP relay to Redis that the test can cut: Redis itself is shared with other tests.
+      // A relay to Redis that the test can cut: Redis itself is shared with other tests.
       const target = new URL(redis!);
-      let cut = false;
-      proxy = createServer((client) => {
-        if (cut) return client.destroy();
-        const upstream = connect(Number(target.port || 6379), target.hostname);
-        for (const socket of [client, upstream]) {
-          sockets.add(socket);
-          socket.on('error', () => undefined);
-          socket.on('close', () => sockets.delete(socket));
-        }
-        client.pipe(upstream).pipe(client);
-      });
-      await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-      const port = (proxy.address() as { port: number }).port;
+      relay = await new Relay({ hostname: target.hostname, port: Number(target.port || 6379) }).start();
       bot = await BotProcess.start(
         {
           SLACK_BOT_TOKEN: BOT_TOKEN,
@@ -228,14 +215,13 @@ describe('/healthz with the store unreachable', () => {
           WABA_ID,
           META_BUSINESS_ID: BUSINESS_ID,
           APPROVER_IDS: 'UANN',
-          STORE_URL: `redis://127.0.0.1:${port}`,
+          STORE_URL: `redis://127.0.0.1:${relay.port}`,
           STORE_NAMESPACE: `health-${Math.random().toString(36).slice(2, 8)}`,
         },
         undefined,
         main,
       );
-      cut = true;
-      for (const socket of sockets) socket.destroy();
+      relay.sever();
 
       for (let i = 0; i < 3; i += 1) {
         const started = Date.now();
@@ -251,7 +237,7 @@ describe('/healthz with the store unreachable', () => {
       const scrape = await (await fetch(`${bot.url}/metrics`, { signal: AbortSignal.timeout(5_000) })).text();
       expect(Date.now() - started).toBeLessThan(2_000);
       expect(scrape).toMatch(/^waba_access_open_requests nan$/im);
-      cut = false;
+      relay.restore();
       await expect.poll(async () => (await fetch(`${bot.url}/healthz`)).status, { timeout: 10_000 }).toBe(200);
       expect(bot.alive).toBe(true);
     },

@@ -69,6 +69,19 @@ describe('/waba list', () => {
     expect(rosterReads()).toBe(2);
   });
 
+  it('shows the bot’s own change at once: its write patched the cached read, so no new read is needed', async () => {
+    h = await Harness.start();
+    expect(visibleText(await type('list', isList))).not.toContain(DAVE);
+    await h.command(`grant ${DAVE} MESSAGING because on call`);
+    await h.click(await eventually(() => h.approvalMessages()[0]), ACTION.approve, ANN);
+    await eventually(() => h.graph.writes().length === 1);
+    // Dave was on no roster the bot read, so Meta's name for him is not known yet; his id and tasks are.
+    const after = await type('list', (message) => isList(message) && visibleText(message).includes(DAVE));
+    expect(visibleText(after)).toMatch(new RegExp(`\`${DAVE}\` · [^\n]* · \`MESSAGING\``));
+    expect(visibleText(after)).toContain('All 2 users');
+    expect(rosterReads()).toBe(1);
+  });
+
   it('pages through a 250-user roster with Show more, replacing the list in place, with no further Graph call', async () => {
     const graph = defaultGraph();
     for (let i = 0; i < 249; i++) {
@@ -164,6 +177,17 @@ describe('Meta’s budget and the per-person command limit', () => {
     expect(visibleText(refreshed)).toContain('Meta asked the bot to slow down');
     expect(visibleText(refreshed)).not.toContain('Dave Example');
     expect(rosterReads()).toBe(1);
+  });
+
+  it('lets one person send 20 commands that cost Graph calls a minute unless told otherwise, and answers the 21st', async () => {
+    h = await Harness.start();
+    for (let sent = 0; sent < 20; sent += 1)
+      expect(await h.answer(`accounts ${DAVE}`)).toContain('WhatsApp Business Account');
+    const calls = h.graph.calls.length;
+    expect(await h.answer(`accounts ${DAVE}`)).toMatch(
+      /You’ve sent 20 commands in the last minute; try again in \d+ s\./,
+    );
+    expect(h.graph.calls.length).toBe(calls);
   });
 
   it('answers a person over COMMANDS_PER_MINUTE at once and spends nothing; free commands and others still work', async () => {

@@ -59,3 +59,26 @@ describe('SIGHUP with a hostile policy file', () => {
     }
   }, 60_000);
 });
+
+describe('start-up with a policy file', () => {
+  it('refuses, with one clear line and no stack trace, several accounts without `admins:`', async () => {
+    const main = await ensureBuilt();
+    const file = join(mkdtempSync(join(tmpdir(), 'policy-')), 'policy.yml');
+    const account = (alias: string, waba: string) =>
+      `  ${alias}:\n    waba_id: ${waba}\n    business_id: ${BUSINESS_ID}\n    approvers: [UANN]\n`;
+    writeFileSync(file, `default_account: support\naccounts:\n${account('support', WABA_ID)}${account('sales', '42')}`);
+    const { code, output } = await BotProcess.run(
+      {
+        ...fakeConnections({ slackApiUrl: 'http://127.0.0.1:9/api/', graphUrl: 'http://127.0.0.1:9', port: 0 }),
+        WABA_CONFIG: file,
+        STORE_URL: 'memory://',
+      },
+      main,
+    );
+    expect(code).toBe(1);
+    expect(output.trim().split('\n')).toEqual([
+      'waba-access cannot start; fix these in .env, the environment or the policy file (see .env.example):',
+      expect.stringMatching(/^ {2}\S*policy\.yml:1: admins: is needed with several accounts: list who may link people/),
+    ]);
+  });
+});

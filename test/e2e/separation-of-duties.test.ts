@@ -1,7 +1,20 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
+import { graphError } from '../../sandbox/fake-graph.js';
 import { ACTION, VIEW } from '../../src/slack/ids.js';
-import { ALICE, ANN, BOB, CAROL, DAVE, eventually, Harness, isRefusal, LEAD, WABA_ID } from '../support/harness.js';
+import {
+  ALICE,
+  ANN,
+  BOB,
+  CAROL,
+  DAVE,
+  eventually,
+  Harness,
+  isRefusal,
+  LEAD,
+  TEAM_CHANNEL,
+  WABA_ID,
+} from '../support/harness.js';
 import { buttonsOf, visibleText } from '../support/message-text.js';
 
 let h: Harness;
@@ -227,5 +240,42 @@ describe('decisions rest on fresh reads', () => {
     await eventually(() => h.graph.writes().length === 1);
     // The write adds to what Meta said at approval time, not to a guess made at filing.
     expect(h.graph.tasksOf(WABA_ID, ALICE)).toEqual(['MANAGE', 'VIEW_COST', 'MESSAGING']);
+  });
+
+  it('files a request while Meta throttles the read, and shows every time as Slack’s date, never ISO', async () => {
+    h = await Harness.start();
+    const onUsersEdge = (call: { path: string }) => call.path.endsWith('/assigned_whatsapp_business_accounts');
+    const iso = /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/;
+    // Meta's throttle as it comes (HTTP 400, code 80008), each retry throttled again until the client gives up.
+    const throttle = { status: 400, body: graphError(80008, 'Too many calls to this WhatsApp Business account.') };
+    h.graph.queueFault(...Array.from({ length: 4 }, () => ({ ...throttle, match: onUsersEdge })));
+    const reply = await ask(`grant ${ALICE} MESSAGING because on call`);
+    expect(reply).toContain('sent it in');
+    expect(reply).not.toMatch(iso);
+    const approval = await eventually(() => h.approvalMessages()[0]);
+    expect(visibleText(approval)).toContain('unknown (Meta: Too many calls to this WhatsApp Business account.)');
+    await h.click(approval, ACTION.approve, ANN);
+    await eventually(() => h.graph.writes().length === 1);
+    expect(h.graph.tasksOf(WABA_ID, ALICE)).toEqual(['MANAGE', 'MESSAGING']);
+
+    // A throttle that asks for an hour: the request is filed all the same; approved while Meta still holds calls,
+    // it fails saying when to try again, in the reader's time zone.
+    h.graph.queueFault({ ...throttle, headers: { 'retry-after': '3600' }, match: onUsersEdge });
+    const held = await approvalFor(`grant ${DAVE} MESSAGING because on call`);
+    expect(visibleText(held)).toContain('unknown (Meta:');
+    await h.click(held, ACTION.approve, ANN);
+    const failed = await eventually(() => {
+      const now = h.slack.messages.get(`${held.channel}:${held.ts}`)!;
+      return buttonsOf(now).includes(ACTION.retry) && now;
+    });
+    expect(visibleText(failed)).toMatch(/Meta’s rate limit is reached; .* after <!date\^\d+\^/);
+    expect(h.graph.writes()).toHaveLength(1);
+    const shown = [
+      ...h.slack.messagesIn(TEAM_CHANNEL),
+      ...h.slack.messagesIn(`D${LEAD.slice(1)}`),
+      ...h.approvalMessages(),
+      ...h.slack.responses.map((response) => response.body),
+    ].map((message) => visibleText(message));
+    expect(shown.filter((text) => iso.test(text))).toEqual([]);
   });
 });

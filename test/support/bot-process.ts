@@ -74,27 +74,17 @@ export class BotProcess {
     cwd = mkdtempSync(join(tmpdir(), 'waba-proc-')),
     entry = MAIN,
   ): BotProcess {
-    const args = entry.endsWith('.js') ? [...startFlags(), entry] : ['--import', TSX, entry];
-    const child = spawn(process.execPath, args, {
-      cwd,
-      env: { PATH: process.env.PATH, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    return new BotProcess(child, Number(env.PORT));
+    return new BotProcess(spawnBot(env, cwd, entry), Number(env.PORT));
   }
 
-  /** Runs the bot to completion (for start-up failures); resolves with its exit code. */
-  static run(env: Record<string, string | undefined>): Promise<{ code: number | null; output: string }> {
-    const child = spawn(process.execPath, ['--import', TSX, MAIN], {
-      cwd: mkdtempSync(join(tmpdir(), 'waba-proc-')),
-      env: { PATH: process.env.PATH, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+  /** Runs the bot (or another `entry` script) to completion, for start-up failures; resolves with its exit code. */
+  static run(env: Record<string, string | undefined>, entry = MAIN): Promise<{ code: number | null; output: string }> {
+    const child = spawnBot(env, mkdtempSync(join(tmpdir(), 'waba-proc-')), entry);
     let output = '';
-    child.stdout.on('data', (chunk: Buffer) => {
+    child.stdout?.on('data', (chunk: Buffer) => {
       output += chunk.toString();
     });
-    child.stderr.on('data', (chunk: Buffer) => {
+    child.stderr?.on('data', (chunk: Buffer) => {
       output += chunk.toString();
     });
     return new Promise((resolve) => child.once('exit', (code) => resolve({ code, output })));
@@ -134,6 +124,16 @@ export class BotProcess {
   async kill(): Promise<void> {
     if (this.child.exitCode === null && this.child.signalCode === null) await this.signal('SIGKILL');
   }
+}
+
+/** `entry` as its own node process: the source through tsx's loader, or a .js file with `npm start`'s flags. */
+function spawnBot(env: Record<string, string | undefined>, cwd: string, entry: string): ChildProcess {
+  const args = entry.endsWith('.js') ? [...startFlags(), entry] : ['--import', TSX, entry];
+  return spawn(process.execPath, args, {
+    cwd,
+    env: { PATH: process.env.PATH, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 }
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));

@@ -42,8 +42,11 @@ export class Cluster {
     await this.slack.start();
   }
 
-  /** Starts (or restarts, keeping its folder and port) the bot called `name`; `entry` picks sources or the build. */
-  async startBot(name: string, port?: number, entry?: string): Promise<BotProcess> {
+  /**
+   * Starts (or restarts, keeping its folder and port) the bot called `name`; `entry` picks sources or the build,
+   * and `env` adds or overrides settings.
+   */
+  async startBot(name: string, port?: number, entry?: string, env: Record<string, string> = {}): Promise<BotProcess> {
     const dir = this.dirs.get(name) ?? mkdtempSync(join(tmpdir(), `waba-${name}-`));
     this.dirs.set(name, dir);
     const bot = await BotProcess.start(
@@ -63,6 +66,7 @@ export class Cluster {
         // A background roster read would land in measured windows; drift has tests of its own.
         DRIFT_CHECK_EVERY: 'off',
         ...this.storeEnv,
+        ...env,
       },
       dir,
       entry,
