@@ -21,7 +21,7 @@ import { CommandLimit } from './slack/command-limit.js';
 import { SlackDriftNotifier } from './slack/drift-notifier.js';
 import { HomeRefresh } from './slack/home-refresh.js';
 import { LinkAnnouncer } from './slack/link-announcer.js';
-import { publishHome } from './slack/listeners/home.js';
+import { homePublisher } from './slack/listeners/home.js';
 import { type ListenerDeps, registerListeners } from './slack/listeners/index.js';
 import { SlackNotifier } from './slack/notifier.js';
 import { SlackPeople } from './slack/people.js';
@@ -183,9 +183,7 @@ async function build(
   // Home tabs of the people a change concerns are drawn again; drawing needs the service, which needs the notifier.
   let listenerDeps: ListenerDeps | undefined;
   const homes = new HomeRefresh(
-    async (userId) => {
-      if (listenerDeps) await publishHome(listenerDeps, app.client, userId);
-    },
+    async (people) => (listenerDeps ? homePublisher(listenerDeps, app.client, people) : async () => {}),
     logger.child({ component: 'home' }),
   );
   const notifier = new SlackNotifier(

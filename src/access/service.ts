@@ -30,7 +30,15 @@ import {
 } from './use-cases/grant-actions.js';
 import { sendExpiryNotices } from './use-cases/heads-up.js';
 import { Interest } from './use-cases/interest.js';
-import { activeGrants, auditOf, grantsOf, recentOf, requestsOf } from './use-cases/queries.js';
+import {
+  activeGrants,
+  auditOf,
+  grantsOf,
+  type PersonalView,
+  personalViewsOf,
+  recentOf,
+  requestsOf,
+} from './use-cases/queries.js';
 import { RequestWriter } from './use-cases/request-writer.js';
 import { retry } from './use-cases/retry.js';
 import { type SubmitInput, type SubmitResult, submit } from './use-cases/submit.js';
@@ -196,6 +204,11 @@ export class AccessService implements Sweeps {
   /** A person's open requests, and the pending ones waiting for their decision (newest first). */
   requestsOf(userId: string): Promise<{ mine: AccessRequest[]; toDecide: Pending[] }> {
     return requestsOf(this.ctx, userId);
+  }
+
+  /** Several people's Home views, reading what they share once. */
+  personalViewsOf(userIds: string[]): Promise<Map<string, PersonalView>> {
+    return personalViewsOf(this.ctx, userIds);
   }
 
   /** Finished requests a person made or decided, newest first. */

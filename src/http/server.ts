@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { performance } from 'node:perf_hooks';
 import { parse } from 'node:querystring';
 import type { Logger } from '../logger.js';
-import { countUntilAnswered } from '../slack/listeners/yield.js';
+import { countUntilAnswered, noteConnection } from '../slack/listeners/yield.js';
 import type { VerifiedSlackRequest } from '../slack/receiver.js';
 import { bearerMatches } from './bearer.js';
 import { readSignatureClaim, SignatureCheck } from './signature.js';
@@ -74,6 +74,8 @@ export function createHttpServer(options: {
   // Longer than the idle timeout of common load balancers (60 s): Node's default of 5 s lets a balancer reuse a
   // connection the bot has just closed, and the request fails with a 502.
   server.keepAliveTimeout = KEEP_ALIVE_MS;
+  // A new connection carries a request soon: work after an ack holds back a moment longer for it (see yield.ts).
+  if (options.serveSlack !== false) server.on('connection', noteConnection);
   server.headersTimeout = KEEP_ALIVE_MS + 1_000;
   // A client that asks before sending its body (`Expect: 100-continue`) is told at once when the body is not wanted,
   // instead of being invited to upload it; otherwise it is invited, and the request is served as any other.

@@ -3,13 +3,17 @@ export interface HomeRefreshLogger {
   warn(obj: object, msg: string): void;
 }
 
+/** Reads what a batch of people's Home tabs show (once for all), then publishes one person's Home at a time. */
+export type PrepareHomes = (userIds: string[]) => Promise<(userId: string) => Promise<void>>;
+
 /** How long changes gather before the Home tabs they touch are published again. */
 const DEFAULT_DELAY_MS = 1_000;
 
 /**
  * Keeps Home tabs current: Slack never redraws one by itself, so when a request or grant changes, the Home tabs of
  * the people it concerns are published again. Changes gather for a moment first, so a burst publishes each person's
- * Home once, not once per change; publishes run one at a time, and a failed one is logged and skipped.
+ * Home once, not once per change, from one read of what they share; publishes run one at a time, and a failed one is
+ * logged and skipped.
  */
 export class HomeRefresh {
   private readonly due = new Set<string>();
@@ -18,7 +22,7 @@ export class HomeRefresh {
   private stopped = false;
 
   constructor(
-    private readonly publish: (userId: string) => Promise<void>,
+    private readonly prepare: PrepareHomes,
     private readonly logger?: HomeRefreshLogger,
     private readonly delayMs = DEFAULT_DELAY_MS,
   ) {}
@@ -52,10 +56,17 @@ export class HomeRefresh {
   }
 
   private async publishAll(people: string[]): Promise<void> {
+    let publish: (userId: string) => Promise<void>;
+    try {
+      publish = await this.prepare(people);
+    } catch (error) {
+      this.logger?.warn({ err: error, people: people.length }, 'could not read what the Home tabs show');
+      return;
+    }
     for (const userId of people) {
       if (this.stopped) return;
       try {
-        await this.publish(userId);
+        await publish(userId);
       } catch (error) {
         this.logger?.warn({ err: error, userId }, 'could not publish the Home tab again');
       }

@@ -4,6 +4,21 @@ import { type Backoff, backoffDelay, SLACK_BACKOFF } from './connection.js';
 type Listener = (...args: unknown[]) => unknown;
 
 /**
+ * How long a new socket may go without Slack's `hello` before it is given up and opened again: the client waits for
+ * it without limit, so a socket that opens but never says hello would otherwise hold the bot unconnected for good.
+ */
+const HELLO_TIMEOUT_MS = 30_000;
+/** How long closing a socket that never said hello may take before it is left to itself. */
+const STOP_TIMEOUT_MS = 5_000;
+
+/** Slack opened no session on the socket in time. */
+class NoHelloError extends Error {
+  constructor(readonly waitedMs: number) {
+    super(`Slack sent no hello within ${waitedMs / 1000} s`);
+  }
+}
+
+/**
  * What the connection needs of Bolt's `SocketModeReceiver`: start, stop, and its client's events (`connected`,
  * `disconnected`, and `ws_message`, each message from the socket).
  */
@@ -37,6 +52,7 @@ export class SocketModeConnection {
     private readonly receiver: SocketReceiver,
     private readonly logger: Logger,
     private readonly backoff: Backoff = SLACK_BACKOFF,
+    private readonly helloTimeoutMs = HELLO_TIMEOUT_MS,
   ) {
     receiver.client.on('connected', () => {
       this.live = true;
@@ -97,7 +113,7 @@ export class SocketModeConnection {
   private async untilConnected(): Promise<void> {
     for (let attempt = 1; !this.stopped; attempt += 1) {
       try {
-        await this.receiver.start();
+        await this.startWithinHelloTimeout();
         if (this.stopped) await this.receiver.stop();
         else this.logger.info({ attempts: attempt }, 'Socket Mode connected');
         return;
@@ -105,13 +121,37 @@ export class SocketModeConnection {
         if (this.stopped) return;
         const delayMs = backoffDelay(this.backoff, attempt);
         const code = (error as { data?: { error?: string } }).data?.error;
+        const retrying = `retrying in ${(delayMs / 1000).toFixed(1)} s`;
         // An answer from Slack (e.g. invalid_auth) is a configuration problem, not an outage: say so.
         const message = code
           ? `Slack refused apps.connections.open (${code}); check SLACK_APP_TOKEN. Retrying in ${Math.round(delayMs / 1000)} s`
-          : `Slack unreachable, retrying in ${(delayMs / 1000).toFixed(1)} s`;
+          : error instanceof NoHelloError
+            ? `Socket Mode: ${error.message} on a new socket; ${retrying}`
+            : `Slack unreachable, ${retrying}`;
         this.logger.warn({ err: error, attempt, delayMs }, message);
         await this.sleep(delayMs);
       }
+    }
+  }
+
+  /** Starts the receiver; a socket on which Slack says no hello in time is closed, and the attempt fails. */
+  private async startWithinHelloTimeout(): Promise<void> {
+    const started = this.receiver.start();
+    let timer: NodeJS.Timeout | undefined;
+    const noHello = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new NoHelloError(this.helloTimeoutMs)), this.helloTimeoutMs);
+    });
+    try {
+      await Promise.race([started, noHello]);
+    } catch (error) {
+      if (error instanceof NoHelloError) {
+        // The abandoned start rejects once its socket closes: nobody waits for it any more.
+        started.catch(() => {});
+        await withinMs(this.receiver.stop(), STOP_TIMEOUT_MS);
+      }
+      throw error;
+    } finally {
+      clearTimeout(timer);
     }
   }
 
@@ -126,4 +166,16 @@ export class SocketModeConnection {
       };
     });
   }
+}
+
+/** Waits for `work` at most `ms`; its failure or lateness is no concern of the caller's. */
+async function withinMs(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    work.catch(() => {}),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, ms);
+    }),
+  ]);
+  clearTimeout(timer);
 }

@@ -9,9 +9,13 @@ describe('HomeRefresh', () => {
   it('publishes each person once per burst, after the burst has gathered, and only people', async () => {
     vi.useFakeTimers();
     const published: string[] = [];
+    const batches: string[][] = [];
     const homes = new HomeRefresh(
-      async (userId) => {
-        published.push(userId);
+      async (people) => {
+        batches.push([...people].sort());
+        return async (userId) => {
+          published.push(userId);
+        };
       },
       undefined,
       1_000,
@@ -22,6 +26,8 @@ describe('HomeRefresh', () => {
     expect(published).toEqual([]);
     await vi.advanceTimersByTimeAsync(1);
     expect(published.sort()).toEqual(['UANN', 'ULEAD', 'WBOB']);
+    // What they share was read once for the three of them.
+    expect(batches).toEqual([['UANN', 'ULEAD', 'WBOB']]);
 
     homes.touch(['ULEAD']);
     await vi.advanceTimersByTimeAsync(1_000);
@@ -33,7 +39,7 @@ describe('HomeRefresh', () => {
     const warn = vi.fn();
     const published: string[] = [];
     const homes = new HomeRefresh(
-      async (userId) => {
+      async () => async (userId) => {
         if (userId === 'UANN') throw new Error('ratelimited');
         published.push(userId);
       },
@@ -54,6 +60,33 @@ describe('HomeRefresh', () => {
     await vi.advanceTimersByTimeAsync(100);
     homes.touch(['UBOB']);
     await vi.advanceTimersByTimeAsync(100);
+    expect(published).toEqual(['ULEAD']);
+  });
+
+  it('logs a failed read of what the Home tabs show, and tries again on the next change', async () => {
+    vi.useFakeTimers();
+    const warn = vi.fn();
+    const published: string[] = [];
+    let storeDown = true;
+    const homes = new HomeRefresh(
+      async () => {
+        if (storeDown) throw new Error('store unavailable');
+        return async (userId) => {
+          published.push(userId);
+        };
+      },
+      { warn },
+      10,
+    );
+    homes.touch(['ULEAD']);
+    await vi.advanceTimersByTimeAsync(10);
+    await homes.settled();
+    expect(published).toEqual([]);
+    expect(warn).toHaveBeenCalledWith(expect.objectContaining({ people: 1 }), 'could not read what the Home tabs show');
+    storeDown = false;
+    homes.touch(['ULEAD']);
+    await vi.advanceTimersByTimeAsync(10);
+    await homes.settled();
     expect(published).toEqual(['ULEAD']);
   });
 });

@@ -12,11 +12,17 @@ class FakeReceiver implements SocketReceiver {
   readonly client = new EventEmitter() as unknown as SocketReceiver['client'] & EventEmitter;
   starts = 0;
   stops = 0;
-  outcomes: Array<'connect' | 'fail' | 'close-while-connecting'> = [];
+  outcomes: Array<'connect' | 'fail' | 'close-while-connecting' | 'no-hello'> = [];
+  /** Rejects the start waiting for a hello that never comes, as the client does when its socket closes. */
+  private closeSilent?: () => void;
 
   async start(): Promise<void> {
     this.starts += 1;
     const outcome = this.outcomes.shift() ?? 'connect';
+    if (outcome === 'no-hello')
+      return new Promise((_, reject) => {
+        this.closeSilent = () => reject(new Error('socket closed'));
+      });
     if (outcome === 'fail') throw Object.assign(new Error('fetch failed'), { code: 'slack_webapi_request_error' });
     this.client.emit('connected');
     // The socket closes again before the caller hears that it opened.
@@ -25,6 +31,8 @@ class FakeReceiver implements SocketReceiver {
 
   async stop(): Promise<void> {
     this.stops += 1;
+    this.closeSilent?.();
+    this.closeSilent = undefined;
     this.client.emit('disconnected');
   }
 
@@ -56,6 +64,20 @@ describe('SocketModeConnection', () => {
     expect(receiver.starts).toBe(3);
     expect(lines.filter((line) => line.includes('Slack unreachable, retrying in'))).toHaveLength(2);
     expect(lines.at(-1)).toContain('"attempts":3');
+  });
+
+  it('gives up a socket on which Slack says no hello, closes it, and opens another', async () => {
+    const receiver = new FakeReceiver();
+    receiver.outcomes = ['no-hello', 'connect'];
+    connection = new SocketModeConnection(receiver, logger, FAST, 50);
+    connection.start();
+
+    await eventually(() => connection!.connected);
+    expect(receiver.starts).toBe(2);
+    expect(receiver.stops).toBe(1);
+    expect(lines.some((line) => line.includes('Socket Mode: Slack sent no hello within 0.05 s on a new socket'))).toBe(
+      true,
+    );
   });
 
   it('reconnects whenever the socket closes, and keeps at it through an outage', async () => {

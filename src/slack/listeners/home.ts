@@ -12,12 +12,24 @@ export function homeOpened(deps: ListenerDeps) {
 
 /** Draws a person's Home tab: what waits for them, their requests and temporary access, recent activity. */
 export async function publishHome(deps: ListenerDeps, client: webApi.WebClient, userId: string): Promise<void> {
-  const [view, recent, grants] = await Promise.all([
-    deps.service.requestsOf(userId),
-    deps.service.recentOf(userId),
-    deps.service.grantsOf(userId),
-  ]);
-  await client.views.publish({ user_id: userId, view: homeView(view, recent, grants) });
+  await (await homePublisher(deps, client, [userId]))(userId);
+}
+
+/**
+ * Prepares to draw several people's Home tabs: what they share (open and recent requests, live grants) is read once
+ * for all of them. The function returned publishes one person's Home.
+ */
+export async function homePublisher(
+  deps: ListenerDeps,
+  client: webApi.WebClient,
+  userIds: string[],
+): Promise<(userId: string) => Promise<void>> {
+  const views = await deps.service.personalViewsOf(userIds);
+  return async (userId) => {
+    const view = views.get(userId);
+    if (!view) return;
+    await client.views.publish({ user_id: userId, view: homeView(view.requests, view.recent, view.grants) });
+  };
 }
 
 interface ClickOrigin {

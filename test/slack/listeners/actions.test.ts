@@ -56,7 +56,7 @@ describe('Approve', () => {
     expect(k.calls.slice(0, 3)).toEqual(['ack', 'service.decide', 'chat.postMessage']);
     expect(argOf(k.slack['chat.postMessage'])).toMatchObject({ channel: APPROVER });
     expect(visibleText(argOf(k.slack['chat.postMessage']))).toContain('Your approval is recorded');
-    expect(k.service.requestsOf).toHaveBeenCalledWith(APPROVER);
+    expect(k.service.personalViewsOf).toHaveBeenCalledWith([APPROVER]);
     expect(argOf(k.slack['views.publish'])).toMatchObject({ user_id: APPROVER, view: { type: 'home' } });
     expect(k.respond).not.toHaveBeenCalled();
   });

@@ -79,6 +79,12 @@ function fakeService() {
     requestsOf: vi.fn(async (_user: string): Promise<object> => ({ mine: [], toDecide: [] })),
     recentOf: vi.fn(async (_user: string): Promise<object[]> => []),
     grantsOf: vi.fn(async (_user: string): Promise<object[]> => []),
+    personalViewsOf: vi.fn(
+      async (users: string[]): Promise<Map<string, object>> =>
+        new Map(
+          users.map((user) => [user, { requests: { mine: [], toDecide: [] }, recent: [], grants: [] } as object]),
+        ),
+    ),
     endGrantAsDone: vi.fn(
       async (_id: string, _actor: string): Promise<object> => ({ kind: 'ended', grant: liveGrant() }),
     ),

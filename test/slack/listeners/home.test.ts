@@ -7,10 +7,13 @@ import { APPROVER, argOf, homeArgs, kit } from './handler-args.js';
 describe('the Home tab', () => {
   it('is drawn for the person who opened it, from their requests and recent decisions', async () => {
     const k = kit();
-    k.service.requestsOf.mockResolvedValueOnce({ mine: [], toDecide: [pendingRequest({ id: 'r7' })] });
+    k.service.personalViewsOf.mockResolvedValueOnce(
+      new Map([
+        [APPROVER, { requests: { mine: [], toDecide: [pendingRequest({ id: 'r7' })] }, recent: [], grants: [] }],
+      ]),
+    );
     await homeOpened(k.deps)(homeArgs(k, { userId: APPROVER }));
-    expect(k.service.requestsOf).toHaveBeenCalledWith(APPROVER);
-    expect(k.service.recentOf).toHaveBeenCalledWith(APPROVER);
+    expect(k.service.personalViewsOf).toHaveBeenCalledWith([APPROVER]);
     expect(k.calls.at(-1)).toBe('views.publish');
     const published = argOf<{ user_id: string; view: { type: string; blocks: unknown[] } }>(k.slack['views.publish']);
     expect(published).toMatchObject({ user_id: APPROVER, view: { type: 'home' } });

@@ -1,6 +1,6 @@
-import { setImmediate } from 'node:timers/promises';
+import { setImmediate, setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { countUntilAnswered, yieldToWaitingRequests } from '../../../src/slack/listeners/yield.js';
+import { countUntilAnswered, noteConnection, yieldToWaitingRequests } from '../../../src/slack/listeners/yield.js';
 
 async function turns(n: number): Promise<void> {
   for (let i = 0; i < n; i++) await setImmediate();
@@ -47,7 +47,50 @@ describe('work after an ack', () => {
     stuck();
   });
 
+  it("waits for a short quiet spell after the latest arrival, so work does not slip between a burst's requests", async () => {
+    countUntilAnswered()();
+    let resumed = false;
+    const work = yieldToWaitingRequests().then(() => {
+      resumed = true;
+    });
+    await sleep(12);
+    // Another request arrives and is answered at once: the quiet spell starts again from it.
+    countUntilAnswered()();
+    const arrived = Date.now();
+    await sleep(12);
+    expect(resumed).toBe(false);
+    await work;
+    expect(Date.now() - arrived).toBeGreaterThanOrEqual(18);
+  });
+
+  it('counts a new connection as an arrival: its request is on its way', async () => {
+    await sleep(30);
+    noteConnection();
+    const started = Date.now();
+    await yieldToWaitingRequests();
+    expect(Date.now() - started).toBeGreaterThanOrEqual(15);
+  });
+
+  it('lets held work go ahead in the order it was held, whenever each piece was told to wait', async () => {
+    const order: number[] = [];
+    const first = countUntilAnswered();
+    const works = [yieldToWaitingRequests().then(() => order.push(1))];
+    await sleep(8);
+    // Arrivals keep coming while the first piece waits; later pieces must never overtake it.
+    const second = countUntilAnswered();
+    works.push(yieldToWaitingRequests().then(() => order.push(2)));
+    first();
+    await sleep(8);
+    works.push(yieldToWaitingRequests().then(() => order.push(3)));
+    second();
+    countUntilAnswered()();
+    works.push(yieldToWaitingRequests().then(() => order.push(4)));
+    await Promise.all(works);
+    expect(order).toEqual([1, 2, 3, 4]);
+  });
+
   it('only yields a turn when nothing waits', async () => {
+    await sleep(40);
     const started = Date.now();
     await yieldToWaitingRequests();
     expect(Date.now() - started).toBeLessThan(100);
@@ -55,16 +98,20 @@ describe('work after an ack', () => {
 });
 
 describe('work after an ack under steady load', () => {
-  it('holds back a bounded amount of work: past it, work goes ahead at once', async () => {
+  it('holds back a bounded amount of work: past it, the oldest held work goes ahead at once', async () => {
     const stuck = countUntilAnswered();
     try {
-      const held = Array.from({ length: 512 }, () => yieldToWaitingRequests());
+      const released: number[] = [];
+      const held = Array.from({ length: 512 }, (_, i) => yieldToWaitingRequests().then(() => released.push(i)));
       await turns(3);
-      const started = Date.now();
-      await yieldToWaitingRequests();
-      expect(Date.now() - started).toBeLessThan(200);
+      expect(released).toEqual([]);
+      const extra = yieldToWaitingRequests().then(() => released.push(512));
+      await turns(3);
+      expect(released).toEqual([0]);
       stuck();
-      await Promise.all(held);
+      await Promise.all([...held, extra]);
+      // The rest, and the extra one last: the order held.
+      expect(released).toEqual(Array.from({ length: 513 }, (_, i) => i));
     } finally {
       stuck();
     }
