@@ -1,4 +1,6 @@
 import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { freePort } from '../sandbox/sandbox.js';
@@ -67,6 +69,29 @@ export class LoadThread {
     this.worker.postMessage({ url: `${url}/slack/events`, bodies: signed });
     const [answer] = (await once(this.worker, 'message')) as [{ latencies: number[]; lastAnsweredAt: number }];
     return answer;
+  }
+
+  /**
+   * Warms the sender, and only the sender: `rounds` bursts of `bodies` to a server of the bench's own that answers
+   * every request with an empty 200. Without it the first burst measured pays for the sending thread's own first
+   * run (its HTTP client not yet compiled), and that is whichever app is measured first; neither app under test
+   * sees any of this traffic.
+   */
+  async warmUp(bodies: string[], rounds = 2): Promise<void> {
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => res.writeHead(200).end());
+    });
+    server.keepAliveTimeout = 65_000;
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    try {
+      const { port } = server.address() as AddressInfo;
+      for (let i = 0; i < rounds; i++) await this.burst(`http://127.0.0.1:${port}`, bodies);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
   }
 
   close(): Promise<number> {
