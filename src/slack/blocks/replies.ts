@@ -94,7 +94,7 @@ function filterWords(filter: RosterFilter, person: string | undefined): Mrkdwn {
 
 function rosterLine(user: AssignedUser): Mrkdwn {
   const name = user.name ? mrkdwn`*${user.name}*` : mrkdwn`_Unnamed_`;
-  return mrkdwn`• ${name} ${code(user.id)} · ${user.user_type ?? 'user'} · ${taskList(user.tasks)}`;
+  return mrkdwn`• ${name} ${code(user.id)}${user.user_type ? mrkdwn` · ${user.user_type}` : mrkdwn``} · ${taskList(user.tasks)}`;
 }
 
 function epochDate(ms: number): Mrkdwn {
