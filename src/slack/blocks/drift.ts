@@ -10,6 +10,7 @@ import {
   mrkdwn,
   packLines,
   plain,
+  plural,
   slackDate,
   slackDay,
   taskList,
@@ -26,10 +27,6 @@ import type { Block, MessageBody, ModalView } from './types.js';
  * within the 50 blocks of a message.
  */
 export const DIGEST_ROWS_PER_PAGE = 20;
-
-function plural(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? '' : 's'}`;
-}
 
 function people(count: number): string {
   return `${count} ${count === 1 ? 'person' : 'people'}`;

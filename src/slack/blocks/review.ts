@@ -12,18 +12,26 @@ import {
   type RowRef,
 } from '../../access/review.js';
 import type { DecideRowResult, StartReviewResult } from '../../access/review-service.js';
-import { USAGE } from '../command-grammar.js';
-import { channel, code, join, link, type Mrkdwn, mention, mrkdwn, packLines, slackDate, taskList } from '../format.js';
+import { USAGE } from '../commands.js';
+import {
+  channel,
+  code,
+  join,
+  link,
+  type Mrkdwn,
+  mention,
+  mrkdwn,
+  packLines,
+  plural,
+  slackDate,
+  taskList,
+} from '../format.js';
 import { ACTION, FIELD, VIEW } from '../ids.js';
 import { LIMITS } from '../limits.js';
 import { encodeRowRef } from '../review-state.js';
 import { actions, blockId, button, context, header, message, section } from './kit.js';
 import { problemMessage, unknownAccountMessage } from './replies.js';
 import type { Block, MessageBody, ModalView } from './types.js';
-
-function plural(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? '' : 's'}`;
-}
 
 function people(count: number): string {
   return `${count} ${count === 1 ? 'person' : 'people'}`;
