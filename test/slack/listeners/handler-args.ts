@@ -1,12 +1,8 @@
 import type {
   AllMiddlewareArgs,
-  BlockAction,
   ButtonAction,
-  SlackActionMiddlewareArgs,
   SlackCommandMiddlewareArgs,
   SlackEventMiddlewareArgs,
-  SlackViewMiddlewareArgs,
-  ViewSubmitAction,
 } from '@slack/bolt';
 import { webApi } from '@slack/bolt';
 import { type Mock, vi } from 'vitest';
@@ -18,6 +14,7 @@ import type { AccessService } from '../../../src/access/service.js';
 import { GraphClient } from '../../../src/graph/client.js';
 import type { CommandLimit } from '../../../src/slack/command-limit.js';
 import type { ListenerDeps } from '../../../src/slack/listeners/deps.js';
+import type { ButtonArgs, ViewArgs } from '../../../src/slack/listeners/replies.js';
 import type { SlackPeople } from '../../../src/slack/people.js';
 import { pendingRequest } from '../../support/requests.js';
 import { oneAccount } from '../../support/service-fixture.js';
@@ -28,8 +25,6 @@ import { oneAccount } from '../../support/service-fixture.js';
  * can say what came before what.
  */
 
-export type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
-export type ViewArgs = SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs;
 export type CommandArgs = SlackCommandMiddlewareArgs & AllMiddlewareArgs;
 export type HomeArgs = SlackEventMiddlewareArgs<'app_home_opened'> & AllMiddlewareArgs;
 
