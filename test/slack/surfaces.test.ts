@@ -544,6 +544,12 @@ const FIXTURES: Record<string, Record<string, Fixture>> = {
     button: { render: (h) => [kit.actions('x', [kit.button('a', h, h.repeat(3))])], quiet: true },
     message: { render: (h) => [kit.message(format.plain(h.repeat(2)), [kit.section(format.plain(h))])] },
     reply: { render: (h) => [kit.reply(format.plain(h.repeat(2)))] },
+    modal: {
+      render: (h) => [
+        kit.modal({ title: h, submit: h, close: h, blocks: [kit.section(format.plain(h))] }),
+        kit.modal({ callbackId: h, privateMetadata: h, title: h, close: h, blocks: [kit.section(format.plain(h))] }),
+      ],
+    },
   },
   'blocks/links.ts': {
     linkReply: {
