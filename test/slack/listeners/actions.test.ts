@@ -7,13 +7,25 @@ import {
   conflictButton,
   denyButton,
   extendButton,
+  requestAgainButton,
   retryButton,
   revokeNowButton,
 } from '../../../src/slack/listeners/actions.js';
 import { countUntilAnswered } from '../../../src/slack/listeners/yield.js';
+import { encodePrefill } from '../../../src/slack/request-again.js';
 import { visibleText } from '../../support/message-text.js';
 import { pendingRequest } from '../../support/requests.js';
-import { APPROVER, argOf, buttonArgs, type Kit, kit, liveGrant, OPENED, REQUESTER } from './handler-args.js';
+import {
+  APPROVER,
+  argOf,
+  buttonArgs,
+  type Kit,
+  kit,
+  liveGrant,
+  OPENED,
+  REQUESTER,
+  TEAM_CHANNEL,
+} from './handler-args.js';
 
 const request = pendingRequest();
 const FORBIDDEN = { kind: 'forbidden', reason: 'not-approver', request, approverIds: ['UBOB'] };
@@ -256,5 +268,36 @@ describe.each(['restore', 'keep'] as const)('%s on a conflict', (choice) => {
     await conflictButton(k.deps, choice)(buttonArgs(k, { actionId, value: 'g1', userId: 'USTRANGER', on: 'home' }));
     expect(k.calls).toEqual(['ack', 'service.resolveConflict', 'chat.postMessage']);
     expect(argOf(k.slack['chat.postMessage'])).toMatchObject({ channel: 'USTRANGER' });
+  });
+});
+
+describe('Request again', () => {
+  const value = encodePrefill({ kind: 'grant', userId: '300000000000009', tasks: ['MESSAGING'], reason: 'covering' });
+
+  it('opens the form filled in from the button, reading nothing first', async () => {
+    const k = kit();
+    await requestAgainButton(k.deps)(
+      buttonArgs(k, { actionId: ACTION.requestAgain, value, userId: REQUESTER, on: 'ephemeral' }),
+    );
+    expect(k.calls).toEqual(['ack', 'views.open']);
+    const form = viewOf(k.slack['views.open']);
+    expect(form).toMatchObject({
+      callback_id: VIEW.compose,
+      private_metadata: JSON.stringify({ channelId: TEAM_CHANNEL }),
+    });
+    expect(JSON.stringify(form.blocks)).toContain('"initial_value":"covering"');
+  });
+
+  it('opens the form while other requests still wait for their acks', async () => {
+    const k = kit();
+    const answered = countUntilAnswered();
+    try {
+      const handled = requestAgainButton(k.deps)(buttonArgs(k, { actionId: ACTION.requestAgain, value }));
+      for (let turn = 0; turn < 10; turn++) await setImmediate();
+      expect(k.calls).toEqual(['ack', 'views.open']);
+      await handled;
+    } finally {
+      answered();
+    }
   });
 });
