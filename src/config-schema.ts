@@ -3,7 +3,7 @@ import { parseDuration } from './access/duration.js';
 import type { ApprovalCounts } from './access/policy.js';
 import { isTask, nearestTask, normalizeTasks, TASKS, type Task } from './access/tasks.js';
 import { META_ID } from './graph/ids.js';
-import { DEFAULT_BASE_URL, DEFAULT_VERSION } from './graph/transport.js';
+import { DEFAULT_BASE_URL, DEFAULT_VERSION, GRAPH_VERSION } from './graph/transport.js';
 
 /**
  * Every environment variable the bot reads: what it may hold, its default, and the problem named when it holds
@@ -123,10 +123,7 @@ export const schema = z.object({
   META_ACCESS_TOKEN: z.string().min(1),
   META_APP_SECRET: z.string().min(1).optional(),
   GRAPH_API_BASE_URL: z.url().default(DEFAULT_BASE_URL),
-  GRAPH_API_VERSION: z
-    .string()
-    .regex(/^v[0-9]+\.[0-9]+$/, 'GRAPH_API_VERSION must look like v23.0')
-    .default(DEFAULT_VERSION),
+  GRAPH_API_VERSION: z.string().regex(GRAPH_VERSION, 'GRAPH_API_VERSION must look like v23.0').default(DEFAULT_VERSION),
   WABA_CONFIG: z.string().optional(),
   WABA_ID: numericId('WABA_ID').optional(),
   META_BUSINESS_ID: numericId('META_BUSINESS_ID').optional(),

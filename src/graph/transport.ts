@@ -49,7 +49,8 @@ export interface GraphClientOptions {
 export const DEFAULT_BASE_URL = 'https://graph.facebook.com';
 export const DEFAULT_VERSION = 'v23.0';
 
-const VERSION = /^v[0-9]+\.[0-9]+$/;
+/** How a Graph API version is written, e.g. `v23.0`. */
+export const GRAPH_VERSION = /^v[0-9]+\.[0-9]+$/;
 
 type Method = 'GET' | 'POST' | 'DELETE';
 
@@ -87,7 +88,7 @@ export class GraphTransport {
   constructor(options: GraphClientOptions) {
     this.base = new URL(options.baseUrl ?? DEFAULT_BASE_URL);
     this.version = options.version ?? DEFAULT_VERSION;
-    if (!VERSION.test(this.version))
+    if (!GRAPH_VERSION.test(this.version))
       throw new GraphInputError(`Graph API version must look like v23.0, got "${this.version}".`);
     if (!options.accessToken) throw new GraphInputError('A Meta access token is required.');
     this.authorization = `Bearer ${options.accessToken}`;
