@@ -1,3 +1,4 @@
+import { setImmediate } from 'node:timers/promises';
 import type {
   AllMiddlewareArgs,
   ButtonAction,
@@ -5,7 +6,7 @@ import type {
   SlackEventMiddlewareArgs,
 } from '@slack/bolt';
 import { webApi } from '@slack/bolt';
-import { type Mock, vi } from 'vitest';
+import { expect, type Mock, vi } from 'vitest';
 import type { Accounts } from '../../../src/access/accounts.js';
 import type { Directory } from '../../../src/access/directory.js';
 import type { DriftRow } from '../../../src/access/drift.js';
@@ -17,7 +18,9 @@ import { GraphClient } from '../../../src/graph/client.js';
 import type { CommandLimit } from '../../../src/slack/command-limit.js';
 import type { ListenerDeps } from '../../../src/slack/listeners/deps.js';
 import type { ButtonArgs, ViewArgs } from '../../../src/slack/listeners/replies.js';
+import { countUntilAnswered } from '../../../src/slack/listeners/yield.js';
 import type { SlackPeople } from '../../../src/slack/people.js';
+import { visibleText } from '../../support/message-text.js';
 import { pendingRequest } from '../../support/requests.js';
 import { oneAccount, WABA } from '../../support/service-fixture.js';
 
@@ -385,4 +388,36 @@ export function homeArgs(k: Kit, { userId = APPROVER, tab = 'home' }: { userId?:
 /** The first argument of a spied method's `n`th call. */
 export function argOf<T = Record<string, unknown>>(spy: unknown, n = 0): T {
   return (spy as Mock).mock.calls[n]![0] as T;
+}
+
+/** The view a spied `views.open` or `views.update` was given. */
+export function viewOf(spy: unknown, n = 0) {
+  return argOf<{ view: Record<string, unknown> & { blocks: unknown[] } }>(spy, n).view;
+}
+
+/**
+ * Runs a handler while another Slack request waits for its ack (as in a burst), then lets that one be answered and
+ * the handler finish. Answers the calls the handler made while the other still waited.
+ */
+export async function callsWhileAnotherWaits(k: Kit, handle: () => Promise<void>): Promise<string[]> {
+  const answered = countUntilAnswered();
+  try {
+    const handled = handle();
+    for (let turn = 0; turn < 10; turn++) await setImmediate();
+    const before = k.calls;
+    answered();
+    await handled;
+    return before;
+  } finally {
+    answered();
+  }
+}
+
+/** What the form a click opened was turned into, checked to be a refusal: only Close, and nothing to send. */
+export function refusalText(k: Kit): string {
+  const refusal = viewOf(k.slack['views.update']);
+  expect(refusal).toMatchObject({ type: 'modal', close: { text: 'Close' } });
+  expect(refusal.submit).toBeUndefined();
+  expect(refusal.callback_id).toBeUndefined();
+  return visibleText(refusal);
 }
