@@ -1,20 +1,16 @@
 import type { RowChoice, RowRef } from './review.js';
 import type { UseCaseContext } from './use-cases/context.js';
-import {
-  type DecideRowResult,
-  decideRow,
-  type ReviewContext,
-  type ReviewDeps,
-  type StartReviewResult,
-  showPage,
-  startReview,
-  sweepReviews,
-  temporaryCheck,
-} from './use-cases/review.js';
+import type { ReviewContext, ReviewDeps } from './use-cases/review/context.js';
+import { type DecideRowResult, decideRow, temporaryCheck } from './use-cases/review/decide-row.js';
+import { showPage } from './use-cases/review/show.js';
+import { type StartReviewResult, startReview } from './use-cases/review/start.js';
+import { sweepReviews } from './use-cases/review/sweep.js';
 
-export type { DecideRowResult, ReviewDeps, StartReviewResult } from './use-cases/review.js';
+export type { ReviewDeps } from './use-cases/review/context.js';
+export type { DecideRowResult } from './use-cases/review/decide-row.js';
+export type { StartReviewResult } from './use-cases/review/start.js';
 
-/** Access reviews, as the rest of the bot asks for them: one method per use case (see use-cases/review.ts). */
+/** Access reviews, as the rest of the bot asks for them: one method per use case (see use-cases/review/). */
 export class ReviewService {
   private readonly rc?: ReviewContext;
 

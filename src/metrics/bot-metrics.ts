@@ -3,7 +3,7 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 import type { AccessMetrics } from '../access/ports.js';
 import { accessRequestSchema, type RequestState } from '../access/request.js';
 import type { Sweeps } from '../access/use-cases/sweeps.js';
-import type { GraphCallRecord } from '../graph/client.js';
+import type { GraphCallRecord } from '../graph/transport.js';
 import type { BudgetState } from '../graph/usage.js';
 
 /** What the scrape-time gauges read: all of it in memory, or one bounded store read (never a Graph call). */

@@ -130,6 +130,17 @@ export function join(items: readonly Mrkdwn[], separator: string): Mrkdwn {
   return made(items.map((item) => item.text).join(separator));
 }
 
+/** A count and its noun, plural unless the count is one: `1 page`, `3 pages`. */
+export function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}
+
+/** The first few of a list, joined by commas, and how many more there are. */
+export function someOf(items: readonly Mrkdwn[], shown = 10): Mrkdwn {
+  const more = items.length - shown;
+  return mrkdwn`${join(items.slice(0, shown), ', ')}${more > 0 ? ` and ${more} more` : ''}`;
+}
+
 /** The same mrkdwn without bold markers, for notification fallbacks. */
 export function withoutBold(text: Mrkdwn): Mrkdwn {
   return made(text.text.replace(/\*/g, ''));

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { PageCursor, RosterFilter } from '../access/roster-view.js';
 import { taskSchema } from '../access/tasks.js';
 import { META_ID } from '../graph/ids.js';
-import { MAX_FILTER_LENGTH } from './command-grammar.js';
+import { MAX_FILTER_LENGTH } from './commands.js';
 
 /** What a list's Show more and Refresh buttons carry: the account, the filter, and where the next page starts. */
 export interface ListState {

@@ -1,4 +1,5 @@
 import type { RowRef } from '../access/review.js';
+import { isMetaId } from '../graph/ids.js';
 
 /** A row's place, as its buttons carry it: `review:page:index:meta-user`. */
 export function encodeRowRef(ref: RowRef): string {
@@ -7,8 +8,8 @@ export function encodeRowRef(ref: RowRef): string {
 
 /** The row a button or form names; undefined for anything that is not one. */
 export function decodeRowRef(value: string | undefined): RowRef | undefined {
-  const match = /^([A-Za-z0-9_-]{1,64}):(\d{1,6}):(\d{1,3}):(\d{1,30})$/.exec(value ?? '');
-  if (!match) return undefined;
+  const match = /^([A-Za-z0-9_-]{1,64}):(\d{1,6}):(\d{1,3}):([^:]+)$/.exec(value ?? '');
+  if (!match || !isMetaId(match[4]!)) return undefined;
   return { reviewId: match[1]!, page: Number(match[2]), index: Number(match[3]), userId: match[4]! };
 }
 

@@ -3,19 +3,17 @@ import { type Account, accountPolicy } from '../../src/access/accounts.js';
 import { approve, deny, expire, fail, startExecution, succeed } from '../../src/access/request.js';
 import { rosterPage } from '../../src/access/roster-view.js';
 import { TASKS } from '../../src/graph/tasks.js';
+import { accountListMessage, accountsMessage, budgetLine } from '../../src/slack/blocks/accounts.js';
 import { linkChangeMessage } from '../../src/slack/blocks/links.js';
 import { composeModal, denyModal } from '../../src/slack/blocks/modals.js';
 import {
-  accountListMessage,
-  accountsMessage,
   activeGrantsMessage,
-  budgetLine,
   commandLimitMessage,
   helpMessage,
   problemMessage,
-  rosterPageMessage,
 } from '../../src/slack/blocks/replies.js';
 import { approvalMessage, conflictMessage, resultMessage } from '../../src/slack/blocks/request.js';
+import { rosterPageMessage } from '../../src/slack/blocks/roster.js';
 import type { Block, MessageBody, ModalView } from '../../src/slack/blocks/types.js';
 import { plain } from '../../src/slack/format.js';
 import { ACTION } from '../../src/slack/ids.js';

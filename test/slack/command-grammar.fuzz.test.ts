@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isTask, MAX_TASKS_PER_CALL } from '../../src/graph/tasks.js';
-import { parseCommand, type UserRef } from '../../src/slack/command-grammar.js';
+import { parseCommand } from '../../src/slack/command-grammar.js';
+import type { UserRef } from '../../src/slack/commands.js';
 import { commandText, FUZZ_RUNS } from '../support/fuzz.js';
 
 /** A person or Meta user as the grammar hands it on: an id in its exact shape, or a plain name. */

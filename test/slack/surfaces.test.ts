@@ -23,6 +23,7 @@ import type { Review, ReviewPage, ReviewRefusal, ReviewRow } from '../../src/acc
 import { rosterPage } from '../../src/access/roster-view.js';
 import type { DecideResult } from '../../src/access/service.js';
 import { GraphError } from '../../src/graph/errors.js';
+import * as accountBlocks from '../../src/slack/blocks/accounts.js';
 import * as audit from '../../src/slack/blocks/audit.js';
 import * as breakGlass from '../../src/slack/blocks/break-glass.js';
 import * as driftBlocks from '../../src/slack/blocks/drift.js';
@@ -35,7 +36,9 @@ import * as outcomes from '../../src/slack/blocks/outcomes.js';
 import * as replies from '../../src/slack/blocks/replies.js';
 import * as request from '../../src/slack/blocks/request.js';
 import * as review from '../../src/slack/blocks/review.js';
+import * as rosterBlocks from '../../src/slack/blocks/roster.js';
 import * as grammar from '../../src/slack/command-grammar.js';
+import * as commands from '../../src/slack/commands.js';
 import * as driftNotifier from '../../src/slack/drift-notifier.js';
 import * as format from '../../src/slack/format.js';
 import type { ListenerDeps } from '../../src/slack/listeners/deps.js';
@@ -517,6 +520,13 @@ const FIXTURES: Record<string, Record<string, Fixture>> = {
     taskList: { render: (h) => [format.taskList([h, 'MESSAGING']), format.taskList(null)] },
     join: { render: (h) => [format.join([format.plain(h), format.mention(ANN)], ', ')] },
     withoutBold: { render: (h) => [format.withoutBold(format.mrkdwn`*${h}*`), format.plain(h)] },
+    plural: { render: (h) => [format.mrkdwn`${format.plural(1, h)}, ${format.plural(3, h)}`] },
+    someOf: {
+      render: (h) => [
+        format.someOf([format.plain(h), format.mention(ANN)]),
+        format.someOf(Array.from({ length: 12 }, () => format.plain(h))),
+      ],
+    },
     clip: { render: (h) => [100, 17, 13, 12, 11, 2].map((max) => format.clip(format.plain(h.repeat(20)), max)) },
     clipPlain: { render: (h) => [{ type: 'plain_text', text: format.clipPlain(h, 75) }], quiet: true },
     packLines: { render: (h) => format.packLines([format.plain(h), format.plain(h.repeat(3))], 2000) },
@@ -534,8 +544,32 @@ const FIXTURES: Record<string, Record<string, Fixture>> = {
     button: { render: (h) => [kit.actions('x', [kit.button('a', h, h.repeat(3))])], quiet: true },
     message: { render: (h) => [kit.message(format.plain(h.repeat(2)), [kit.section(format.plain(h))])] },
     reply: { render: (h) => [kit.reply(format.plain(h.repeat(2)))] },
+    modal: {
+      render: (h) => [
+        kit.modal({ title: h, submit: h, close: h, blocks: [kit.section(format.plain(h))] }),
+        kit.modal({ callbackId: h, privateMetadata: h, title: h, close: h, blocks: [kit.section(format.plain(h))] }),
+      ],
+    },
   },
   'blocks/links.ts': {
+    linkReply: {
+      render: (h) => {
+        const link = { slackId: h, metaUserId: h, by: ANN, at: at.toISOString() };
+        const linked = { ...link, slackId: LEAD };
+        return [
+          links.linkReply({ kind: 'linked', by: ANN, link, previous: link, displaced: link }),
+          links.linkReply({ kind: 'linked', by: ANN, link: linked }),
+          links.linkReply({ kind: 'unlinked', by: ANN, link }),
+          links.linkReply({ kind: 'not-linked', slackId: h }),
+          links.linkReply({ kind: 'forbidden', reason: 'not-admin', admins: [ANN, GROUP, h] }),
+          links.linkReply({ kind: 'forbidden', reason: 'self', admins: [] }),
+          links.linkReply({ kind: 'forbidden', reason: 'own-meta-user', admins: [ANN] }),
+          links.linkReply({ kind: 'unknown-meta-user', metaUserId: h }),
+          links.linkReply({ kind: 'fixed', metaUserId: h, slackId: h }),
+          links.linkReply({ kind: 'fixed', metaUserId: h, email: h }),
+        ];
+      },
+    },
     linkChangeMessage: {
       render: (h) => {
         const link = { slackId: LEAD, metaUserId: h, by: ANN, at: at.toISOString() };
@@ -612,54 +646,7 @@ const FIXTURES: Record<string, Record<string, Fixture>> = {
       render: (h) =>
         pendingWith(h).flatMap((r) => [replies.submittedMessage(r, APPROVALS), replies.submittedMessage(r, h)]),
     },
-    rosterPageMessage: {
-      render: (h) => {
-        const roster = {
-          users: Array.from({ length: 300 }, (_, i) => ({ id: `${i}`, name: h, user_type: h, tasks: [h] })),
-          readAt: at.toISOString(),
-        };
-        const account = accountWith(h, 'support').policy;
-        const read = { kind: 'read' } as const;
-        return [
-          replies.rosterPageMessage(rosterPage(roster, undefined), { account, source: read }),
-          replies.rosterPageMessage(rosterPage(roster, { kind: 'text', text: h }), {
-            account,
-            filter: { kind: 'text', text: h },
-            source: { kind: 'held', until: later.getTime() },
-          }),
-          replies.rosterPageMessage(rosterPage({ users: [], readAt: at.toISOString() }, { kind: 'user', userId: h }), {
-            account,
-            filter: { kind: 'user', userId: h },
-            person: LEAD,
-            source: read,
-          }),
-        ];
-      },
-    },
     commandLimitMessage: { render: () => [replies.commandLimitMessage(20, 35_000)], quiet: true },
-    budgetLine: {
-      render: (h) => [
-        kit.section(replies.budgetLine(undefined)),
-        kit.section(
-          replies.budgetLine({
-            reports: [
-              { key: h, type: h, percent: 91, reportedAt: at.getTime() },
-              { key: 'app', percent: 3, reportedAt: at.getTime() },
-            ],
-            heldUntil: later.getTime(),
-          }),
-        ),
-      ],
-    },
-    accountsMessage: {
-      render: (h) => [
-        replies.accountsMessage(
-          h,
-          Array.from({ length: 300 }, () => ({ id: h, name: h, status: h, permissions: [h] })),
-        ),
-        replies.accountsMessage(h, []),
-      ],
-    },
     submitReply: {
       render: (h) => [
         ...pendingWith(h).map((r) =>
@@ -689,34 +676,70 @@ const FIXTURES: Record<string, Record<string, Fixture>> = {
       render: (h) =>
         pendingWith(h).flatMap((r) => [replies.reminderMessage(r, PERMALINK), replies.reminderMessage(r, undefined)]),
     },
-    linkReply: {
+    unknownAccountMessage: {
+      render: (h) => [replies.unknownAccountMessage({ kind: 'unknown-account', alias: h, aliases: [h] })],
+    },
+  },
+  'blocks/roster.ts': {
+    rosterPageMessage: {
       render: (h) => {
-        const link = { slackId: h, metaUserId: h, by: ANN, at: at.toISOString() };
-        const linked = { ...link, slackId: LEAD };
+        const roster = {
+          users: Array.from({ length: 300 }, (_, i) => ({ id: `${i}`, name: h, user_type: h, tasks: [h] })),
+          readAt: at.toISOString(),
+        };
+        const account = accountWith(h, 'support').policy;
+        const read = { kind: 'read' } as const;
         return [
-          replies.linkReply({ kind: 'linked', by: ANN, link, previous: link, displaced: link }),
-          replies.linkReply({ kind: 'linked', by: ANN, link: linked }),
-          replies.linkReply({ kind: 'unlinked', by: ANN, link }),
-          replies.linkReply({ kind: 'not-linked', slackId: h }),
-          replies.linkReply({ kind: 'forbidden', reason: 'not-admin', admins: [ANN, GROUP, h] }),
-          replies.linkReply({ kind: 'forbidden', reason: 'self', admins: [] }),
-          replies.linkReply({ kind: 'forbidden', reason: 'own-meta-user', admins: [ANN] }),
-          replies.linkReply({ kind: 'unknown-meta-user', metaUserId: h }),
-          replies.linkReply({ kind: 'fixed', metaUserId: h, slackId: h }),
-          replies.linkReply({ kind: 'fixed', metaUserId: h, email: h }),
+          rosterBlocks.rosterPageMessage(rosterPage(roster, undefined), { account, source: read }),
+          rosterBlocks.rosterPageMessage(rosterPage(roster, { kind: 'text', text: h }), {
+            account,
+            filter: { kind: 'text', text: h },
+            source: { kind: 'held', until: later.getTime() },
+          }),
+          rosterBlocks.rosterPageMessage(
+            rosterPage({ users: [], readAt: at.toISOString() }, { kind: 'user', userId: h }),
+            {
+              account,
+              filter: { kind: 'user', userId: h },
+              person: LEAD,
+              source: read,
+            },
+          ),
         ];
       },
     },
-    unknownAccountMessage: {
-      render: (h) => [replies.unknownAccountMessage({ kind: 'unknown-account', alias: h, aliases: [h] })],
+  },
+  'blocks/accounts.ts': {
+    budgetLine: {
+      render: (h) => [
+        kit.section(accountBlocks.budgetLine(undefined)),
+        kit.section(
+          accountBlocks.budgetLine({
+            reports: [
+              { key: h, type: h, percent: 91, reportedAt: at.getTime() },
+              { key: 'app', percent: 3, reportedAt: at.getTime() },
+            ],
+            heldUntil: later.getTime(),
+          }),
+        ),
+      ],
+    },
+    accountsMessage: {
+      render: (h) => [
+        accountBlocks.accountsMessage(
+          h,
+          Array.from({ length: 300 }, () => ({ id: h, name: h, status: h, permissions: [h] })),
+        ),
+        accountBlocks.accountsMessage(h, []),
+      ],
     },
     accountListMessage: {
       render: (h) => {
         const accounts = Array.from({ length: 60 }, () => accountWith(h));
         return [
-          replies.accountListMessage(accounts, accounts[0]!),
-          replies.accountListMessage([accountWith(h)], accountWith(h)),
-          replies.accountListMessage(
+          accountBlocks.accountListMessage(accounts, accounts[0]!),
+          accountBlocks.accountListMessage([accountWith(h)], accountWith(h)),
+          accountBlocks.accountListMessage(
             [
               {
                 ...accountWith(h),
@@ -1043,8 +1066,10 @@ const FIXTURES: Record<string, Record<string, Fixture>> = {
           .flatMap((command) => (command.kind === 'invalid' ? [replies.saidMessage(command)] : [])),
       quiet: true,
     },
-    USAGE: { render: () => Object.values(grammar.USAGE).map(format.plain), quiet: true },
-    MAX_FILTER_LENGTH: { render: () => [format.mrkdwn`${grammar.MAX_FILTER_LENGTH}`], quiet: true },
+  },
+  'commands.ts': {
+    USAGE: { render: () => Object.values(commands.USAGE).map(format.plain), quiet: true },
+    MAX_FILTER_LENGTH: { render: () => [format.mrkdwn`${commands.MAX_FILTER_LENGTH}`], quiet: true },
   },
   'listeners/replies.ts': {
     clickReply: { render: (h) => decideResultsWith(h).map((result) => listenerReplies.clickReply(result) ?? '') },

@@ -4,7 +4,7 @@ import type { AccessRequest, Executing } from '../request.js';
 import type { TemporaryAccess } from '../temporary-access.js';
 import type { Interest } from './interest.js';
 import type { RequestWriter } from './request-writer.js';
-import type { ReviewDeps } from './review.js';
+import type { ReviewDeps } from './review/context.js';
 
 export interface ServiceLogger {
   info(obj: object, msg: string): void;

@@ -1,5 +1,5 @@
 import type { AuditExportOutcome } from '../../access/audit-exports.js';
-import { USAGE } from '../command-grammar.js';
+import { USAGE } from '../commands.js';
 import { code, join, type Mrkdwn, mention, mrkdwn, slackDate } from '../format.js';
 import { context, message, section } from './kit.js';
 import { problemMessage } from './replies.js';

@@ -10,13 +10,14 @@ import {
   mrkdwn,
   packLines,
   plain,
+  plural,
   slackDate,
   slackDay,
   taskList,
 } from '../format.js';
 import { ACTION, VIEW } from '../ids.js';
 import { LIMITS } from '../limits.js';
-import { actions, blockId, button, context, header, message, section } from './kit.js';
+import { actions, blockId, button, context, header, message, modal, section } from './kit.js';
 import { durationInput } from './modals.js';
 import { problemMessage } from './replies.js';
 import type { Block, MessageBody, ModalView } from './types.js';
@@ -26,10 +27,6 @@ import type { Block, MessageBody, ModalView } from './types.js';
  * within the 50 blocks of a message.
  */
 export const DIGEST_ROWS_PER_PAGE = 20;
-
-function plural(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? '' : 's'}`;
-}
 
 function people(count: number): string {
   return `${count} ${count === 1 ? 'person' : 'people'}`;
@@ -204,15 +201,14 @@ export function temporaryModal(meta: TemporaryFormMetadata, known?: { row: Drift
   const intro = known
     ? mrkdwn`${changeText(known.row)}\nKeeps ${taskList(addedTasks(known.row))} until then, then puts back ${taskList(known.row.expected)}. At most ${formatDuration(known.maxMs)}.`
     : mrkdwn`Keeps what the change gave until then, then puts back what the bot expected.`;
-  return {
-    type: 'modal',
-    callback_id: VIEW.driftTemporary,
-    private_metadata: formMetadata(meta),
-    title: { type: 'plain_text', text: 'Make temporary' },
-    submit: { type: 'plain_text', text: 'Keep for now' },
-    close: { type: 'plain_text', text: 'Cancel' },
+  return modal({
+    callbackId: VIEW.driftTemporary,
+    privateMetadata: formMetadata(meta),
+    title: 'Make temporary',
+    submit: 'Keep for now',
+    close: 'Cancel',
     blocks: [section(intro), durationInput({ label: 'For how long?', placeholder: '1d' })],
-  };
+  });
 }
 
 /** The private answer to a click on a digest row; undefined when the digest itself shows what happened. */

@@ -1,7 +1,7 @@
 import type { types } from '@slack/bolt';
 import { clip, clipPlain, type Mrkdwn } from '../format.js';
 import { LIMITS } from '../limits.js';
-import type { Block, MessageBody } from './types.js';
+import type { Block, MessageBody, ModalView } from './types.js';
 
 /**
  * The Block Kit pieces every message, view and reply is made of, clipped to Slack's limits. mrkdwn text objects are
@@ -75,4 +75,27 @@ export function message(fallback: Mrkdwn, blocks: Block[]): MessageBody {
 /** A reply of one section, with the same text as its fallback. */
 export function reply(mrkdwn: Mrkdwn): MessageBody {
   return message(mrkdwn, [section(mrkdwn)]);
+}
+
+/**
+ * A modal: its title and its submit and close labels (each within Slack's 24 characters), and its blocks. Without
+ * `submit` it only informs, with Close alone; `callbackId` and `privateMetadata` come back with its submission.
+ */
+export function modal(view: {
+  callbackId?: string;
+  privateMetadata?: string;
+  title: string;
+  submit?: string;
+  close: string;
+  blocks: Block[];
+}): ModalView {
+  return {
+    type: 'modal',
+    ...(view.callbackId === undefined ? {} : { callback_id: view.callbackId }),
+    ...(view.privateMetadata === undefined ? {} : { private_metadata: view.privateMetadata }),
+    title: plainText(view.title, LIMITS.modalTitle),
+    ...(view.submit === undefined ? {} : { submit: plainText(view.submit, LIMITS.modalTitle) }),
+    close: plainText(view.close, LIMITS.modalTitle),
+    blocks: view.blocks,
+  };
 }

@@ -4,7 +4,7 @@ import { clipPlain, code, type Mrkdwn, mrkdwn, slackDate } from '../format.js';
 import { FIELD, VIEW } from '../ids.js';
 import { LIMITS } from '../limits.js';
 import type { Prefill } from '../request-again.js';
-import { section } from './kit.js';
+import { modal, section } from './kit.js';
 import type { Block, ModalView } from './types.js';
 
 /** The optional free-text reason both forms ask for; `initial` fills it in. */
@@ -98,13 +98,12 @@ export function composeModal(
   { prefill, emergency = false }: ComposeOptions = {},
 ): ModalView {
   const kinds = [option('Grant tasks', 'grant'), option('Revoke all access', 'revoke')];
-  return {
-    type: 'modal',
-    callback_id: VIEW.compose,
-    private_metadata: JSON.stringify(metadata),
-    title: { type: 'plain_text', text: 'Request WABA access' },
-    submit: { type: 'plain_text', text: 'Send for approval' },
-    close: { type: 'plain_text', text: 'Cancel' },
+  return modal({
+    callbackId: VIEW.compose,
+    privateMetadata: JSON.stringify(metadata),
+    title: 'Request WABA access',
+    submit: 'Send for approval',
+    close: 'Cancel',
     blocks: [
       ...(accounts && accounts.aliases.length > 1 ? [accountInput(accounts, prefill?.account)] : []),
       {
@@ -168,7 +167,7 @@ export function composeModal(
       reasonInput(prefill?.reason),
       ...(emergency ? [emergencyInput()] : []),
     ],
-  };
+  });
 }
 
 /** The Emergency tick box: break-glass, for the people allowed it. */
@@ -196,15 +195,14 @@ function option(text: string, value: string) {
 
 /** Deny: an optional reason for the requester. */
 export function denyModal(requestId: string): ModalView {
-  return {
-    type: 'modal',
-    callback_id: VIEW.deny,
-    private_metadata: requestId,
-    title: { type: 'plain_text', text: 'Deny request' },
-    submit: { type: 'plain_text', text: 'Deny' },
-    close: { type: 'plain_text', text: 'Back' },
+  return modal({
+    callbackId: VIEW.deny,
+    privateMetadata: requestId,
+    title: 'Deny request',
+    submit: 'Deny',
+    close: 'Back',
     blocks: [section(mrkdwn`Deny request ${code(requestId)}? The requester will see your reason.`), reasonInput()],
-  };
+  });
 }
 
 /**
@@ -212,13 +210,12 @@ export function denyModal(requestId: string): ModalView {
  * form opens before the grant is read), the end is left out; updating the form keeps what was typed.
  */
 export function extendModal(grantId: string, endsAt?: string): ModalView {
-  return {
-    type: 'modal',
-    callback_id: VIEW.extend,
-    private_metadata: grantId,
-    title: { type: 'plain_text', text: 'Extend access' },
-    submit: { type: 'plain_text', text: 'Ask for approval' },
-    close: { type: 'plain_text', text: 'Cancel' },
+  return modal({
+    callbackId: VIEW.extend,
+    privateMetadata: grantId,
+    title: 'Extend access',
+    submit: 'Ask for approval',
+    close: 'Cancel',
     blocks: [
       section(
         endsAt === undefined
@@ -227,7 +224,7 @@ export function extendModal(grantId: string, endsAt?: string): ModalView {
       ),
       durationInput({ label: 'How much longer?', placeholder: '4h' }),
     ],
-  };
+  });
 }
 
 /**
@@ -235,12 +232,7 @@ export function extendModal(grantId: string, endsAt?: string): ModalView {
  * before the check because a click's trigger_id lives about 3 seconds.
  */
 export function refusalModal(title: string, reason: Mrkdwn): ModalView {
-  return {
-    type: 'modal',
-    title: { type: 'plain_text', text: clipPlain(title, LIMITS.modalTitle) },
-    close: { type: 'plain_text', text: 'Close' },
-    blocks: [section(reason)],
-  };
+  return modal({ title, close: 'Close', blocks: [section(reason)] });
 }
 
 /** The private answer when Slack would not open a form (the click's trigger_id had expired, or Slack was busy). */

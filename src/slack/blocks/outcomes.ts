@@ -1,7 +1,7 @@
 import { formatDuration } from '../../access/duration.js';
 import type { RetryRefusal, RuleProblem, SubmitRefusal } from '../../access/outcomes.js';
 import { TASKS } from '../../access/tasks.js';
-import { USAGE } from '../command-grammar.js';
+import { USAGE } from '../commands.js';
 import { code, join, type Mrkdwn, mention, mrkdwn } from '../format.js';
 import { FIELD } from '../ids.js';
 

@@ -12,18 +12,26 @@ import {
   type RowRef,
 } from '../../access/review.js';
 import type { DecideRowResult, StartReviewResult } from '../../access/review-service.js';
-import { USAGE } from '../command-grammar.js';
-import { channel, code, join, link, type Mrkdwn, mention, mrkdwn, packLines, slackDate, taskList } from '../format.js';
+import { USAGE } from '../commands.js';
+import {
+  channel,
+  code,
+  join,
+  link,
+  type Mrkdwn,
+  mention,
+  mrkdwn,
+  packLines,
+  plural,
+  slackDate,
+  taskList,
+} from '../format.js';
 import { ACTION, FIELD, VIEW } from '../ids.js';
 import { LIMITS } from '../limits.js';
 import { encodeRowRef } from '../review-state.js';
-import { actions, blockId, button, context, header, message, section } from './kit.js';
+import { actions, blockId, button, context, header, message, modal, section } from './kit.js';
 import { problemMessage, unknownAccountMessage } from './replies.js';
 import type { Block, MessageBody, ModalView } from './types.js';
-
-function plural(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? '' : 's'}`;
-}
 
 function people(count: number): string {
   return `${count} ${count === 1 ? 'person' : 'people'}`;
@@ -287,13 +295,12 @@ export function temporaryModal(ref: RowRef, known?: { row: ReviewRow; minMs: num
   const about = known
     ? mrkdwn`${personText(known.row)}\nThey keep what they hold now until the time you choose; then they are removed from the account. Between ${formatDuration(known.minMs)} and ${formatDuration(known.maxMs)} from now.`
     : mrkdwn`They keep what they hold now until the time you choose; then they are removed from the account.`;
-  return {
-    type: 'modal',
-    callback_id: VIEW.reviewTemporary,
-    private_metadata: encodeRowRef(ref).slice(0, LIMITS.privateMetadata),
-    title: { type: 'plain_text', text: 'Make temporary' },
-    submit: { type: 'plain_text', text: 'Make temporary' },
-    close: { type: 'plain_text', text: 'Cancel' },
+  return modal({
+    callbackId: VIEW.reviewTemporary,
+    privateMetadata: encodeRowRef(ref).slice(0, LIMITS.privateMetadata),
+    title: 'Make temporary',
+    submit: 'Make temporary',
+    close: 'Cancel',
     blocks: [
       section(about),
       {
@@ -311,5 +318,5 @@ export function temporaryModal(ref: RowRef, known?: { row: ReviewRow; minMs: num
         },
       },
     ],
-  };
+  });
 }

@@ -1,5 +1,5 @@
 import type { AnyMiddlewareArgs, Middleware } from '@slack/bolt';
-import { section } from '../blocks/kit.js';
+import { modal, section } from '../blocks/kit.js';
 import { plain } from '../format.js';
 
 export const RESTARTING_TEXT =
@@ -46,12 +46,7 @@ async function refuse(args: AnyMiddlewareArgs & { next: () => Promise<void> }, t
   if ('view' in args && args.body.type === 'view_submission') {
     await args.ack({
       response_action: 'update',
-      view: {
-        type: 'modal',
-        title: { type: 'plain_text', text: 'Please try again' },
-        close: { type: 'plain_text', text: 'Close' },
-        blocks: [section(plain(text))],
-      },
+      view: modal({ title: 'Please try again', close: 'Close', blocks: [section(plain(text))] }),
     });
     return;
   }

@@ -3,23 +3,23 @@ import { type Account, isUnknownAccount, resolveAccount } from '../../access/acc
 import { addDays, dayOf } from '../../access/history.js';
 import { Limiter } from '../../access/limiter.js';
 import { rosterCostsCalls } from '../../access/roster-view.js';
+import { accountListMessage, accountsMessage } from '../blocks/accounts.js';
 import { breakGlassReply } from '../blocks/break-glass.js';
 import { historyMessage, whoMessage } from '../blocks/drift.js';
 import { requestsMessage } from '../blocks/home.js';
+import { linkReply } from '../blocks/links.js';
 import {
-  accountListMessage,
-  accountsMessage,
   activeGrantsMessage,
   commandLimitMessage,
   helpMessage,
-  linkReply,
   problemMessage,
   saidMessage,
   submitReply,
   unknownAccountMessage,
 } from '../blocks/replies.js';
 import type { MessageBody } from '../blocks/types.js';
-import { type Command, type DayRef, parseCommand } from '../command-grammar.js';
+import { parseCommand } from '../command-grammar.js';
+import type { Command, DayRef } from '../commands.js';
 import { auditCommand } from './audit.js';
 import { composeForm } from './compose.js';
 import type { ListenerDeps } from './deps.js';

@@ -1,4 +1,3 @@
-import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } from '@slack/bolt';
 import type { DriftAction } from '../../access/drift-service.js';
 import { parseDuration } from '../../access/duration.js';
 import {
@@ -13,10 +12,8 @@ import { DURATION_ERROR, FORM_NOT_OPENED_TEXT, refusalModal } from '../blocks/mo
 import { mrkdwn } from '../format.js';
 import { FIELD } from '../ids.js';
 import type { ListenerDeps } from './deps.js';
-import { answerClick, type ButtonArgs, failureReply, tellUser } from './replies.js';
+import { answerClick, type ButtonArgs, failureReply, tellUser, type ViewArgs } from './replies.js';
 import { yieldToWaitingRequests } from './yield.js';
-
-type ViewArgs = SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs;
 
 const MALFORMED = mrkdwn`That button no longer names a change I know; nothing changed.`;
 

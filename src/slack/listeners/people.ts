@@ -1,4 +1,4 @@
-import type { SlackPersonRef, UserRef } from '../command-grammar.js';
+import type { SlackPersonRef, UserRef } from '../commands.js';
 import { code, type Mrkdwn, mention, mrkdwn } from '../format.js';
 import type { ListenerDeps } from './deps.js';
 

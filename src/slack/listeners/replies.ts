@@ -1,4 +1,12 @@
-import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewareArgs, webApi } from '@slack/bolt';
+import type {
+  AllMiddlewareArgs,
+  BlockAction,
+  ButtonAction,
+  SlackActionMiddlewareArgs,
+  SlackViewMiddlewareArgs,
+  ViewSubmitAction,
+  webApi,
+} from '@slack/bolt';
 import type { AccessRequest } from '../../access/request.js';
 import type { CancelResult, DecideResult, DoneResult, GrantActionResult, ReviewResult } from '../../access/service.js';
 import { toExecutionError } from '../../access/service.js';
@@ -147,9 +155,11 @@ export function clickFailedReply(error: unknown): MessageBody {
   );
 }
 
-/** Tells one user something privately: ephemeral in the channel, or by DM where the bot cannot post. */
 /** What Bolt gives a button's handler. */
 export type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
+
+/** What Bolt gives a form submission's handler. */
+export type ViewArgs = SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs;
 
 /**
  * A private answer to the person who clicked: through the click's response URL, or (buttons in modals and on the
@@ -165,6 +175,7 @@ export async function answerClick(args: ButtonArgs, answer: Mrkdwn | MessageBody
   await tellUser(args.client, args.body.user.id, args.body.channel?.id, body);
 }
 
+/** Tells one user something privately: ephemeral in the channel, or by DM where the bot cannot post. */
 export async function tellUser(
   client: webApi.WebClient,
   userId: string,

@@ -1,4 +1,4 @@
-import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction, webApi } from '@slack/bolt';
+import type { webApi } from '@slack/bolt';
 import type { Account } from '../../access/accounts.js';
 import { formatDuration, parseDuration } from '../../access/duration.js';
 import type { RowChoice } from '../../access/review.js';
@@ -10,10 +10,8 @@ import { type Mrkdwn, mrkdwn } from '../format.js';
 import { FIELD } from '../ids.js';
 import { decodePageRef, decodeRowRef } from '../review-state.js';
 import type { ListenerDeps } from './deps.js';
-import { answerClick, type ButtonArgs, failureReply, tellUser } from './replies.js';
+import { answerClick, type ButtonArgs, failureReply, tellUser, type ViewArgs } from './replies.js';
 import { yieldToWaitingRequests } from './yield.js';
-
-type ViewArgs = SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs;
 
 const STALE_BUTTON = mrkdwn`This button does not belong to a review I know; nothing changed.`;
 

@@ -6,9 +6,10 @@ import {
   rosterFor,
   rosterPage,
 } from '../../access/roster-view.js';
-import { commandLimitMessage, problemMessage, rosterPageMessage, unknownAccountMessage } from '../blocks/replies.js';
+import { commandLimitMessage, problemMessage, unknownAccountMessage } from '../blocks/replies.js';
+import { rosterPageMessage } from '../blocks/roster.js';
 import type { MessageBody } from '../blocks/types.js';
-import type { ListFilter } from '../command-grammar.js';
+import type { ListFilter } from '../commands.js';
 import { mrkdwn } from '../format.js';
 import { decodeListState, type ListState } from '../list-state.js';
 import type { ListenerDeps } from './deps.js';

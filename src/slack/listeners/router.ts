@@ -1,23 +1,16 @@
 import type {
   AllMiddlewareArgs,
   AnyMiddlewareArgs,
-  BlockAction,
-  ButtonAction,
   Middleware,
-  SlackActionMiddlewareArgs,
   SlackCommandMiddlewareArgs,
   SlackEventMiddlewareArgs,
-  SlackViewMiddlewareArgs,
-  ViewSubmitAction,
 } from '@slack/bolt';
 
-import { answerClick, type ButtonArgs, clickFailedReply } from './replies.js';
+import { answerClick, type ButtonArgs, clickFailedReply, type ViewArgs } from './replies.js';
 
 export type CommandHandler = (args: SlackCommandMiddlewareArgs & AllMiddlewareArgs) => Promise<void>;
-export type ButtonHandler = (
-  args: SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs,
-) => Promise<void>;
-export type FormHandler = (args: SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs) => Promise<void>;
+export type ButtonHandler = (args: ButtonArgs) => Promise<void>;
+export type FormHandler = (args: ViewArgs) => Promise<void>;
 export type HomeHandler = (args: SlackEventMiddlewareArgs<'app_home_opened'> & AllMiddlewareArgs) => Promise<void>;
 
 /** Every handler the app has, by the ids Slack sends. */
@@ -60,7 +53,7 @@ export function router(routes: Routes): Middleware<AnyMiddlewareArgs> {
     if ('view' in args) {
       if (args.body.type !== 'view_submission') return;
       const handler = lookup(routes.forms, args.view.callback_id);
-      if (handler) await handler(args as SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs);
+      if (handler) await handler(args as ViewArgs);
       return;
     }
     if ('event' in args && args.event.type === 'app_home_opened') {

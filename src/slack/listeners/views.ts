@@ -1,4 +1,3 @@
-import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } from '@slack/bolt';
 import { parseDuration } from '../../access/duration.js';
 import { checkBreakGlass, checkDraft } from '../../access/rules.js';
 import { isTask, type Task } from '../../access/tasks.js';
@@ -10,10 +9,9 @@ import { formFieldError } from '../blocks/outcomes.js';
 import { submitReply } from '../blocks/replies.js';
 import { FIELD } from '../ids.js';
 import type { ListenerDeps } from './deps.js';
-import { clickReply, failureReply, tellUser } from './replies.js';
+import { clickReply, failureReply, tellUser, type ViewArgs } from './replies.js';
 
-type ViewArgs = SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs;
-type Values = ViewSubmitAction['view']['state']['values'];
+type Values = ViewArgs['view']['state']['values'];
 
 function field(values: Values, id: string) {
   return values[id]?.[id];

@@ -94,8 +94,12 @@ describe('row references', () => {
       'abc:1:2:3:4',
       'a b:1:2:3',
       `${'x'.repeat(65)}:1:2:3`,
+      'abc:1:2:12a',
+      `abc:1:2:${'1'.repeat(33)}`,
     ])
       expect(decodeRowRef(junk)).toBeUndefined();
+    // The person is any Meta id, checked by the one pattern in graph/ids.ts.
+    expect(decodeRowRef(`abc:1:2:${'1'.repeat(32)}`)?.userId).toBe('1'.repeat(32));
     expect(decodePageRef('abc123:4')).toEqual({ reviewId: 'abc123', page: 4 });
     expect(decodePageRef('abc123:-1')).toBeUndefined();
   });

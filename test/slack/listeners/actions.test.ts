@@ -1,4 +1,3 @@
-import { setImmediate } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { ACTION, VIEW } from '../../../src/slack/ids.js';
 import {
@@ -7,13 +6,27 @@ import {
   conflictButton,
   denyButton,
   extendButton,
+  requestAgainButton,
   retryButton,
   revokeNowButton,
 } from '../../../src/slack/listeners/actions.js';
-import { countUntilAnswered } from '../../../src/slack/listeners/yield.js';
+import { encodePrefill } from '../../../src/slack/request-again.js';
 import { visibleText } from '../../support/message-text.js';
 import { pendingRequest } from '../../support/requests.js';
-import { APPROVER, argOf, buttonArgs, type Kit, kit, liveGrant, OPENED, REQUESTER } from './handler-args.js';
+import {
+  APPROVER,
+  argOf,
+  buttonArgs,
+  callsWhileAnotherWaits,
+  type Kit,
+  kit,
+  liveGrant,
+  OPENED,
+  REQUESTER,
+  refusalText,
+  TEAM_CHANNEL,
+  viewOf,
+} from './handler-args.js';
 
 const request = pendingRequest();
 const FORBIDDEN = { kind: 'forbidden', reason: 'not-approver', request, approverIds: ['UBOB'] };
@@ -25,11 +38,6 @@ function privateAnswer(k: Kit): string {
   const answer = argOf(k.respond);
   expect(answer).toMatchObject({ response_type: 'ephemeral', replace_original: false });
   return visibleText(answer as { text: string });
-}
-
-/** The view a spied `views.open` or `views.update` was given. */
-function viewOf(spy: unknown, n = 0) {
-  return argOf<{ view: Record<string, unknown> & { blocks: unknown[] } }>(spy, n).view;
 }
 
 describe('Approve', () => {
@@ -82,11 +90,7 @@ describe('Deny', () => {
     expect(k.calls).toEqual(['ack', 'views.open', 'service.verdict', 'views.update']);
     expect(k.service.verdict).toHaveBeenCalledWith('r1', 'USTRANGER');
     expect(argOf(k.slack['views.update'])).toMatchObject({ view_id: OPENED.id, hash: OPENED.hash });
-    const refusal = viewOf(k.slack['views.update']);
-    expect(refusal).toMatchObject({ type: 'modal', close: { text: 'Close' } });
-    expect(refusal.submit).toBeUndefined();
-    expect(refusal.callback_id).toBeUndefined();
-    expect(visibleText(refusal)).toContain('Only approvers can decide access requests');
+    expect(refusalText(k)).toContain('Only approvers can decide access requests');
     expect(k.respond).not.toHaveBeenCalled();
   });
 
@@ -124,17 +128,9 @@ describe('Deny', () => {
 
   it('opens the form while other requests still wait for their acks, and checks once they are answered', async () => {
     const k = kit();
-    const answered = countUntilAnswered();
-    try {
-      const handled = denyButton(k.deps)(buttonArgs(k, { actionId: ACTION.deny, value: 'r1' }));
-      for (let turn = 0; turn < 10; turn++) await setImmediate();
-      expect(k.calls).toEqual(['ack', 'views.open']);
-      answered();
-      await handled;
-      expect(k.calls).toEqual(['ack', 'views.open', 'service.verdict']);
-    } finally {
-      answered();
-    }
+    const args = buttonArgs(k, { actionId: ACTION.deny, value: 'r1' });
+    expect(await callsWhileAnotherWaits(k, () => denyButton(k.deps)(args))).toEqual(['ack', 'views.open']);
+    expect(k.calls).toEqual(['ack', 'views.open', 'service.verdict']);
   });
 });
 
@@ -160,10 +156,7 @@ describe('Extend', () => {
     k.service.extendable.mockResolvedValueOnce(GRANT_FORBIDDEN);
     await extendButton(k.deps)(buttonArgs(k, { actionId: ACTION.extend, value: 'g1', userId: REQUESTER }));
     expect(k.service.extendable).toHaveBeenCalledWith('g1', REQUESTER);
-    const refusal = viewOf(k.slack['views.update']);
-    expect(refusal.submit).toBeUndefined();
-    expect(refusal).toMatchObject({ close: { text: 'Close' } });
-    expect(visibleText(refusal)).toContain('Only approvers');
+    expect(refusalText(k)).toContain('Only approvers');
     expect(k.respond).not.toHaveBeenCalled();
   });
 
@@ -256,5 +249,29 @@ describe.each(['restore', 'keep'] as const)('%s on a conflict', (choice) => {
     await conflictButton(k.deps, choice)(buttonArgs(k, { actionId, value: 'g1', userId: 'USTRANGER', on: 'home' }));
     expect(k.calls).toEqual(['ack', 'service.resolveConflict', 'chat.postMessage']);
     expect(argOf(k.slack['chat.postMessage'])).toMatchObject({ channel: 'USTRANGER' });
+  });
+});
+
+describe('Request again', () => {
+  const value = encodePrefill({ kind: 'grant', userId: '300000000000009', tasks: ['MESSAGING'], reason: 'covering' });
+
+  it('opens the form filled in from the button, reading nothing first', async () => {
+    const k = kit();
+    await requestAgainButton(k.deps)(
+      buttonArgs(k, { actionId: ACTION.requestAgain, value, userId: REQUESTER, on: 'ephemeral' }),
+    );
+    expect(k.calls).toEqual(['ack', 'views.open']);
+    const form = viewOf(k.slack['views.open']);
+    expect(form).toMatchObject({
+      callback_id: VIEW.compose,
+      private_metadata: JSON.stringify({ channelId: TEAM_CHANNEL }),
+    });
+    expect(JSON.stringify(form.blocks)).toContain('"initial_value":"covering"');
+  });
+
+  it('opens the form while other requests still wait for their acks', async () => {
+    const k = kit();
+    const args = buttonArgs(k, { actionId: ACTION.requestAgain, value });
+    expect(await callsWhileAnotherWaits(k, () => requestAgainButton(k.deps)(args))).toEqual(['ack', 'views.open']);
   });
 });

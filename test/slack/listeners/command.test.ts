@@ -1,20 +1,8 @@
-import { setImmediate } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { VIEW } from '../../../src/slack/ids.js';
 import { wabaCommand } from '../../../src/slack/listeners/command.js';
-import { countUntilAnswered } from '../../../src/slack/listeners/yield.js';
 import { visibleText } from '../../support/message-text.js';
-import { argOf, commandArgs, kit, REQUESTER, TEAM_CHANNEL } from './handler-args.js';
-
-/** Runs `during` while another Slack request waits for its ack (as in a burst), then lets that one be answered. */
-async function whileAnotherWaits(during: (answerIt: () => void) => Promise<void>): Promise<void> {
-  const answered = countUntilAnswered();
-  try {
-    await during(answered);
-  } finally {
-    answered();
-  }
-}
+import { argOf, callsWhileAnotherWaits, commandArgs, kit, REQUESTER, TEAM_CHANNEL } from './handler-args.js';
 
 describe('/waba alone: the request form', () => {
   it('opens straight after the ack, with the channel to answer in', async () => {
@@ -29,13 +17,9 @@ describe('/waba alone: the request form', () => {
 
   it('does not wait for other requests’ acks: the trigger_id lives about 3 seconds', async () => {
     const k = kit();
-    await whileAnotherWaits(async () => {
-      const handled = wabaCommand(k.deps)(commandArgs(k, { text: '' }));
-      for (let turn = 0; turn < 10; turn++) await setImmediate();
-      // The other request is still waiting, and the form is open already.
-      expect(k.calls).toEqual(['ack', 'views.open']);
-      await handled;
-    });
+    const args = commandArgs(k, { text: '' });
+    // The other request is still waiting, and the form is open already.
+    expect(await callsWhileAnotherWaits(k, () => wabaCommand(k.deps)(args))).toEqual(['ack', 'views.open']);
   });
 
   it('says privately that something went wrong when Slack will not open the form', async () => {
@@ -51,13 +35,8 @@ describe('/waba alone: the request form', () => {
 describe('/waba requests', () => {
   it('lets waiting acks go first, then reads the store for the person who typed it', async () => {
     const k = kit();
-    await whileAnotherWaits(async (answerIt) => {
-      const handled = wabaCommand(k.deps)(commandArgs(k, { text: 'requests' }));
-      for (let turn = 0; turn < 10; turn++) await setImmediate();
-      expect(k.calls).toEqual(['ack']);
-      answerIt();
-      await handled;
-    });
+    const args = commandArgs(k, { text: 'requests' });
+    expect(await callsWhileAnotherWaits(k, () => wabaCommand(k.deps)(args))).toEqual(['ack']);
     expect(k.calls).toEqual(['ack', 'service.requestsOf', 'respond']);
     expect(k.service.requestsOf).toHaveBeenCalledWith(REQUESTER);
     expect(argOf(k.respond)).toMatchObject({ response_type: 'ephemeral' });

@@ -1,26 +1,28 @@
+import { setImmediate } from 'node:timers/promises';
 import type {
   AllMiddlewareArgs,
-  BlockAction,
   ButtonAction,
-  SlackActionMiddlewareArgs,
   SlackCommandMiddlewareArgs,
   SlackEventMiddlewareArgs,
-  SlackViewMiddlewareArgs,
-  ViewSubmitAction,
 } from '@slack/bolt';
 import { webApi } from '@slack/bolt';
-import { type Mock, vi } from 'vitest';
+import { expect, type Mock, vi } from 'vitest';
 import type { Accounts } from '../../../src/access/accounts.js';
 import type { Directory } from '../../../src/access/directory.js';
+import type { DriftRow } from '../../../src/access/drift.js';
 import type { DriftService } from '../../../src/access/drift-service.js';
 import type { TemporaryGrant } from '../../../src/access/grants.js';
+import type { ReviewRow } from '../../../src/access/review.js';
 import type { AccessService } from '../../../src/access/service.js';
 import { GraphClient } from '../../../src/graph/client.js';
 import type { CommandLimit } from '../../../src/slack/command-limit.js';
 import type { ListenerDeps } from '../../../src/slack/listeners/deps.js';
+import type { ButtonArgs, ViewArgs } from '../../../src/slack/listeners/replies.js';
+import { countUntilAnswered } from '../../../src/slack/listeners/yield.js';
 import type { SlackPeople } from '../../../src/slack/people.js';
+import { visibleText } from '../../support/message-text.js';
 import { pendingRequest } from '../../support/requests.js';
-import { oneAccount } from '../../support/service-fixture.js';
+import { oneAccount, WABA } from '../../support/service-fixture.js';
 
 /**
  * Fakes for calling listeners directly, the way the Bolt samples test theirs: a recorded `ack` and `respond`, a real
@@ -28,8 +30,6 @@ import { oneAccount } from '../../support/service-fixture.js';
  * can say what came before what.
  */
 
-export type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
-export type ViewArgs = SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs;
 export type CommandArgs = SlackCommandMiddlewareArgs & AllMiddlewareArgs;
 export type HomeArgs = SlackEventMiddlewareArgs<'app_home_opened'> & AllMiddlewareArgs;
 
@@ -95,6 +95,67 @@ function fakeService() {
 
 export type FakeService = ReturnType<typeof fakeService>;
 
+/** The row of an access review that the review fakes answer about: Zoe, with MESSAGING. */
+export const REVIEW_ROW: ReviewRow = { userId: '300000000000009', name: 'Zoe Park', tasks: ['MESSAGING'] };
+/** The shortest and longest time the account allows, as the review fakes answer. */
+const REVIEW_LIMITS = { minMs: 3_600_000, maxMs: 30 * 86_400_000 };
+
+/** The review use cases listeners call (`service.reviews`), answering as for an approver on an open row. */
+function fakeReviews() {
+  return {
+    temporaryCheck: vi.fn(
+      async (_ref: object, _actor: string): Promise<object> => ({ kind: 'allowed', row: REVIEW_ROW, ...REVIEW_LIMITS }),
+    ),
+    decide: vi.fn(async (_input: object): Promise<object> => ({ kind: 'decided', row: REVIEW_ROW })),
+    showPage: vi.fn(async (_input: object): Promise<object> => ({ kind: 'shown' })),
+  };
+}
+
+export type FakeReviews = ReturnType<typeof fakeReviews>;
+
+/** A row of a drift digest: Zoe was given MANAGE outside the bot. */
+export const DRIFT_ROW: DriftRow = {
+  userId: '300000000000009',
+  name: 'Zoe Park',
+  kind: 'changed',
+  expected: ['MESSAGING'],
+  found: ['MESSAGING', 'MANAGE'],
+  grantIds: [],
+  status: 'open',
+};
+
+/** The drift use cases listeners call, answering as for an approver on an open row of the one account's digest. */
+function fakeDrift() {
+  const digest = {
+    id: 'd1-abc',
+    wabaId: WABA,
+    alias: 'support',
+    readAt: '2026-11-01T10:00:00.000Z',
+    comparedWith: '2026-11-01T09:00:00.000Z',
+    createdAt: '2026-11-01T10:00:01.000Z',
+    rows: [DRIFT_ROW],
+    omitted: 0,
+    messages: [],
+  };
+  return {
+    verdict: vi.fn(
+      async (_ref: object, _actor: string, _action: string): Promise<object> => ({
+        kind: 'allowed',
+        digest,
+        row: DRIFT_ROW,
+      }),
+    ),
+    act: vi.fn(
+      async (_ref: object, _actor: string, _action: string, _options?: object): Promise<object> => ({
+        kind: 'done',
+      }),
+    ),
+    showPage: vi.fn(async (_id: string, _message: object, _page: number): Promise<object | undefined> => digest),
+  };
+}
+
+export type FakeDrift = ReturnType<typeof fakeDrift>;
+
 /** A spied Slack method, answering `{ ok: true, …answer }`. */
 export type SlackMock = Mock<(args: Record<string, unknown>) => Promise<Record<string, unknown>>>;
 
@@ -118,6 +179,10 @@ export interface Kit {
   };
   logger: { debug: Mock; info: Mock; warn: Mock; error: Mock };
   service: FakeService;
+  /** `service.reviews`, logged as `service.reviews.temporaryCheck`… */
+  reviews: FakeReviews;
+  /** `deps.drift`, logged as `drift.verdict`… */
+  drift: FakeDrift;
   directory: {
     metaIdOf: Mock<(slackId: string) => Promise<string | undefined>>;
     slackIdOf: Mock<(metaId: string) => Promise<string | undefined>>;
@@ -151,6 +216,8 @@ export function kit(options: KitOptions = {}): Kit {
   client.chat.postEphemeral = slack['chat.postEphemeral'] as never;
   client.chat.postMessage = slack['chat.postMessage'] as never;
   const service = fakeService();
+  const reviews = fakeReviews();
+  const drift = fakeDrift();
   const directory = {
     metaIdOf: vi.fn(async (_slackId: string): Promise<string | undefined> => undefined),
     slackIdOf: vi.fn(async (_metaId: string): Promise<string | undefined> => undefined),
@@ -162,6 +229,8 @@ export function kit(options: KitOptions = {}): Kit {
     ['respond', respond],
     ...Object.entries(slack),
     ...Object.entries(service).map(([name, mock]): [string, Mock] => [`service.${name}`, mock]),
+    ...Object.entries(reviews).map(([name, mock]): [string, Mock] => [`service.reviews.${name}`, mock]),
+    ...Object.entries(drift).map(([name, mock]): [string, Mock] => [`drift.${name}`, mock]),
     ...Object.entries(directory).map(([name, mock]): [string, Mock] => [`directory.${name}`, mock]),
   ];
   const accounts =
@@ -180,10 +249,12 @@ export function kit(options: KitOptions = {}): Kit {
     slack,
     logger: { debug: vi.fn(), info: vi.fn(), warn: vi.fn(), error: vi.fn() },
     service,
+    reviews,
+    drift,
     directory,
     deps: {
-      service: service as unknown as AccessService,
-      drift: {} as unknown as DriftService,
+      service: { ...service, reviews } as unknown as AccessService,
+      drift: drift as unknown as DriftService,
       accounts,
       directory: directory as unknown as Directory,
       people: { idOf: vi.fn(async () => undefined) } as unknown as SlackPeople,
@@ -323,4 +394,36 @@ export function homeArgs(k: Kit, { userId = APPROVER, tab = 'home' }: { userId?:
 /** The first argument of a spied method's `n`th call. */
 export function argOf<T = Record<string, unknown>>(spy: unknown, n = 0): T {
   return (spy as Mock).mock.calls[n]![0] as T;
+}
+
+/** The view a spied `views.open` or `views.update` was given. */
+export function viewOf(spy: unknown, n = 0) {
+  return argOf<{ view: Record<string, unknown> & { blocks: unknown[] } }>(spy, n).view;
+}
+
+/**
+ * Runs a handler while another Slack request waits for its ack (as in a burst), then lets that one be answered and
+ * the handler finish. Answers the calls the handler made while the other still waited.
+ */
+export async function callsWhileAnotherWaits(k: Kit, handle: () => Promise<void>): Promise<string[]> {
+  const answered = countUntilAnswered();
+  try {
+    const handled = handle();
+    for (let turn = 0; turn < 10; turn++) await setImmediate();
+    const before = k.calls;
+    answered();
+    await handled;
+    return before;
+  } finally {
+    answered();
+  }
+}
+
+/** What the form a click opened was turned into, checked to be a refusal: only Close, and nothing to send. */
+export function refusalText(k: Kit): string {
+  const refusal = viewOf(k.slack['views.update']);
+  expect(refusal).toMatchObject({ type: 'modal', close: { text: 'Close' } });
+  expect(refusal.submit).toBeUndefined();
+  expect(refusal.callback_id).toBeUndefined();
+  return visibleText(refusal);
 }
