@@ -62,8 +62,8 @@ export type BreakGlassProblem =
 
 /** Why a failed request may not be sent to Meta again, under the rules in force now. */
 export type RetryRefusal =
-  /** It failed longer ago than a request may wait. */
-  | { kind: 'retry-window-passed'; ttlMs: number }
+  /** Its Retry window (`REQUEST_TTL` from the failure) closed at `until`; it expires, and can only be asked again. */
+  | { kind: 'retry-window-passed'; until: string }
   /** The account no longer offers some of its tasks. */
   | { kind: 'tasks-withdrawn'; account: string; tasks: Task[]; allowed: readonly Task[] }
   /** The account now wants more approvals than it collected. */

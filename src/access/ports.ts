@@ -60,6 +60,13 @@ export interface RequestRepository {
   appendAudit(entry: AuditEntry): Promise<void>;
   auditOf(id: string): Promise<AuditEntry[]>;
 
+  /**
+   * Ids of requests that failed and have not ended otherwise since (retried to an end, or expired): those whose Retry
+   * window the expiry sweep watches. A request being retried stays listed until it ends again.
+   */
+  retryableIds(): Promise<string[]>;
+  setRetryable(id: string, retryable: boolean): Promise<void>;
+
   /** Ids of break-glass requests no approver has reviewed yet. */
   awaitingReviewIds(): Promise<string[]>;
   setAwaitingReview(id: string, awaiting: boolean): Promise<void>;

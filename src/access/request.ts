@@ -6,6 +6,7 @@ import { taskSchema } from './tasks.js';
  *
  *   pending ─▶ approved ─▶ executing ─▶ succeeded | failed
  *      │                                           │ (retry) ─▶ approved
+ *      │                                           │ (not retried in time) ─▶ expired
  *      └──▶ denied | expired | canceled
  *
  * A break-glass request moves from pending to approved with no approval, at once, and is reviewed afterwards.
@@ -141,9 +142,19 @@ export const failedSchema = base.extend({
   state: z.literal('failed'),
   finishedAt: isoDate,
   error: executionErrorSchema,
+  /**
+   * Until when Retry may send it again (`REQUEST_TTL` after it failed); then it expires. Unset on requests that
+   * failed before failures carried their deadline: see `retryDeadline`.
+   */
+  retryUntil: isoDate.optional(),
 });
 export const deniedSchema = base.extend({ state: z.literal('denied'), finishedAt: isoDate });
-export const expiredSchema = base.extend({ state: z.literal('expired'), finishedAt: isoDate });
+export const expiredSchema = base.extend({
+  state: z.literal('expired'),
+  finishedAt: isoDate,
+  /** Set when it failed and nobody retried it in time: how it failed, and until when Retry was open. */
+  failure: z.object({ at: isoDate, error: executionErrorSchema, retryUntil: isoDate }).optional(),
+});
 export const canceledSchema = base.extend({
   state: z.literal('canceled'),
   finishedAt: isoDate,
@@ -172,7 +183,7 @@ export type Expired = z.infer<typeof expiredSchema>;
 export type Canceled = z.infer<typeof canceledSchema>;
 export type RequestState = AccessRequest['state'];
 
-/** States from which nothing more happens unless a person acts (retry a failure). */
+/** States from which nothing more happens unless a person acts (retry a failure before it expires). */
 export const FINAL_STATES: ReadonlySet<RequestState> = new Set([
   'succeeded',
   'failed',
@@ -342,9 +353,44 @@ export function succeed(
   };
 }
 
-export function fail(request: AccessRequest, at: Date, error: ExecutionError): Failed {
+/** The change could not be made; approvers may retry it for `retryForMs` (the request TTL), then it expires. */
+export function fail(request: AccessRequest, at: Date, error: ExecutionError, retryForMs: number): Failed {
   expect(request, 'executing', 'failed');
-  return { ...common(request), state: 'failed', error, finishedAt: at.toISOString(), updatedAt: at.toISOString() };
+  return {
+    ...common(request),
+    state: 'failed',
+    error,
+    retryUntil: new Date(at.getTime() + retryForMs).toISOString(),
+    finishedAt: at.toISOString(),
+    updatedAt: at.toISOString(),
+  };
+}
+
+/**
+ * Until when a failed request may be retried: the deadline set when it failed, or for one that failed before
+ * failures carried it, `ttlMs` after it failed.
+ */
+export function retryDeadline(request: Failed, ttlMs: number): Date {
+  return new Date(request.retryUntil ?? new Date(request.finishedAt).getTime() + ttlMs);
+}
+
+/** A failed request whose time to be retried has run out. */
+export function isRetryOverdue(request: AccessRequest | undefined, now: Date, ttlMs: number): request is Failed {
+  return request?.state === 'failed' && retryDeadline(request, ttlMs) <= now;
+}
+
+/** A failed request nobody retried in time: it can only be asked for again. */
+export function expireUnretried(request: AccessRequest, at: Date, ttlMs: number): Expired {
+  expect(request, 'failed', 'expired');
+  const retryUntil = retryDeadline(request, ttlMs);
+  if (retryUntil > at) throw new InvalidTransitionError(request.state, 'expired while it may still be retried');
+  return {
+    ...common(request),
+    state: 'expired',
+    failure: { at: request.finishedAt, error: request.error, retryUntil: retryUntil.toISOString() },
+    finishedAt: at.toISOString(),
+    updatedAt: at.toISOString(),
+  };
 }
 
 /** An approver sends a failed request to Graph again. */

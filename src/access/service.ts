@@ -171,7 +171,7 @@ export class AccessService implements Sweeps {
     return this.track(resolveConflict(this.ctx, grantId, choice, actorId));
   }
 
-  /** Expires pending requests past their time. Returns how many it expired. */
+  /** Expires pending requests past their time, and failed ones not retried in time. Returns how many it expired. */
   expireDue(): Promise<number> {
     return this.track(expireDue(this.ctx));
   }

@@ -233,10 +233,11 @@ export class SlackNotifier implements RequestNotifier {
 
 /**
  * Whether a change moved what waits for approvers' decisions: a request asked for, decided on, or ended without a
- * decision. (A retry or a resumed execution leaves their lists as they were; break-glass never waits for them.)
+ * decision. (A retry, a resumed execution or a failure's expiry leaves their lists as they were; break-glass never
+ * waits for them.)
  */
 function waitingChanged(request: AccessRequest): boolean {
-  if (request.emergency) return false;
+  if (request.emergency || (request.state === 'expired' && request.failure)) return false;
   if (request.state === 'pending' || endedEmpty(request)) return true;
   return isFinal(request) && !request.decisions.some((decision) => decision.decision === 'retry');
 }

@@ -23,6 +23,7 @@ import { type AuditWrite, MemoryRecords, type RequestRecords } from './request-r
 const OPEN_INDEX = 'open-requests';
 const LIVE_GRANTS_INDEX = 'live-grants';
 const AWAITING_REVIEW_INDEX = 'break-glass-awaiting-review';
+const RETRYABLE_INDEX = 'retryable-requests';
 const requestKey = (id: string) => `request:${id}`;
 const auditKey = (id: string) => `audit:${id}`;
 const grantKey = (id: string) => `grant:${id}`;
@@ -34,6 +35,11 @@ export interface RepositoryIndexes {
   recent: RecentIndex;
   /** Break-glass uses no approver has reviewed yet. */
   awaitingReview: IdIndex;
+  /**
+   * Failed requests not yet expired. Kept apart from `open`, whose readers (expiry, reminders, recovery, the
+   * request lists) take every member for undecided or under way; this one only the expiry sweep reads.
+   */
+  retryable: IdIndex;
 }
 
 /** How many finished requests the recent-activity list keeps. */
@@ -47,6 +53,7 @@ export function snapshotIndexes(keyv: Keyv): RepositoryIndexes {
     liveGrants: new SnapshotIdIndex(keyv, LIVE_GRANTS_INDEX),
     recent: new SnapshotIdIndex(keyv, RECENT_INDEX),
     awaitingReview: new SnapshotIdIndex(keyv, AWAITING_REVIEW_INDEX),
+    retryable: new SnapshotIdIndex(keyv, RETRYABLE_INDEX),
   };
 }
 
@@ -59,6 +66,7 @@ export function redisIndexes(client: RedisSetClient, keyv: Keyv, prefix: string)
     recent: new RedisRecentIndex(client, `${prefix}${RECENT_INDEX}`),
     // New with break-glass: no earlier single-key form to move.
     awaitingReview: new RedisIdIndex(client, `${prefix}${AWAITING_REVIEW_INDEX}`),
+    retryable: new RedisIdIndex(client, `${prefix}${RETRYABLE_INDEX}`),
   };
 }
 
@@ -111,6 +119,14 @@ export class KeyvRequestRepository implements RequestRepository {
 
   async recentlyFinishedIds(): Promise<string[]> {
     return (await this.indexes.recent.members()).reverse();
+  }
+
+  retryableIds(): Promise<string[]> {
+    return this.indexes.retryable.members();
+  }
+
+  setRetryable(id: string, retryable: boolean): Promise<void> {
+    return retryable ? this.indexes.retryable.add(id) : this.indexes.retryable.remove(id);
   }
 
   awaitingReviewIds(): Promise<string[]> {

@@ -7,6 +7,7 @@ import { approve, type Pending, startExecution } from '../../src/access/request.
 import { AccessService } from '../../src/access/service.js';
 import { GraphClient } from '../../src/graph/client.js';
 import { InProcessLocker } from '../../src/store/locks.js';
+import { openStore } from '../../src/store/open-store.js';
 import { KeyvRequestRepository } from '../../src/store/requests.js';
 import { storeAs } from '../support/requests.js';
 import { ALICE, BUSINESS, DAVE, oneAccount, RecordingNotifier, smallGraph, WABA } from '../support/service-fixture.js';
@@ -190,11 +191,21 @@ describe('AccessService', () => {
     failOnce();
     const late = await submitGrant();
     await service.decide({ requestId: late.id, actorId: 'UANN', decision: 'approve' });
-    now = new Date(now.getTime() + 60 * 60_000);
+    const deadline = new Date(now.getTime() + 60 * 60_000);
+    now = deadline;
+    // No sweep has run: the click itself expires the request, so its message loses Retry.
+    const changes = notifier.changes.length;
     expect(await service.retry({ requestId: late.id, actorId: 'UBOB' })).toMatchObject({
       kind: 'retry-refused',
-      refusal: { kind: 'retry-window-passed', ttlMs: 60 * 60_000 },
+      request: { state: 'expired' },
+      refusal: { kind: 'retry-window-passed', until: deadline.toISOString() },
     });
+    expect(notifier.changes.slice(changes).map((change) => change.state)).toEqual(['expired']);
+    expect(await service.retry({ requestId: late.id, actorId: 'UBOB' })).toMatchObject({
+      kind: 'retry-refused',
+      refusal: { kind: 'retry-window-passed', until: deadline.toISOString() },
+    });
+    expect(notifier.changes.slice(changes)).toHaveLength(1);
 
     failOnce();
     const barred = await submitGrant(DAVE, ['VIEW_COST']);
@@ -274,6 +285,127 @@ describe('AccessService', () => {
     now = new Date(now.getTime() + 61_000);
     expect(await build({ sharedStore: true }).recover()).toBe(1);
     expect(await repository.get(request.id)).toMatchObject({ state: 'succeeded' });
+  });
+});
+
+describe('AccessService failures not retried in time', () => {
+  const TTL = 60 * 60_000;
+
+  async function failedGrant(userId = ALICE) {
+    graph.queueFault({ status: 403, body: graphError(200, 'Permissions error'), match: (c) => c.method === 'POST' });
+    const request = await submitGrant(userId);
+    const result = await service.decide({ requestId: request.id, actorId: 'UANN', decision: 'approve' });
+    if (result.kind !== 'done' || result.request.state !== 'failed') throw new Error(result.kind);
+    return result.request;
+  }
+
+  it('expires a failed request once REQUEST_TTL has passed since it failed, once across two sweeping processes', async () => {
+    const failed = await failedGrant();
+    const deadline = new Date(now.getTime() + TTL);
+    expect(failed.retryUntil).toBe(deadline.toISOString());
+    expect(await repository.openIds()).toEqual([]);
+    expect(await repository.retryableIds()).toEqual([failed.id]);
+
+    now = new Date(deadline.getTime() - 1);
+    expect(await service.expireDue()).toBe(0);
+    expect(await repository.get(failed.id)).toMatchObject({ state: 'failed' });
+
+    now = deadline;
+    const changes = notifier.changes.length;
+    // Another process sweeps the same store at the same moment, with locks of its own: the versioned write decides.
+    const other = build();
+    const swept = await Promise.all([service.expireDue(), other.expireDue()]);
+    expect(swept.sort()).toEqual([0, 1]);
+    expect(await repository.get(failed.id)).toMatchObject({
+      state: 'expired',
+      finishedAt: deadline.toISOString(),
+      failure: { at: failed.finishedAt, error: { code: 200 }, retryUntil: deadline.toISOString() },
+    });
+    expect(notifier.changes.slice(changes).map((change) => change.state)).toEqual(['expired']);
+    const audit = await service.auditOf(failed.id);
+    expect(audit.filter((entry) => entry.event === 'expired')).toMatchObject([
+      { actor: 'system', detail: 'not retried in time' },
+    ]);
+    expect(await repository.retryableIds()).toEqual([]);
+    expect(await service.expireDue()).toBe(0);
+
+    expect(await service.retry({ requestId: failed.id, actorId: 'UBOB' })).toMatchObject({
+      kind: 'retry-refused',
+      refusal: { kind: 'retry-window-passed', until: deadline.toISOString() },
+    });
+    // Someone who may not retry is told so, not when the window closed.
+    expect(await service.retry({ requestId: failed.id, actorId: 'ULEAD' })).toMatchObject({ kind: 'forbidden' });
+    expect(graph.writes()).toEqual([]);
+  });
+
+  it('leaves alone a failure retried in time, and lets a retried failure that fails again run its new window', async () => {
+    const retried = await failedGrant();
+    now = new Date(now.getTime() + TTL / 2);
+    expect(await service.retry({ requestId: retried.id, actorId: 'UBOB' })).toMatchObject({
+      request: { state: 'succeeded' },
+    });
+    expect(await repository.retryableIds()).toEqual([]);
+
+    const again = await failedGrant(DAVE);
+    now = new Date(now.getTime() + TTL / 2);
+    graph.queueFault({ status: 403, body: graphError(200, 'Permissions error'), match: (c) => c.method === 'POST' });
+    const refailed = await service.retry({ requestId: again.id, actorId: 'UBOB' });
+    expect(refailed).toMatchObject({
+      request: { state: 'failed', retryUntil: new Date(now.getTime() + TTL).toISOString() },
+    });
+    // The first window has closed, the second has not.
+    now = new Date(new Date(again.retryUntil!).getTime() + 1);
+    expect(await service.expireDue()).toBe(0);
+    expect(await repository.get(retried.id)).toMatchObject({ state: 'succeeded' });
+    now = new Date(now.getTime() + TTL);
+    expect(await service.expireDue()).toBe(1);
+    expect(await repository.get(again.id)).toMatchObject({ state: 'expired' });
+  });
+});
+
+describe.skipIf(!process.env.REDIS_URL)('AccessService failures not retried in time, on replicas sharing Redis', () => {
+  it('expires the failure once, however many replicas sweep at that moment', async () => {
+    const namespace = `retry-window-${Date.now()}`;
+    const stores = [
+      await openStore(process.env.REDIS_URL!, { namespace }),
+      await openStore(process.env.REDIS_URL!, { namespace }),
+    ];
+    try {
+      const notifiers = [new RecordingNotifier(), new RecordingNotifier()];
+      const [a, b] = stores.map(
+        (store, i) =>
+          new AccessService({
+            repository: store.repository,
+            locker: store.locker,
+            accounts: oneAccount(client),
+            notifier: notifiers[i]!,
+            requestTtlMs: 60 * 60_000,
+            clock: { now: () => now },
+            sharedStore: true,
+            instanceId: `r${i}`,
+          }),
+      );
+      graph.queueFault({ status: 403, body: graphError(200, 'Permissions error'), match: (c) => c.method === 'POST' });
+      const filed = await a!.submit({
+        kind: 'grant',
+        userId: ALICE,
+        tasks: ['MESSAGING'],
+        requesterId: 'ULEAD',
+        channelId: 'C',
+      });
+      if (filed.kind !== 'submitted') throw new Error(filed.kind);
+      await b!.decide({ requestId: filed.request.id, actorId: 'UANN', decision: 'approve' });
+      expect(await stores[1]!.repository.retryableIds()).toEqual([filed.request.id]);
+
+      now = new Date(now.getTime() + 60 * 60_000);
+      const swept = await Promise.all([a!, b!, a!, b!].map((replica) => replica.expireDue()));
+      expect(swept.reduce((x, y) => x + y, 0)).toBe(1);
+      expect(notifiers.flatMap((n) => n.changes).filter((change) => change.state === 'expired')).toHaveLength(1);
+      expect(await stores[0]!.repository.get(filed.request.id)).toMatchObject({ state: 'expired' });
+      expect(await stores[0]!.repository.retryableIds()).toEqual([]);
+    } finally {
+      for (const store of stores) await store.close();
+    }
   });
 });
 

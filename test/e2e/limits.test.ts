@@ -10,6 +10,7 @@ import {
   APPROVAL_CHANNEL,
   BOB,
   BUSINESS_ID,
+  buttonValue,
   eventually,
   Harness,
   LEAD,
@@ -137,13 +138,48 @@ describe('Retry', () => {
     expect(h.graph.tasksOf(WABA_ID, ALICE)).toEqual(['MANAGE', 'VIEW_COST']);
   });
 
-  it('is refused once the request failed longer ago than REQUEST_TTL', async () => {
+  it('is refused once REQUEST_TTL has passed since the failure, and the click takes Retry off the message', async () => {
+    // No sweep runs during the test: the click itself finds the window closed.
     h = await Harness.startWithPolicy(policy([]), { env: { REQUEST_TTL: '2s' } });
     const failed = await failedGrant(`grant ${ALICE} MESSAGING because on call`);
     await sleep(2_100);
-    expect(await clickReply(failed, ACTION.retry, BOB)).toContain(
-      'This request failed more than 2s ago, so it can no longer be retried; nothing was sent.',
+    expect(await clickReply(failed, ACTION.retry, BOB)).toMatch(
+      /^The time to retry this request ended <!date\^\d+\^[^>]+>, so it has expired and can no longer be retried; nothing was sent\./,
     );
+    const expired = await eventually(() => !buttonsOf(current(failed)).includes(ACTION.retry) && current(failed));
+    expect(visibleText(expired)).toContain('it was not retried in time');
+    await h.bot!.service.drain();
+    expect(h.graph.writes()).toEqual([]);
+  });
+
+  it('shows until when Retry works as a Slack date, and after REQUEST_TTL the sweep expires the request', async () => {
+    h = await Harness.startWithPolicy(policy([]), { env: { REQUEST_TTL: '2s' }, sweepIntervalMs: 100 });
+    const failed = await failedGrant(`grant ${ALICE} MESSAGING because on call`);
+    const request = (await h.bot!.service.get(buttonValue(failed, ACTION.retry)))!;
+    if (request.state !== 'failed') throw new Error(request.state);
+    const deadline = Math.floor(Date.parse(request.retryUntil!) / 1000);
+    expect(Date.parse(request.retryUntil!) - Date.parse(request.finishedAt)).toBe(2_000);
+    expect(visibleText(failed)).toContain(`Retry is possible until <!date^${deadline}^`);
+    expect(visibleText(failed)).not.toContain(request.retryUntil!);
+
+    const leadDms = dmsOf(LEAD).length;
+    const expired = await eventually(
+      () => visibleText(current(failed)).includes('not retried in time') && current(failed),
+      6_000,
+    );
+    expect(buttonsOf(expired)).toEqual([]);
+    expect(visibleText(expired)).toContain(`it was not retried in time (by <!date^${deadline}^`);
+    expect(visibleText(expired)).toContain('*Meta said:* Permissions error');
+    expect(await h.bot!.service.get(request.id)).toMatchObject({ state: 'expired' });
+    // The requester hears of it as of any other end, with a way to ask again.
+    const told = await eventually(() =>
+      dmsOf(LEAD)
+        .slice(leadDms)
+        .find((m) => visibleText(m).includes('not retried')),
+    );
+    expect(buttonsOf(told)).toEqual([ACTION.requestAgain]);
+
+    expect(await clickReply(failed, ACTION.retry, BOB)).toContain('The time to retry this request ended');
     await h.bot!.service.drain();
     expect(h.graph.writes()).toEqual([]);
   });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type Account, accountPolicy } from '../../src/access/accounts.js';
-import { approve, deny, expire, fail, startExecution, succeed } from '../../src/access/request.js';
+import { approve, deny, expire, expireUnretried, fail, startExecution, succeed } from '../../src/access/request.js';
 import { rosterPage } from '../../src/access/roster-view.js';
 import { TASKS } from '../../src/graph/tasks.js';
 import { accountListMessage, accountsMessage, budgetLine } from '../../src/slack/blocks/accounts.js';
@@ -19,8 +19,10 @@ import { plain } from '../../src/slack/format.js';
 import { ACTION } from '../../src/slack/ids.js';
 import { LIMITS } from '../../src/slack/limits.js';
 import { decodeListState } from '../../src/slack/list-state.js';
-import { visibleText } from '../support/message-text.js';
+import { buttonsOf, visibleText } from '../support/message-text.js';
 import { at, later, pendingRequest } from '../support/requests.js';
+
+const HOUR = 3_600_000;
 
 /** The parts of a block the limits speak of. */
 interface LooseBlock {
@@ -100,13 +102,18 @@ describe('approval message', () => {
       succeed(executing, later, ['MANAGE', 'MESSAGING']),
       deny(pendingRequest(), 'UBOB', at, 'no'),
       expire(pendingRequest(), later),
-      fail(executing, later, {
-        message: 'Session expired',
-        category: 'auth',
-        code: 190,
-        subcode: 463,
-        fbtraceId: 'AbC',
-      }),
+      fail(
+        executing,
+        later,
+        {
+          message: 'Session expired',
+          category: 'auth',
+          code: 190,
+          subcode: 463,
+          fbtraceId: 'AbC',
+        },
+        3_600_000,
+      ),
     ];
     const buttons = states.map((state) =>
       approvalMessage(state)
@@ -121,6 +128,23 @@ describe('approval message', () => {
       withinMessageLimits(approvalMessage(state));
       withinMessageLimits(resultMessage(state));
     }
+  });
+
+  it('says until when Retry works, and once that has passed, that the failure was not retried in time', () => {
+    const executing = startExecution(approve(pendingRequest(), 'UANN', at), at, 1);
+    const failed = fail(executing, later, { message: 'Permissions error', category: 'permission', code: 200 }, HOUR);
+    const deadline = new Date(later.getTime() + HOUR);
+    const seconds = deadline.getTime() / 1000;
+    expect(visibleText(approvalMessage(failed))).toContain(`Retry is possible until <!date^${seconds}^`);
+    expect(visibleText(approvalMessage(failed))).not.toContain(deadline.toISOString());
+
+    const expired = expireUnretried(failed, deadline, HOUR);
+    const text = visibleText(approvalMessage(expired));
+    expect(text).toContain(`it was not retried in time (by <!date^${seconds}^`);
+    expect(text).toContain('*Meta said:* Permissions error (code 200)');
+    expect(buttonsOf(approvalMessage(expired))).toEqual([]);
+    // The requester hears how it ended, with a way to ask again.
+    expect(buttonsOf(resultMessage(expired))).toEqual([ACTION.requestAgain]);
   });
 });
 

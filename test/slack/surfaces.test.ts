@@ -12,8 +12,10 @@ import {
   approve,
   cancel,
   deny,
+  type Executing,
   type ExecutionError,
   expire,
+  expireUnretried,
   fail,
   type Pending,
   startExecution,
@@ -62,6 +64,7 @@ const GROUP = 'SLEADS';
 const APPROVALS = 'CAPPROVALS';
 const TEAM = 'CTEAM';
 const PERMALINK = 'https://slack.example/archives/CAPPROVALS/p1700000000000100';
+const HOUR = 3_600_000;
 
 const ALLOWED: AllowedTokens = {
   users: [LEAD, ANN, BOB],
@@ -108,25 +111,35 @@ function requestsWith(h: string): AccessRequest[] {
     succeed(executing, later, ['MANAGE', 'MESSAGING']),
     succeed({ ...executing, kind: 'revoke' }, later, [], { hadNoAccess: true }),
     { ...succeed({ ...executing, kind: 'revoke' }, later, []), note: h },
-    fail(executing, later, { message: h, category: 'invalid', reason: 'extension-too-long', maxMs: 86_400_000 }),
-    fail(executing, later, { message: h, category: 'unknown', reason: 'unexpected' }),
+    fail(executing, later, { message: h, category: 'invalid', reason: 'extension-too-long', maxMs: 86_400_000 }, HOUR),
+    fail(executing, later, { message: h, category: 'unknown', reason: 'unexpected' }, HOUR),
     succeed({ ...executing, kind: 'extend' }, later, ['MESSAGING']),
-    fail(executing, later, error),
-    fail(executing, later, { message: h, category: 'throttled', code: 80008, retryAt: later.toISOString() }),
-    fail(executing, later, { message: h, category: 'throttled' }),
-    fail(executing, later, { message: h, category: 'permission' }),
-    fail(executing, later, { message: h, category: 'not_found' }),
-    fail(executing, later, { message: h, category: 'unknown' }),
+    fail(executing, later, error, HOUR),
+    fail(executing, later, { message: h, category: 'throttled', code: 80008, retryAt: later.toISOString() }, HOUR),
+    fail(executing, later, { message: h, category: 'throttled' }, HOUR),
+    fail(executing, later, { message: h, category: 'permission' }, HOUR),
+    fail(executing, later, { message: h, category: 'not_found' }, HOUR),
+    fail(executing, later, { message: h, category: 'unknown' }, HOUR),
     deny(pending, BOB, later, h),
     expire(pending, later),
     cancel(pending, LEAD, later),
+    ...unretriedWith(h, executing),
   ];
+}
+
+/** Failures nobody retried in time, expired: Meta's words, and the bot's own reason. */
+function unretriedWith(h: string, executing: Executing): AccessRequest[] {
+  const error: ExecutionError = { message: h, userMessage: h, fbtraceId: h, category: 'permission', code: 200 };
+  const own: ExecutionError = { message: h, category: 'unknown', reason: 'unexpected' };
+  const closed = new Date(later.getTime() + HOUR);
+  return [error, own].map((e) => expireUnretried(fail(executing, later, e, HOUR), closed, HOUR));
 }
 
 /** Break-glass uses in the states a surface shows them, unreviewed and reviewed both ways. */
 function emergenciesWith(h: string): AccessRequest[] {
   const [, , , , , , , executing, succeeded, , , , , , failed] = requestsWith(h);
-  return [executing!, succeeded!, failed!].flatMap((r) => [
+  const [unretried] = unretriedWith(h, executing as Executing);
+  return [executing!, succeeded!, failed!, unretried!].flatMap((r) => [
     { ...r, emergency: {} },
     { ...r, emergency: { review: { by: ANN, at: at.toISOString(), verdict: 'looks-right' as const } } },
     { ...r, emergency: { review: { by: h, at: h, verdict: 'revoked' as const }, remindedAt: at.toISOString() } },
@@ -1032,7 +1045,7 @@ const FIXTURES: Record<string, Record<string, Fixture>> = {
     },
     retryRefusalText: {
       render: (h) => [
-        outcomes.retryRefusalText({ kind: 'retry-window-passed', ttlMs: 3_600_000 }),
+        outcomes.retryRefusalText({ kind: 'retry-window-passed', until: later.toISOString() }),
         outcomes.retryRefusalText({ kind: 'tasks-withdrawn', account: h, tasks: ['MESSAGING'], allowed: ['MANAGE'] }),
         outcomes.retryRefusalText({ kind: 'more-approvals-needed', needed: 2, had: 1 }),
       ],

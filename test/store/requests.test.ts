@@ -121,6 +121,19 @@ describe.each(urls)('%s store', (_name, url) => {
     await store.close();
   });
 
+  it('keeps failed requests still retryable in an index of their own, apart from the open ones', async () => {
+    const store = await openStore(url(), { namespace });
+    const ids = Array.from({ length: 6 }, () => newId());
+    await Promise.all(ids.map((id) => store.repository.setRetryable(id, true)));
+    await Promise.all(ids.slice(0, 2).map((id) => store.repository.setRetryable(id, false)));
+    const retryable = await store.repository.retryableIds();
+    expect(ids.filter((id) => retryable.includes(id)).sort()).toEqual(ids.slice(2).sort());
+    expect((await store.repository.openIds()).filter((id) => ids.includes(id))).toEqual([]);
+    for (const id of ids) await store.repository.setRetryable(id, false);
+    expect((await store.repository.retryableIds()).filter((id) => ids.includes(id))).toEqual([]);
+    await store.close();
+  });
+
   it('keeps the open index and the audit log exact under concurrent writes', async () => {
     const store = await openStore(url(), { namespace });
     const ids = Array.from({ length: 20 }, (_, i) => `open-${i}-${Math.random().toString(36).slice(2)}`);
@@ -234,11 +247,13 @@ describe('SQLite store', () => {
     await Promise.all(['kept', 'other', 'closed'].map((id) => first.repository.setOpen(id, true)));
     await first.repository.setOpen('closed', false);
     await first.repository.setGrantLive('g1', true);
+    await first.repository.setRetryable('failed', true);
     await first.close();
     const second = await openStore(file);
     expect(await second.repository.get('kept')).toMatchObject({ state: 'pending', version: 1 });
     expect((await second.repository.openIds()).sort()).toEqual(['kept', 'other']);
     expect(await second.repository.liveGrantIds()).toEqual(['g1']);
+    expect(await second.repository.retryableIds()).toEqual(['failed']);
     await second.close();
   });
 

@@ -276,7 +276,8 @@ export function defaultGraph(): FakeGraph {
     .assign(WABA_ID, ALICE, ['MANAGE']);
 }
 
-function buttonValue(message: SlackMessage, actionId: string): string {
+/** The value a message's button carries (a request id, a grant id). */
+export function buttonValue(message: SlackMessage, actionId: string): string {
   for (const block of message.blocks) {
     for (const element of (block.elements as Array<Record<string, unknown>> | undefined) ?? []) {
       if (element.action_id === actionId) return String(element.value);

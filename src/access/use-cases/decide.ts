@@ -34,8 +34,8 @@ export type DecideResult =
   /** The request's account is no longer configured, so nobody may decide it. */
   | { kind: 'unconfigured'; request: AccessRequest }
   /**
-   * A failed request that may not be sent again: it failed longer ago than a request may wait, or the policy no
-   * longer allows it as approved (a task taken off the account, or more approvals needed now).
+   * A failed request that may not be sent again: its Retry window has closed (it expired), or the policy no longer
+   * allows it as approved (a task taken off the account, or more approvals needed now).
    */
   | { kind: 'retry-refused'; request: AccessRequest; refusal: RetryRefusal }
   | { kind: 'already'; request: AccessRequest }

@@ -18,7 +18,7 @@ export async function execute(ctx: UseCaseContext, request: Executing): Promise<
     ({ final, grant } = await withWriteCause(`request:${request.id}`, () => apply(ctx, request)));
   } catch (error) {
     ctx.deps.logger?.warn({ err: error, requestId: request.id }, 'graph change failed');
-    final = fail(request, ctx.clock.now(), toExecutionError(error));
+    final = fail(request, ctx.clock.now(), toExecutionError(error), ctx.deps.requestTtlMs);
   }
   const settled = await ctx.writer.settle(final);
   if (settled.ours) await notify(ctx, settled.request, grant);

@@ -37,14 +37,18 @@ export class RequestWriter {
   ) {}
 
   /**
-   * Moves a request to its new state, with the audit entry for that state in the same write; keeps the open and
-   * recently-finished indexes. Returns the request as stored (with its new version).
+   * Moves a request to its new state, with the audit entry for that state in the same write; keeps the open,
+   * retryable and recently-finished indexes. Returns the request as stored (with its new version).
    */
   async persist<T extends AccessRequest>(request: T, actor: string, detail?: string): Promise<T> {
     const stored = await this.write(request, this.entry(request, actor, request.state, detail));
     this.metrics?.stateEntered(request.state);
     await this.repository.setOpen(request.id, !isFinal(request));
-    if (isFinal(request)) await this.repository.noteFinished(request.id);
+    if (isFinal(request)) {
+      // A failure is final but may still be retried until it expires; any other end takes it off that index.
+      await this.repository.setRetryable(request.id, request.state === 'failed');
+      await this.repository.noteFinished(request.id);
+    }
     return stored;
   }
 

@@ -4,6 +4,7 @@ import {
   hasApproved,
   isFinal,
   isOverdue,
+  isRetryOverdue,
   type Pending,
   startExecution,
 } from '../request.js';
@@ -11,23 +12,35 @@ import { announceBreakGlass } from './break-glass.js';
 import type { ServiceLogger, UseCaseContext } from './context.js';
 import { notify } from './execution.js';
 import { oncePer } from './once-per.js';
+import { expireIfUnretried } from './retry.js';
 
 /** Requests a sweep reads before it lets waiting work run. */
 const SWEEP_BATCH = 20;
 
 /**
- * Open requests for a sweep, read without their locks (a sweep re-reads under the lock before it acts). Sweeps
- * are background work: they pause every few requests so acks for people waiting are not held up behind them.
+ * Requests for a sweep, read without their locks (a sweep re-reads under the lock before it acts). Sweeps are
+ * background work: they pause every few requests so acks for people waiting are not held up behind them.
  */
-export async function* openRequests(ctx: UseCaseContext): AsyncGenerator<{ id: string; request?: AccessRequest }> {
+async function* requestsIn(
+  ctx: UseCaseContext,
+  ids: readonly string[],
+): AsyncGenerator<{ id: string; request?: AccessRequest }> {
   let read = 0;
-  for (const id of await ctx.deps.repository.openIds()) {
+  for (const id of ids) {
     if (++read % SWEEP_BATCH === 0) await new Promise((resolve) => setImmediate(resolve));
     yield { id, request: await ctx.deps.repository.get(id) };
   }
 }
 
-/** Expires pending requests past their time. Returns how many it expired. */
+/** Open requests for a sweep (see `requestsIn`). */
+export async function* openRequests(ctx: UseCaseContext): AsyncGenerator<{ id: string; request?: AccessRequest }> {
+  yield* requestsIn(ctx, await ctx.deps.repository.openIds());
+}
+
+/**
+ * Expires requests past their time: pending ones nobody decided, and failed ones nobody retried within
+ * `REQUEST_TTL`. Returns how many it expired.
+ */
 export async function expireDue(ctx: UseCaseContext): Promise<number> {
   let count = 0;
   for await (const { id, request: seen } of openRequests(ctx)) {
@@ -41,6 +54,13 @@ export async function expireDue(ctx: UseCaseContext): Promise<number> {
       count++;
       await notify(ctx, expired);
     }
+  }
+  for await (const { id, request: seen } of requestsIn(ctx, await ctx.deps.repository.retryableIds())) {
+    if (!seen) {
+      await ctx.deps.repository.setRetryable(id, false);
+      continue;
+    }
+    if (isRetryOverdue(seen, ctx.clock.now(), ctx.deps.requestTtlMs) && (await expireIfUnretried(ctx, id))) count++;
   }
   return count;
 }
@@ -137,8 +157,8 @@ export interface Sweeps {
 }
 
 /**
- * One pass: half-done work resumes first, then pending requests expire or are reminded of, grants end or their
- * people hear they soon will, and unreviewed break-glass uses are reminded of.
+ * One pass: half-done work resumes first, then pending requests expire or are reminded of, failed ones not retried
+ * in time expire, grants end or their people hear they soon will, and unreviewed break-glass uses are reminded of.
  */
 export async function sweepOnce(sweeps: Sweeps, logger: ServiceLogger): Promise<void> {
   const resumed = await sweeps.recover().catch((error: unknown) => {

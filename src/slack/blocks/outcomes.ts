@@ -2,7 +2,7 @@ import { formatDuration } from '../../access/duration.js';
 import type { RetryRefusal, RuleProblem, SubmitRefusal } from '../../access/outcomes.js';
 import { TASKS } from '../../access/tasks.js';
 import { USAGE } from '../commands.js';
-import { code, join, type Mrkdwn, mention, mrkdwn } from '../format.js';
+import { code, join, type Mrkdwn, mention, mrkdwn, slackDate } from '../format.js';
 import { FIELD } from '../ids.js';
 
 /**
@@ -163,7 +163,7 @@ const ASK_AGAIN = mrkdwn`Ask for it again with \`/waba grant …\` so it is deci
 export function retryRefusalText(refusal: RetryRefusal): Mrkdwn {
   switch (refusal.kind) {
     case 'retry-window-passed':
-      return mrkdwn`This request failed more than ${formatDuration(refusal.ttlMs)} ago, so it can no longer be retried; nothing was sent. ${ASK_AGAIN}`;
+      return mrkdwn`The time to retry this request ended ${slackDate(refusal.until)}, so it has expired and can no longer be retried; nothing was sent. ${ASK_AGAIN}`;
     case 'tasks-withdrawn':
       return mrkdwn`${refusal.tasks.join(', ')} can no longer be requested on ${refusal.account}, so this request cannot be retried; nothing was sent. Tasks that can be requested there now: ${refusal.allowed.join(', ')}.`;
     case 'more-approvals-needed':

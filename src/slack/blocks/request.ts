@@ -214,10 +214,14 @@ export function outcomeText(request: AccessRequest, grant?: TemporaryGrant): Mrk
       return mrkdwn`✅ ${approved}. Done: ${result}`;
     }
     case 'failed':
-      return mrkdwn`⚠️ ${approved}, but Meta refused the change.\n${failureText(request.error)}`;
+      return mrkdwn`⚠️ ${approved}, but Meta refused the change.\n${failureText(request.error)}${retryWindowText(request)}`;
     case 'denied':
       return mrkdwn`🚫 Denied by ${by}.${decision?.reason ? mrkdwn`\n*Reason:* ${decision.reason}` : mrkdwn``}`;
     case 'expired':
+      if (request.failure) {
+        const said = request.failure.error.reason ? mrkdwn`` : mrkdwn`\n${metaSaid(request.failure.error)}`;
+        return mrkdwn`⌛ ${approved}, but Meta refused the change, and it was not retried in time (by ${slackDate(request.failure.retryUntil)}), so the request expired. Ask for it again to have it decided under today’s rules.${said}`;
+      }
       return mrkdwn`⌛ Expired ${slackDate(request.finishedAt)} without a decision.`;
     case 'canceled':
       return mrkdwn`✖️ Canceled by ${mention(request.canceledBy)} ${slackDate(request.finishedAt)}.`;
@@ -292,19 +296,29 @@ function ownFailureText(error: ExecutionError & { reason: NonNullable<ExecutionE
   }
 }
 
-/** Meta's message, its trace id for support, and what to do about it. */
-export function failureText(error: ExecutionError, retry: 'button' | 'command' = 'button'): Mrkdwn {
-  if (error.reason) return ownFailureText({ ...error, reason: error.reason });
-  const again = retry === 'button' ? 'press Retry' : 'run the command again';
+/** Until when a failed request may be retried; empty for one that failed before failures carried their deadline. */
+function retryWindowText(request: Extract<AccessRequest, { state: 'failed' }>): Mrkdwn {
+  return request.retryUntil
+    ? mrkdwn`\nRetry is possible until ${slackDate(request.retryUntil)}; after that the request expires.`
+    : mrkdwn``;
+}
+
+/** Meta's message, with its code and trace id for support. */
+function metaSaid(error: ExecutionError): Mrkdwn {
   const details = [
     error.code === undefined
       ? undefined
       : mrkdwn`code ${error.code}${error.subcode === undefined ? '' : `/${error.subcode}`}`,
     error.fbtraceId ? mrkdwn`fbtrace_id ${code(error.fbtraceId)}` : undefined,
   ].filter((detail) => detail !== undefined);
-  const lines = [
-    mrkdwn`*Meta said:* ${error.userMessage ?? error.message}${details.length ? mrkdwn` (${join(details, ', ')})` : ''}`,
-  ];
+  return mrkdwn`*Meta said:* ${error.userMessage ?? error.message}${details.length ? mrkdwn` (${join(details, ', ')})` : ''}`;
+}
+
+/** Meta's message, its trace id for support, and what to do about it. */
+export function failureText(error: ExecutionError, retry: 'button' | 'command' = 'button'): Mrkdwn {
+  if (error.reason) return ownFailureText({ ...error, reason: error.reason });
+  const again = retry === 'button' ? 'press Retry' : 'run the command again';
+  const lines = [metaSaid(error)];
   switch (error.category) {
     case 'auth':
       lines.push(

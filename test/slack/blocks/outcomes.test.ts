@@ -43,8 +43,8 @@ describe('refusalWords', () => {
 
 describe('retryRefusalText', () => {
   it('says why Retry sent nothing, and what to do instead', () => {
-    expect(retryRefusalText({ kind: 'retry-window-passed', ttlMs: HOUR }).text).toBe(
-      'This request failed more than 1h ago, so it can no longer be retried; nothing was sent. Ask for it again with `/waba grant …` so it is decided under today’s rules.',
+    expect(retryRefusalText({ kind: 'retry-window-passed', until: '2026-03-01T10:00:00.000Z' }).text).toBe(
+      'The time to retry this request ended <!date^1772359200^{date_short_pretty} at {time}|2026-03-01 10:00 UTC>, so it has expired and can no longer be retried; nothing was sent. Ask for it again with `/waba grant …` so it is decided under today’s rules.',
     );
     expect(
       retryRefusalText({ kind: 'tasks-withdrawn', account: 'support', tasks: ['VIEW_COST'], allowed: ['MESSAGING'] })

@@ -174,12 +174,12 @@ describe('Retry', () => {
     k.service.retry.mockResolvedValueOnce({
       kind: 'retry-refused',
       request,
-      refusal: { kind: 'retry-window-passed', ttlMs: 86_400_000 },
+      refusal: { kind: 'retry-window-passed', until: '2026-03-01T10:00:00.000Z' },
     });
     await retryButton(k.deps)(buttonArgs(k, { actionId: ACTION.retry, value: 'r1' }));
     expect(k.calls).toEqual(['ack', 'service.retry', 'respond']);
     expect(k.service.retry).toHaveBeenCalledWith({ requestId: 'r1', actorId: APPROVER });
-    expect(privateAnswer(k)).toContain('failed more than 1d ago');
+    expect(privateAnswer(k)).toContain('The time to retry this request ended <!date^1772359200^');
   });
 });
 
