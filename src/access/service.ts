@@ -42,7 +42,7 @@ import {
 import { RequestWriter } from './use-cases/request-writer.js';
 import { retry } from './use-cases/retry.js';
 import { type SubmitInput, type SubmitResult, submit } from './use-cases/submit.js';
-import { expireDue, recover, remindDue, type Sweeps } from './use-cases/sweeps.js';
+import { expireDue, listEarlierFailures, recover, remindDue, type Sweeps } from './use-cases/sweeps.js';
 
 export type { BreakGlassInput, BreakGlassResult, ReviewResult } from './use-cases/break-glass.js';
 export type { CancelResult } from './use-cases/cancel.js';
@@ -67,6 +67,7 @@ export class AccessService implements Sweeps {
   private readonly work: Limiter;
   /** Access reviews of whole accounts. */
   readonly reviews: ReviewService;
+  private earlierFailures?: Promise<void>;
 
   constructor(deps: AccessServiceDeps) {
     const clock: Clock = deps.clock ?? systemClock;
@@ -173,7 +174,16 @@ export class AccessService implements Sweeps {
 
   /** Expires pending requests past their time, and failed ones not retried in time. Returns how many it expired. */
   expireDue(): Promise<number> {
-    return this.track(expireDue(this.ctx));
+    return this.track(this.earlierFailuresListed().then(() => expireDue(this.ctx)));
+  }
+
+  /** Failures recorded before they had an index of their own, listed there once (tried again if the store failed). */
+  private earlierFailuresListed(): Promise<void> {
+    this.earlierFailures ??= listEarlierFailures(this.ctx).catch((error: unknown) => {
+      this.earlierFailures = undefined;
+      throw error;
+    });
+    return this.earlierFailures;
   }
 
   /** Ends temporary grants whose time has come. */

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type FakeGraph, graphError } from '../../sandbox/fake-graph.js';
 import { Accounts, accountPolicy, NO_PEOPLE } from '../../src/access/accounts.js';
 import type { ApprovalCounts } from '../../src/access/policy.js';
-import { approve, type Pending, startExecution } from '../../src/access/request.js';
+import { approve, fail, type Pending, startExecution } from '../../src/access/request.js';
 import { AccessService } from '../../src/access/service.js';
 import { GraphClient } from '../../src/graph/client.js';
 import { InProcessLocker } from '../../src/store/locks.js';
@@ -360,6 +360,48 @@ describe('AccessService failures not retried in time', () => {
     now = new Date(now.getTime() + TTL);
     expect(await service.expireDue()).toBe(1);
     expect(await repository.get(again.id)).toMatchObject({ state: 'expired' });
+  });
+  /** A failure stored as a process leaves it when it stops right after the record's write, before any index write. */
+  async function failedWithoutIndexes(options: { retryUntil: boolean }) {
+    const request = await submitGrant();
+    const stored = (await repository.get(request.id))!;
+    const executing = await storeAs(repository, startExecution(approve(stored, 'UANN', now), now, 60_000));
+    const failed = fail(executing, now, { message: 'Permissions error', category: 'permission' }, TTL);
+    if (!options.retryUntil) delete failed.retryUntil;
+    return storeAs(repository, failed);
+  }
+
+  it('expires a failure whose process stopped between its write and the index writes', async () => {
+    const failed = await failedWithoutIndexes({ retryUntil: true });
+    // Recovery finds it final among the open requests and takes it off that index.
+    expect(await service.recover()).toBe(0);
+    expect(await repository.openIds()).toEqual([]);
+    now = new Date(now.getTime() + TTL);
+    expect(await service.expireDue()).toBe(1);
+    expect(await repository.get(failed.id)).toMatchObject({ state: 'expired' });
+  });
+
+  it('expires a failure recorded before failures had a deadline, among the recently finished requests', async () => {
+    const failed = await failedWithoutIndexes({ retryUntil: false });
+    // As the earlier version left it: off the open index, on the recent one, on no retryable index.
+    await repository.setOpen(failed.id, false);
+    await repository.noteFinished(failed.id);
+    now = new Date(now.getTime() + TTL);
+    expect(await build().expireDue()).toBe(1);
+    expect(await repository.get(failed.id)).toMatchObject({
+      state: 'expired',
+      failure: { retryUntil: now.toISOString() },
+    });
+  });
+
+  it('takes off the retryable index a request that ended otherwise while its index write was lost', async () => {
+    const retried = await failedGrant();
+    await service.retry({ requestId: retried.id, actorId: 'UBOB' });
+    expect(await repository.get(retried.id)).toMatchObject({ state: 'succeeded' });
+    // As if the process stopped after the success's write, before taking it off the index.
+    await repository.setRetryable(retried.id, true);
+    expect(await service.expireDue()).toBe(0);
+    expect(await repository.retryableIds()).toEqual([]);
   });
 });
 

@@ -43,12 +43,12 @@ export class RequestWriter {
   async persist<T extends AccessRequest>(request: T, actor: string, detail?: string): Promise<T> {
     const stored = await this.write(request, this.entry(request, actor, request.state, detail));
     this.metrics?.stateEntered(request.state);
+    // A failure is final but may still be retried until it expires; any other end takes it off that index. Listed
+    // there before it leaves the open index: a process that stops in between leaves it open, and recovery, closing
+    // it, lists it (see `close`), so no failure falls out of both.
+    if (isFinal(request)) await this.repository.setRetryable(request.id, request.state === 'failed');
     await this.repository.setOpen(request.id, !isFinal(request));
-    if (isFinal(request)) {
-      // A failure is final but may still be retried until it expires; any other end takes it off that index.
-      await this.repository.setRetryable(request.id, request.state === 'failed');
-      await this.repository.noteFinished(request.id);
-    }
+    if (isFinal(request)) await this.repository.noteFinished(request.id);
     return stored;
   }
 
@@ -104,8 +104,12 @@ export class RequestWriter {
     };
   }
 
-  /** Marks a request no longer open (found final or gone by a sweep). */
-  async close(id: string): Promise<void> {
+  /**
+   * Marks a request no longer open (found final or gone by a sweep). One found failed is listed as retryable first:
+   * its process stopped before its own index writes, and otherwise it would never expire.
+   */
+  async close(id: string, found?: AccessRequest): Promise<void> {
+    if (found?.state === 'failed') await this.repository.setRetryable(id, true);
     await this.repository.setOpen(id, false);
   }
 

@@ -56,13 +56,25 @@ export async function expireDue(ctx: UseCaseContext): Promise<number> {
     }
   }
   for await (const { id, request: seen } of requestsIn(ctx, await ctx.deps.repository.retryableIds())) {
-    if (!seen) {
+    // Gone, or ended otherwise (succeeded or expired, for good) by a process that stopped before its index write.
+    if (!seen || (isFinal(seen) && seen.state !== 'failed')) {
       await ctx.deps.repository.setRetryable(id, false);
       continue;
     }
     if (isRetryOverdue(seen, ctx.clock.now(), ctx.deps.requestTtlMs) && (await expireIfUnretried(ctx, id))) count++;
   }
   return count;
+}
+
+/**
+ * Lists as retryable the failures among the recently finished requests, so those recorded before failures had an
+ * index of their own expire as later ones do. Once per process; a failure that has since ended otherwise is taken
+ * off again by the next expiry sweep.
+ */
+export async function listEarlierFailures(ctx: UseCaseContext): Promise<void> {
+  for await (const { id, request } of requestsIn(ctx, await ctx.deps.repository.recentlyFinishedIds())) {
+    if (request?.state === 'failed') await ctx.deps.repository.setRetryable(id, true);
+  }
 }
 
 /** Reminds approvers, once, of requests that have waited longer than `remindAfterMs`. */
@@ -116,7 +128,7 @@ export async function recover(ctx: UseCaseContext): Promise<number> {
     const executing = await ctx.writer.withRequestLock(id, async () => {
       const request = await ctx.deps.repository.get(id);
       if (!request || isFinal(request)) {
-        await ctx.writer.close(id);
+        await ctx.writer.close(id, request);
         return undefined;
       }
       const now = ctx.clock.now();
