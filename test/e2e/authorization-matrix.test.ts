@@ -770,9 +770,14 @@ describe('authorization matrix', () => {
       await setup();
       const seen: Partial<Record<Actor, boolean>> = {};
       // Refused actors first, on one setup: each must leave things as they were.
+      const writesBefore = h.graph.writes().length;
       for (const actor of EVERYONE.filter((candidate) => !allowed.includes(candidate))) {
         seen[actor] = await attempt(ACTORS[actor]);
       }
+      // A private answer is not enough: once the bot has finished everything those attempts started, Meta must
+      // have seen no write from any of them.
+      await h.bot!.service.drain();
+      expect(h.graph.writes().length, `${entry}: a refused attempt wrote to Meta`).toBe(writesBefore);
       // An allowed attempt moves the state on, so each further allowed actor gets a setup of their own.
       for (const [index, actor] of allowed.entries()) {
         if (index > 0) {
