@@ -258,10 +258,7 @@ export async function remindUnreviewed(ctx: UseCaseContext): Promise<number> {
     });
     const account = due && ctx.deps.accounts.forWaba(due.wabaId);
     if (!due || !account) continue;
-    const approvers: string[] = [];
-    for (const approver of await account.approvers.approverUserIds()) {
-      if (!(await ctx.interest.of(due, approver))) approvers.push(approver);
-    }
+    const approvers = await ctx.interest.possibleApprovers(due, account);
     try {
       await ctx.deps.notifier.remindReview(due, approvers);
       await ctx.writer.audit(due, 'system', 'break-glass-reminded', `${approvers.length} approver(s)`);
