@@ -23,10 +23,22 @@ export class Interest {
    * Why `actorId` stands to gain, if they do: they asked for it, or it is about them — the Slack person it names,
    * or whoever is linked to its Meta user.
    */
-  async of(about: Beneficiary, actorId: string): Promise<InterestKind | undefined> {
-    if (about.requesterId === actorId) return 'own-request';
-    if (about.targetSlackId === actorId) return 'beneficiary';
-    return (await this.metaIdOf(actorId)) === about.targetUserId ? 'beneficiary' : undefined;
+  of(about: Beneficiary, actorId: string): Promise<InterestKind | undefined> {
+    return this.ofActor(actorId)(about);
+  }
+
+  /**
+   * `of` for one actor across many requests (a list drawn for them): the directory is asked at most once, and only
+   * when a request is neither theirs nor names them.
+   */
+  ofActor(actorId: string): (about: Beneficiary) => Promise<InterestKind | undefined> {
+    let metaId: Promise<string | undefined> | undefined;
+    return async (about) => {
+      if (about.requesterId === actorId) return 'own-request';
+      if (about.targetSlackId === actorId) return 'beneficiary';
+      metaId ??= this.metaIdOf(actorId);
+      return (await metaId) === about.targetUserId ? 'beneficiary' : undefined;
+    };
   }
 
   /** The Meta user a Slack person is linked to; the bot itself is nobody. */

@@ -45,10 +45,12 @@ export async function requestsOf(
   const isApproverOn = oncePer(
     async (wabaId) => (await ctx.deps.accounts.forWaba(wabaId)?.approvers.isApprover(userId)) ?? false,
   );
+  // Their Meta link, asked of the directory once for the whole list, not once per pending request.
+  const interestOf = ctx.interest.ofActor(userId);
   const toDecide: Pending[] = [];
   for (const request of open) {
     if (request.state !== 'pending' || hasApproved(request, userId)) continue;
-    if ((await isApproverOn(request.wabaId)) && !(await ctx.interest.of(request, userId))) toDecide.push(request);
+    if ((await isApproverOn(request.wabaId)) && !(await interestOf(request))) toDecide.push(request);
   }
   return { mine: newestFirst(mine), toDecide: newestFirst(toDecide) };
 }
