@@ -71,13 +71,7 @@ export class SqliteAuditTrail implements AuditTrail {
 
   /** Appends inside a transaction the caller holds (`query` is the transaction's). */
   async appendIn(query: SqliteQueryFn, chain: string, facts: AuditFacts): Promise<AuditRecord> {
-    const [row] = await query(
-      `SELECT seq, hash FROM ${HEADS} WHERE namespace = ? AND chain = ?`,
-      this.namespace,
-      chain,
-    );
-    const head = row ? { seq: Number(row.seq), hash: String(row.hash) } : undefined;
-    const record = seal(chain, facts, head);
+    const record = seal(chain, facts, await this.headIn(query, chain));
     await query(
       `INSERT INTO ${ENTRIES} (namespace, chain, seq, record) VALUES (?, ?, ?, ?)`,
       this.namespace,
@@ -109,7 +103,11 @@ export class SqliteAuditTrail implements AuditTrail {
 
   async head(chain: string): Promise<ChainHead | undefined> {
     await this.ready();
-    const [row] = await this.db.query(
+    return this.headIn(this.db.query, chain);
+  }
+
+  private async headIn(query: SqliteQueryFn, chain: string): Promise<ChainHead | undefined> {
+    const [row] = await query(
       `SELECT seq, hash FROM ${HEADS} WHERE namespace = ? AND chain = ?`,
       this.namespace,
       chain,
