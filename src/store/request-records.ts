@@ -190,21 +190,19 @@ export class SqliteRecords implements RequestRecords {
   async appendAudit(id: string, audit: AuditWrite): Promise<void> {
     await this.tables();
     await this.db.transaction(async (query) => {
-      await query(
-        `INSERT INTO ${TABLE} (namespace, id, version, body, audit) VALUES (?, ?, 0, NULL, json_array(json(?)))
-         ON CONFLICT(namespace, id) DO UPDATE SET audit = json_insert(${TABLE}.audit, '$[#]', json(?))`,
-        this.namespace,
-        id,
-        audit.entry,
-        audit.entry,
-      );
+      await this.appendLogIn(query, id, audit.entry);
       await this.trail.appendIn(query, audit.chain.chain, audit.chain.facts);
     });
   }
 
   async appendLog(id: string, entry: string): Promise<void> {
     await this.tables();
-    await this.db.query(
+    await this.appendLogIn(this.db.query, id, entry);
+  }
+
+  /** Appends to a record's own log, making an audit-only row (version 0, no body) for a record it has not seen. */
+  private async appendLogIn(query: SqliteQueryFn, id: string, entry: string): Promise<void> {
+    await query(
       `INSERT INTO ${TABLE} (namespace, id, version, body, audit) VALUES (?, ?, 0, NULL, json_array(json(?)))
        ON CONFLICT(namespace, id) DO UPDATE SET audit = json_insert(${TABLE}.audit, '$[#]', json(?))`,
       this.namespace,
