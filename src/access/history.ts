@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { PersonEvent, SeenUser } from './drift.js';
-import { normalizeTasks, type Task } from './tasks.js';
+import { normalizeTasks } from './tasks.js';
 
 /**
  * Who had access when. Each drift check records the roster it read under the day it was read (UTC): what everyone
@@ -106,37 +106,6 @@ export function recordFor(days: readonly DayRecord[], day: string, today: string
   return { kind: 'day', record: earlier, carried: true };
 }
 
-/** A stretch of days over which a person held the same access at the end of each day. */
-export interface Span {
-  from: string;
-  to: string;
-  tasks: Task[] | null;
-}
-
-/** How a person's end-of-day access ran over the kept days, in spans of equal access. */
-export function spansOf(days: readonly DayRecord[], endOf: (record: DayRecord) => Task[] | null): Span[] {
-  const spans: Span[] = [];
-  for (const record of days) {
-    const tasks = endOf(record);
-    const last = spans.at(-1);
-    if (last && same(last.tasks, tasks)) last.to = record.day;
-    else spans.push({ from: record.day, to: record.day, tasks });
-  }
-  return spans;
-}
-
-/** A person's history on one account: their end-of-day access over the kept days, and every recorded change. */
-export interface PersonHistory {
-  userId: string;
-  name?: string;
-  spans: Span[];
-  events: ShownEvent[];
-  /** What the latest read saw, and when. */
-  now?: { tasks: Task[] | null; readAt: string };
-  firstDay: string | null;
-  keepDays: number;
-}
-
 /** A person's history as shown: each write once (begun, with how it ended), drift reports and actions. */
 export type ShownEvent =
   | Exclude<PersonEvent, { kind: 'write' }>
@@ -159,8 +128,4 @@ export function shownEvents(events: readonly PersonEvent[], fromDay: string): Sh
     }
   }
   return shown;
-}
-
-function same(a: Task[] | null, b: Task[] | null): boolean {
-  return (a ?? []).join() === (b ?? []).join();
 }

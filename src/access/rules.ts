@@ -5,7 +5,7 @@ import {
   type GrantDurations,
   resolveAccount,
 } from './accounts.js';
-import type { BreakGlassProblem, DraftField, RuleProblem } from './outcomes.js';
+import type { DraftField, RuleProblem } from './outcomes.js';
 import type { Task } from './tasks.js';
 
 /**
@@ -149,11 +149,6 @@ function emergencyLength(
   const { minMs } = policy.durations;
   if (askedMs < minMs) return { field: 'duration', problem: { kind: 'too-short', askedMs, minMs } };
   return { durationMs: askedMs };
-}
-
-/** Whether a rule problem is break-glass's own. */
-export function isBreakGlassProblem(problem: RuleProblem): problem is BreakGlassProblem {
-  return problem.problem.kind.startsWith('break-glass') || problem.problem.kind === 'not-break-glass';
 }
 
 /** The first problem with each field, for a form that shows one message per field. */
