@@ -10,7 +10,8 @@ import type {
 import { decidedIn } from '../../review.js';
 import type { UseCaseContext } from '../context.js';
 
-/** What every review use case shares: its dependencies, the review's lock, how headers, pages and audit are written. */
+// What every review use case shares: its dependencies, the review's lock, how headers, pages and audit are written.
+
 /** What reviews need beyond the use-case context: where they live, how they are shown, and the schedule. */
 export interface ReviewDeps {
   repository: ReviewRepository;
