@@ -17,11 +17,7 @@ export interface PersonalView {
  * for all of them, not once per person (a change concerns its requester and every approver of the account).
  */
 export async function personalViewsOf(ctx: UseCaseContext, userIds: string[]): Promise<Map<string, PersonalView>> {
-  const [open, recent, live] = await Promise.all([
-    openRequests(ctx),
-    load(ctx, await ctx.deps.repository.recentlyFinishedIds()),
-    ctx.temporary.live(),
-  ]);
+  const [open, recent, live] = await Promise.all([openRequests(ctx), recentRequests(ctx), ctx.temporary.live()]);
   const views = new Map<string, PersonalView>();
   for (const userId of userIds) {
     views.set(userId, {
@@ -62,7 +58,7 @@ export async function recentOf(
   limit = 10,
   recent?: AccessRequest[],
 ): Promise<AccessRequest[]> {
-  recent ??= await load(ctx, await ctx.deps.repository.recentlyFinishedIds());
+  recent ??= await recentRequests(ctx);
   const involved = recent.filter(
     (request) => request.requesterId === userId || request.decisions.some((decision) => decision.by === userId),
   );
@@ -101,6 +97,10 @@ export function auditOf(ctx: UseCaseContext, id: string): Promise<AuditEntry[]> 
 
 async function openRequests(ctx: UseCaseContext): Promise<AccessRequest[]> {
   return load(ctx, await ctx.deps.repository.openIds());
+}
+
+async function recentRequests(ctx: UseCaseContext): Promise<AccessRequest[]> {
+  return load(ctx, await ctx.deps.repository.recentlyFinishedIds());
 }
 
 async function load(ctx: UseCaseContext, ids: string[]): Promise<AccessRequest[]> {
