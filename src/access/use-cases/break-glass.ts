@@ -17,6 +17,7 @@ import type { Task } from '../tasks.js';
 import type { UseCaseContext } from './context.js';
 import { toExecutionError } from './execution.js';
 import { newRequest } from './submit.js';
+import { requestsIn } from './sweep-reads.js';
 
 /**
  * Where refused break-glass attempts are audited besides their account's chain: they make no request of their own.
@@ -243,8 +244,7 @@ export async function remindUnreviewed(ctx: UseCaseContext): Promise<number> {
     !request.emergency?.remindedAt &&
     Date.parse(request.createdAt) + after <= ctx.clock.now().getTime();
   let count = 0;
-  for (const id of await ctx.deps.repository.awaitingReviewIds()) {
-    const seen = await ctx.deps.repository.get(id);
+  for await (const { id, request: seen } of requestsIn(ctx, await ctx.deps.repository.awaitingReviewIds())) {
     if (!awaitsReview(seen)) {
       await ctx.deps.repository.setAwaitingReview(id, false);
       continue;

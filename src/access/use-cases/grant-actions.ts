@@ -4,7 +4,7 @@ import { type AccessRequest, isFinal } from '../request.js';
 import type { EndResult } from '../temporary-access.js';
 import { accountOf, type UseCaseContext } from './context.js';
 import { file, newRequest, type SubmitResult } from './submit.js';
-import { openRequests } from './sweeps.js';
+import { openRequests } from './sweep-reads.js';
 
 /** How a click on a grant's buttons ended: as the grant's end went, or why nothing was done. */
 export type GrantActionResult =
