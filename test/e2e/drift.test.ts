@@ -9,6 +9,7 @@ import {
   APPROVAL_CHANNEL,
   BOB,
   BUSINESS_ID,
+  buttonValue,
   DAVE,
   eventually,
   Harness,
@@ -344,13 +345,4 @@ function usage(percent: number): Record<string, string> {
       [BUSINESS_ID]: [{ type: 'whatsapp_business_management', call_count: percent, total_cputime: 1, total_time: 1 }],
     }),
   };
-}
-
-function buttonValue(message: SlackMessage, actionId: string): string {
-  for (const block of message.blocks) {
-    for (const element of (block.elements as Array<Record<string, unknown>> | undefined) ?? []) {
-      if (element.action_id === actionId) return String(element.value);
-    }
-  }
-  throw new Error(`no ${actionId}`);
 }
