@@ -319,7 +319,10 @@ describe('access reviews, end to end', () => {
     expect(await privateAnswer(page.responseId)).toContain('does not belong to a review I know');
 
     const form = await h.submitView(VIEW.reviewTemporary, ANN, 'junk', { until: { until: { value: '2d' } } });
-    expect(form.json).toMatchObject({ response_action: 'errors' });
+    expect(form.json).toEqual({
+      response_action: 'errors',
+      errors: { until: expect.stringContaining('does not belong to a review I know') },
+    });
     const past = await h.submitView(VIEW.reviewTemporary, ANN, rowValue(review, ALICE), {
       until: { until: { value: '2020-01-01' } },
     });
