@@ -149,7 +149,10 @@ describe('drift: changes made outside the bot', () => {
     const bad = await h.submitView(VIEW.driftTemporary, ANN, view.private_metadata, {
       duration: { duration: { value: 'tomorrow' } },
     });
-    expect(bad.json).toMatchObject({ response_action: 'errors' });
+    expect(bad.json).toEqual({
+      response_action: 'errors',
+      errors: { duration: 'Use a number and a unit: 30m, 4h, 2d.' },
+    });
     await h.submitView(VIEW.driftTemporary, ANN, view.private_metadata, { duration: { duration: { value: '2s' } } });
     await eventually(() => rowText(current(digest), ALICE).includes('Made temporary by'));
     expect(rowText(current(digest), ALICE)).toContain('keeps `VIEW_COST` until');
