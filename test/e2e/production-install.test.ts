@@ -10,15 +10,7 @@ import { freePort } from '../../sandbox/sandbox.js';
 import { SlackEmulator } from '../../sandbox/slack/emulator.js';
 import { ensureBuilt } from '../support/bot-process.js';
 import { lastOf, parseDockerfile } from '../support/dockerfile.js';
-import {
-  BOT_TOKEN,
-  BUSINESS_ID,
-  defaultGraph,
-  eventually,
-  META_TOKEN,
-  SIGNING_SECRET,
-  WABA_ID,
-} from '../support/harness.js';
+import { BUSINESS_ID, defaultGraph, eventually, fakeConnections, SIGNING_SECRET, WABA_ID } from '../support/harness.js';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -177,12 +169,7 @@ describe('a production install: package.json, package-lock.json and dist/ with `
     cpSync(join(ROOT, 'dist'), join(folder, 'dist'), { recursive: true });
     const port = await freePort();
     const started = npmStart(folder, {
-      SLACK_BOT_TOKEN: BOT_TOKEN,
-      SLACK_SIGNING_SECRET: SIGNING_SECRET,
-      SLACK_API_URL: slack.apiUrl,
-      PORT: String(port),
-      META_ACCESS_TOKEN: META_TOKEN,
-      GRAPH_API_BASE_URL: graph.url,
+      ...fakeConnections({ slackApiUrl: slack.apiUrl, graphUrl: graph.url, port }),
       WABA_ID,
       META_BUSINESS_ID: BUSINESS_ID,
       APPROVER_IDS: 'UANN',
@@ -214,12 +201,7 @@ describe('a production install: package.json, package-lock.json and dist/ with `
       // `node` is found on PATH, as in the image: CI puts the Node it tests first.
       const { child, output, exited } = startDetached(file!, args, folder, {
         NODE_ENV: 'production',
-        SLACK_BOT_TOKEN: BOT_TOKEN,
-        SLACK_SIGNING_SECRET: SIGNING_SECRET,
-        SLACK_API_URL: slack.apiUrl,
-        PORT: String(port),
-        META_ACCESS_TOKEN: META_TOKEN,
-        GRAPH_API_BASE_URL: graph.url,
+        ...fakeConnections({ slackApiUrl: slack.apiUrl, graphUrl: graph.url, port }),
         WABA_CONFIG: policy,
       });
       bot = child;
