@@ -146,24 +146,6 @@ export class SocketModeServer extends EventEmitter {
     this.tickets.clear();
   }
 
-  /** Resolves once at least `count` sockets have said hello in all (by default one more than now). */
-  waitForConnection(count = this.connectionsOpened + 1, timeoutMs = 10_000): Promise<void> {
-    if (this.connectionsOpened >= count) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.off('connected', check);
-        reject(new Error(`no Socket Mode connection within ${timeoutMs} ms`));
-      }, timeoutMs);
-      const check = () => {
-        if (this.connectionsOpened < count) return;
-        clearTimeout(timer);
-        this.off('connected', check);
-        resolve();
-      };
-      this.on('connected', check);
-    });
-  }
-
   private accept(socket: WebSocket): void {
     this.sockets.push(socket);
     this.connectionsOpened += 1;

@@ -48,6 +48,21 @@ async function append(store: Store, count: number, chain = '1000000000001'): Pro
   }
 }
 
+/** A logger that keeps each line (a warning with its fields), and each warning's fields. */
+function recordingLogger() {
+  const lines: string[] = [];
+  const warnings: Array<Record<string, unknown>> = [];
+  const logger = {
+    info: (_: object, msg: string) => lines.push(msg),
+    warn: (obj: Record<string, unknown>, msg: string) => {
+      warnings.push(obj);
+      lines.push(`${msg} ${JSON.stringify(obj)}`);
+    },
+    error: (_: object, msg: string) => lines.push(msg),
+  };
+  return { logger, lines, warnings };
+}
+
 /** Every entry of the trail as `chain:seq`, chain by chain in order. */
 async function trailIds(store: Store): Promise<string[]> {
   const ids: string[] = [];
@@ -96,12 +111,21 @@ describe('the audit webhook', () => {
     await target.up();
     target.failNext = 7;
     await append(store, 3);
+    const { logger, warnings } = recordingLogger();
     const started = Date.now();
-    webhook(store, target.url, { minRetryMs: 40, maxRetryMs: 200 });
+    webhook(store, target.url, { minRetryMs: 40, maxRetryMs: 200, logger });
     await eventually(() => target.accepted().length === 3, 10_000);
-    const times = target.deliveries.map((delivery) => delivery.id);
-    expect(times.slice(0, 8)).toEqual(Array(8).fill('1000000000001:1'));
-    // 40, 80, 160, then 200 (the cap) three times, each ±20 %: at least 0.8 × 880 ms in all.
+    const ids = target.deliveries.map((delivery) => delivery.id);
+    expect(ids.slice(0, 8)).toEqual(Array(8).fill('1000000000001:1'));
+    // 40, 80, 160, then 200 (the cap) for each further failure, each ±20 %.
+    const planned = [40, 80, 160, 200, 200, 200, 200];
+    const waits = warnings.map((warning) => warning.retryInMs as number);
+    expect(waits).toHaveLength(planned.length);
+    for (const [i, wait] of waits.entries()) {
+      expect(wait, `wait ${i + 1}`).toBeGreaterThanOrEqual(Math.floor(planned[i]! * 0.8));
+      expect(wait, `wait ${i + 1}`).toBeLessThanOrEqual(Math.ceil(planned[i]! * 1.2));
+    }
+    // And it did wait them: at least 0.8 × 880 ms in all.
     expect(Date.now() - started).toBeGreaterThan(700);
     expect(target.accepted().map((delivery) => delivery.id)).toEqual([
       '1000000000001:1',
@@ -114,12 +138,7 @@ describe('the audit webhook', () => {
     const store = await openStore('memory://');
     const target = await receiver();
     await append(store, 2);
-    const logs: string[] = [];
-    const logger = {
-      info: (_: object, msg: string) => logs.push(msg),
-      warn: (obj: object, msg: string) => logs.push(`${msg} ${JSON.stringify(obj)}`),
-      error: (_: object, msg: string) => logs.push(msg),
-    };
+    const { logger, lines: logs } = recordingLogger();
     webhook(store, target.url, { timeoutMs: 150, logger });
     await eventually(() => logs.some((line) => line.includes('ECONNREFUSED')));
     await target.up();

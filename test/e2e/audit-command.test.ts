@@ -129,7 +129,9 @@ describe('/waba audit', () => {
     expect(await h.answer('audit everything', CAROL)).toMatch(
       /`audit` takes `on <account>` and `since <duration>`, nothing else/,
     );
-    expect(await h.answer('audit on nowhere', CAROL)).toMatch(/nowhere/);
+    expect(await h.answer('audit on nowhere', CAROL)).toMatch(
+      /There is no account called `nowhere`; nothing was done\..*Accounts: `support`, `sales`/s,
+    );
     expect(h.slack.callsOf('files.getUploadURLExternal')).toHaveLength(0);
   });
 

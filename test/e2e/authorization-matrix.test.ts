@@ -13,6 +13,7 @@ import {
   ANN,
   APPROVAL_CHANNEL,
   BOB,
+  buttonValue,
   CAROL,
   DAVE,
   eventually,
@@ -373,11 +374,7 @@ function trial(entry: EntryPoint): Trial {
     await start();
     await h.command('review', ANN);
     message = await eventually(() => h.approvalMessages().find((m) => buttonsOf(m).includes(ACTION.reviewKeep)));
-    requestId = String(
-      message.blocks
-        .flatMap((block) => (block.elements as Array<Record<string, unknown>> | undefined) ?? [])
-        .find((element) => element.action_id === ACTION.reviewKeep)?.value,
-    );
+    requestId = buttonValue(message, ACTION.reviewKeep);
   };
   const rowDecided = () => !buttonsOf(fresh(message)).includes(ACTION.reviewKeep);
   /** A digest reporting that Alice was given MESSAGING in Business Manager. */
@@ -752,11 +749,7 @@ function trial(entry: EntryPoint): Trial {
         setup: denied,
         attempt: async (userId) => {
           const before = h.views().length;
-          const prefill = String(
-            message.blocks
-              .flatMap((block) => (block.elements as Array<Record<string, unknown>> | undefined) ?? [])
-              .find((element) => element.action_id === ACTION.requestAgain)?.value,
-          );
+          const prefill = buttonValue(message, ACTION.requestAgain);
           return effectOrRefusal(composeOpened(before), await homeClick(ACTION.requestAgain, userId, prefill));
         },
       };

@@ -9,6 +9,7 @@ import {
   APPROVAL_CHANNEL,
   BOB,
   BUSINESS_ID,
+  buttonValue,
   DAVE,
   eventually,
   Harness,
@@ -148,7 +149,10 @@ describe('drift: changes made outside the bot', () => {
     const bad = await h.submitView(VIEW.driftTemporary, ANN, view.private_metadata, {
       duration: { duration: { value: 'tomorrow' } },
     });
-    expect(bad.json).toMatchObject({ response_action: 'errors' });
+    expect(bad.json).toEqual({
+      response_action: 'errors',
+      errors: { duration: 'Use a number and a unit: 30m, 4h, 2d.' },
+    });
     await h.submitView(VIEW.driftTemporary, ANN, view.private_metadata, { duration: { duration: { value: '2s' } } });
     await eventually(() => rowText(current(digest), ALICE).includes('Made temporary by'));
     expect(rowText(current(digest), ALICE)).toContain('keeps `VIEW_COST` until');
@@ -344,13 +348,4 @@ function usage(percent: number): Record<string, string> {
       [BUSINESS_ID]: [{ type: 'whatsapp_business_management', call_count: percent, total_cputime: 1, total_time: 1 }],
     }),
   };
-}
-
-function buttonValue(message: SlackMessage, actionId: string): string {
-  for (const block of message.blocks) {
-    for (const element of (block.elements as Array<Record<string, unknown>> | undefined) ?? []) {
-      if (element.action_id === actionId) return String(element.value);
-    }
-  }
-  throw new Error(`no ${actionId}`);
 }

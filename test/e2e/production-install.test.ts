@@ -10,15 +10,7 @@ import { freePort } from '../../sandbox/sandbox.js';
 import { SlackEmulator } from '../../sandbox/slack/emulator.js';
 import { ensureBuilt } from '../support/bot-process.js';
 import { lastOf, parseDockerfile } from '../support/dockerfile.js';
-import {
-  BOT_TOKEN,
-  BUSINESS_ID,
-  defaultGraph,
-  eventually,
-  META_TOKEN,
-  SIGNING_SECRET,
-  WABA_ID,
-} from '../support/harness.js';
+import { BUSINESS_ID, defaultGraph, eventually, fakeConnections, SIGNING_SECRET, WABA_ID } from '../support/harness.js';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -84,17 +76,24 @@ async function untilReady(port: number, child: ChildProcess): Promise<number | u
   return status;
 }
 
+interface Started {
+  child: ChildProcess;
+  /** Its stdout and stderr so far, interleaved. */
+  output: () => string;
+  /** Settles with its exit code once it has exited. */
+  exited: Promise<number | null>;
+  /** Settles once every process in its group has let go of the output (npm and the bot under it). */
+  closed: Promise<number | null>;
+}
+
 /**
- * `npm start` in `cwd`, in a process group of its own so the bot under npm gets the same signals; `closed` settles
- * once every process in it has let go of the output (npm and the bot), with npm's exit code.
+ * `file` in `cwd` with only `env` (and PATH), in a process group of its own so whatever it starts gets the same
+ * signals, keeping what it writes.
  */
-function npmStart(
-  cwd: string,
-  env: Record<string, string>,
-): { child: ChildProcess; output: () => string; closed: Promise<number | null> } {
-  const child = spawn('npm', ['start'], {
+function startDetached(file: string, args: string[], cwd: string, env: Record<string, string | undefined>): Started {
+  const child = spawn(file, args, {
     cwd,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+    env: { PATH: process.env.PATH, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
@@ -104,8 +103,14 @@ function npmStart(
   };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const closed = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
-  return { child, output: () => output, closed };
+  return { child, output: () => output, exited, closed };
+}
+
+/** `npm start` in `cwd`; `closed` settles with npm's exit code once the bot under it has gone too. */
+function npmStart(cwd: string, env: Record<string, string>): Started {
+  return startDetached('npm', ['start'], cwd, { HOME: process.env.HOME, ...env });
 }
 
 describe('a production install: package.json, package-lock.json and dist/ with `npm ci --omit=dev`', () => {
@@ -164,12 +169,7 @@ describe('a production install: package.json, package-lock.json and dist/ with `
     cpSync(join(ROOT, 'dist'), join(folder, 'dist'), { recursive: true });
     const port = await freePort();
     const started = npmStart(folder, {
-      SLACK_BOT_TOKEN: BOT_TOKEN,
-      SLACK_SIGNING_SECRET: SIGNING_SECRET,
-      SLACK_API_URL: slack.apiUrl,
-      PORT: String(port),
-      META_ACCESS_TOKEN: META_TOKEN,
-      GRAPH_API_BASE_URL: graph.url,
+      ...fakeConnections({ slackApiUrl: slack.apiUrl, graphUrl: graph.url, port }),
       WABA_ID,
       META_BUSINESS_ID: BUSINESS_ID,
       APPROVER_IDS: 'UANN',
@@ -198,34 +198,16 @@ describe('a production install: package.json, package-lock.json and dist/ with `
       writeFileSync(policy, `accounts:\n${account('support', WABA_ID)}`);
       const port = await freePort();
       const [file, ...args] = image.command;
-      const child = spawn(file!, args, {
-        cwd: folder,
-        // `node` is found on PATH, as in the image: CI puts the Node it tests first.
-        env: {
-          PATH: process.env.PATH,
-          NODE_ENV: 'production',
-          SLACK_BOT_TOKEN: BOT_TOKEN,
-          SLACK_SIGNING_SECRET: SIGNING_SECRET,
-          SLACK_API_URL: slack.apiUrl,
-          PORT: String(port),
-          META_ACCESS_TOKEN: META_TOKEN,
-          GRAPH_API_BASE_URL: graph.url,
-          WABA_CONFIG: policy,
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-        detached: true,
+      // `node` is found on PATH, as in the image: CI puts the Node it tests first.
+      const { child, output, exited } = startDetached(file!, args, folder, {
+        NODE_ENV: 'production',
+        ...fakeConnections({ slackApiUrl: slack.apiUrl, graphUrl: graph.url, port }),
+        WABA_CONFIG: policy,
       });
       bot = child;
-      let output = '';
-      const keep = (chunk: Buffer) => {
-        output += chunk.toString();
-      };
-      child.stdout?.on('data', keep);
-      child.stderr?.on('data', keep);
-      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
 
       expect(await healthcheck(port)).not.toBe(0);
-      expect(await untilReady(port, child), output).toBe(200);
+      expect(await untilReady(port, child), output()).toBe(200);
       expect(await healthcheck(port)).toBe(0);
       // The node that runs the bot is the one running these tests.
       const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
@@ -236,12 +218,12 @@ describe('a production install: package.json, package-lock.json and dist/ with `
         `default_account: support\nadmins: [UANN]\naccounts:\n${account('support', WABA_ID)}${account('sales', '42')}`,
       );
       child.kill('SIGHUP');
-      await eventually(() => /"accounts":\["support","sales"\].*"msg":"policy file reloaded"/.test(output), 10_000);
+      await eventually(() => /"accounts":\["support","sales"\].*"msg":"policy file reloaded"/.test(output()), 10_000);
 
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
-      expect(output).toContain('SIGTERM received; finishing requests under way');
-      expect(output).toContain('waba-access stopped');
+      expect(output()).toContain('SIGTERM received; finishing requests under way');
+      expect(output()).toContain('waba-access stopped');
       expect(await healthcheck(port)).not.toBe(0);
     },
     40_000,

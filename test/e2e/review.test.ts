@@ -142,7 +142,10 @@ describe('access reviews, end to end', () => {
     const metadata = String(form.view.private_metadata);
     expect(form.view.callback_id).toBe(VIEW.reviewTemporary);
     const bad = await h.submitView(VIEW.reviewTemporary, ANN, metadata, { until: { until: { value: 'soon' } } });
-    expect(bad.json).toMatchObject({ response_action: 'errors' });
+    expect(bad.json).toEqual({
+      response_action: 'errors',
+      errors: { until: 'Use a duration such as 30d, 2w or 12h, or a date such as 2026-06-30.' },
+    });
     const tooLong = await h.submitView(VIEW.reviewTemporary, ANN, metadata, { until: { until: { value: '90d' } } });
     expect(JSON.stringify(tooLong.json)).toContain('longer than this account allows (30d at most)');
     // Whichever row the form opened for is in its metadata; here, the first open row in name order: Dave.
@@ -319,7 +322,10 @@ describe('access reviews, end to end', () => {
     expect(await privateAnswer(page.responseId)).toContain('does not belong to a review I know');
 
     const form = await h.submitView(VIEW.reviewTemporary, ANN, 'junk', { until: { until: { value: '2d' } } });
-    expect(form.json).toMatchObject({ response_action: 'errors' });
+    expect(form.json).toEqual({
+      response_action: 'errors',
+      errors: { until: expect.stringContaining('does not belong to a review I know') },
+    });
     const past = await h.submitView(VIEW.reviewTemporary, ANN, rowValue(review, ALICE), {
       until: { until: { value: '2020-01-01' } },
     });

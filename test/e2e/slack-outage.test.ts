@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import type { FakeGraph } from '../../sandbox/fake-graph.js';
 import { freePort } from '../../sandbox/sandbox.js';
-import { SlackEmulator, type SlackMessage } from '../../sandbox/slack/emulator.js';
+import { SlackEmulator } from '../../sandbox/slack/emulator.js';
 import { blockActionBody, sendSigned, slashCommandBody } from '../../sandbox/slack/requests.js';
 import { ACTION } from '../../src/slack/ids.js';
 import { BotProcess } from '../support/bot-process.js';
@@ -11,6 +11,7 @@ import {
   ANN,
   APPROVAL_CHANNEL,
   BUSINESS_ID,
+  buttonValue,
   DAVE,
   eventually,
   fakeConnections,
@@ -21,15 +22,6 @@ import {
 } from '../support/harness.js';
 import { visibleText } from '../support/message-text.js';
 import { downSlack, slackOutage, slackRetries } from '../support/slack-down.js';
-
-function approveValue(message: SlackMessage): string {
-  for (const block of message.blocks) {
-    for (const element of (block.elements as Array<Record<string, unknown>> | undefined) ?? []) {
-      if (element.action_id === ACTION.approve) return String(element.value);
-    }
-  }
-  throw new Error('no Approve button');
-}
 
 /** Lena asks for MESSAGING for `user` and Ann approves it, by signed requests; resolves once Graph has the write. */
 async function grantAndApprove(slack: SlackEmulator, graph: FakeGraph, bot: BotProcess, user: string): Promise<void> {
@@ -59,7 +51,7 @@ async function grantAndApprove(slack: SlackEmulator, graph: FakeGraph, bot: BotP
     SIGNING_SECRET,
     blockActionBody({
       actionId: ACTION.approve,
-      value: approveValue(approval),
+      value: buttonValue(approval, ACTION.approve),
       userId: ANN,
       channelId: approval.channel,
       messageTs: approval.ts,
@@ -127,7 +119,7 @@ describe('Slack unreachable at start', () => {
         }),
       );
       expect(command.status).toBe(200);
-      await sleep(1_500);
+      await eventually(() => bot.output.join('').includes('could not post approval message'), 10_000);
       expect(bot.alive).toBe(true);
       expect((await fetch(`${bot.url}/livez`)).status).toBe(200);
 

@@ -208,6 +208,18 @@ function lookupWith(h: string, channel?: string): AccountLookup {
   return { default: routed, list: () => [routed], byAlias: () => routed, forWaba: () => routed };
 }
 
+/** Meta's throttling, with hostile text in every field it carries and a time to try again. */
+function throttledWith(h: string): GraphError {
+  return new GraphError({
+    message: h,
+    userMessage: h,
+    fbtraceId: h,
+    category: 'throttled',
+    code: 80008,
+    retryAt: later,
+  });
+}
+
 /** A WebClient that records what the bot would send. */
 function recordingClient(sent: unknown[]): webApi.WebClient {
   const record = async (args: unknown) => {
@@ -1135,32 +1147,14 @@ const FIXTURES: Record<string, Record<string, Fixture>> = {
     },
     failureReply: {
       render: (h) => [
-        listenerReplies.failureReply(
-          new GraphError({
-            message: h,
-            userMessage: h,
-            fbtraceId: h,
-            category: 'throttled',
-            code: 80008,
-            retryAt: later,
-          }),
-        ),
+        listenerReplies.failureReply(throttledWith(h)),
         listenerReplies.failureReply(new GraphError({ message: h, category: 'throttled', code: 4 })),
         listenerReplies.failureReply(new Error(h)),
       ],
     },
     clickFailedReply: {
       render: (h) => [
-        listenerReplies.clickFailedReply(
-          new GraphError({
-            message: h,
-            userMessage: h,
-            fbtraceId: h,
-            category: 'throttled',
-            code: 80008,
-            retryAt: later,
-          }),
-        ),
+        listenerReplies.clickFailedReply(throttledWith(h)),
         listenerReplies.clickFailedReply(new Error(h)),
       ],
     },

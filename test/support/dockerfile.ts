@@ -25,7 +25,7 @@ export interface Dockerfile {
   stages: Stage[];
 }
 
-export const DOCKERFILE = fileURLToPath(new URL('../../Dockerfile', import.meta.url));
+const DOCKERFILE = fileURLToPath(new URL('../../Dockerfile', import.meta.url));
 
 /**
  * Reads a Dockerfile as Docker's parser does for the instructions used here: comments and parser directives skipped,
