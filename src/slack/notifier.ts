@@ -4,6 +4,7 @@ import type { PersonOrigin } from '../access/directory.js';
 import type { TemporaryGrant } from '../access/grants.js';
 import type { RequestNotifier } from '../access/ports.js';
 import { type AccessRequest, isFinal, type MessageRef, type Pending } from '../access/request.js';
+import { postToApprovers } from './approvers.js';
 import { emergencyMessage, reviewedNotice, reviewReminderMessage } from './blocks/break-glass.js';
 import { doneNotice, endingSoonMessage } from './blocks/grant-notices.js';
 import { reminderMessage } from './blocks/replies.js';
@@ -190,23 +191,8 @@ export class SlackNotifier implements RequestNotifier {
   }
 
   /** Posts to the account's approval channel, or by DM to each of its approvers except `except`. */
-  private async toApprovers(wabaId: string, message: MessageBody, except?: string): Promise<MessageRef[]> {
-    const account = this.accounts.forWaba(wabaId);
-    if (!account) throw new Error(`No account is configured for WABA ${wabaId}, so there is nobody to ask.`);
-    const channel = account.policy.approvalChannelId;
-    if (channel) {
-      const posted = await this.client.chat.postMessage({ channel, ...message });
-      return [{ channel: posted.channel ?? channel, ts: String(posted.ts) }];
-    }
-    // Posting to a user id opens the DM with them.
-    const approvers = (await account.approvers.approverUserIds()).filter((id) => id !== except);
-    if (approvers.length === 0) throw new Error('No approver other than the requester can be asked.');
-    const refs: MessageRef[] = [];
-    for (const approver of approvers) {
-      const posted = await this.client.chat.postMessage({ channel: approver, ...message });
-      refs.push({ channel: String(posted.channel), ts: String(posted.ts) });
-    }
-    return refs;
+  private toApprovers(wabaId: string, message: MessageBody, except?: string): Promise<MessageRef[]> {
+    return postToApprovers(this.client, this.accounts, wabaId, message, except);
   }
 
   private async update(refs: readonly MessageRef[], message: MessageBody): Promise<void> {

@@ -1271,6 +1271,7 @@ const NOT_SURFACES: Record<string, string> = {
   'home-refresh.ts': 'publishes homeView, drawn by listeners/home.ts',
   'request-again.ts': 'button values, not text',
   'listeners/audit.ts': 'sends auditReply and auditFileComment of blocks/audit.ts',
+  'approvers.ts': 'posts the bodies it is given, drawn elsewhere',
 };
 
 const SLACK_DIR = joinPath(import.meta.dirname, '../../src/slack');
