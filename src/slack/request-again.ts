@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { AccessRequest } from '../access/request.js';
 import { type Task, taskSchema } from '../access/tasks.js';
 import { META_ID } from '../graph/ids.js';
+import { SLACK_USER_ID } from './ids.js';
 import { LIMITS } from './limits.js';
 
 /** What the request form opens with when a finished request is asked for again. */
@@ -28,10 +29,7 @@ const wireSchema = z.object({
     .regex(/^[a-z0-9][a-z0-9_-]{0,31}$/)
     .optional(),
   u: z.string().regex(META_ID),
-  p: z
-    .string()
-    .regex(/^[UW][A-Z0-9]{1,20}$/)
-    .optional(),
+  p: z.string().regex(SLACK_USER_ID).optional(),
   t: z.array(taskSchema).max(16),
   d: z
     .number()
