@@ -18,8 +18,8 @@ export interface Prefill {
   reason?: string;
 }
 
-/** The form's reason field holds this much; a longer reason is cut to fit. */
-const REASON_CHARS = 500;
+/** The request form's reason field holds this much; a longer reason is cut to fit. */
+export const REASON_CHARS = 500;
 
 /** Short keys: the value travels in the button, which Slack caps at 2,000 characters. */
 const wireSchema = z.object({
