@@ -11,6 +11,7 @@ import { reminderMessage } from './blocks/replies.js';
 import { approvalMessage, conflictMessage, grantNotice, resultMessage } from './blocks/request.js';
 import type { MessageBody } from './blocks/types.js';
 import type { HomeRefresh } from './home-refresh.js';
+import { channelPermalink } from './permalink.js';
 import { endedEmpty } from './request-again.js';
 
 export interface NotifierLogger {
@@ -106,8 +107,7 @@ export class SlackNotifier implements RequestNotifier {
   }
 
   async remindReview(request: AccessRequest, approverIds: readonly string[]): Promise<void> {
-    const shared = request.approvalMessages.find((ref) => !ref.channel.startsWith('D'));
-    const link = shared ? await this.permalink(shared) : undefined;
+    const link = await this.permalink(request.approvalMessages);
     const message = reviewReminderMessage(request, link);
     for (const approver of approverIds) await this.client.chat.postMessage({ channel: approver, ...message });
   }
@@ -137,19 +137,16 @@ export class SlackNotifier implements RequestNotifier {
 
   async remind(request: Pending, approverIds: string[]): Promise<void> {
     // In the approval channel, a link takes the approver to the message; in DMs, it sits just above the reminder.
-    const first = request.approvalMessages[0]?.channel.startsWith('D') ? undefined : request.approvalMessages[0];
-    const link = first ? await this.permalink(first) : undefined;
+    const link = await this.permalink(request.approvalMessages.slice(0, 1));
     const message = reminderMessage(request, link);
     for (const approver of approverIds) await this.client.chat.postMessage({ channel: approver, ...message });
   }
 
-  private async permalink(ref: MessageRef): Promise<string | undefined> {
-    try {
-      return (await this.client.chat.getPermalink({ channel: ref.channel, message_ts: ref.ts })).permalink;
-    } catch (error) {
-      this.logger?.warn({ err: error }, 'could not get a link to the approval message');
-      return undefined;
-    }
+  /** A link to the approval message in the channel, if it is in one. */
+  private permalink(messages: readonly MessageRef[]): Promise<string | undefined> {
+    return channelPermalink(this.client, messages, (error) =>
+      this.logger?.warn({ err: error }, 'could not get a link to the approval message'),
+    );
   }
 
   /** The approval message does without it when the lookup fails. */

@@ -5,6 +5,7 @@ import type { Review, ReviewNotifier, ReviewPage, ReviewSummary, ReviewView } fr
 import { postToApprovers } from './approvers.js';
 import { reviewMessage, reviewReminderMessage, reviewSummaryMessage } from './blocks/review.js';
 import type { MessageBody } from './blocks/types.js';
+import { channelPermalink } from './permalink.js';
 
 export interface ReviewNotifierLogger {
   warn(obj: object, msg: string): void;
@@ -44,15 +45,9 @@ export class SlackReviewNotifier implements ReviewNotifier {
   }
 
   async remind(review: Review, approverIds: string[]): Promise<void> {
-    const shown = review.messages.find((message) => !message.channel.startsWith('D'));
-    let permalink: string | undefined;
-    if (shown) {
-      try {
-        permalink = (await this.client.chat.getPermalink({ channel: shown.channel, message_ts: shown.ts })).permalink;
-      } catch (error) {
-        this.logger?.warn({ err: error }, 'could not get a link to the review message');
-      }
-    }
+    const permalink = await channelPermalink(this.client, review.messages, (error) =>
+      this.logger?.warn({ err: error }, 'could not get a link to the review message'),
+    );
     const body = reviewReminderMessage(review, permalink);
     for (const approver of approverIds) await this.client.chat.postMessage({ channel: approver, ...body });
   }

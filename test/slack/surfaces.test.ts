@@ -1272,6 +1272,7 @@ const NOT_SURFACES: Record<string, string> = {
   'request-again.ts': 'button values, not text',
   'listeners/audit.ts': 'sends auditReply and auditFileComment of blocks/audit.ts',
   'approvers.ts': 'posts the bodies it is given, drawn elsewhere',
+  'permalink.ts': 'asks Slack for a link; draws no text',
   'listeners/forms.ts': 'opens and replaces forms drawn elsewhere; refusals come from listeners/replies.ts',
 };
 

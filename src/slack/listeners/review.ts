@@ -8,6 +8,7 @@ import { reviewClickReply, reviewStartReply, temporaryModal } from '../blocks/re
 import type { MessageBody } from '../blocks/types.js';
 import { mrkdwn } from '../format.js';
 import { FIELD } from '../ids.js';
+import { channelPermalink } from '../permalink.js';
 import { decodePageRef, decodeRowRef } from '../review-state.js';
 import type { ListenerDeps } from './deps.js';
 import { openForm, refuse, replaceForm } from './forms.js';
@@ -24,16 +25,8 @@ export async function reviewCommandReply(
   userId: string,
 ): Promise<MessageBody> {
   const result = await deps.service.reviews.start({ account: account.policy.alias, actorId: userId });
-  const shown =
-    result.kind === 'already-open' ? result.review.messages.find((m) => !m.channel.startsWith('D')) : undefined;
-  let permalink: string | undefined;
-  if (shown) {
-    try {
-      permalink = (await client.chat.getPermalink({ channel: shown.channel, message_ts: shown.ts })).permalink;
-    } catch {
-      // The answer does without the link.
-    }
-  }
+  // The answer does without the link when Slack gives none.
+  const permalink = result.kind === 'already-open' ? await channelPermalink(client, result.review.messages) : undefined;
   return reviewStartReply(result, permalink);
 }
 
