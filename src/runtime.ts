@@ -36,8 +36,8 @@ export interface RunningBot {
   drift: DriftService;
   store: Store;
   graph: GraphClient;
-  /** The HTTP port (HTTP mode only). */
-  port?: number;
+  /** The HTTP port: probes and metrics in both modes, Slack's requests in HTTP mode. */
+  port: number;
   accounts: Accounts;
   /** What `GET /metrics` serves. */
   metrics: BotMetrics;
@@ -78,7 +78,7 @@ const STORE_PING_BUDGET_MS = 800;
 const FIRST_SLACK_ATTEMPT_MS = 3_000;
 
 /**
- * Builds everything from the config and starts serving Slack. In HTTP mode the server listens first, so /healthz
+ * Builds everything from the config and starts serving Slack. The server listens first (in both modes), so /healthz
  * answers (503, "starting") while the store opens and Slack is reached; Slack being unreachable never fails the start.
  */
 export async function startBot(config: Config, options: StartOptions = {}): Promise<RunningBot> {
@@ -117,7 +117,7 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
   try {
     store = await openStore(config.storeUrl, { namespace: config.storeNamespace, logger });
   } catch (error) {
-    server?.close();
+    server.close();
     throw error;
   }
   return build(config, options, logger, store, server, {
@@ -147,7 +147,7 @@ async function build(
   options: StartOptions,
   logger: Logger,
   store: Store,
-  server: Server | undefined,
+  server: Server,
   wiring: Wiring,
 ): Promise<RunningBot> {
   const { metrics } = wiring;
@@ -262,7 +262,7 @@ async function build(
     // Socket Mode: Slack unreachable at start, or later, is waited out, not fatal.
     socket?.start();
   }
-  const port = server ? (server.address() as AddressInfo).port : undefined;
+  const port = (server.address() as AddressInfo).port;
   logger.info(
     {
       mode: config.slack.appToken ? 'socket' : 'http',
@@ -316,14 +316,12 @@ async function build(
     const drainTimeout = new Promise((resolve) => setTimeout(resolve, options.drainTimeoutMs ?? 30_000).unref());
     await Promise.race([Promise.all([service.drain(), drift.drain()]), drainTimeout]);
     await auditWebhook?.stop();
-    if (server) {
-      const closing = new Promise<void>((resolve) => server!.close(() => resolve()));
-      server.closeAllConnections();
-      await closing;
-      await receiver?.stop();
-    } else {
-      await socket?.stop();
-    }
+    // The server runs in both modes (Socket Mode serves the probes and metrics on it); Slack's side is one or other.
+    const closing = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeAllConnections();
+    await closing;
+    await receiver?.stop();
+    await socket?.stop();
     await graph.close();
     await store.close();
     logger.info({}, 'waba-access stopped');

@@ -99,7 +99,7 @@ export class BotMetrics implements AccessMetrics {
 
   private readonly sweeps = new Histogram({
     name: `${PREFIX}sweep_duration_seconds`,
-    help: 'How long each background sweep took: recover, expire_requests, expire_grants, remind.',
+    help: 'How long each background sweep took: recover, expire_requests, expire_grants, remind, notice_expiring, remind_break_glass.',
     labelNames: ['sweep'],
     buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60],
     registers: [this.registry],

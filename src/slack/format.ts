@@ -1,3 +1,4 @@
+import { SLACK_USER_ID } from './ids.js';
 import { LIMITS } from './limits.js';
 
 /**
@@ -72,14 +73,13 @@ export function code(text: string): Mrkdwn {
   return made(`\`${escapeForeign(text)}\``);
 }
 
-const SLACK_USER = /^[UW][A-Z0-9]{1,40}$/;
 const SLACK_GROUP = /^S[A-Z0-9]{1,40}$/;
 const SLACK_CHANNEL = /^[CDG][A-Z0-9]{1,40}$/;
 
 /** A Slack person or user group, as a mention; anything that is not a Slack id is shown as text. */
 export function mention(slackId: string): Mrkdwn {
   if (slackId === 'system') return made('the bot');
-  if (SLACK_USER.test(slackId)) return made(`<@${slackId}>`);
+  if (SLACK_USER_ID.test(slackId)) return made(`<@${slackId}>`);
   if (SLACK_GROUP.test(slackId)) return made(`<!subteam^${slackId}>`);
   return code(slackId);
 }

@@ -1,3 +1,5 @@
+import { SLACK_USER_ID } from './ids.js';
+
 /** What the Home refresh logs when a publish fails. */
 export interface HomeRefreshLogger {
   warn(obj: object, msg: string): void;
@@ -30,7 +32,7 @@ export class HomeRefresh {
   /** Marks these people's Home tabs stale; they are published once the burst has gathered. Ids of no person are skipped. */
   touch(userIds: Iterable<string | undefined>): void {
     if (this.stopped) return;
-    for (const id of userIds) if (id && /^[UW][A-Z0-9]+$/.test(id)) this.due.add(id);
+    for (const id of userIds) if (id && SLACK_USER_ID.test(id)) this.due.add(id);
     if (this.due.size === 0 || this.timer) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;

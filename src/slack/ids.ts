@@ -55,3 +55,9 @@ export const FIELD = {
   until: 'until',
   emergency: 'emergency',
 } as const;
+
+/**
+ * A Slack person's id (`U…`, or `W…` on Enterprise Grid): the one pattern the bot checks one against, wherever it
+ * comes from (a button's value, a change to publish Home tabs for, a mention to draw).
+ */
+export const SLACK_USER_ID = /^[UW][A-Z0-9]{1,40}$/;

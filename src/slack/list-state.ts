@@ -3,6 +3,7 @@ import type { PageCursor, RosterFilter } from '../access/roster-view.js';
 import { taskSchema } from '../access/tasks.js';
 import { META_ID } from '../graph/ids.js';
 import { MAX_FILTER_LENGTH } from './commands.js';
+import { SLACK_USER_ID } from './ids.js';
 
 /** What a list's Show more and Refresh buttons carry: the account, the filter, and where the next page starts. */
 export interface ListState {
@@ -24,10 +25,7 @@ const wireSchema = z.object({
       z.object({ k: z.literal('x'), v: z.string().min(1).max(MAX_FILTER_LENGTH) }),
     ])
     .optional(),
-  p: z
-    .string()
-    .regex(/^[UW][A-Z0-9]{1,20}$/)
-    .optional(),
+  p: z.string().regex(SLACK_USER_ID).optional(),
   o: z.number().int().min(0).max(10_000_000).optional(),
   l: ID.optional(),
 });

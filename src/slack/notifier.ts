@@ -4,12 +4,14 @@ import type { PersonOrigin } from '../access/directory.js';
 import type { TemporaryGrant } from '../access/grants.js';
 import type { RequestNotifier } from '../access/ports.js';
 import { type AccessRequest, isFinal, type MessageRef, type Pending } from '../access/request.js';
+import { postToApprovers } from './approvers.js';
 import { emergencyMessage, reviewedNotice, reviewReminderMessage } from './blocks/break-glass.js';
 import { doneNotice, endingSoonMessage } from './blocks/grant-notices.js';
 import { reminderMessage } from './blocks/replies.js';
 import { approvalMessage, conflictMessage, grantNotice, resultMessage } from './blocks/request.js';
 import type { MessageBody } from './blocks/types.js';
 import type { HomeRefresh } from './home-refresh.js';
+import { channelPermalink } from './permalink.js';
 import { endedEmpty } from './request-again.js';
 
 export interface NotifierLogger {
@@ -105,8 +107,7 @@ export class SlackNotifier implements RequestNotifier {
   }
 
   async remindReview(request: AccessRequest, approverIds: readonly string[]): Promise<void> {
-    const shared = request.approvalMessages.find((ref) => !ref.channel.startsWith('D'));
-    const link = shared ? await this.permalink(shared) : undefined;
+    const link = await this.permalink(request.approvalMessages);
     const message = reviewReminderMessage(request, link);
     for (const approver of approverIds) await this.client.chat.postMessage({ channel: approver, ...message });
   }
@@ -136,19 +137,16 @@ export class SlackNotifier implements RequestNotifier {
 
   async remind(request: Pending, approverIds: string[]): Promise<void> {
     // In the approval channel, a link takes the approver to the message; in DMs, it sits just above the reminder.
-    const first = request.approvalMessages[0]?.channel.startsWith('D') ? undefined : request.approvalMessages[0];
-    const link = first ? await this.permalink(first) : undefined;
+    const link = await this.permalink(request.approvalMessages.slice(0, 1));
     const message = reminderMessage(request, link);
     for (const approver of approverIds) await this.client.chat.postMessage({ channel: approver, ...message });
   }
 
-  private async permalink(ref: MessageRef): Promise<string | undefined> {
-    try {
-      return (await this.client.chat.getPermalink({ channel: ref.channel, message_ts: ref.ts })).permalink;
-    } catch (error) {
-      this.logger?.warn({ err: error }, 'could not get a link to the approval message');
-      return undefined;
-    }
+  /** A link to the approval message in the channel, if it is in one. */
+  private permalink(messages: readonly MessageRef[]): Promise<string | undefined> {
+    return channelPermalink(this.client, messages, (error) =>
+      this.logger?.warn({ err: error }, 'could not get a link to the approval message'),
+    );
   }
 
   /** The approval message does without it when the lookup fails. */
@@ -190,23 +188,8 @@ export class SlackNotifier implements RequestNotifier {
   }
 
   /** Posts to the account's approval channel, or by DM to each of its approvers except `except`. */
-  private async toApprovers(wabaId: string, message: MessageBody, except?: string): Promise<MessageRef[]> {
-    const account = this.accounts.forWaba(wabaId);
-    if (!account) throw new Error(`No account is configured for WABA ${wabaId}, so there is nobody to ask.`);
-    const channel = account.policy.approvalChannelId;
-    if (channel) {
-      const posted = await this.client.chat.postMessage({ channel, ...message });
-      return [{ channel: posted.channel ?? channel, ts: String(posted.ts) }];
-    }
-    // Posting to a user id opens the DM with them.
-    const approvers = (await account.approvers.approverUserIds()).filter((id) => id !== except);
-    if (approvers.length === 0) throw new Error('No approver other than the requester can be asked.');
-    const refs: MessageRef[] = [];
-    for (const approver of approvers) {
-      const posted = await this.client.chat.postMessage({ channel: approver, ...message });
-      refs.push({ channel: String(posted.channel), ts: String(posted.ts) });
-    }
-    return refs;
+  private toApprovers(wabaId: string, message: MessageBody, except?: string): Promise<MessageRef[]> {
+    return postToApprovers(this.client, this.accounts, wabaId, message, except);
   }
 
   private async update(refs: readonly MessageRef[], message: MessageBody): Promise<void> {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { AccessRequest } from '../access/request.js';
 import { type Task, taskSchema } from '../access/tasks.js';
 import { META_ID } from '../graph/ids.js';
+import { SLACK_USER_ID } from './ids.js';
 import { LIMITS } from './limits.js';
 
 /** What the request form opens with when a finished request is asked for again. */
@@ -17,8 +18,8 @@ export interface Prefill {
   reason?: string;
 }
 
-/** The form's reason field holds this much; a longer reason is cut to fit. */
-const REASON_CHARS = 500;
+/** The request form's reason field holds this much; a longer reason is cut to fit. */
+export const REASON_CHARS = 500;
 
 /** Short keys: the value travels in the button, which Slack caps at 2,000 characters. */
 const wireSchema = z.object({
@@ -28,10 +29,7 @@ const wireSchema = z.object({
     .regex(/^[a-z0-9][a-z0-9_-]{0,31}$/)
     .optional(),
   u: z.string().regex(META_ID),
-  p: z
-    .string()
-    .regex(/^[UW][A-Z0-9]{1,20}$/)
-    .optional(),
+  p: z.string().regex(SLACK_USER_ID).optional(),
   t: z.array(taskSchema).max(16),
   d: z
     .number()

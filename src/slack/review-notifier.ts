@@ -2,8 +2,10 @@ import type { webApi } from '@slack/bolt';
 import type { AccountLookup } from '../access/accounts.js';
 import type { MessageRef } from '../access/request.js';
 import type { Review, ReviewNotifier, ReviewPage, ReviewSummary, ReviewView } from '../access/review.js';
+import { postToApprovers } from './approvers.js';
 import { reviewMessage, reviewReminderMessage, reviewSummaryMessage } from './blocks/review.js';
 import type { MessageBody } from './blocks/types.js';
+import { channelPermalink } from './permalink.js';
 
 export interface ReviewNotifierLogger {
   warn(obj: object, msg: string): void;
@@ -30,23 +32,8 @@ export class SlackReviewNotifier implements ReviewNotifier {
     private readonly logger?: ReviewNotifierLogger,
   ) {}
 
-  async post(review: Review, first: ReviewPage): Promise<MessageRef[]> {
-    const account = this.accounts.forWaba(review.wabaId);
-    if (!account) throw new Error(`No account is configured for WABA ${review.wabaId}, so nobody can review it.`);
-    const body = reviewMessage(review, first);
-    const channel = account.policy.approvalChannelId;
-    if (channel) {
-      const posted = await this.client.chat.postMessage({ channel, ...body });
-      return [{ channel: posted.channel ?? channel, ts: String(posted.ts) }];
-    }
-    const approvers = await account.approvers.approverUserIds();
-    if (approvers.length === 0) throw new Error('The account has no approver to review it.');
-    const refs: MessageRef[] = [];
-    for (const approver of approvers) {
-      const posted = await this.client.chat.postMessage({ channel: approver, ...body });
-      refs.push({ channel: String(posted.channel), ts: String(posted.ts) });
-    }
-    return refs;
+  post(review: Review, first: ReviewPage): Promise<MessageRef[]> {
+    return postToApprovers(this.client, this.accounts, review.wabaId, reviewMessage(review, first));
   }
 
   async show(review: Review, views: readonly ReviewView[]): Promise<void> {
@@ -58,15 +45,9 @@ export class SlackReviewNotifier implements ReviewNotifier {
   }
 
   async remind(review: Review, approverIds: string[]): Promise<void> {
-    const shown = review.messages.find((message) => !message.channel.startsWith('D'));
-    let permalink: string | undefined;
-    if (shown) {
-      try {
-        permalink = (await this.client.chat.getPermalink({ channel: shown.channel, message_ts: shown.ts })).permalink;
-      } catch (error) {
-        this.logger?.warn({ err: error }, 'could not get a link to the review message');
-      }
-    }
+    const permalink = await channelPermalink(this.client, review.messages, (error) =>
+      this.logger?.warn({ err: error }, 'could not get a link to the review message'),
+    );
     const body = reviewReminderMessage(review, permalink);
     for (const approver of approverIds) await this.client.chat.postMessage({ channel: approver, ...body });
   }

@@ -1265,6 +1265,9 @@ const NOT_SURFACES: Record<string, string> = {
   'home-refresh.ts': 'publishes homeView, drawn by listeners/home.ts',
   'request-again.ts': 'button values, not text',
   'listeners/audit.ts': 'sends auditReply and auditFileComment of blocks/audit.ts',
+  'approvers.ts': 'posts the bodies it is given, drawn elsewhere',
+  'permalink.ts': 'asks Slack for a link; draws no text',
+  'listeners/forms.ts': 'opens and replaces forms drawn elsewhere; refusals come from listeners/replies.ts',
 };
 
 const SLACK_DIR = joinPath(import.meta.dirname, '../../src/slack');

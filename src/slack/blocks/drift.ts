@@ -235,9 +235,9 @@ export function driftClickReply(result: DriftActionResult): Mrkdwn | undefined {
     case 'nothing-to-keep':
       return mrkdwn`This change gave no access to keep, so it cannot be made temporary; Accept or Revert it.`;
     case 'too-long':
-      return mrkdwn`That is longer than this account allows (${formatDuration(result.maxMs)}); nothing changed. Choose a shorter time.`;
+      return mrkdwn`That is longer than this account allows (${formatDuration(result.maxMs)} at most); nothing changed. Click *Make temporary* again and give ${formatDuration(result.maxMs)} or less.`;
     case 'too-short':
-      return mrkdwn`That is shorter than this account allows (${formatDuration(result.minMs)}); nothing changed.`;
+      return mrkdwn`That is shorter than this account allows (${formatDuration(result.minMs)} at least); nothing changed. Click *Make temporary* again and give ${formatDuration(result.minMs)} or more.`;
     case 'failed':
       return mrkdwn`Nothing changed: ${result.error.userMessage ?? result.error.message}. The row is open again; try again.`;
   }

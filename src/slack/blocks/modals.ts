@@ -3,7 +3,7 @@ import { TASKS } from '../../access/tasks.js';
 import { clipPlain, code, type Mrkdwn, mrkdwn, slackDate } from '../format.js';
 import { FIELD, VIEW } from '../ids.js';
 import { LIMITS } from '../limits.js';
-import type { Prefill } from '../request-again.js';
+import { type Prefill, REASON_CHARS } from '../request-again.js';
 import { modal, section } from './kit.js';
 import type { Block, ModalView } from './types.js';
 
@@ -18,8 +18,8 @@ function reasonInput(initial?: string): Block {
       type: 'plain_text_input',
       action_id: FIELD.reason,
       multiline: true,
-      max_length: 500,
-      ...(initial ? { initial_value: initial.slice(0, 500) } : {}),
+      max_length: REASON_CHARS,
+      ...(initial ? { initial_value: initial.slice(0, REASON_CHARS) } : {}),
     },
   };
 }

@@ -279,9 +279,9 @@ export function reviewClickReply(result: DecideRowResult | ReviewRefusal): Mrkdw
     case 'unconfigured':
       return mrkdwn`This review is of WhatsApp Business Account ${code(result.review.wabaId)}, which is no longer in the bot’s policy; nothing changed.`;
     case 'too-long':
-      return mrkdwn`${formatDuration(result.askedMs)} is longer than the longest access this account allows (${formatDuration(result.maxMs)}); nothing changed.`;
+      return mrkdwn`${formatDuration(result.askedMs)} is longer than the longest access this account allows (${formatDuration(result.maxMs)}); nothing changed. Click *Make temporary* again and give ${formatDuration(result.maxMs)} or less.`;
     case 'too-short':
-      return mrkdwn`${formatDuration(result.askedMs)} is shorter than the shortest access this account allows (${formatDuration(result.minMs)}); nothing changed.`;
+      return mrkdwn`${formatDuration(result.askedMs)} is shorter than the shortest access this account allows (${formatDuration(result.minMs)}); nothing changed. Click *Make temporary* again and give ${formatDuration(result.minMs)} or more.`;
     case 'busy':
       return mrkdwn`Another approver is deciding on this review right now; nothing changed. Click again in a moment.`;
   }

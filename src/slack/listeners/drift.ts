@@ -8,10 +8,11 @@ import {
   temporaryModal,
 } from '../blocks/drift.js';
 import { reply as replyBody } from '../blocks/kit.js';
-import { DURATION_ERROR, FORM_NOT_OPENED_TEXT, refusalModal } from '../blocks/modals.js';
+import { DURATION_ERROR, FORM_NOT_OPENED_TEXT } from '../blocks/modals.js';
 import { mrkdwn } from '../format.js';
 import { FIELD } from '../ids.js';
 import type { ListenerDeps } from './deps.js';
+import { openForm, refuse, replaceForm } from './forms.js';
 import { answerClick, type ButtonArgs, failureReply, tellUser, type ViewArgs } from './replies.js';
 import { yieldToWaitingRequests } from './yield.js';
 
@@ -49,29 +50,14 @@ export function driftTemporaryButton(deps: ListenerDeps) {
       ...ref,
       ...(args.body.channel?.id ? { channelId: args.body.channel.id } : {}),
     };
-    let form: { id: string; hash?: string } | undefined;
-    try {
-      const opened = await args.client.views.open({ trigger_id: args.body.trigger_id, view: temporaryModal(meta) });
-      if (opened.view?.id) form = { id: opened.view.id, ...(opened.view.hash ? { hash: opened.view.hash } : {}) };
-    } catch (error) {
-      args.logger.warn('form did not open', error);
-    }
+    const view = temporaryModal(meta);
+    const form = await openForm(args, view);
     await yieldToWaitingRequests();
     const verdict = await deps.drift.verdict(ref, args.body.user.id, 'temporary');
-    const next =
-      verdict.kind === 'allowed'
-        ? temporaryModal(meta, {
-            row: verdict.row,
-            maxMs: deps.accounts.forWaba(verdict.digest.wabaId)?.policy.durations.maxMs ?? 0,
-          })
-        : refusalModal('Make temporary', driftClickReply(verdict)!);
-    if (!form) return answerClick(args, verdict.kind === 'allowed' ? FORM_NOT_OPENED_TEXT : driftClickReply(verdict));
-    try {
-      await args.client.views.update({ view_id: form.id, ...(form.hash ? { hash: form.hash } : {}), view: next });
-    } catch (error) {
-      args.logger.warn('form not updated', error);
-      if (verdict.kind !== 'allowed') await answerClick(args, driftClickReply(verdict));
-    }
+    if (verdict.kind !== 'allowed') return refuse(args, form, view.title.text, driftClickReply(verdict));
+    if (!form) return answerClick(args, FORM_NOT_OPENED_TEXT);
+    const maxMs = deps.accounts.forWaba(verdict.digest.wabaId)?.policy.durations.maxMs ?? 0;
+    await replaceForm(args, form, temporaryModal(meta, { row: verdict.row, maxMs }));
   };
 }
 

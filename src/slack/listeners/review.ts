@@ -3,13 +3,15 @@ import type { Account } from '../../access/accounts.js';
 import { formatDuration, parseDuration } from '../../access/duration.js';
 import type { RowChoice } from '../../access/review.js';
 import { reply as replyBody } from '../blocks/kit.js';
-import { FORM_NOT_OPENED_TEXT, refusalModal } from '../blocks/modals.js';
+import { FORM_NOT_OPENED_TEXT } from '../blocks/modals.js';
 import { reviewClickReply, reviewStartReply, temporaryModal } from '../blocks/review.js';
 import type { MessageBody } from '../blocks/types.js';
-import { type Mrkdwn, mrkdwn } from '../format.js';
+import { mrkdwn } from '../format.js';
 import { FIELD } from '../ids.js';
+import { channelPermalink } from '../permalink.js';
 import { decodePageRef, decodeRowRef } from '../review-state.js';
 import type { ListenerDeps } from './deps.js';
+import { openForm, refuse, replaceForm } from './forms.js';
 import { answerClick, type ButtonArgs, failureReply, tellUser, type ViewArgs } from './replies.js';
 import { yieldToWaitingRequests } from './yield.js';
 
@@ -23,16 +25,8 @@ export async function reviewCommandReply(
   userId: string,
 ): Promise<MessageBody> {
   const result = await deps.service.reviews.start({ account: account.policy.alias, actorId: userId });
-  const shown =
-    result.kind === 'already-open' ? result.review.messages.find((m) => !m.channel.startsWith('D')) : undefined;
-  let permalink: string | undefined;
-  if (shown) {
-    try {
-      permalink = (await client.chat.getPermalink({ channel: shown.channel, message_ts: shown.ts })).permalink;
-    } catch {
-      // The answer does without the link.
-    }
-  }
+  // The answer does without the link when Slack gives none.
+  const permalink = result.kind === 'already-open' ? await channelPermalink(client, result.review.messages) : undefined;
   return reviewStartReply(result, permalink);
 }
 
@@ -63,35 +57,19 @@ export function reviewTemporaryButton(deps: ListenerDeps) {
     const ref = decodeRowRef(args.action.value);
     if (!ref) return answerClick(args, STALE_BUTTON);
     const view = temporaryModal(ref);
-    let form: { id: string; hash?: string } | undefined;
-    try {
-      const opened = await args.client.views.open({ trigger_id: args.body.trigger_id, view });
-      if (opened.view?.id) form = { id: opened.view.id, ...(opened.view.hash ? { hash: opened.view.hash } : {}) };
-    } catch (error) {
-      args.logger.warn('form did not open', error);
-    }
+    const form = await openForm(args, view);
     await yieldToWaitingRequests();
-    let next: ReturnType<typeof temporaryModal> | undefined;
-    let refusal: Mrkdwn | undefined;
+    let check: Awaited<ReturnType<typeof deps.service.reviews.temporaryCheck>>;
     try {
-      const check = await deps.service.reviews.temporaryCheck(ref, args.body.user.id);
-      if (check.kind === 'allowed') next = temporaryModal(ref, check);
-      else refusal = reviewClickReply(check);
+      check = await deps.service.reviews.temporaryCheck(ref, args.body.user.id);
     } catch (error) {
       args.logger.warn('review row could not be read', error);
-      refusal = mrkdwn`Something went wrong on my side; nothing changed. Click again in a minute.`;
+      const failed = mrkdwn`Something went wrong on my side; nothing changed. Click again in a minute.`;
+      return refuse(args, form, view.title.text, failed);
     }
-    if (!form) return answerClick(args, refusal ?? FORM_NOT_OPENED_TEXT);
-    try {
-      await args.client.views.update({
-        view_id: form.id,
-        ...(form.hash ? { hash: form.hash } : {}),
-        view: next ?? refusalModal(view.title.text, refusal!),
-      });
-    } catch (error) {
-      args.logger.warn('form not updated', error);
-      if (refusal) await answerClick(args, refusal);
-    }
+    if (check.kind !== 'allowed') return refuse(args, form, view.title.text, reviewClickReply(check));
+    if (!form) return answerClick(args, FORM_NOT_OPENED_TEXT);
+    await replaceForm(args, form, temporaryModal(ref, check));
   };
 }
 

@@ -4,6 +4,7 @@ import type { PersonHistory, WhoResult } from '../../../src/access/drift-service
 import {
   DIGEST_ROWS_PER_PAGE,
   digestMessage,
+  driftClickReply,
   historyMessage,
   parseRowValue,
   temporaryModal,
@@ -97,6 +98,14 @@ describe('drift digests', () => {
       },
     );
     expect(problemsOf(modal)).toEqual([]);
+  });
+  it('answer a time outside the account’s limits with the limit and how to try again', () => {
+    const long = driftClickReply({ kind: 'too-long', maxMs: 30 * 86_400_000 })?.text;
+    const short = driftClickReply({ kind: 'too-short', minMs: 3_600_000 })?.text;
+    expect(long).toContain('longer than this account allows (30d at most); nothing changed');
+    expect(long).toContain('Click *Make temporary* again and give 30d or less.');
+    expect(short).toContain('shorter than this account allows (1h at least); nothing changed');
+    expect(short).toContain('Click *Make temporary* again and give 1h or more.');
   });
 });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { REVIEW_PAGE_SIZE, type Review, reviewPages, summarize } from '../../../src/access/review.js';
-import { reviewMessage, reviewSummaryMessage } from '../../../src/slack/blocks/review.js';
+import { reviewClickReply, reviewMessage, reviewSummaryMessage } from '../../../src/slack/blocks/review.js';
 import { parseCommand } from '../../../src/slack/command-grammar.js';
 import { ACTION } from '../../../src/slack/ids.js';
 import { LIMITS } from '../../../src/slack/limits.js';
@@ -119,6 +119,17 @@ describe('until when a person keeps their access', () => {
     expect(parseUntil('2026-02-30', now)).toEqual({ problem: '2026-02-30 is not a date on the calendar.' });
     expect(parseUntil('2026-02-28', now)).toEqual({ problem: 'That day has passed: choose a later one.' });
     expect(parseUntil('', now)).toEqual({ problem: expect.any(String) });
+  });
+
+  it('answers a time the account no longer allows with its limit and how to try again', () => {
+    const long = reviewClickReply({ kind: 'too-long', askedMs: 90 * 86_400_000, maxMs: 30 * 86_400_000 })?.text;
+    const short = reviewClickReply({ kind: 'too-short', askedMs: 60_000, minMs: 3_600_000 })?.text;
+    expect(long).toBe(
+      '90d is longer than the longest access this account allows (30d); nothing changed. Click *Make temporary* again and give 30d or less.',
+    );
+    expect(short).toBe(
+      '1m is shorter than the shortest access this account allows (1h); nothing changed. Click *Make temporary* again and give 1h or more.',
+    );
   });
 });
 
