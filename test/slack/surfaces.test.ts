@@ -890,6 +890,7 @@ const FIXTURES: Record<string, Record<string, Fixture>> = {
     FORM_NOT_OPENED_TEXT: { render: () => [modals.FORM_NOT_OPENED_TEXT], quiet: true },
     DURATION_HINT: { render: () => [modals.DURATION_HINT], quiet: true },
     DURATION_ERROR: { render: () => [modals.DURATION_ERROR], quiet: true },
+    COMPOSE_DURATION_ERROR: { render: () => [modals.COMPOSE_DURATION_ERROR], quiet: true },
   },
   'blocks/review.ts': {
     progressText: { render: (h) => reviewsWith(h).map(({ review: shown }) => review.progressText(shown)) },

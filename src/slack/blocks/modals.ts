@@ -28,6 +28,8 @@ function reasonInput(initial?: string): Block {
 export const DURATION_HINT = 'A number and a unit: 30m, 4h, 2d.';
 /** A duration field's error when what was typed is not a duration. */
 export const DURATION_ERROR = 'Use a number and a unit: 30m, 4h, 2d.';
+/** The request form's duration may also be left empty (the account's default) or say `permanent`. */
+export const COMPOSE_DURATION_ERROR = `${DURATION_ERROR} Or leave it empty for the account’s default, or write permanent.`;
 
 /** The duration field of a form (Extend, the request form, Make temporary), read back by its `FIELD.duration` id. */
 export function durationInput(options: {

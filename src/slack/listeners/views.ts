@@ -4,7 +4,7 @@ import { isTask, type Task } from '../../access/tasks.js';
 import { isMetaId } from '../../graph/ids.js';
 import { breakGlassReply } from '../blocks/break-glass.js';
 import { reply as replyBody } from '../blocks/kit.js';
-import { type ComposeMetadata, DURATION_ERROR } from '../blocks/modals.js';
+import { COMPOSE_DURATION_ERROR, type ComposeMetadata, DURATION_ERROR } from '../blocks/modals.js';
 import { formFieldError } from '../blocks/outcomes.js';
 import { submitReply } from '../blocks/replies.js';
 import { FIELD } from '../ids.js';
@@ -48,8 +48,7 @@ export function composeSubmission(deps: ListenerDeps) {
     const requesterId = body.user.id;
 
     const errors: Record<string, string> = {};
-    if (kind === 'grant' && lengthText && duration === undefined)
-      errors[FIELD.duration] = 'Use a number and a unit: 30m, 4h, 2d (or leave it empty).';
+    if (kind === 'grant' && lengthText && duration === undefined) errors[FIELD.duration] = COMPOSE_DURATION_ERROR;
     const linked = person ? await deps.directory.metaIdOf(person) : undefined;
     if (person && typedId) errors[FIELD.user] = 'Choose a person or enter an id, not both.';
     else if (person && !linked)

@@ -15,13 +15,18 @@ function composeValues({
   person,
   tasks = ['MESSAGING'],
   reason = 'on call',
+  duration,
 }: {
   user?: string;
   person?: string;
   tasks?: string[];
   reason?: string;
+  duration?: string;
 } = {}) {
   return {
+    ...(duration === undefined
+      ? {}
+      : { [FIELD.duration]: { [FIELD.duration]: { type: 'plain_text_input', value: duration } } }),
     [FIELD.kind]: { [FIELD.kind]: { type: 'radio_buttons', selected_option: { value: 'grant' } } },
     [FIELD.person]: { [FIELD.person]: { type: 'users_select', selected_user: person ?? null } },
     [FIELD.user]: { [FIELD.user]: { type: 'plain_text_input', value: user } },
@@ -35,6 +40,26 @@ function composeValues({
 const composeMetadata = JSON.stringify({ channelId: TEAM_CHANNEL });
 
 describe('the compose form', () => {
+  it('answers a length it cannot read beside the field, saying every form it takes, and files nothing', async () => {
+    const k = kit();
+    await composeSubmission(k.deps)(
+      viewArgs(k, {
+        callbackId: VIEW.compose,
+        privateMetadata: composeMetadata,
+        values: composeValues({ duration: 'a while' }),
+        userId: REQUESTER,
+      }),
+    );
+    expect(k.ack).toHaveBeenCalledWith({
+      response_action: 'errors',
+      errors: {
+        [FIELD.duration]:
+          'Use a number and a unit: 30m, 4h, 2d. Or leave it empty for the account’s default, or write permanent.',
+      },
+    });
+    expect(k.service.submit).not.toHaveBeenCalled();
+  });
+
   it('acks once, then files the request as the person who sent it and tells them in their channel', async () => {
     const k = kit();
     k.service.submit.mockResolvedValueOnce({ kind: 'already-has', userId: ALICE, tasks: ['MESSAGING'] });
