@@ -221,14 +221,23 @@ export class BotMetrics implements AccessMetrics {
     }));
   }
 
+  /** The count read under way, shared by scrapes that come while it runs. */
+  private counting?: Promise<{ openRequests: number; liveGrants: number } | undefined>;
+
   private async readCounts(): Promise<{ openRequests: number; liveGrants: number } | undefined> {
     if (!this.sources) return undefined;
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<undefined>((resolve) => {
       timer = setTimeout(() => resolve(undefined), COUNTS_BUDGET_MS);
     });
-    const read = this.sources.counts().catch(() => undefined);
-    return Promise.race([read, late]).finally(() => clearTimeout(timer));
+    // One read at a time: a store that hangs past the budget is not asked again by every scrape meanwhile.
+    this.counting ??= this.sources
+      .counts()
+      .catch(() => undefined)
+      .finally(() => {
+        this.counting = undefined;
+      });
+    return Promise.race([this.counting, late]).finally(() => clearTimeout(timer));
   }
 
   private boundedCode(code: string): string {
