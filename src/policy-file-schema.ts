@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ACCOUNT_ALIAS } from './access/accounts.js';
 import { parseDuration } from './access/duration.js';
 import type { ApprovalCounts } from './access/policy.js';
 import { isTask, nearestTask, TASKS, type Task } from './access/tasks.js';
@@ -14,7 +15,6 @@ import { isUserGroupId } from './slack/usergroups.js';
 export const SLACK_USER = /^[UW][A-Z0-9]{2,}$/;
 const SLACK_USER_OR_GROUP = /^[UWS][A-Z0-9]{2,}$/;
 const CHANNEL = /^[CG][A-Z0-9]{2,}$/;
-const ALIAS = /^[a-z0-9][a-z0-9_-]{0,31}$/;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 /** A string that must match `pattern`; the message names the value. */
@@ -131,7 +131,7 @@ export const fileSchema = z
   .superRefine((file, ctx) => {
     const aliases = Object.keys(file.accounts);
     for (const alias of aliases) {
-      if (!ALIAS.test(alias))
+      if (!ACCOUNT_ALIAS.test(alias))
         ctx.addIssue({
           code: 'custom',
           path: ['accounts', alias],

@@ -78,6 +78,9 @@ export const NO_PEOPLE: PolicyPeople = { bySlackId: new Map(), byEmail: new Map(
 /** The alias of the one account an environment-only setup has. */
 const DEFAULT_ALIAS = 'default';
 
+/** What an account's name (its alias in the policy file, and after `on` in a command) may be. */
+export const ACCOUNT_ALIAS = /^[a-z0-9][a-z0-9_-]{0,31}$/;
+
 /** What break-glass settings say before they meet an account: any of them may be left to the defaults. */
 export interface BreakGlassSettings {
   people?: readonly string[];

@@ -1,3 +1,4 @@
+import { ACCOUNT_ALIAS } from '../access/accounts.js';
 import { parseDuration } from '../access/duration.js';
 import { isDay } from '../access/history.js';
 import { nearestTask, normalizeTasks, TASKS, type Task } from '../access/tasks.js';
@@ -36,7 +37,6 @@ type OnAccount = Extract<
 >;
 /** Commands that act on one account, chosen with `on <alias>`. */
 const ON_ACCOUNT = new Set(['grant', 'revoke', 'list', 'roster', 'active', 'review', 'history', 'who', 'audit']);
-const ALIAS = /^[a-z0-9][a-z0-9_-]{0,31}$/;
 
 /** Takes `on <alias>` out of a command's words, looking only before the reason (which may say "on"). */
 function takeAccount(
@@ -50,7 +50,7 @@ function takeAccount(
   const alias = index + 1 < end ? words[index + 1]!.toLowerCase() : undefined;
   if (alias === undefined)
     return invalid(mrkdwn`\`on\` needs an account after it.`, mrkdwn`${usage} — \`/waba accounts\` lists them.`);
-  if (!ALIAS.test(alias))
+  if (!ACCOUNT_ALIAS.test(alias))
     return invalid(mrkdwn`${code(clip(alias))} is not an account name.`, mrkdwn`\`/waba accounts\` lists them.`);
   const rest = [...words.slice(0, index), ...words.slice(index + 2)];
   if (rest.slice(0, end - 2).some((word) => word.toLowerCase() === 'on'))

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ACCOUNT_ALIAS } from '../access/accounts.js';
 import type { PageCursor, RosterFilter } from '../access/roster-view.js';
 import { taskSchema } from '../access/tasks.js';
 import { META_ID } from '../graph/ids.js';
@@ -17,7 +18,7 @@ export interface ListState {
 const ID = z.string().regex(META_ID);
 /** Short keys: the value travels in every button, and Slack caps it at 2,000 characters. */
 const wireSchema = z.object({
-  a: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/),
+  a: z.string().regex(ACCOUNT_ALIAS),
   f: z
     .discriminatedUnion('k', [
       z.object({ k: z.literal('t'), v: taskSchema }),

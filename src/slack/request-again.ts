@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ACCOUNT_ALIAS } from '../access/accounts.js';
 import type { AccessRequest } from '../access/request.js';
 import { type Task, taskSchema } from '../access/tasks.js';
 import { META_ID } from '../graph/ids.js';
@@ -24,10 +25,7 @@ export const REASON_CHARS = 500;
 /** Short keys: the value travels in the button, which Slack caps at 2,000 characters. */
 const wireSchema = z.object({
   k: z.enum(['grant', 'revoke']),
-  a: z
-    .string()
-    .regex(/^[a-z0-9][a-z0-9_-]{0,31}$/)
-    .optional(),
+  a: z.string().regex(ACCOUNT_ALIAS).optional(),
   u: z.string().regex(META_ID),
   p: z.string().regex(SLACK_USER_ID).optional(),
   t: z.array(taskSchema).max(16),
