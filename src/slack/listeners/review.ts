@@ -146,13 +146,10 @@ export function reviewPageButton(deps: ListenerDeps) {
     const channel = args.body.channel?.id;
     const ts = args.body.message?.ts ?? args.body.container?.message_ts;
     if (!target || !channel || !ts) return answerClick(args, STALE_BUTTON);
-    try {
-      const shown = await deps.service.reviews.showPage({ ...target, channel, ts: String(ts) });
-      if (shown.kind === 'not-found') await answerClick(args, STALE_BUTTON);
-      if (shown.kind === 'busy')
-        await answerClick(args, mrkdwn`Someone is deciding on this review right now; click again in a moment.`);
-    } catch (error) {
-      args.logger.warn('review page failed', error);
-    }
+    // A failure goes on to the router, which tells the clicker, as for every button.
+    const shown = await deps.service.reviews.showPage({ ...target, channel, ts: String(ts) });
+    if (shown.kind === 'not-found') await answerClick(args, STALE_BUTTON);
+    if (shown.kind === 'busy')
+      await answerClick(args, mrkdwn`Someone is deciding on this review right now; click again in a moment.`);
   };
 }

@@ -296,7 +296,12 @@ export function buttonArgs(
       ? { view: { type: 'home', id: 'VHOME' }, container: { type: 'view', view_id: 'VHOME' } }
       : {
           channel: { id: on === 'ephemeral' ? TEAM_CHANNEL : APPROVAL_CHANNEL, name: 'approvals' },
-          container: { type: 'message', is_ephemeral: on === 'ephemeral', channel_id: APPROVAL_CHANNEL },
+          container: {
+            type: 'message',
+            is_ephemeral: on === 'ephemeral',
+            channel_id: APPROVAL_CHANNEL,
+            message_ts: '1712345678.000200',
+          },
           response_url: 'https://hooks.slack.invalid/actions/T1/1/not-real',
         }),
   };

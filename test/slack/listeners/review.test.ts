@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { ACTION, FIELD, VIEW } from '../../../src/slack/ids.js';
-import { reviewTemporaryButton, reviewTemporarySubmission } from '../../../src/slack/listeners/review.js';
+import {
+  reviewPageButton,
+  reviewTemporaryButton,
+  reviewTemporarySubmission,
+} from '../../../src/slack/listeners/review.js';
 import { encodeRowRef } from '../../../src/slack/review-state.js';
 import { visibleText } from '../../support/message-text.js';
 import {
@@ -132,5 +136,21 @@ describe('the Make temporary form, sent', () => {
       choice: 'temporary',
       durationMs: 2 * 86_400_000,
     });
+  });
+});
+
+describe('Next page on a review', () => {
+  it('shows the page asked for in place, and lets a failure reach the router, which tells the clicker', async () => {
+    const k = kit();
+    await reviewPageButton(k.deps)(buttonArgs(k, { actionId: ACTION.reviewPage, value: 'rv1:2' }));
+    expect(k.calls).toEqual(['ack', 'service.reviews.showPage']);
+    expect(argOf(k.reviews.showPage)).toMatchObject({ reviewId: 'rv1', page: 2 });
+
+    const failing = kit();
+    failing.reviews.showPage.mockRejectedValueOnce(new Error('chat.update failed'));
+    await expect(
+      reviewPageButton(failing.deps)(buttonArgs(failing, { actionId: ACTION.reviewPage, value: 'rv1:2' })),
+    ).rejects.toThrow('chat.update failed');
+    expect(failing.calls[0]).toBe('ack');
   });
 });
