@@ -7,6 +7,12 @@ import { DEFAULT_RETRY_POLICY, decideRetry, parseRetryAfter, type RetryPolicy } 
 import { graphErrorBodySchema } from './schemas.js';
 import { type BudgetState, parseUsageHeaders, UsageTracker } from './usage.js';
 
+/**
+ * The largest answer read from Graph. A page of 100 users is a few tens of kilobytes; anything near this is not an
+ * answer the bot can use, and reading it whole would spend the bot's small heap (a proxy or endpoint gone wrong).
+ */
+const MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
+
 /** The smallest logger the client needs; pino's fits. */
 export interface GraphLogger {
   debug(obj: object, msg: string): void;
@@ -99,7 +105,13 @@ export class GraphTransport {
     this.ownsDispatcher = !options.dispatcher;
     this.dispatcher =
       options.dispatcher ??
-      new Agent({ keepAliveTimeout: 30_000, connections: 32, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+      new Agent({
+        keepAliveTimeout: 30_000,
+        connections: 32,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+        maxResponseSize: MAX_RESPONSE_BYTES,
+      });
     this.policy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
     this.usage = new UsageTracker(options.usageHoldMs);
     this.now = options.now ?? Date.now;

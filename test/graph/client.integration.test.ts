@@ -1,6 +1,10 @@
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type FakeGraph, graphError, seededGraph } from '../../sandbox/fake-graph.js';
 import { GraphClient } from '../../src/graph/client.js';
+import { GraphError } from '../../src/graph/errors.js';
 
 const WABA = '1000000000001';
 const BUSINESS = '2000000000001';
@@ -104,5 +108,32 @@ describe('GraphClient against the fake Graph', () => {
     const sockets = new Set(graph.calls.map((call) => call.remotePort));
     expect(graph.calls.length).toBe(25);
     expect(sockets.size).toBeLessThanOrEqual(2);
+  });
+});
+
+describe('GraphClient against an endpoint gone wrong', () => {
+  it('refuses an answer over 4 MiB instead of reading it whole, as a transient failure', async () => {
+    const huge = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(`{"data":[],"padding":"${'x'.repeat(5 * 1024 * 1024)}"}`);
+    });
+    huge.listen(0, '127.0.0.1');
+    await once(huge, 'listening');
+    const far = new GraphClient({
+      baseUrl: `http://127.0.0.1:${(huge.address() as AddressInfo).port}`,
+      accessToken: TOKEN,
+      timeoutMs: 2_000,
+      retry: { maxAttempts: 1 },
+    });
+    try {
+      const failure = await far.listAssignedAccounts({ userId: '300000000000001' }).catch((error: unknown) => error);
+      expect(failure).toBeInstanceOf(GraphError);
+      expect(failure).toMatchObject({ category: 'transient' });
+      expect((failure as GraphError).message).toContain('UND_ERR_RES_EXCEEDED_MAX_SIZE');
+    } finally {
+      await far.close();
+      huge.closeAllConnections();
+      huge.close();
+    }
   });
 });
